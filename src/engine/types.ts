@@ -1,0 +1,121 @@
+/**
+ * The data that flows between the engine's stages. Every table is a set of named columns of equal
+ * length (Arrow's model, see ../../STYLE): no per-row objects, so 10M rows stay a few hundred MB.
+ *
+ * Dates are carried as days since 1970-01-01 in an Int32Array rather than as strings: that is what
+ * Parquet's DATE type stores, it sorts as a number, and it costs 4 bytes a row instead of a
+ * heap string. `formatDay`/`parseDay` in dates.ts convert at the edges.
+ */
+
+/** The four input columns, one entry per CSV row (in file order until sorted). */
+export interface DailyColumns {
+  day: Int32Array;
+  price: Float64Array;
+  volume: Float64Array;
+  marketCap: Float64Array;
+}
+
+/** What CSV ingest returns: the rows in file order, plus facts about the file for model.json. */
+export interface IngestResult {
+  file: string;
+  columns: DailyColumns;
+  /** Data rows read (header excluded). */
+  rowsRead: number;
+  /** sha256 of the file's bytes, hex. */
+  sha256: string;
+}
+
+/** After sort + dedupe: ascending unique days. */
+export interface SortedDaily {
+  columns: DailyColumns;
+  /** Days that appeared more than once (the last row in file order was kept), ascending. */
+  collapsedDays: Int32Array;
+}
+
+/** The label and the indicator beside the inputs; NaN marks a null (RSI warm-up, last row's label). */
+export interface LabelledColumns extends DailyColumns {
+  rsi: Float64Array;
+  nextPrice: Float64Array;
+}
+
+/** The feature vector's components in order (SPEC.md section 4). */
+export const FEATURE_NAMES = ['price', 'volume', 'marketCap', 'rsi'] as const;
+export type FeatureName = (typeof FEATURE_NAMES)[number];
+
+export type SplitMode = 'random' | 'time';
+
+/** Which rows of the cleaned table (in date order) train and which test. */
+export interface SplitAssignment {
+  /** 1 = train, 0 = test, per row of the cleaned table. */
+  isTrain: Uint8Array;
+  trainCount: number;
+  testCount: number;
+}
+
+/** What was learned: plain data, JSON-serialisable. */
+export interface LinearModel {
+  featureNames: string[];
+  coefficients: number[];
+  intercept: number;
+  /**
+   * `cholesky`: Spark's normal-equation solve succeeded.
+   * `fallback`: the Cholesky factorisation failed (a constant feature); Spark retries with L-BFGS,
+   * we solve the reduced system exactly. Statistics that need (A^T A)^-1 are then unavailable.
+   */
+  solver: 'cholesky' | 'fallback';
+}
+
+/** Spark's LinearRegressionTrainingSummary, on the training rows. Arrays have the intercept last. */
+export interface TrainingSummary {
+  numInstances: number;
+  degreesOfFreedom: number;
+  /** null where Spark throws "No Std. Error of coefficients available". */
+  coefficientStandardErrors: number[] | null;
+  tValues: number[] | null;
+  pValues: number[] | null;
+  r2: number;
+  r2adj: number;
+  meanSquaredError: number;
+  rootMeanSquaredError: number;
+  meanAbsoluteError: number;
+  explainedVariance: number;
+}
+
+/** RegressionMetrics on the test rows. */
+export interface TestMetrics {
+  numInstances: number;
+  rootMeanSquaredError: number;
+  meanAbsoluteError: number;
+  r2: number;
+}
+
+/** The output rows: test rows in date order, SPEC.md section 7. */
+export interface PredictionColumns extends LabelledColumns {
+  prediction: Float64Array;
+}
+
+/**
+ * OUTPUT/model.json. Written identically (same keys, same meaning) by the TypeScript engine and by
+ * pyspark/price_regression.py, so the parity suite compares the two files field by field.
+ */
+export interface ModelReport {
+  tool: 'pricecast';
+  /** Which half wrote it. */
+  engine: 'typescript' | 'pyspark';
+  input: {
+    /** Base name of the input file. */
+    file: string;
+    sha256: string;
+    rowsRead: number;
+    /** YYYY-MM-DD, ascending. */
+    duplicateDatesCollapsed: string[];
+  };
+  seed: number;
+  split: SplitMode;
+  trainRatio: number;
+  rows: { afterDedupe: number; afterDropNulls: number; train: number; test: number };
+  features: string[];
+  model: LinearModel;
+  training: TrainingSummary;
+  test: TestMetrics;
+}

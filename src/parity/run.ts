@@ -1,0 +1,73 @@
+/**
+ * `pricecast parity`: the PySpark reference job (spark-submit, local mode) and the engine on the same
+ * input and seed, then the comparison. The engine's output is compared in memory and, when `keep` is
+ * given, also written beside Spark's for inspection.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError } from '../engine/errors.js';
+import { readSparkOutput } from '../engine/output.js';
+import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
+import type { SplitMode } from '../engine/types.js';
+import { compareOutputs, type ParityReport } from './compare.js';
+import { runSparkJob } from './spark.js';
+
+export interface ParityOptions {
+  input: string;
+  seed: number;
+  split: SplitMode;
+  trainRatio: number;
+  /** Keep both outputs under this folder (DIR/spark, DIR/engine); otherwise a temporary folder is removed. */
+  keep?: string;
+  log?: (line: string) => void;
+}
+
+export interface ParityOutcome {
+  report: ParityReport;
+  engine: PipelineResult;
+  sparkWallMs: number;
+}
+
+export async function runParity(options: ParityOptions): Promise<ParityOutcome> {
+  const log = options.log ?? (() => {});
+  const work = options.keep ? resolve(options.keep) : await mkdtemp(join(tmpdir(), 'pricecast-parity-'));
+  try {
+    // The engine first: bad input is then reported by the engine's own one-line error, fast.
+    const engine = await runPipeline({
+      input: options.input,
+      seed: options.seed,
+      split: options.split,
+      trainRatio: options.trainRatio,
+      output: options.keep ? join(work, 'engine') : undefined,
+    });
+    log(`engine: ${engine.report.rows.test} test rows`);
+    const sparkOut = join(work, 'spark');
+    log('spark: running pyspark/price_regression.py with spark-submit (local mode)…');
+    const spark = await runSparkJob({
+      input: options.input,
+      output: sparkOut,
+      seed: options.seed,
+      split: options.split,
+      trainRatio: options.trainRatio,
+    });
+    if (spark.exitCode !== 0) {
+      const tail = spark.stderr.trim().split('\n').slice(-15).join('\n');
+      if (spark.exitCode === 2) {
+        throw new InputError(options.input, 0, null, null, `input the PySpark job accepts; it exited 2:\n${tail}`);
+      }
+      throw new Error(`the PySpark job failed with exit code ${spark.exitCode}:\n${tail}`);
+    }
+    log(`spark: done in ${(spark.wallMs / 1000).toFixed(1)} s`);
+    const sparkOutput = await readSparkOutput(sparkOut);
+    if (sparkOutput.report === null) throw new Error(`the PySpark job wrote no model.json in ${sparkOut}`);
+    const report = compareOutputs(
+      { predictions: engine.predictions, report: engine.report },
+      { predictions: sparkOutput.predictions, report: sparkOutput.report },
+    );
+    return { report, engine, sparkWallMs: spark.wallMs };
+  } finally {
+    // The temporary folder is ours (mkdtemp); a --keep folder is the user's and stays.
+    if (!options.keep) await rm(work, { recursive: true, force: true });
+  }
+}
