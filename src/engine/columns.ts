@@ -6,18 +6,18 @@ export type Column = Float64Array | Int32Array;
 export type ColumnTable = { [name: string]: Column };
 
 /** The number of rows of a table (all columns have the same length). */
-export function rowCount(table: ColumnTable): number {
+export function rowCount<T extends { [K in keyof T]: Column }>(table: T): number {
   for (const key in table) return table[key].length;
   return 0;
 }
 
 /** The rows whose `keep[i]` equals `wanted`, every column, in order. */
-export function selectRows<T extends ColumnTable>(table: T, keep: Uint8Array, wanted = 1): T {
+export function selectRows<T extends { [K in keyof T]: Column }>(table: T, keep: Uint8Array, wanted = 1): T {
   let count = 0;
   for (let i = 0; i < keep.length; i++) if (keep[i] === wanted) count++;
   const out: ColumnTable = {};
-  for (const key of Object.keys(table)) {
-    const source = table[key];
+  for (const key of Object.keys(table) as Array<keyof T & string>) {
+    const source: Column = table[key];
     const target = new (source.constructor as { new (n: number): Column })(count);
     let j = 0;
     for (let i = 0; i < keep.length; i++) if (keep[i] === wanted) target[j++] = source[i];

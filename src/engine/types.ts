@@ -46,7 +46,10 @@ export type SplitMode = 'random' | 'time';
 
 /** Which rows of the cleaned table (in date order) train and which test. */
 export interface SplitAssignment {
-  /** 1 = train, 0 = test, per row of the cleaned table. */
+  /**
+   * 1 = train, 0 = test, per row of the cleaned table; 2 (`IN_NO_SPLIT` in split.ts) for a row whose
+   * draw falls in neither of Spark's ranges because of rounding in the bounds (never seen in practice).
+   */
   isTrain: Uint8Array;
   trainCount: number;
   testCount: number;

@@ -1,0 +1,147 @@
+/**
+ * The predictions as Parquet (SPEC.md section 7), with the project's chosen packages: apache-arrow
+ * builds the table from the typed-array columns without copying them row by row, parquet-wasm (the
+ * Rust `parquet` crate compiled to WebAssembly) writes and reads it.
+ *
+ * Schema, as Spark writes the reference job's output: `date` DATE (INT32 days), then `price`, `volume`,
+ * `marketCap`, `rsi`, `next_price`, `prediction` DOUBLE, all nullable (Spark's columns are `optional`);
+ * NaN in a column is written as null, and null reads back as NaN (types.ts: NaN marks a null).
+ *
+ * parquet-wasm's `node` build (which the `parquet-wasm` entry resolves to under Node) instantiates its
+ * WebAssembly synchronously from node_modules when imported, so both functions here are synchronous.
+ */
+import {
+  DateDay,
+  Field,
+  Float64,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+  type Data,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
+import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import type { PredictionColumns } from './types.js';
+
+/** Parquet column name → PredictionColumns key, in the file's column order. */
+export const PREDICTION_PARQUET_COLUMNS = [
+  ['date', 'day'],
+  ['price', 'price'],
+  ['volume', 'volume'],
+  ['marketCap', 'marketCap'],
+  ['rsi', 'rsi'],
+  ['next_price', 'nextPrice'],
+  ['prediction', 'prediction'],
+] as const;
+
+type DoubleKey = Exclude<(typeof PREDICTION_PARQUET_COLUMNS)[number][1], 'day'>;
+
+/** A validity bitmap (bit i set = row i present) for the NaNs of a column, or undefined when none. */
+function validityOfNaN(values: Float64Array): Uint8Array | undefined {
+  let bitmap: Uint8Array | undefined;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) {
+      if (bitmap === undefined) bitmap = new Uint8Array((values.length + 7) >> 3).fill(0xff);
+      bitmap[i >> 3] &= ~(1 << (i & 7));
+    }
+  }
+  return bitmap;
+}
+
+export function encodePredictionsParquet(p: PredictionColumns): Uint8Array {
+  const length = p.day.length;
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  // apache-arrow's IPC writer merges body buffers that share an ArrayBuffer and overlap (it takes
+  // them for pieces of one stream), so two columns holding the same array (e.g. a prediction that is
+  // the next price) would lose bytes. A column whose memory an earlier column already uses is copied.
+  const seen = new Set<ArrayBufferLike>();
+  const own = <T extends Int32Array | Float64Array>(values: T): T => {
+    if (seen.has(values.buffer)) return values.slice() as T;
+    seen.add(values.buffer);
+    return values;
+  };
+  for (const [name, key] of PREDICTION_PARQUET_COLUMNS) {
+    if (key === 'day') {
+      fields.push(new Field(name, new DateDay(), true));
+      children.push(makeData({ type: new DateDay(), length, data: own(p.day) }));
+    } else {
+      const values = own(p[key]);
+      if (values.length !== length) throw new Error(`column ${key} has ${values.length} rows, date has ${length}`);
+      const nullBitmap = validityOfNaN(values);
+      fields.push(new Field(name, new Float64(), true));
+      children.push(makeData({ type: new Float64(), length, data: values, nullBitmap }));
+    }
+  }
+  const schema = new Schema(fields);
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length, children }));
+  const table = new Table(schema, [batch]);
+
+  // Both handles are consumed (freed) by writeParquet.
+  const wasmTable = WasmTable.fromIPCStream(tableToIPC(table, 'stream'));
+  const properties = new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build();
+  return writeParquet(wasmTable, properties);
+}
+
+/**
+ * Reads a predictions file, ours or Spark's (INT32 DATE, nullable columns, any number of row groups),
+ * into typed-array columns: dates as Int32 days, nulls as NaN. Columns are found by name.
+ */
+export function decodePredictionsParquet(bytes: Uint8Array): PredictionColumns {
+  const table = tableFromIPC(readParquet(bytes).intoIPCStream());
+  const length = table.numRows;
+  const out = {} as PredictionColumns;
+  for (const [name, key] of PREDICTION_PARQUET_COLUMNS) {
+    const vector = table.getChild(name);
+    if (vector === null) {
+      const found = table.schema.fields.map((f) => f.name).join(', ');
+      throw new Error(`the Parquet file has no column "${name}" (it has ${found})`);
+    }
+    if (key === 'day') out.day = dateDays(vector, name, length);
+    else out[key as DoubleKey] = doubles(vector, length);
+  }
+  return out;
+}
+
+function dateDays(vector: Vector, name: string, length: number): Int32Array {
+  if (!DateDay.isDate(vector.type)) {
+    throw new Error(`the Parquet column "${name}" is ${String(vector.type)}, expected a DATE`);
+  }
+  const days = new Int32Array(length);
+  let offset = 0;
+  for (const chunk of vector.data as Data<DataType>[]) {
+    if (chunk.nullCount > 0) throw new Error(`the Parquet column "${name}" has null dates`);
+    const values = chunk.values as Int32Array | BigInt64Array;
+    if (values instanceof Int32Array) {
+      days.set(values.subarray(chunk.offset, chunk.offset + chunk.length), offset);
+    } else {
+      // DateMillisecond (Arrow Date64): milliseconds since the epoch.
+      for (let i = 0; i < chunk.length; i++) days[offset + i] = Number(values[chunk.offset + i]) / 86_400_000;
+    }
+    offset += chunk.length;
+  }
+  return days;
+}
+
+function doubles(vector: Vector, length: number): Float64Array {
+  const out = new Float64Array(length);
+  let offset = 0;
+  for (const chunk of vector.data as Data<DataType>[]) {
+    if (chunk.values instanceof Float64Array && chunk.nullCount === 0) {
+      out.set(chunk.values.subarray(chunk.offset, chunk.offset + chunk.length), offset);
+    } else {
+      // Nulls, or another numeric type (FLOAT): element by element, null → NaN.
+      for (let i = 0; i < chunk.length; i++) {
+        const value = chunk.getValid(i) ? (chunk.values[chunk.offset + i] as number | bigint) : null;
+        out[offset + i] = value === null ? NaN : Number(value);
+      }
+    }
+    offset += chunk.length;
+  }
+  return out;
+}

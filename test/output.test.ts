@@ -1,0 +1,275 @@
+/**
+ * The output folder: Spark's layout, written atomically. It refuses folders it did not write and
+ * leaves them untouched, replaces its own, and a failure at any point leaves the earlier output
+ * byte-for-byte intact and no temporary folder behind. readSparkOutput reads the layout back,
+ * including Spark's own file names, several part files and `.crc` files.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../src/engine/errors.js';
+import { readSparkOutput, writeSparkOutput } from '../src/engine/output.js';
+import { encodePredictionsParquet } from '../src/engine/parquet.js';
+import type { ModelReport, PredictionColumns } from '../src/engine/types.js';
+import { ROOT } from './helpers/cli.js';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pricecast-output-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function predictions(days: number[]): PredictionColumns {
+  const n = days.length;
+  const of = (f: (i: number) => number) => Float64Array.from({ length: n }, (_v, i) => f(i));
+  return {
+    day: Int32Array.from(days),
+    price: of((i) => days[i] / 1000),
+    volume: of((i) => i),
+    marketCap: of((i) => 10 * i),
+    rsi: of(() => 50),
+    nextPrice: of((i) => days[i] / 1000 + 0.5),
+    prediction: of((i) => days[i] / 1000 + 0.25),
+  };
+}
+
+function report(seed: number): ModelReport {
+  return {
+    tool: 'pricecast',
+    engine: 'typescript',
+    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: [] },
+    seed,
+    split: 'random',
+    trainRatio: 0.7,
+    rows: { afterDedupe: 3, afterDropNulls: 3, train: 2, test: 1 },
+    features: ['price', 'volume', 'marketCap', 'rsi'],
+    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [1, 0, 0, 0], intercept: 0, solver: 'fallback' },
+    training: {
+      numInstances: 2,
+      degreesOfFreedom: 0,
+      coefficientStandardErrors: null,
+      tValues: null,
+      pValues: null,
+      r2: NaN,
+      r2adj: -Infinity,
+      meanSquaredError: 0,
+      rootMeanSquaredError: 0,
+      meanAbsoluteError: 0,
+      explainedVariance: Infinity,
+    },
+    test: { numInstances: 1, rootMeanSquaredError: 0.5, meanAbsoluteError: 0.5, r2: NaN },
+  };
+}
+
+/** Every file in a folder with its bytes, for "untouched" comparisons. */
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of (await readdir(dir)).sort()) out[name] = (await readFile(join(dir, name))).toString('base64');
+  return out;
+}
+
+/** A fresh parent folder per test, so that leftovers (temporary siblings) are visible. */
+async function parent(name: string): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(dir);
+  return dir;
+}
+
+describe('writeSparkOutput', () => {
+  it("writes Spark's layout: one part file, an empty _SUCCESS, model.json; nothing beside it", async () => {
+    const root = await parent('layout');
+    const out = join(root, 'predictions');
+    const bytes = encodePredictionsParquet(predictions([18000, 18001]));
+    const written = await writeSparkOutput(out, bytes, report(42));
+    expect(written.dir).toBe(out);
+
+    const files = (await readdir(out)).sort();
+    expect(files).toHaveLength(3);
+    const part = files.find((f) => f.startsWith('part-'))!;
+    expect(part).toMatch(/^part-00000-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.snappy\.parquet$/);
+    expect(written.partFile).toBe(join(out, part));
+    expect(files).toEqual(['_SUCCESS', 'model.json', part].sort());
+    expect((await readFile(join(out, '_SUCCESS'))).length).toBe(0);
+    expect(new Uint8Array(await readFile(join(out, part)))).toEqual(bytes);
+    expect(await readdir(root)).toEqual(['predictions']);
+  });
+
+  it('writes model.json as pretty JSON with non-finite numbers as null', async () => {
+    const out = join(await parent('json'), 'out');
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(7));
+    const text = await readFile(join(out, 'model.json'), 'utf8');
+    expect(text).toContain('\n  "tool": "pricecast",\n');
+    const model = JSON.parse(text);
+    expect(model.seed).toBe(7);
+    expect(model.training.r2).toBeNull();
+    expect(model.training.r2adj).toBeNull();
+    expect(model.training.explainedVariance).toBeNull();
+    expect(model.test.r2).toBeNull();
+    expect(model.test.rootMeanSquaredError).toBe(0.5);
+  });
+
+  it('creates missing parent folders', async () => {
+    const out = join(await parent('deep'), 'a', 'b', 'out');
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
+    expect(existsSync(join(out, '_SUCCESS'))).toBe(true);
+  });
+
+  it('refuses a folder it did not write and leaves it untouched', async () => {
+    const root = await parent('foreign');
+    const out = join(root, 'mine-not');
+    await mkdir(out);
+    await writeFile(join(out, 'notes.txt'), 'precious');
+    const before = await snapshot(out);
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1)).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/exists and is not a pricecast output.*refusing to replace it/);
+    expect(error.message).toContain(out);
+    expect(await snapshot(out)).toEqual(before);
+    expect(await readdir(root)).toEqual(['mine-not']);
+  });
+
+  it.each([
+    ['an empty folder', async (dir: string) => mkdir(dir)],
+    ['a file', async (dir: string) => writeFile(dir, 'data')],
+    [
+      'a model.json written by another tool',
+      async (dir: string) => {
+        await mkdir(dir);
+        await writeFile(join(dir, 'model.json'), JSON.stringify({ tool: 'other' }));
+      },
+    ],
+    [
+      'a model.json that is not JSON',
+      async (dir: string) => {
+        await mkdir(dir);
+        await writeFile(join(dir, 'model.json'), '{');
+      },
+    ],
+  ])('refuses %s', async (_name, make) => {
+    const root = await parent(`refuse-${_name.replace(/\W+/g, '-')}`);
+    const out = join(root, 'out');
+    await make(out);
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1)).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/not a pricecast output/);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+
+  it('refuses its own earlier output if someone added a file to it (it would be deleted)', async () => {
+    const root = await parent('added');
+    const out = join(root, 'out');
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
+    await writeFile(join(out, 'analysis.ipynb'), '{}');
+    const before = await snapshot(out);
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([2])), report(2)).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toContain('analysis.ipynb');
+    expect(await snapshot(out)).toEqual(before);
+  });
+
+  it('replaces its own earlier output: one part file, the new model, no leftovers', async () => {
+    const root = await parent('replace');
+    const out = join(root, 'out');
+    const first = await writeSparkOutput(out, encodePredictionsParquet(predictions([1, 2])), report(1));
+    const second = await writeSparkOutput(out, encodePredictionsParquet(predictions([3, 4, 5])), report(2));
+    expect(second.partFile).not.toBe(first.partFile);
+    const files = await readdir(out);
+    expect(files.filter((f) => f.endsWith('.parquet'))).toEqual([second.partFile.slice(out.length + 1)]);
+    expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8')).seed).toBe(2);
+    expect(Array.from((await readSparkOutput(out)).predictions.day)).toEqual([3, 4, 5]);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+
+  it('a failure just before the rename leaves the earlier output intact and no temporary folder', async () => {
+    const root = await parent('fail-late');
+    const out = join(root, 'out');
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
+    const before = await snapshot(out);
+    let staged: string[] = [];
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([2])), report(2), {
+      beforeCommit: async (staging) => {
+        staged = (await readdir(staging)).sort();
+        throw new Error('disk on fire');
+      },
+    }).catch((e) => e);
+    expect(error.message).toBe('disk on fire');
+    // The staging folder held the complete new output when it failed…
+    expect(staged).toHaveLength(3);
+    expect(staged).toContain('_SUCCESS');
+    // …and is gone; the earlier output is as it was.
+    expect(await snapshot(out)).toEqual(before);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+
+  it('a failure while writing (a report that cannot be serialised) leaves nothing behind', async () => {
+    const root = await parent('fail-early');
+    const out = join(root, 'out');
+    const broken = { ...report(1), seed: 10n } as unknown as ModelReport;
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), broken).catch((e) => e);
+    expect(error).toBeInstanceOf(TypeError); // JSON.stringify of a BigInt
+    expect(await readdir(root)).toEqual([]);
+
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
+    const before = await snapshot(out);
+    await expect(writeSparkOutput(out, encodePredictionsParquet(predictions([2])), broken)).rejects.toThrow(TypeError);
+    expect(await snapshot(out)).toEqual(before);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+});
+
+describe('readSparkOutput', () => {
+  it("reads Spark's file names: several part files, .crc files, concatenated and sorted by date", async () => {
+    const out = join(await parent('spark'), 'out');
+    await mkdir(out);
+    await writeFile(join(out, 'part-00000-0a1b2c3d-0000-0000-0000-000000000000-c000.snappy.parquet'), encodePredictionsParquet(predictions([30, 10])));
+    await writeFile(join(out, 'part-00001-0a1b2c3d-0000-0000-0000-000000000000-c000.snappy.parquet'), encodePredictionsParquet(predictions([20, 5])));
+    await writeFile(join(out, '.part-00000-0a1b2c3d-0000-0000-0000-000000000000-c000.snappy.parquet.crc'), 'crc');
+    await writeFile(join(out, '_SUCCESS'), '');
+    await writeFile(join(out, '._SUCCESS.crc'), 'crc');
+    const read = await readSparkOutput(out);
+    expect(read.partFiles.map((f) => f.slice(out.length + 1, out.length + 11))).toEqual(['part-00000', 'part-00001']);
+    expect(read.report).toBeNull();
+    expect(Array.from(read.predictions.day)).toEqual([5, 10, 20, 30]);
+    // Each row travels with its values (price = day / 1000 in these files).
+    expect(Array.from(read.predictions.price)).toEqual([0.005, 0.01, 0.02, 0.03]);
+    expect(Array.from(read.predictions.prediction)).toEqual([0.255, 0.26, 0.27, 0.28]);
+  });
+
+  it('reads a folder written by real Spark 3.5 (fixtures/spark-output: 3 part files, parquet-mr, a null)', async () => {
+    // Written by the PySpark snippet in fixtures/README.md: day d of January 2021 has price d,
+    // volume 10d, marketCap 100d, rsi d (null on the 3rd), next_price d + 1, prediction d / 2.
+    const read = await readSparkOutput(join(ROOT, 'fixtures', 'spark-output'));
+    expect(read.partFiles).toHaveLength(3);
+    expect(read.report).toBeNull();
+    const days = [1, 2, 3, 4, 5, 6, 7];
+    expect(Array.from(read.predictions.day)).toEqual(days.map((d) => Date.UTC(2021, 0, d) / 86_400_000));
+    expect(Array.from(read.predictions.price)).toEqual(days);
+    expect(Array.from(read.predictions.volume)).toEqual(days.map((d) => 10 * d));
+    expect(Array.from(read.predictions.marketCap)).toEqual(days.map((d) => 100 * d));
+    expect(Array.from(read.predictions.rsi)).toEqual(days.map((d) => (d === 3 ? NaN : d)));
+    expect(Array.from(read.predictions.nextPrice)).toEqual(days.map((d) => d + 1));
+    expect(Array.from(read.predictions.prediction)).toEqual(days.map((d) => d / 2));
+  });
+
+  it('reads the report from model.json', async () => {
+    const out = join(await parent('with-report'), 'out');
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1, 2])), report(9));
+    const read = await readSparkOutput(out);
+    expect(read.report?.seed).toBe(9);
+    expect(read.report?.training.r2).toBeNull();
+  });
+
+  it('says clearly what is missing', async () => {
+    const root = await parent('missing');
+    await expect(readSparkOutput(join(root, 'nope'))).rejects.toThrow(/no such output folder/);
+    await mkdir(join(root, 'empty'));
+    await expect(readSparkOutput(join(root, 'empty'))).rejects.toThrow(/no part-\*\.parquet files/);
+    await mkdir(join(root, 'unfinished'));
+    await writeFile(join(root, 'unfinished', 'part-00000-x.snappy.parquet'), encodePredictionsParquet(predictions([1])));
+    await expect(readSparkOutput(join(root, 'unfinished'))).rejects.toThrow(/no _SUCCESS/);
+  });
+});
