@@ -21,7 +21,7 @@ export const DEFAULT_OUTPUT = 'out/predictions';
 const MAIN_HELP = `pricecast: crypto next-day price regression, locally or on AWS EMR
 
 Usage:
-  pricecast predict [options]     run the local engine: CSV in, Parquet predictions + model.json out
+  pricecast predict [options]     run the local engine: CSV in, Parquet predictions + _model.json out
   pricecast parity [options]      run the PySpark reference job and the engine on the same input, compare
   pricecast emr <command>         plan | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
   pricecast help [command]
@@ -36,14 +36,14 @@ Usage: pricecast predict [--input FILE] [--output DIR] [--seed N] [--split rando
 Options:
   --input FILE        daily CSV with columns date,price,volume,marketCap (any order; others ignored)
                       default: the bundled fixtures/default.csv
-  --output DIR        Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, model.json
+  --output DIR        Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json
                       default: ${DEFAULT_OUTPUT}. Written atomically; an existing folder is replaced only
                       if it holds an earlier pricecast output.
   --seed N            seed of Spark's randomSplit (an integer; default ${DEFAULT_SEED})
   --split MODE        random: Spark's seeded randomSplit (default, what the PySpark job does)
                       time: the first R of the dates train, the rest test (honest for forecasting)
   --train-ratio R     fraction of rows that train, 0 < R < 1 (default ${DEFAULT_TRAIN_RATIO})
-  --json              print the summary as one JSON object (model.json's content) on stdout
+  --json              print the summary as one JSON object (_model.json's content) on stdout
   -h, --help          this help
 
 Exit codes: 0 done, 2 bad input or usage (nothing written), 1 anything else.`;

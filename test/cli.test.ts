@@ -42,12 +42,12 @@ describe('pricecast predict', () => {
     expect(existsSync(join(out, '_SUCCESS'))).toBe(true);
   });
 
-  it('--json prints exactly one JSON object on stdout, equal to model.json', async () => {
+  it('--json prints exactly one JSON object on stdout, equal to _model.json', async () => {
     const out = join(work, 'json');
     const run = await runCli(['predict', '--json', '--output', out, '--seed', '3']);
     expect(run.code).toBe(0);
     const printed = JSON.parse(run.stdout);
-    const model = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+    const model = JSON.parse(await readFile(join(out, '_model.json'), 'utf8'));
     expect(printed.outputDir).toBe(out);
     delete printed.outputDir;
     expect(printed).toEqual(model);
@@ -119,7 +119,7 @@ describe('output folder safety', () => {
     const out = join(work, 'replace');
     expect((await runCli(['predict', '--output', out, '--seed', '1'])).code).toBe(0);
     expect((await runCli(['predict', '--output', out, '--seed', '2'])).code).toBe(0);
-    const model = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+    const model = JSON.parse(await readFile(join(out, '_model.json'), 'utf8'));
     expect(model.seed).toBe(2);
     expect((await readdir(out)).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
   });

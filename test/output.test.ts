@@ -80,7 +80,7 @@ async function parent(name: string): Promise<string> {
 }
 
 describe('writeSparkOutput', () => {
-  it("writes Spark's layout: one part file, an empty _SUCCESS, model.json; nothing beside it", async () => {
+  it("writes Spark's layout: one part file, an empty _SUCCESS, _model.json; nothing beside it", async () => {
     const root = await parent('layout');
     const out = join(root, 'predictions');
     const bytes = encodePredictionsParquet(predictions([18000, 18001]));
@@ -92,16 +92,16 @@ describe('writeSparkOutput', () => {
     const part = files.find((f) => f.startsWith('part-'))!;
     expect(part).toMatch(/^part-00000-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.snappy\.parquet$/);
     expect(written.partFile).toBe(join(out, part));
-    expect(files).toEqual(['_SUCCESS', 'model.json', part].sort());
+    expect(files).toEqual(['_SUCCESS', '_model.json', part].sort());
     expect((await readFile(join(out, '_SUCCESS'))).length).toBe(0);
     expect(new Uint8Array(await readFile(join(out, part)))).toEqual(bytes);
     expect(await readdir(root)).toEqual(['predictions']);
   });
 
-  it('writes model.json as pretty JSON with non-finite numbers as null', async () => {
+  it('writes _model.json as pretty JSON with non-finite numbers as null', async () => {
     const out = join(await parent('json'), 'out');
     await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(7));
-    const text = await readFile(join(out, 'model.json'), 'utf8');
+    const text = await readFile(join(out, '_model.json'), 'utf8');
     expect(text).toContain('\n  "tool": "pricecast",\n');
     const model = JSON.parse(text);
     expect(model.seed).toBe(7);
@@ -136,17 +136,17 @@ describe('writeSparkOutput', () => {
     ['an empty folder', async (dir: string) => mkdir(dir)],
     ['a file', async (dir: string) => writeFile(dir, 'data')],
     [
-      'a model.json written by another tool',
+      'a _model.json written by another tool',
       async (dir: string) => {
         await mkdir(dir);
-        await writeFile(join(dir, 'model.json'), JSON.stringify({ tool: 'other' }));
+        await writeFile(join(dir, '_model.json'), JSON.stringify({ tool: 'other' }));
       },
     ],
     [
-      'a model.json that is not JSON',
+      'a _model.json that is not JSON',
       async (dir: string) => {
         await mkdir(dir);
-        await writeFile(join(dir, 'model.json'), '{');
+        await writeFile(join(dir, '_model.json'), '{');
       },
     ],
   ])('refuses %s', async (_name, make) => {
@@ -179,7 +179,7 @@ describe('writeSparkOutput', () => {
     expect(second.partFile).not.toBe(first.partFile);
     const files = await readdir(out);
     expect(files.filter((f) => f.endsWith('.parquet'))).toEqual([second.partFile.slice(out.length + 1)]);
-    expect(JSON.parse(await readFile(join(out, 'model.json'), 'utf8')).seed).toBe(2);
+    expect(JSON.parse(await readFile(join(out, '_model.json'), 'utf8')).seed).toBe(2);
     expect(Array.from((await readSparkOutput(out)).predictions.day)).toEqual([3, 4, 5]);
     expect(await readdir(root)).toEqual(['out']);
   });
@@ -255,7 +255,7 @@ describe('readSparkOutput', () => {
     expect(Array.from(read.predictions.prediction)).toEqual(days.map((d) => d / 2));
   });
 
-  it('reads the report from model.json', async () => {
+  it('reads the report from _model.json', async () => {
     const out = join(await parent('with-report'), 'out');
     await writeSparkOutput(out, encodePredictionsParquet(predictions([1, 2])), report(9));
     const read = await readSparkOutput(out);

@@ -41,10 +41,10 @@ describe('runPipeline on the default data', () => {
   it('writes Spark\'s folder layout', async () => {
     const files = (await readdir(join(work, 'out'))).sort();
     expect(files).toContain('_SUCCESS');
-    expect(files).toContain('model.json');
+    expect(files).toContain('_model.json');
     const parts = files.filter((f) => /^part-00000-[0-9a-f-]{36}\.snappy\.parquet$/.test(f));
     expect(parts).toHaveLength(1);
-    const model = JSON.parse(await readFile(join(work, 'out', 'model.json'), 'utf8'));
+    const model = JSON.parse(await readFile(join(work, 'out', '_model.json'), 'utf8'));
     expect(model.tool).toBe('pricecast');
     expect(model.model.coefficients).toEqual(result.report.model.coefficients);
     // Nothing else was left beside it (the temporary sibling was renamed into place).

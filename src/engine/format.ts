@@ -45,7 +45,7 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   row('test', `r2 ${fmt(test.r2)}  RMSE ${fmt(test.rootMeanSquaredError)}  MAE ${fmt(test.meanAbsoluteError)}`);
   row(
     'output',
-    context.outputDir === null ? '(not written)' : `${context.outputDir} (${rows.test} rows, model.json)`,
+    context.outputDir === null ? '(not written)' : `${context.outputDir} (${rows.test} rows, _model.json)`,
   );
   row('wall time', `${Math.round(context.wallMs)} ms`);
   return `${lines.join('\n')}\n`;

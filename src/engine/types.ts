@@ -15,7 +15,7 @@ export interface DailyColumns {
   marketCap: Float64Array;
 }
 
-/** What CSV ingest returns: the rows in file order, plus facts about the file for model.json. */
+/** What CSV ingest returns: the rows in file order, plus facts about the file for _model.json. */
 export interface IngestResult {
   file: string;
   columns: DailyColumns;
@@ -98,7 +98,7 @@ export interface PredictionColumns extends LabelledColumns {
 }
 
 /**
- * OUTPUT/model.json. Written identically (same keys, same meaning) by the TypeScript engine and by
+ * OUTPUT/_model.json. Written identically (same keys, same meaning) by the TypeScript engine and by
  * pyspark/price_regression.py, so the parity suite compares the two files field by field.
  */
 export interface ModelReport {

@@ -209,6 +209,10 @@ function diffValues(name: string, a: ArrayLike<number>, b: ArrayLike<number>, to
   return { name, count: a.length, maxAbs, maxRel, tolerance, absoluteFloor, ok };
 }
 
+function sci(x: number): string {
+  return x === 0 ? '0' : x.toExponential(2);
+}
+
 export function formatParityReport(report: ParityReport): string {
   const lines: string[] = [];
   lines.push(`parity: ${report.ok ? 'OK, within tolerance' : 'DIFFERENT, outside tolerance'}`);
@@ -225,7 +229,7 @@ export function formatParityReport(report: ParityReport): string {
     const floor = d.absoluteFloor > 0 ? ` or ${d.absoluteFloor.toExponential(0)} abs` : '';
     const body = d.problem
       ? `  ${d.problem}`
-      : `${d.maxAbs.toExponential(2).padStart(14)}${d.maxRel.toExponential(2).padStart(14)}${tol.padStart(11)}${floor}`;
+      : `${sci(d.maxAbs).padStart(14)}${sci(d.maxRel).padStart(14)}${tol.padStart(11)}${floor}`;
     lines.push(`${mark} ${d.name.padEnd(40)}${body}`);
   }
   for (const note of report.notes) lines.push(`  note: ${note}`);

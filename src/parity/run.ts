@@ -60,7 +60,7 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
     }
     log(`spark: done in ${(spark.wallMs / 1000).toFixed(1)} s`);
     const sparkOutput = await readSparkOutput(sparkOut);
-    if (sparkOutput.report === null) throw new Error(`the PySpark job wrote no model.json in ${sparkOut}`);
+    if (sparkOutput.report === null) throw new Error(`the PySpark job wrote no _model.json in ${sparkOut}`);
     const report = compareOutputs(
       { predictions: engine.predictions, report: engine.report },
       { predictions: sparkOutput.predictions, report: sparkOutput.report },

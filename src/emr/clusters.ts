@@ -1,0 +1,62 @@
+/**
+ * The tool's own clusters: those tagged pricecast:managed=true (plan.ts puts the tag on every
+ * cluster it creates). `pricecast emr list` shows them; `pricecast emr cleanup` terminates the ones
+ * still alive. Clusters without the tag are never touched.
+ */
+import {
+  DescribeClusterCommand,
+  ListClustersCommand,
+  TerminateJobFlowsCommand,
+  type ClusterState,
+  type EMRClient,
+} from '@aws-sdk/client-emr';
+import { MANAGED_TAG, RUN_TAG } from './plan.js';
+
+/** States in which a cluster still runs (and costs money). */
+export const ACTIVE_CLUSTER_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'];
+/** States `cleanup` terminates (TERMINATING is already on its way). */
+export const TERMINABLE_CLUSTER_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'];
+
+export interface ManagedCluster {
+  id: string;
+  name: string;
+  state: string;
+  runId: string | null;
+  created: string | null;
+  normalizedInstanceHours: number | null;
+}
+
+export async function listManagedClusters(
+  emr: EMRClient,
+  options: { states?: ClusterState[] } = {},
+): Promise<ManagedCluster[]> {
+  const found: ManagedCluster[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await emr.send(new ListClustersCommand({ ClusterStates: options.states, Marker: marker }));
+    for (const summary of page.Clusters ?? []) {
+      if (!summary.Id) continue;
+      // ListClusters carries no tags; DescribeCluster does.
+      const { Cluster: cluster } = await emr.send(new DescribeClusterCommand({ ClusterId: summary.Id }));
+      const tags = new Map((cluster?.Tags ?? []).map((t) => [t.Key, t.Value]));
+      if (tags.get(MANAGED_TAG) !== 'true') continue;
+      found.push({
+        id: summary.Id,
+        name: summary.Name ?? '',
+        state: summary.Status?.State ?? '?',
+        runId: tags.get(RUN_TAG) ?? null,
+        created: summary.Status?.Timeline?.CreationDateTime?.toISOString() ?? null,
+        normalizedInstanceHours: summary.NormalizedInstanceHours ?? null,
+      });
+    }
+    marker = page.Marker;
+  } while (marker);
+  return found;
+}
+
+/** Terminates the given clusters, 10 ids per TerminateJobFlows call. */
+export async function terminateClusters(emr: EMRClient, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 10) {
+    await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: ids.slice(i, i + 10) }));
+  }
+}

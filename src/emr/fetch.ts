@@ -1,0 +1,200 @@
+/**
+ * Bringing a run's output home and checking it: download the S3 output folder to a local folder
+ * (atomically: into a temporary sibling, then renamed into place, so an interrupted download leaves
+ * no half folder and an earlier output stays intact), then run the local engine on the same input,
+ * seed and split, and compare the two with the parity report.
+ */
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../engine/errors.js';
+import { MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
+import { runPipeline } from '../engine/pipeline.js';
+import { compareOutputs, type ParityReport } from '../parity/compare.js';
+import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
+import { localFileFacts } from './stage.js';
+
+export interface DownloadResult {
+  dir: string;
+  /** Relative paths of the files written. */
+  files: string[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/**
+ * Same rule as the engine's own output writer (SPEC.md section 7): an existing folder is replaced only
+ * when it holds an earlier pricecast output (_model.json written by pricecast).
+ */
+async function assertReplaceable(dir: string): Promise<void> {
+  let report: unknown = null;
+  try {
+    report = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
+  } catch {
+    // fall through: not ours
+  }
+  if ((report as { tool?: unknown } | null)?.tool !== 'pricecast') {
+    throw new UsageError(`${dir} exists and is not a pricecast output; refusing to replace it (choose another --output)`);
+  }
+}
+
+async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return keys;
+}
+
+/** Downloads every object under `uri` (a folder) into `localDir`, atomically. */
+export async function downloadPrefix(
+  s3: S3Client,
+  uri: string,
+  localDir: string,
+  log: (line: string) => void = () => {},
+): Promise<DownloadResult> {
+  const { bucket, key } = parseS3Uri(uri);
+  const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
+  const keys = (await listKeys(s3, bucket, prefix)).filter(
+    // Folder markers (S3 console's "x/" and Hadoop's "x_$folder$") are not files.
+    (k) => !k.endsWith('/') && !k.endsWith('_$folder$'),
+  );
+  if (keys.length === 0) throw new UsageError(`no objects under ${s3Uri(bucket, prefix)} (did the run finish?)`);
+  const relative = keys.map((k) => k.slice(prefix.length));
+  for (const rel of relative) {
+    if (rel.split('/').some((part) => part === '..' || part === '.' || part === '')) {
+      throw new UsageError(`refusing to download ${s3Uri(bucket, prefix + rel)}: unsafe path`);
+    }
+  }
+  if (!relative.includes(SUCCESS_FILE)) {
+    throw new UsageError(`${s3Uri(bucket, prefix)} has no ${SUCCESS_FILE}: the job that wrote it did not finish`);
+  }
+
+  const target = resolve(localDir);
+  const parent = dirname(target);
+  const name = basename(target);
+  const replacing = await exists(target);
+  if (replacing) await assertReplaceable(target);
+  await mkdir(parent, { recursive: true });
+  const staging = join(parent, `.${name}.tmp-${randomBytes(6).toString('hex')}`);
+  await mkdir(staging);
+  let aside: string | null = null;
+  try {
+    for (const rel of relative) {
+      const file = join(staging, ...rel.split('/'));
+      if (!file.startsWith(staging + sep)) throw new UsageError(`refusing to write outside ${staging}: ${rel}`);
+      await mkdir(dirname(file), { recursive: true });
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + rel }));
+      await pipeline(out.Body as Readable, createWriteStream(file));
+      log(`fetch: ${s3Uri(bucket, prefix + rel)}`);
+    }
+    if (replacing) {
+      aside = join(parent, `.${name}.old-${randomBytes(6).toString('hex')}`);
+      await rename(target, aside);
+    }
+    try {
+      await rename(staging, target);
+    } catch (error) {
+      if (aside !== null) await rename(aside, target);
+      aside = null;
+      throw error;
+    }
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  if (aside !== null) await rm(aside, { recursive: true, force: true }).catch(() => {});
+  return { dir: target, files: relative.sort() };
+}
+
+export async function readManifest(s3: S3Client, bucket: string, runKey: string): Promise<RunManifest> {
+  const key = `${runKey}/${MANIFEST_NAME}`;
+  let text: string;
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    text = await out.Body!.transformToString('utf8');
+  } catch (error) {
+    if ((error as Error).name === 'NoSuchKey') {
+      throw new UsageError(`no run at ${s3Uri(bucket, key)} (check --run-id, --bucket and --prefix)`);
+    }
+    throw error;
+  }
+  const manifest = JSON.parse(text) as RunManifest;
+  if (manifest.tool !== 'pricecast') throw new UsageError(`${s3Uri(bucket, key)} was not written by pricecast`);
+  return manifest;
+}
+
+/** Downloads one object to a file (the staged input, for --compare without a local copy). */
+export async function downloadObject(s3: S3Client, uri: string, file: string): Promise<void> {
+  const { bucket, key } = parseS3Uri(uri);
+  const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  await pipeline(out.Body as Readable, createWriteStream(file));
+}
+
+export interface CompareOutcome {
+  report: ParityReport;
+  /** The settings the cluster's _model.json recorded, used for the local run. */
+  seed: number;
+  split: string;
+  trainRatio: number;
+}
+
+/**
+ * Runs the local engine on `input` with the seed, split and ratio recorded in the fetched output's
+ * _model.json, and compares. Refuses when `input` is not the file the cluster ran on (sha256 differs).
+ */
+export async function compareWithEngine(outputDir: string, input: string): Promise<CompareOutcome> {
+  const cluster = await readSparkOutput(outputDir);
+  if (cluster.report === null) throw new UsageError(`${outputDir} has no ${MODEL_FILE}; cannot tell which seed and split to compare with`);
+  const { seed, split, trainRatio } = cluster.report;
+  const inputSha = (await localFileFacts(input)).sha256;
+  if (cluster.report.input.sha256 !== inputSha) {
+    throw new UsageError(
+      `${input} is not the file the cluster ran on (sha256 ${inputSha.slice(0, 12)}…, the output says ${cluster.report.input.sha256.slice(0, 12)}…)`,
+    );
+  }
+  const engine = await runPipeline({ input, seed, split, trainRatio });
+  const report = compareOutputs(
+    { predictions: engine.predictions, report: engine.report },
+    { predictions: cluster.predictions, report: cluster.report },
+  );
+  return { report, seed, split, trainRatio };
+}
+
+/**
+ * compareWithEngine, with the input taken from `localInput` or, when that is null, downloaded from
+ * the run's staged copy into a temporary folder (removed afterwards).
+ */
+export async function compareRun(
+  s3: S3Client,
+  outputDir: string,
+  manifest: RunManifest | null,
+  localInput: string | null,
+): Promise<CompareOutcome> {
+  if (localInput !== null) return compareWithEngine(outputDir, localInput);
+  if (manifest === null) throw new UsageError('--compare needs --input FILE when the run has no run.json');
+  const work = await mkdtemp(join(tmpdir(), 'pricecast-emr-input-'));
+  try {
+    const file = join(work, manifest.input.name);
+    await downloadObject(s3, manifest.input.uri, file);
+    return await compareWithEngine(outputDir, file);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

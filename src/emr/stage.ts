@@ -1,0 +1,117 @@
+/**
+ * S3 staging: the plan's uploads, server-side encrypted (SSE-S3, AES256) and with a SHA-256 content
+ * checksum that S3 verifies on receipt and keeps with the object. An object that already holds the
+ * same bytes (its stored SHA-256 matches, and it is encrypted) is not uploaded again, so re-running a
+ * run id after a failure re-sends only what changed.
+ */
+import {
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { UsageError } from '../engine/errors.js';
+import type { LocalFileFacts, PlannedUpload } from './plan.js';
+
+/** Metadata key holding the hex sha256 as well (x-amz-meta-pricecast-sha256): readable without ChecksumMode. */
+export const SHA256_METADATA = 'pricecast-sha256';
+
+export interface StagedObject {
+  upload: PlannedUpload;
+  action: 'uploaded' | 'unchanged';
+}
+
+/** sha256 and size of a local file, streamed (the data file may be large). */
+export async function localFileFacts(path: string): Promise<LocalFileFacts> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  try {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of handle.createReadStream() as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    return { path, sha256: hash.digest('hex'), size };
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+export function hexToBase64(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}
+
+function isNotFound(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  return error.name === 'NotFound' || error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
+}
+
+/** Fails early, with the bucket named, when it does not exist or is not ours to use. */
+export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+    if (status === 404) throw new UsageError(`bucket ${bucket} does not exist (create it first; the tool never creates buckets)`);
+    if (status === 403) throw new UsageError(`bucket ${bucket}: access denied for the current AWS credentials`);
+    throw error;
+  }
+}
+
+/** True when the object exists with this sha256 (checksum or metadata) and SSE-S3 encryption. */
+export async function isAlreadyStaged(s3: S3Client, upload: PlannedUpload): Promise<boolean> {
+  try {
+    const head = await s3.send(
+      new HeadObjectCommand({ Bucket: upload.bucket, Key: upload.key, ChecksumMode: 'ENABLED' }),
+    );
+    const sameBytes =
+      head.ChecksumSHA256 === hexToBase64(upload.sha256) || head.Metadata?.[SHA256_METADATA] === upload.sha256;
+    return sameBytes && head.ContentLength === upload.size && head.ServerSideEncryption === 'AES256';
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
+}
+
+export async function stageUploads(
+  s3: S3Client,
+  uploads: PlannedUpload[],
+  log: (line: string) => void = () => {},
+): Promise<StagedObject[]> {
+  const staged: StagedObject[] = [];
+  for (const upload of uploads) {
+    if (await isAlreadyStaged(s3, upload)) {
+      log(`stage: ${upload.uri} unchanged (sha256 ${upload.sha256.slice(0, 12)}…), not uploaded`);
+      staged.push({ upload, action: 'unchanged' });
+      continue;
+    }
+    // A local file is streamed; single PutObject (up to 5 GB, which covers the daily CSVs this job reads).
+    const body = upload.localPath !== null ? createReadStream(upload.localPath) : upload.body ?? '';
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: upload.bucket,
+        Key: upload.key,
+        Body: body,
+        ContentLength: upload.size,
+        ContentType: upload.contentType,
+        ServerSideEncryption: 'AES256',
+        ChecksumAlgorithm: 'SHA256',
+        // Computed from the local bytes beforehand: S3 rejects the upload if what arrives differs.
+        ChecksumSHA256: hexToBase64(upload.sha256),
+        Metadata: { [SHA256_METADATA]: upload.sha256 },
+      }),
+    );
+    log(`stage: uploaded ${upload.uri} (${upload.size} bytes)`);
+    staged.push({ upload, action: 'uploaded' });
+  }
+  return staged;
+}

@@ -1,0 +1,202 @@
+/**
+ * `pricecast emr submit`: stage → create the cluster with the steps (or add them to an existing
+ * cluster) → wait → fetch the output → compare with the local engine.
+ *
+ * Clean-up is this module's job: a cluster it created is terminated before it returns whenever the
+ * run did not succeed: a failed or cancelled step, the cluster ending early, a timeout, an API error
+ * while waiting, an exception of our own, or an abort (Ctrl-C / SIGTERM, passed in as an
+ * AbortSignal whose reason is the signal's name). A cluster given with --cluster-id is never
+ * terminated; only our own unfinished steps on it are cancelled.
+ */
+import {
+  AddJobFlowStepsCommand,
+  CancelStepsCommand,
+  ListStepsCommand,
+  RunJobFlowCommand,
+  TerminateJobFlowsCommand,
+  type EMRClient,
+} from '@aws-sdk/client-emr';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { EmrConfig } from './config.js';
+import { compareRun, downloadPrefix, type CompareOutcome } from './fetch.js';
+import type { EmrPlan } from './plan.js';
+import { checkBucket, stageUploads } from './stage.js';
+import {
+  readStepStderrTail,
+  realClock,
+  sdkStatusReader,
+  waitForSteps,
+  type Clock,
+  type EmrStatusReader,
+  type StderrTail,
+  type WaitResult,
+} from './wait.js';
+
+export interface SubmitDeps {
+  s3: S3Client;
+  emr: EMRClient;
+  /** How the waiter reads cluster and step state; default: the EMR API through `emr`. */
+  status?: EmrStatusReader;
+  clock?: Clock;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+  progress?: (line: string) => void;
+  /** How long to look for a failed step's stderr.gz in S3 (EMR copies logs every few minutes). */
+  stderrTail?: { attempts: number; retryMs: number };
+}
+
+export interface SubmitOptions {
+  config: EmrConfig;
+  plan: EmrPlan;
+  /** Local folder the output is downloaded into. */
+  outputDir: string;
+  /** Run the local engine on the same input and compare (default true). */
+  compare?: boolean;
+}
+
+export interface SubmitOutcome {
+  /** 0 success (and parity, when compared); 1 a failure; 130/143 interrupted by SIGINT/SIGTERM. */
+  exitCode: number;
+  clusterId: string | null;
+  createdCluster: boolean;
+  /** True when this run terminated the cluster (it created it and the run did not succeed). */
+  terminated: boolean;
+  stepIds: string[];
+  wait: WaitResult | null;
+  stderrTail: StderrTail | null;
+  outputDir: string | null;
+  parity: CompareOutcome | null;
+}
+
+export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+function abortExitCode(signal: AbortSignal | undefined): number {
+  const reason = signal?.reason;
+  return typeof reason === 'string' && reason in SIGNAL_EXIT_CODES ? SIGNAL_EXIT_CODES[reason] : 130;
+}
+
+export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promise<SubmitOutcome> {
+  const { config, plan } = options;
+  const log = deps.log ?? (() => {});
+  const clock = deps.clock ?? realClock;
+  const outcome: SubmitOutcome = {
+    exitCode: 1,
+    clusterId: null,
+    createdCluster: false,
+    terminated: false,
+    stepIds: [],
+    wait: null,
+    stderrTail: null,
+    outputDir: null,
+    parity: null,
+  };
+
+  await checkBucket(deps.s3, config.bucket);
+  await stageUploads(deps.s3, plan.uploads, log);
+  if (deps.signal?.aborted) {
+    log('interrupted before any cluster was created; nothing to clean up');
+    return { ...outcome, exitCode: abortExitCode(deps.signal) };
+  }
+
+  // From here on a cluster may exist: every way out goes through cleanUp unless the run succeeded.
+  let succeeded = false;
+  let cleaned = false;
+  try {
+    if (plan.runJobFlow !== null) {
+      const created = await deps.emr.send(new RunJobFlowCommand(plan.runJobFlow));
+      if (!created.JobFlowId) throw new Error('RunJobFlow returned no cluster id');
+      outcome.clusterId = created.JobFlowId;
+      outcome.createdCluster = true;
+      log(`cluster ${created.JobFlowId} requested (${plan.runJobFlow.Name}); it terminates itself after the last step`);
+      outcome.stepIds = await stepIdsByName(deps.emr, created.JobFlowId, plan);
+    } else {
+      const added = await deps.emr.send(new AddJobFlowStepsCommand(plan.addJobFlowSteps!));
+      outcome.clusterId = plan.addJobFlowSteps!.JobFlowId!;
+      outcome.stepIds = added.StepIds ?? [];
+      log(`added ${outcome.stepIds.length} steps to the existing cluster ${outcome.clusterId} (it stays running)`);
+    }
+    if (outcome.stepIds.length !== plan.steps.length) {
+      throw new Error(`expected ${plan.steps.length} step ids on ${outcome.clusterId}, found ${outcome.stepIds.length}`);
+    }
+
+    const wait = await waitForSteps(deps.status ?? sdkStatusReader(deps.emr), outcome.clusterId, outcome.stepIds, {
+      pollMs: config.pollSeconds * 1000,
+      timeoutMs: config.timeoutMinutes * 60_000,
+      clock,
+      signal: deps.signal,
+      onProgress: (line) => deps.progress?.(line),
+    });
+    outcome.wait = wait;
+    if (wait.status !== 'success') {
+      log(`run failed: ${wait.message}`);
+      cleaned = true;
+      await cleanUp(outcome, deps, log);
+      if (wait.failedStep?.Id) {
+        outcome.stderrTail = await readStepStderrTail(
+          deps.s3,
+          { logUri: wait.cluster?.LogUri ?? config.logUri, clusterId: outcome.clusterId, stepId: wait.failedStep.Id },
+          { attempts: deps.stderrTail?.attempts ?? 6, retryMs: deps.stderrTail?.retryMs ?? 10_000, clock },
+        );
+      }
+      outcome.exitCode = wait.status === 'aborted' ? abortExitCode(deps.signal) : 1;
+      return outcome;
+    }
+    succeeded = true;
+  } finally {
+    if (!succeeded && !cleaned) await cleanUp(outcome, deps, log);
+  }
+
+  log(`steps completed on ${outcome.clusterId}; fetching ${plan.layout.outputUri}`);
+  const downloaded = await downloadPrefix(deps.s3, plan.layout.outputUri, options.outputDir);
+  outcome.outputDir = downloaded.dir;
+  log(`output in ${downloaded.dir} (${downloaded.files.join(', ')})`);
+  if (options.compare === false) {
+    outcome.exitCode = 0;
+    return outcome;
+  }
+  outcome.parity = await compareRun(deps.s3, downloaded.dir, plan.manifest, config.job.input);
+  outcome.exitCode = outcome.parity.report.ok ? 0 : 1;
+  return outcome;
+}
+
+/**
+ * RunJobFlow does not return step ids; the plan's step names carry the run id, so they identify
+ * the steps (ListSteps lists newest first; the result is in the plan's order).
+ */
+async function stepIdsByName(emr: EMRClient, clusterId: string, plan: EmrPlan): Promise<string[]> {
+  const byName = new Map<string, string>();
+  let marker: string | undefined;
+  do {
+    const page = await emr.send(new ListStepsCommand({ ClusterId: clusterId, Marker: marker }));
+    for (const step of page.Steps ?? []) if (step.Name && step.Id) byName.set(step.Name, step.Id);
+    marker = page.Marker;
+  } while (marker);
+  return plan.steps.map((s) => byName.get(s.Name!)).filter((id): id is string => id !== undefined);
+}
+
+/** Terminates a cluster this run created; on someone else's cluster, cancels our unfinished steps. */
+async function cleanUp(outcome: SubmitOutcome, deps: SubmitDeps, log: (line: string) => void): Promise<void> {
+  const clusterId = outcome.clusterId;
+  if (clusterId === null) return;
+  if (outcome.createdCluster) {
+    try {
+      await deps.emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
+      outcome.terminated = true;
+      log(`terminated cluster ${clusterId}`);
+    } catch (error) {
+      log(
+        `COULD NOT TERMINATE cluster ${clusterId}: ${(error as Error).message}\n` +
+          `  it may still be running and costing money: aws emr terminate-clusters --cluster-ids ${clusterId}` +
+          ` (or pricecast emr cleanup)`,
+      );
+    }
+    return;
+  }
+  if (outcome.stepIds.length === 0) return;
+  try {
+    await deps.emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: outcome.stepIds }));
+    log(`cancelled this run's unfinished steps on ${clusterId}; the cluster was left running`);
+  } catch (error) {
+    log(`could not cancel this run's steps on ${clusterId} (${(error as Error).message}); the cluster was left running`);
+  }
+}
