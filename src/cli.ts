@@ -5,17 +5,16 @@
  * object on stdout.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { InputError, UsageError } from './engine/errors.js';
+import { PROJECT_ROOT } from './paths.js';
 import { formatModelSummary } from './engine/format.js';
 import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
 import type { SplitMode } from './engine/types.js';
 
-/** The package root: dist/cli.js and src/cli.ts both sit one level below it. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const DEFAULT_INPUT = join(PACKAGE_ROOT, 'fixtures', 'default.csv');
+export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'default.csv');
 export const DEFAULT_OUTPUT = 'out/predictions';
 
 const MAIN_HELP = `pricecast: crypto next-day price regression, locally or on AWS EMR

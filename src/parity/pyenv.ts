@@ -6,10 +6,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../paths.js';
 
-/** The project root: this file is src/parity/pyenv.ts (or dist/parity/pyenv.js once built). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { PROJECT_ROOT };
 
 export interface PythonEnv {
   /** The virtual environment's folder (`<project>/.cache/pyenv`). */
