@@ -7,13 +7,13 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
-import { MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
+import { assertReplaceable, exists, MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
 import { runPipeline } from '../engine/pipeline.js';
 import { compareOutputs, type ParityReport } from '../parity/compare.js';
 import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
@@ -23,32 +23,6 @@ export interface DownloadResult {
   dir: string;
   /** Relative paths of the files written. */
   files: string[];
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw error;
-  }
-}
-
-/**
- * Same rule as the engine's own output writer (SPEC.md section 7): an existing folder is replaced only
- * when it holds an earlier pricecast output (_model.json written by pricecast).
- */
-async function assertReplaceable(dir: string): Promise<void> {
-  let report: unknown = null;
-  try {
-    report = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
-  } catch {
-    // fall through: not ours
-  }
-  if ((report as { tool?: unknown } | null)?.tool !== 'pricecast') {
-    throw new UsageError(`${dir} exists and is not a pricecast output; refusing to replace it (choose another --output)`);
-  }
 }
 
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {

@@ -53,7 +53,8 @@ function randomSuffix(): string {
   return randomBytes(6).toString('hex');
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether anything (file, folder, link) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;
@@ -63,8 +64,11 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Throws UsageError unless `dir` is a folder holding an earlier pricecast output and nothing else. */
-async function assertReplaceable(dir: string): Promise<void> {
+/**
+ * Throws UsageError unless `dir` is a folder holding an earlier pricecast output and nothing else: the
+ * one rule for replacing a folder, used by the engine's writer and by `emr fetch`.
+ */
+export async function assertReplaceable(dir: string): Promise<void> {
   const refuse = (why: string) =>
     new UsageError(`${dir} exists and is not a pricecast output (${why}); refusing to replace it`);
   const stat = await lstat(dir);
