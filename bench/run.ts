@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { readSparkOutput } from '../src/engine/output.js';
 import { compareOutputs, type ParityReport } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
-import { SPARK_JOB, SPARK_LOG_CONFIG } from '../src/parity/spark.js';
+import { sparkSubmitArgs } from '../src/parity/spark.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName, type BenchSize } from './generate.js';
 import { measureCommand, type Measurement } from './proctree.js';
 import { compareMedians, median, parseBenchArgs, type BenchOptions, type Comparison } from './stats.js';
@@ -56,23 +56,6 @@ async function waitForLoad(maxLoad: number | null): Promise<void> {
     log(`  load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting`);
     await new Promise((resolve) => setTimeout(resolve, 15_000));
   }
-}
-
-/** spark-submit's arguments, as src/parity/spark.ts `runSparkJob` passes them (it does not expose its child's pid). */
-function sparkArgs(input: string, output: string): string[] {
-  return [
-    '--master', 'local[2]',
-    '--driver-memory', '2g',
-    '--driver-java-options', `-Dlog4j2.configurationFile=file:${SPARK_LOG_CONFIG}`,
-    '--conf', 'spark.ui.enabled=false',
-    '--conf', 'spark.ui.showConsoleProgress=false',
-    '--conf', 'spark.driver.host=127.0.0.1',
-    '--conf', 'spark.driver.bindAddress=127.0.0.1',
-    '--conf', 'spark.sql.shuffle.partitions=2',
-    SPARK_JOB,
-    '--input', input,
-    '--output', output,
-  ];
 }
 
 function checkRun(tool: string, m: Measurement): void {
@@ -113,7 +96,7 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
       const m =
         tool === 'engine'
           ? await measureCommand(process.execPath, [CLI, 'predict', '--input', file, '--output', out])
-          : await measureCommand(pyenv!.sparkSubmit, sparkArgs(file, out), { env: pyenv!.env });
+          : await measureCommand(pyenv!.sparkSubmit, sparkSubmitArgs({ input: file, output: out }), { env: pyenv!.env });
       checkRun(tool, m);
       const { stdout: _stdout, stderr: _stderr, ...figures } = m;
       runs.push({ tool, run, loadBefore, ...figures });

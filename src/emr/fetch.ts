@@ -7,13 +7,13 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
-import { assertReplaceable, exists, MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
+import { assertReplaceable, commitFolder, exists, MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
 import { runPipeline } from '../engine/pipeline.js';
 import { compareOutputs, type ParityReport } from '../parity/compare.js';
 import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
@@ -68,7 +68,6 @@ export async function downloadPrefix(
   await mkdir(parent, { recursive: true });
   const staging = join(parent, `.${name}.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(staging);
-  let aside: string | null = null;
   try {
     for (const rel of relative) {
       const file = join(staging, ...rel.split('/'));
@@ -78,22 +77,12 @@ export async function downloadPrefix(
       await pipeline(out.Body as Readable, createWriteStream(file));
       log(`fetch: ${s3Uri(bucket, prefix + rel)}`);
     }
-    if (replacing) {
-      aside = join(parent, `.${name}.old-${randomBytes(6).toString('hex')}`);
-      await rename(target, aside);
-    }
-    try {
-      await rename(staging, target);
-    } catch (error) {
-      if (aside !== null) await rename(aside, target);
-      aside = null;
-      throw error;
-    }
+    if (replacing) await assertReplaceable(target); // again: it may have changed during the download
+    await commitFolder(staging, target, replacing);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  if (aside !== null) await rm(aside, { recursive: true, force: true }).catch(() => {});
   return { dir: target, files: relative.sort() };
 }
 

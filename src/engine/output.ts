@@ -104,7 +104,6 @@ export async function writeSparkOutput(
     throw new UsageError(`cannot write the output folder in ${parent}: ${(error as Error).message}`);
   }
   const partName = `part-00000-${randomUUID()}.snappy.parquet`;
-  let aside: string | null = null;
   try {
     await writeFile(join(staging, partName), parquetBytes);
     await writeFile(join(staging, MODEL_FILE), modelJson(report));
@@ -114,24 +113,34 @@ export async function writeSparkOutput(
     if (replacing) {
       // Checked again: the folder may have changed since the first look.
       await assertReplaceable(target);
-      aside = join(parent, `.${name}.old-${randomSuffix()}`);
-      await rename(target, aside);
     }
-    try {
-      await rename(staging, target);
-    } catch (error) {
-      if (aside !== null) await rename(aside, target);
-      aside = null;
-      throw error;
-    }
+    await commitFolder(staging, target, replacing);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
-  // The new output is in place; the old one (ours, checked above) can go. A failure to remove it
-  // does not undo a complete run: it is left as a hidden sibling.
-  if (aside !== null) await rm(aside, { recursive: true, force: true }).catch(() => {});
   return { dir, partFile: join(dir, partName) };
+}
+
+/**
+ * Puts a complete staging folder in place of `target` (used by the writer above and by `emr fetch`):
+ * an earlier folder, already checked to be ours, is renamed aside, the staging folder renamed in, and
+ * only then the old one removed; if the rename in fails, the earlier folder is put back. A failure to
+ * remove the old folder does not undo a complete run: it is left as a hidden sibling.
+ */
+export async function commitFolder(staging: string, target: string, replacing: boolean): Promise<void> {
+  let aside: string | null = null;
+  if (replacing) {
+    aside = join(dirname(target), `.${basename(target)}.old-${randomSuffix()}`);
+    await rename(target, aside);
+  }
+  try {
+    await rename(staging, target);
+  } catch (error) {
+    if (aside !== null) await rename(aside, target);
+    throw error;
+  }
+  if (aside !== null) await rm(aside, { recursive: true, force: true }).catch(() => {});
 }
 
 /**

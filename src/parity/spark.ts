@@ -35,8 +35,8 @@ export interface SparkJobResult {
   wallMs: number;
 }
 
-export async function runSparkJob(options: SparkJobOptions): Promise<SparkJobResult> {
-  const pyenv = await ensurePythonEnv();
+/** spark-submit's arguments for the job (also used by the benchmarks, which time the process themselves). */
+export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   const args = [
     '--master', options.master ?? 'local[2]',
     '--driver-memory', options.driverMemory ?? '2g',
@@ -56,6 +56,12 @@ export async function runSparkJob(options: SparkJobOptions): Promise<SparkJobRes
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.split !== undefined) args.push('--split', options.split);
   if (options.trainRatio !== undefined) args.push('--train-ratio', String(options.trainRatio));
+  return args;
+}
+
+export async function runSparkJob(options: SparkJobOptions): Promise<SparkJobResult> {
+  const pyenv = await ensurePythonEnv();
+  const args = sparkSubmitArgs(options);
 
   const start = performance.now();
   return new Promise((resolve, reject) => {
