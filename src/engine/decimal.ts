@@ -22,8 +22,8 @@
  *
  * parseDecimal(Buffer.from('x,1.25,y'), 2, 6) === 1.25
  */
+import { twoProductError } from './fma.js';
 
-const SPLITTER = 134217729; // 2^27 + 1, Veltkamp's constant for binary64
 /** 10^0 … 10^22: the powers of ten that are exact doubles (5^22 < 2^53). */
 const EXACT_POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** Relative error bound of the double-double value, with a wide margin (the analysis gives ~2^-102). */
@@ -189,13 +189,3 @@ function viaNumber(bytes: Uint8Array, start: number, end: number): number {
   return Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
 }
 
-/** Dekker's TwoProduct: the exact error a·b − p of p = RN(a·b) (no overflow in the split). */
-function twoProductError(a: number, b: number, p: number): number {
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  return ah * bh - p + ah * bl + al * bh + al * bl;
-}

@@ -34,13 +34,7 @@ export function fma(a: number, b: number, c: number): number {
   }
   if (uh === 0) return uh + c; // a or b is zero: IEEE rules for the sign of zero
   // ExactMult: uh + ul = a * b exactly.
-  let t = SPLITTER * a;
-  const ah = t - (t - a);
-  const al = a - ah;
-  t = SPLITTER * b;
-  const bh = t - (t - b);
-  const bl = b - bh;
-  const ul = ah * bh - uh + ah * bl + al * bh + al * bl;
+  const ul = twoProductError(a, b, uh);
   // TwoSum: th + tl = c + uh exactly.
   const th = c + uh;
   let bb = th - c;
@@ -128,4 +122,18 @@ function roundScaled(s: bigint, e: number, zeroSign: number): number {
   else if (scaleExp < -1022) result = result * 2 ** -1022 * 2 ** (scaleExp + 1022);
   else result *= 2 ** scaleExp;
   return negative ? -result : result;
+}
+
+/**
+ * Dekker's TwoProduct: the exact error a·b − p of p = RN(a·b) (no overflow in the split). Shared with
+ * the decimal parser (decimal.ts), which needs the same exact product.
+ */
+export function twoProductError(a: number, b: number, p: number): number {
+  let t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
 }
