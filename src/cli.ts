@@ -5,16 +5,23 @@
  * object on stdout.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { InputError, UsageError } from './engine/errors.js';
-import { PROJECT_ROOT } from './paths.js';
 import { formatModelSummary } from './engine/format.js';
-import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
-import type { SplitMode } from './engine/types.js';
+import {
+  formatOptionsHelp,
+  HELP_SETTING,
+  JOB_SETTINGS,
+  JSON_SETTING,
+  optionalSetting,
+  OUTPUT_SETTING,
+  parseCommand,
+  type JobSettings,
+  type SettingMap,
+} from './settings.js';
 
-export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'default.csv');
+export { DEFAULT_INPUT } from './settings.js';
 export const DEFAULT_OUTPUT = 'out/predictions';
 
 const MAIN_HELP = `pricecast: crypto next-day price regression, locally or on AWS EMR
@@ -27,119 +34,67 @@ Usage:
 
 Run 'pricecast <command> --help' for a command's options.`;
 
-const PREDICT_HELP = `pricecast predict: fit next_price ~ price + volume + marketCap + rsi14 as Spark ML does
+const PREDICT_SETTINGS = {
+  ...JOB_SETTINGS,
+  output: OUTPUT_SETTING(DEFAULT_OUTPUT, 'Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json'),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
 
-Usage: pricecast predict [--input FILE] [--output DIR] [--seed N] [--split random|time]
-                         [--train-ratio R] [--json]
+const PARITY_SETTINGS = {
+  ...JOB_SETTINGS,
+  json: JSON_SETTING,
+  keep: optionalSetting({
+    flag: 'keep',
+    kind: 'string',
+    metavar: 'DIR',
+    help: 'keep both outputs under DIR (DIR/spark, DIR/engine) instead of a temporary folder',
+  }),
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
+const PREDICT_HELP = () => `pricecast predict: fit next_price from the feature vector as Spark ML's LinearRegression does
+
+Usage: pricecast predict [options]
 
 Options:
-  --input FILE        daily CSV with columns date,price,volume,marketCap (any order; others ignored)
-                      default: the bundled fixtures/default.csv
-  --output DIR        Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json
-                      default: ${DEFAULT_OUTPUT}. Written atomically; an existing folder is replaced only
-                      if it holds an earlier pricecast output.
-  --seed N            seed of Spark's randomSplit (an integer; default ${DEFAULT_SEED})
-  --split MODE        random: Spark's seeded randomSplit (default, what the PySpark job does)
-                      time: the first R of the dates train, the rest test (honest for forecasting)
-  --train-ratio R     fraction of rows that train, 0 < R < 1 (default ${DEFAULT_TRAIN_RATIO})
-  --json              print the summary as one JSON object (_model.json's content) on stdout
-  -h, --help          this help
+${formatOptionsHelp(PREDICT_SETTINGS)}
 
 Exit codes: 0 done, 2 bad input or usage (nothing written), 1 anything else.`;
 
-const PARITY_HELP = `pricecast parity: the PySpark reference job (local mode) and the engine on the same input and seed
+const PARITY_HELP = () => `pricecast parity: the PySpark reference job (local mode) and the engine on the same input and seed
 
-Usage: pricecast parity [--input FILE] [--seed N] [--split random|time] [--train-ratio R] [--json]
-                        [--keep DIR]
+Usage: pricecast parity [options]
 
 Runs pyspark/price_regression.py with spark-submit (local[2], the project's own Python env, created on
 first use in .cache/pyenv) and the TypeScript engine, then reports whether the test rows are the same
-set and, for rsi, next_price, prediction, the coefficients, intercept and every summary statistic, the
-largest absolute and relative difference.
+set and, for every feature column, next_price, prediction, the coefficients, intercept and every summary
+statistic, the largest absolute and relative difference.
 
 Options:
-  --input FILE        default: the bundled fixtures/default.csv
-  --seed N, --split MODE, --train-ratio R   as for predict
-  --json              print the report as one JSON object
-  --keep DIR          keep both outputs under DIR (DIR/spark, DIR/engine) instead of a temporary folder
-  -h, --help          this help
+${formatOptionsHelp(PARITY_SETTINGS)}
 
 Exit codes: 0 within tolerance, 1 outside tolerance or PySpark failed, 2 bad input or usage.`;
 
-interface CommonRunOptions {
-  input: string;
-  seed: number;
-  split: SplitMode;
-  trainRatio: number;
-  json: boolean;
-}
-
-const COMMON_FLAGS = {
-  input: { type: 'string' },
-  seed: { type: 'string' },
-  split: { type: 'string' },
-  'train-ratio': { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-function parseCommon(values: {
-  input?: string;
-  seed?: string;
-  split?: string;
-  'train-ratio'?: string;
-  json?: boolean;
-}): CommonRunOptions {
-  const input = values.input ?? DEFAULT_INPUT;
-  if (!existsSync(input)) throw new UsageError(`--input: no such file: ${input}`);
-  return {
-    input,
-    seed: values.seed === undefined ? DEFAULT_SEED : parseSeed(values.seed),
-    split: values.split === undefined ? 'random' : parseSplit(values.split),
-    trainRatio: values['train-ratio'] === undefined ? DEFAULT_TRAIN_RATIO : parseRatio(values['train-ratio']),
-    json: values.json ?? false,
-  };
-}
-
-export function parseSeed(text: string): number {
-  if (!/^[+-]?\d+$/.test(text.trim())) throw new UsageError(`--seed: expected an integer, got "${text}"`);
-  const seed = Number(text);
-  if (!Number.isSafeInteger(seed)) {
-    throw new UsageError(`--seed: expected an integer between ±${Number.MAX_SAFE_INTEGER}, got "${text}"`);
-  }
-  return seed;
-}
-
-export function parseSplit(text: string): SplitMode {
-  if (text === 'random' || text === 'time') return text;
-  throw new UsageError(`--split: expected "random" or "time", got "${text}"`);
-}
-
-export function parseRatio(text: string): number {
-  const ratio = Number(text);
-  if (text.trim() === '' || !Number.isFinite(ratio) || ratio <= 0 || ratio >= 1) {
-    throw new UsageError(`--train-ratio: expected a number strictly between 0 and 1, got "${text}"`);
-  }
-  return ratio;
+/** The job settings every command shares, with the input checked to exist. */
+function jobSettings(values: JobSettings): JobSettings {
+  if (values.input !== '-' && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${values.input}`);
+  return values;
 }
 
 async function predictCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...COMMON_FLAGS, output: { type: 'string' } },
-    allowPositionals: false,
-  });
+  const { values } = parseCommand(argv, PREDICT_SETTINGS);
   if (values.help) {
-    process.stdout.write(`${PREDICT_HELP}\n`);
+    process.stdout.write(`${PREDICT_HELP()}\n`);
     return 0;
   }
-  const options = parseCommon(values);
-  const output = values.output ?? DEFAULT_OUTPUT;
+  const { json, output, help: _help, ...job } = values;
+  const options = jobSettings(job);
   const { runPipeline } = await import('./engine/pipeline.js');
   const started = performance.now();
   const result = await runPipeline({ ...options, output });
   const wallMs = performance.now() - started;
-  if (options.json) {
+  if (json) {
     process.stdout.write(`${JSON.stringify({ ...result.report, outputDir: result.outputDir })}\n`);
   } else {
     process.stdout.write(formatModelSummary(result.report, { input: options.input, outputDir: result.outputDir, wallMs }));
@@ -148,20 +103,17 @@ async function predictCommand(argv: string[]): Promise<number> {
 }
 
 async function parityCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...COMMON_FLAGS, keep: { type: 'string' } },
-    allowPositionals: false,
-  });
+  const { values } = parseCommand(argv, PARITY_SETTINGS);
   if (values.help) {
-    process.stdout.write(`${PARITY_HELP}\n`);
+    process.stdout.write(`${PARITY_HELP()}\n`);
     return 0;
   }
-  const options = parseCommon(values);
+  const { json, keep, help: _help, ...job } = values;
+  const options = jobSettings(job);
   const { runParity } = await import('./parity/run.js');
   const { formatParityReport } = await import('./parity/compare.js');
-  const outcome = await runParity({ ...options, keep: values.keep, log: (line) => process.stderr.write(`${line}\n`) });
-  if (options.json) process.stdout.write(`${JSON.stringify(outcome.report)}\n`);
+  const outcome = await runParity({ ...options, keep, log: (line) => process.stderr.write(`${line}\n`) });
+  if (json) process.stdout.write(`${JSON.stringify(outcome.report)}\n`);
   else process.stdout.write(formatParityReport(outcome.report));
   return outcome.report.ok ? 0 : 1;
 }
@@ -183,8 +135,8 @@ export async function main(argv: string[]): Promise<number> {
       case '--help':
       case '-h': {
         const topic = rest[0];
-        if (topic === 'predict') process.stdout.write(`${PREDICT_HELP}\n`);
-        else if (topic === 'parity') process.stdout.write(`${PARITY_HELP}\n`);
+        if (topic === 'predict') process.stdout.write(`${PREDICT_HELP()}\n`);
+        else if (topic === 'parity') process.stdout.write(`${PARITY_HELP()}\n`);
         else if (topic === 'emr') {
           const { runEmrCommand } = await import('./emr/commands.js');
           return await runEmrCommand(['--help']);

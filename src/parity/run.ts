@@ -9,15 +9,11 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { readSparkOutput } from '../engine/output.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
-import type { SplitMode } from '../engine/types.js';
+import type { JobSettings } from '../settings.js';
 import { compareOutputs, type ParityReport } from './compare.js';
 import { runSparkJob } from './spark.js';
 
-export interface ParityOptions {
-  input: string;
-  seed: number;
-  split: SplitMode;
-  trainRatio: number;
+export interface ParityOptions extends JobSettings {
   /** Keep both outputs under this folder (DIR/spark, DIR/engine); otherwise a temporary folder is removed. */
   keep?: string;
   log?: (line: string) => void;

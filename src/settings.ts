@@ -1,0 +1,381 @@
+/**
+ * Every setting of every command, declared once (click's model, see STYLE.md): its flag, type, default,
+ * help line, config-file key and validation. From one declaration come
+ *   - the `util.parseArgs` option table of each command that takes it,
+ *   - its `--help` line (defaults are printed from the table, never written twice),
+ *   - config-file parsing (`--config FILE`: JSON whose keys are the settings' config keys; a dotted key
+ *     such as `job.seed` is a nested object), unknown keys refused,
+ *   - the run manifest (`manifestOf`): the resolved values by config key.
+ *
+ * A command is a map of settings: `{ ...JOB_SETTINGS, output: OUTPUT, json: JSON_FLAG }`. Resolution
+ * order: flag, then config file, then default. Every problem is a UsageError naming the flag (or the
+ * config key) and what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from './engine/errors.js';
+import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
+import type { SplitMode } from './engine/types.js';
+import { PROJECT_ROOT } from './paths.js';
+
+/** The value types a setting can have. `strings` is a repeatable flag (`--set a=x --set b=y`). */
+export type SettingKind = 'string' | 'integer' | 'number' | 'boolean' | 'strings';
+
+type KindValue<K extends SettingKind> = K extends 'string'
+  ? string
+  : K extends 'integer' | 'number'
+    ? number
+    : K extends 'boolean'
+      ? boolean
+      : string[];
+
+export interface Setting<T = unknown> {
+  /** Flag name without dashes, kebab-case: `train-ratio`. */
+  flag: string;
+  short?: string;
+  kind: SettingKind;
+  /** Config-file key (dotted for nested objects: `job.seed`); omitted = flag only (e.g. --json). */
+  configKey?: string;
+  /** Placeholder in --help: `--seed N`. */
+  metavar?: string;
+  help: string;
+  /** The value when neither a flag nor the config file gives one; undefined = optional, no value. */
+  default?: T;
+  /** How --help shows a default that is computed elsewhere (e.g. "s3://BUCKET/PREFIX/logs/"). */
+  defaultText?: string;
+  /** Allowed values of a `string` setting. */
+  choices?: readonly string[];
+  /** Returns what was expected when the value is invalid ("a number strictly between 0 and 1"). */
+  validate?: (value: T) => string | undefined;
+  /** Turns flag text into the value, for types the kind alone does not cover (`date=Date,price=Close`). */
+  parse?: (text: string) => T;
+}
+
+/** A setting that always has a value: its type follows from its kind (or from `parse`). */
+export function setting<K extends SettingKind, T = KindValue<K>>(spec: Setting<T> & { kind: K; default: T }): Defaulted<T> {
+  return spec;
+}
+
+/** A setting that may be absent (no default): its value is `T | undefined`. */
+export function optionalSetting<K extends SettingKind, T = KindValue<K>>(spec: Setting<T> & { kind: K }): Setting<T> {
+  return spec;
+}
+
+export type Defaulted<T> = Setting<T> & { default: T };
+export type SettingMap = Record<string, Setting<any>>;
+type ValueOf<S> = S extends Defaulted<infer T> ? T : S extends Setting<infer T> ? T | undefined : never;
+export type SettingValues<M extends SettingMap> = { [K in keyof M]: ValueOf<M[K]> };
+
+// ---------------------------------------------------------------------------------------------------
+// Shared validation rules (each rule once).
+
+export const isSafeIntegerRule = (v: number) =>
+  Number.isSafeInteger(v) ? undefined : `an integer between ±${Number.MAX_SAFE_INTEGER}`;
+export const isRatioRule = (v: number) => (v > 0 && v < 1 ? undefined : 'a number strictly between 0 and 1');
+export const isPositiveRule = (v: number) => (v > 0 ? undefined : 'a positive number');
+export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 0 ? undefined : 'a positive integer');
+
+// ---------------------------------------------------------------------------------------------------
+// The job: what the reference job and the engine both take (SPEC.md). JobSettings is their one type.
+
+export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'default.csv');
+export const SPLIT_MODES: readonly SplitMode[] = ['random', 'time'];
+
+export const JOB_SETTINGS = {
+  input: setting({
+    flag: 'input',
+    kind: 'string',
+    configKey: 'job.input',
+    metavar: 'FILE',
+    help: 'daily price history (CSV with date, price, volume, marketCap; other layouts: see README)',
+    default: DEFAULT_INPUT,
+    defaultText: 'the bundled ' + DEFAULT_INPUT.slice(PROJECT_ROOT.length + 1),
+  }),
+  seed: setting({
+    flag: 'seed',
+    kind: 'integer',
+    configKey: 'job.seed',
+    metavar: 'N',
+    help: "seed of Spark's randomSplit",
+    default: DEFAULT_SEED,
+    validate: isSafeIntegerRule,
+  }),
+  split: setting<'string', SplitMode>({
+    flag: 'split',
+    kind: 'string',
+    configKey: 'job.split',
+    metavar: 'MODE',
+    help: "random: Spark's seeded randomSplit (what the PySpark job does); time: the first R of the dates train, the rest test (honest for forecasting)",
+    default: 'random',
+    choices: SPLIT_MODES,
+  }),
+  trainRatio: setting({
+    flag: 'train-ratio',
+    kind: 'number',
+    configKey: 'job.trainRatio',
+    metavar: 'R',
+    help: 'fraction of rows that train, 0 < R < 1',
+    default: DEFAULT_TRAIN_RATIO,
+    validate: isRatioRule,
+  }),
+} satisfies SettingMap;
+
+export type JobSettings = SettingValues<typeof JOB_SETTINGS>;
+
+export const OUTPUT_SETTING = (defaultDir: string, what: string) =>
+  setting({
+    flag: 'output',
+    kind: 'string',
+    configKey: 'output',
+    metavar: 'DIR',
+    help: `${what}; written atomically, an existing folder is replaced only if it holds an earlier pricecast output`,
+    default: defaultDir,
+  });
+
+export const JSON_SETTING = setting({
+  flag: 'json',
+  kind: 'boolean',
+  help: 'print one JSON object on stdout (errors too: {"error": {...}})',
+  default: false,
+});
+
+export const HELP_SETTING = setting({ flag: 'help', short: 'h', kind: 'boolean', help: 'this help', default: false });
+
+export const CONFIG_SETTING = optionalSetting({
+  flag: 'config',
+  kind: 'string',
+  metavar: 'FILE',
+  help: "JSON file of settings, keys as shown in [brackets]; flags win",
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Parsing.
+
+/** parseArgs' option table for a command's settings. */
+export function parseArgsOptions(settings: SettingMap) {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const s of Object.values(settings)) {
+    options[s.flag] = {
+      type: s.kind === 'boolean' ? 'boolean' : 'string',
+      ...(s.short ? { short: s.short } : {}),
+      ...(s.kind === 'strings' ? { multiple: true } : {}),
+    };
+  }
+  return options;
+}
+
+export interface ParsedCommand<M extends SettingMap> {
+  values: SettingValues<M>;
+  positionals: string[];
+  /** Which settings the user gave (flag or config file), by setting name. */
+  given: Set<keyof M & string>;
+}
+
+/**
+ * Parses a command line against a command's settings: flags first, then `--config FILE` (when the map
+ * has a `config` setting), then defaults; every value validated by its setting's rules.
+ */
+export function parseCommand<M extends SettingMap>(
+  argv: string[],
+  settings: M,
+  options: { allowPositionals?: boolean } = {},
+): ParsedCommand<M> {
+  const { values: raw, positionals } = parseArgs({
+    args: argv,
+    options: parseArgsOptions(settings),
+    allowPositionals: options.allowPositionals ?? false,
+    strict: true,
+  });
+  const flagText = raw as Record<string, string | boolean | string[] | undefined>;
+  const configPath = 'config' in settings ? (flagText[settings.config.flag] as string | undefined) : undefined;
+  const file = configPath !== undefined ? readConfigFile(configPath, settings) : undefined;
+
+  const values = {} as Record<string, unknown>;
+  const given = new Set<string>();
+  for (const [name, s] of Object.entries(settings)) {
+    const text = flagText[s.flag];
+    if (text !== undefined && !(s.kind === 'boolean' && text === false && s.default === false)) {
+      values[name] = fromFlag(s, text);
+      given.add(name);
+    } else if (file && s.configKey && hasPath(file, s.configKey)) {
+      values[name] = fromConfig(s, getPath(file, s.configKey), configPath!);
+      given.add(name);
+    } else {
+      values[name] = s.default;
+    }
+  }
+  return { values: values as SettingValues<M>, positionals, given: given as Set<keyof M & string> };
+}
+
+function fromFlag(s: Setting<any>, text: string | boolean | string[]): unknown {
+  const flag = `--${s.flag}`;
+  if (s.kind === 'boolean') return text;
+  if (s.kind === 'strings') {
+    const list = text as string[];
+    if (s.parse) return list.map((t) => s.parse!(t));
+    return list;
+  }
+  const t = text as string;
+  let value: unknown;
+  if (s.parse) {
+    value = s.parse(t);
+  } else if (s.kind === 'integer') {
+    if (!/^[+-]?\d+$/.test(t.trim())) throw new UsageError(`${flag}: expected an integer, got "${t}"`);
+    value = Number(t);
+  } else if (s.kind === 'number') {
+    value = Number(t);
+    if (t.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${flag}: expected ${expectedOf(s, value)}, got "${t}"`);
+  } else {
+    value = t;
+  }
+  const problem = check(s, value);
+  if (problem) throw new UsageError(`${flag}: expected ${problem}, got "${t}"`);
+  return value;
+}
+
+function fromConfig(s: Setting<any>, value: unknown, path: string): unknown {
+  const where = `--config ${path}: ${s.configKey}`;
+  const typeOk =
+    s.kind === 'boolean'
+      ? typeof value === 'boolean'
+      : s.kind === 'integer'
+        ? Number.isSafeInteger(value)
+        : s.kind === 'number'
+          ? typeof value === 'number' && Number.isFinite(value)
+          : s.kind === 'strings'
+            ? Array.isArray(value) && value.every((v) => typeof v === 'string')
+            : typeof value === 'string';
+  if (!typeOk) throw new UsageError(`${where}: expected ${kindText(s)}, got ${JSON.stringify(value)}`);
+  const parsed = s.parse && typeof value === 'string' ? s.parse(value) : value;
+  const problem = check(s, parsed);
+  if (problem) throw new UsageError(`${where}: expected ${problem}, got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+function check(s: Setting<any>, value: unknown): string | undefined {
+  if (s.choices && !s.choices.includes(value as string)) return s.choices.map((c) => `"${c}"`).join(' or ');
+  return s.validate?.(value);
+}
+
+function expectedOf(s: Setting<any>, value: unknown): string {
+  return s.validate?.(value) ?? kindText(s);
+}
+
+function kindText(s: Setting<any>): string {
+  if (s.choices) return s.choices.map((c) => `"${c}"`).join(' or ');
+  return { string: 'a string', integer: 'an integer', number: 'a number', boolean: 'true or false', strings: 'a list of strings' }[s.kind];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Config files.
+
+function readConfigFile(path: string, settings: SettingMap): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--config: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--config: ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (!isObject(parsed)) throw new UsageError(`--config: ${path} must hold a JSON object`);
+  // Unknown keys are refused, so a typo ("coreInstanceCont") is not silently ignored.
+  const known = Object.values(settings).flatMap((s) => (s.configKey ? [s.configKey] : []));
+  const walk = (object: Record<string, unknown>, prefix: string) => {
+    for (const [key, value] of Object.entries(object)) {
+      const keyPath = prefix + key;
+      if (known.includes(keyPath)) continue;
+      if (isObject(value) && known.some((k) => k.startsWith(`${keyPath}.`))) {
+        walk(value, `${keyPath}.`);
+        continue;
+      }
+      const siblings = known.filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length).split('.')[0]);
+      throw new UsageError(`--config ${path}: unknown setting ${keyPath} (known: ${[...new Set(siblings)].join(', ')})`);
+    }
+  };
+  walk(parsed, '');
+  return parsed;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasPath(object: Record<string, unknown>, key: string): boolean {
+  return getPath(object, key) !== undefined;
+}
+
+function getPath(object: Record<string, unknown>, key: string): unknown {
+  let value: unknown = object;
+  for (const part of key.split('.')) {
+    if (!isObject(value)) return undefined;
+    value = value[part];
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Help and manifest.
+
+/** The options block of a command's --help, one setting a line (long help wrapped), defaults from the table. */
+export function formatOptionsHelp(settings: SettingMap, width = 100): string {
+  const left = (s: Setting<any>) =>
+    `  ${s.short ? `-${s.short}, ` : ''}--${s.flag}${s.metavar ? ` ${s.metavar}` : s.choices ? ` ${s.choices.join('|')}` : ''}`;
+  const column = Math.min(32, Math.max(...Object.values(settings).map((s) => left(s).length)) + 2);
+  const lines: string[] = [];
+  // Config keys are worth showing only where a config file can be given.
+  const showConfigKeys = Object.values(settings).some((s) => s.flag === 'config');
+  for (const s of Object.values(settings)) {
+    const notes: string[] = [];
+    if (s.choices && s.metavar) notes.push(s.choices.join('|'));
+    const shown = s.defaultText ?? (s.default === undefined || s.kind === 'boolean' ? undefined : defaultText(s.default));
+    if (shown !== undefined) notes.push(`default ${shown}`);
+    if (s.configKey && showConfigKeys) notes.push(`[${s.configKey}]`);
+    const text = `${s.help}${notes.length ? ` (${notes.join('; ')})` : ''}`;
+    const head = left(s);
+    const wrapped = wrap(text, width - column);
+    const first = head.length + 1 > column ? [head, ...wrapped.map((w) => ' '.repeat(column) + w)] : [head.padEnd(column) + wrapped[0], ...wrapped.slice(1).map((w) => ' '.repeat(column) + w)];
+    lines.push(...first);
+  }
+  return lines.join('\n');
+}
+
+function defaultText(value: unknown): string {
+  if (Array.isArray(value)) return value.length ? value.join(', ') : 'none';
+  return String(value);
+}
+
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/**
+ * The resolved settings by config key (nested for dotted keys): what a run writes down so that it can be
+ * reproduced, and what `--config` reads back.
+ */
+export function manifestOf<M extends SettingMap>(settings: M, values: SettingValues<M>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(settings)) {
+    const value = (values as Record<string, unknown>)[name];
+    if (!s.configKey || value === undefined) continue;
+    const parts = s.configKey.split('.');
+    let target = out;
+    for (const part of parts.slice(0, -1)) target = (target[part] ??= {}) as Record<string, unknown>;
+    target[parts[parts.length - 1]] = value;
+  }
+  return out;
+}
