@@ -181,12 +181,23 @@ export function parseCommand<M extends SettingMap>(
   settings: M,
   options: { allowPositionals?: boolean } = {},
 ): ParsedCommand<M> {
-  const { values: raw, positionals } = parseArgs({
-    args: argv,
-    options: parseArgsOptions(settings),
-    allowPositionals: options.allowPositionals ?? false,
-    strict: true,
-  });
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: parseArgsOptions(settings),
+      allowPositionals: options.allowPositionals ?? false,
+      strict: true,
+    });
+  } catch (error) {
+    // parseArgs' own errors (unknown flag, missing value) are usage errors; its text spans lines.
+    const code = (error as { code?: string }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')} (see --help)`);
+    }
+    throw error;
+  }
+  const { values: raw, positionals } = parsed;
   const flagText = raw as Record<string, string | boolean | string[] | undefined>;
   const configPath = 'config' in settings ? (flagText[settings.config.flag] as string | undefined) : undefined;
   const file = configPath !== undefined ? readConfigFile(configPath, settings) : undefined;
