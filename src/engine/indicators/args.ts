@@ -1,0 +1,14 @@
+/** Argument checks shared by the indicator functions (the catalogue's parser refuses these earlier). */
+
+/** A window or period: ta passes it to pandas, which needs an integer >= 1 for these indicators. */
+export function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Two series that ta reads row by row together (close and volume) must have the same length. */
+export function sameLength(close: Float64Array, volume: Float64Array): void {
+  if (close.length !== volume.length) {
+    throw new RangeError(`close and volume must have the same length, got ${close.length} and ${volume.length}`);
+  }
+}
