@@ -72,6 +72,20 @@ if [[ -z "$java_home" ]]; then
 fi
 
 # --- the env ------------------------------------------------------------------------------------------------
+# The benchmark peers' packages (bench/requirements.txt, e.g. polars) go on top of a current env, keyed by a
+# stamp of their own: changing them installs into the env instead of rebuilding it under other users.
+bench_requirements="$root/bench/requirements.txt"
+bench_stamp="$env_dir/.pricecast-bench-stamp"
+ensure_bench_layer() {
+  [[ -f "$bench_requirements" ]] || return 0
+  local want_bench
+  want_bench="$(sha256sum "$bench_requirements" | cut -d' ' -f1)"
+  [[ -f "$bench_stamp" && "$(cat "$bench_stamp")" == "$want_bench" ]] && return 0
+  log "installing the benchmark peers' packages from $bench_requirements"
+  "$env_dir/bin/python" -m pip install --disable-pip-version-check --no-input --quiet -r "$bench_requirements" >&2 \
+    || die "pip install -r $bench_requirements into $env_dir failed (see pip's output above)."
+  echo "$want_bench" > "$bench_stamp"
+}
 mkdir -p "$root/.cache"
 exec 9>"$lock"
 flock 9   # held until this script exits; a concurrent caller waits here, then finds the env current
@@ -81,6 +95,7 @@ flock 9   # held until this script exits; a concurrent caller waits here, then f
 if [[ -f "$stamp" && -x "$env_dir/bin/python" ]] && have="$(env_key "$env_dir/bin/python" 2>/dev/null)" \
     && [[ "$(cat "$stamp")" == "$have" ]]; then
   echo "$java_home" > "$env_dir/pricecast-java-home"
+  ensure_bench_layer
   echo "$env_dir"
   exit 0
 fi
@@ -100,4 +115,5 @@ rm -rf "$env_dir"
 echo "$java_home" > "$env_dir/pricecast-java-home"
 echo "$want" > "$stamp"   # last: an env without a stamp is half-built and gets rebuilt
 log "built in $(( SECONDS - started )) s"
+ensure_bench_layer
 echo "$env_dir"
