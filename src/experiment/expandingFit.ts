@@ -1,0 +1,72 @@
+/**
+ * The Spark WLS fit (SPEC.md section 6) of an expanding window, kept as running sums so a refit costs
+ * one solve instead of a pass over every row so far.
+ *
+ * The sums are Spark's `WeightedLeastSquares.Aggregator` fields with unit weights, accumulated row by
+ * row in the order `fitWeightedLeastSquares` (src/engine/ols.ts) adds them:
+ *   wSum += 1;  bSum += b;  bbSum += b·b;  aSum_j += a_j;  abSum_j = fma(b, a_j, abSum_j);
+ *   aaSum (packed upper, BLAS dspr, a column skipped when a_j = 0) += a_i · a_j.
+ * Rows are added in date order, exactly once, so after rows 0 … s−1 the sums are bit for bit those a
+ * from-scratch fit on rows 0 … s−1 forms, and so is the solution (test/experiment-fit.test.ts checks
+ * every refit of a walk-forward against a from-scratch engine fit).
+ */
+import { fma } from '../engine/fma.js';
+import { fitWeightedLeastSquares, type WlsSolution } from '../engine/ols.js';
+
+export class ExpandingFit {
+  private readonly k: number;
+  private rows = 0;
+  private wSum = 0;
+  private bSum = 0;
+  private bbSum = 0;
+  private readonly aSum: Float64Array;
+  private readonly abSum: Float64Array;
+  private readonly aaSum: Float64Array;
+
+  /** @param features the feature columns of the whole series; @param label its label column */
+  constructor(
+    private readonly features: readonly Float64Array[],
+    private readonly label: Float64Array,
+  ) {
+    this.k = features.length;
+    this.aSum = new Float64Array(this.k);
+    this.abSum = new Float64Array(this.k);
+    this.aaSum = new Float64Array((this.k * (this.k + 1)) / 2);
+  }
+
+  /** Rows fitted so far (the window is rows 0 … rowCount − 1). */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /** Extends the window to rows 0 … end − 1. */
+  extendTo(end: number): void {
+    const { k, features, label, aSum, abSum, aaSum } = this;
+    for (let r = this.rows; r < end; r++) {
+      const b = label[r];
+      this.wSum += 1.0;
+      this.bSum += b;
+      this.bbSum += b * b;
+      for (let j = 0; j < k; j++) {
+        const x = features[j][r];
+        aSum[j] += x;
+        abSum[j] = fma(b, x, abSum[j]);
+      }
+      for (let j = 0, p = 0; j < k; p += j + 1, j++) {
+        const xj = features[j][r];
+        if (xj !== 0) for (let i = 0; i <= j; i++) aaSum[p + i] += features[i][r] * xj;
+      }
+    }
+    this.rows = Math.max(this.rows, end);
+  }
+
+  /** The fit on the current window. */
+  solve(): WlsSolution {
+    // TEMPORARY until the engine exports its solve-from-sums step (issue 10 splits ols.ts): a
+    // from-scratch fit on the window.
+    return fitWeightedLeastSquares(
+      this.features.map((column) => column.subarray(0, this.rows)),
+      this.label.subarray(0, this.rows),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What an experiment found, as plain data: results.json's content (the settings that reproduce it,
+ * the rows it was scored on, and per set its features and metrics; persistence first, then the sets
+ * in the order given), and the ranking and verdicts the table and the report show.
+ */
+import type { ForecastMetrics } from './metrics.js';
+import type { Target } from './target.js';
+
+/** p-values at or above this leave a set "no better than tomorrow = today". */
+export const SIGNIFICANCE_LEVEL = 0.05;
+
+export interface SetResult {
+  name: string;
+  /** The normalised feature items in spec order ([] for persistence). */
+  features: string[];
+  metrics: ForecastMetrics;
+}
+
+export interface ExperimentResults {
+  tool: 'pricecast';
+  command: 'experiment';
+  input: { file: string; sha256: string; rowsRead: number };
+  trainRatio: number;
+  refitEvery: number;
+  target: Target;
+  window: 'expanding';
+  baseline: 'persistence';
+  /** Common rows (every feature of every set and next_price present). */
+  rows: number;
+  trainRows: number;
+  testRows: number;
+  /** YYYY-MM-DD of the first and last test row. */
+  firstTestDate: string;
+  lastTestDate: string;
+  sets: SetResult[];
+}
+
+/** Best first: by skill (= by mse), persistence included; a set without a skill (NaN) last. */
+export function rankSets(sets: readonly SetResult[]): SetResult[] {
+  const key = (s: SetResult) => (Number.isNaN(s.metrics.skill) ? -Infinity : s.metrics.skill);
+  return [...sets].sort((a, b) => key(b) - key(a));
+}
+
+/** The plain-words reading of a set's skill and DM p-value. */
+export function verdict(set: SetResult): string {
+  const { dm, skill } = set.metrics;
+  if (dm === null) return 'baseline: tomorrow = today';
+  if (!(dm.pValue < SIGNIFICANCE_LEVEL)) return 'no better than tomorrow = today';
+  return skill > 0 ? 'better than tomorrow = today' : 'worse than tomorrow = today';
+}

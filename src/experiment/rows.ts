@@ -1,0 +1,64 @@
+/**
+ * The rows every set is scored on (SPEC.md section 10): date order after dedupe, keeping a row only
+ * when next_price exists and every feature of every set is a finite number there (NaN marks ta's
+ * warm-up nulls; ±inf is dropped as the reference job drops it). One common set of rows, so every set
+ * and the baseline are compared on the same days.
+ *
+ * Each distinct feature item is computed once, however many sets use it (the ladder repeats the base
+ * four in every rung).
+ */
+import { nextPrice } from '../engine/label.js';
+import type { DailyColumns } from '../engine/types.js';
+import { computeFeatures, formatFeatureItem } from './featureSpecStub.js';
+import type { FeatureSet } from './sets.js';
+
+export interface CommonRows {
+  /** Days of the kept rows, ascending. */
+  day: Int32Array;
+  price: Float64Array;
+  nextPrice: Float64Array;
+  /** Per set (in the given order), its feature columns on the kept rows, in spec order. */
+  features: Float64Array[][];
+}
+
+export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): CommonRows {
+  const keys: string[] = [];
+  const index = new Map<string, number>();
+  const items = [];
+  for (const set of sets) {
+    for (const item of set.items) {
+      const key = formatFeatureItem(item);
+      if (!index.has(key)) {
+        index.set(key, keys.length);
+        keys.push(key);
+        items.push(item);
+      }
+    }
+  }
+  const columns = computeFeatures(items, series);
+  const next = nextPrice(series.price);
+
+  const n = series.day.length;
+  const keep = new Uint8Array(n);
+  let kept = 0;
+  for (let r = 0; r < n; r++) {
+    let ok = Number.isFinite(next[r]);
+    for (let c = 0; ok && c < columns.length; c++) ok = Number.isFinite(columns[c][r]);
+    if (ok) {
+      keep[r] = 1;
+      kept++;
+    }
+  }
+  const select = <T extends Float64Array | Int32Array>(column: T, make: (size: number) => T): T => {
+    const out = make(kept);
+    for (let r = 0, o = 0; r < n; r++) if (keep[r] === 1) out[o++] = column[r];
+    return out;
+  };
+  const selected = columns.map((column) => select(column, (size) => new Float64Array(size)));
+  return {
+    day: select(series.day, (size) => new Int32Array(size)),
+    price: select(series.price, (size) => new Float64Array(size)),
+    nextPrice: select(next, (size) => new Float64Array(size)),
+    features: sets.map((set) => set.items.map((item) => selected[index.get(formatFeatureItem(item))!])),
+  };
+}

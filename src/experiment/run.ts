@@ -1,0 +1,135 @@
+/**
+ * `pricecast experiment` as a library call, a chain of small stages:
+ *
+ *   loadSeries → commonRows → walkForward per set (+ persistence) → forecastMetrics
+ *     → results.json, forecasts.parquet, report.html → writeExperimentFolder
+ *
+ * Bad input or a bad spec is found before anything is written; the output folder is checked
+ * (absent, or an earlier experiment output) before the computation, not after it.
+ */
+import { basename } from 'node:path';
+import { formatDay } from '../engine/dates.js';
+import { InputError, UsageError } from '../engine/errors.js';
+import { formatFeatureItem } from './featureSpecStub.js';
+import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
+import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
+import { builtInLadder } from './ladder.js';
+import { forecastErrors, forecastMetrics } from './metrics.js';
+import { persistenceForecasts } from './persistence.js';
+import { forecastSets } from './parallel.js';
+import { renderReport } from './report.js';
+import type { ExperimentResults, SetResult } from './results.js';
+import { commonRows } from './rows.js';
+import { loadSeries } from './series.js';
+import { assertUniqueNames, PERSISTENCE, type FeatureSet } from './sets.js';
+import type { Target } from './target.js';
+import { walkForwardPlan } from './walkForward.js';
+
+export const DEFAULT_REFIT_EVERY = 1;
+export const DEFAULT_EXPERIMENT_TARGET: Target = 'price';
+/** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
+export const MIN_TEST_ROWS = 2;
+
+export interface ExperimentOptions {
+  input: string;
+  /** The sets to compare; empty or omitted: the built-in ladder. */
+  sets?: FeatureSet[];
+  trainRatio: number;
+  refitEvery: number;
+  target: Target;
+  /** Output folder; omitted: nothing is written. */
+  output?: string;
+  /** Worker threads: 'auto' decides by the amount of work (./parallel.ts). */
+  threads?: 'auto' | number;
+}
+
+export interface ExperimentRun {
+  results: ExperimentResults;
+  forecasts: ForecastTable;
+  outputDir: string | null;
+}
+
+export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
+  const sets = options.sets && options.sets.length > 0 ? options.sets : builtInLadder();
+  assertUniqueNames(sets);
+  if (!Number.isInteger(options.refitEvery) || options.refitEvery < 1) {
+    throw new UsageError(`--refit-every: expected a positive integer, got ${options.refitEvery}`);
+  }
+  if (!(options.trainRatio > 0 && options.trainRatio < 1)) {
+    throw new UsageError(`--train-ratio: expected a number strictly between 0 and 1, got ${options.trainRatio}`);
+  }
+  if (options.output !== undefined) await checkExperimentOutput(options.output);
+
+  const { ingest, sorted } = await loadSeries(options.input);
+  const rows = commonRows(sorted.columns, sets);
+  const n = rows.day.length;
+  const plan = walkForwardPlan(n, options.trainRatio, options.refitEvery, options.target);
+  const widest = Math.max(...sets.map((s) => s.items.length));
+  const minTrain = widest + 2;
+  if (plan.trainCount < minTrain || n - plan.trainCount < MIN_TEST_ROWS) {
+    throw new InputError(
+      options.input,
+      0,
+      null,
+      null,
+      `enough rows for a walk-forward: ${minTrain} training rows (the widest set has ${widest} features) and ` +
+        `${MIN_TEST_ROWS} test rows; ${n} rows have every feature of every set and a next price, and train ratio ` +
+        `${options.trainRatio} gives ${plan.trainCount} training and ${n - plan.trainCount} test rows`,
+    );
+  }
+
+  const forecasts = await forecastSets(rows, plan, options.threads ?? 'auto');
+  const test = (column: Float64Array) => column.subarray(plan.trainCount);
+  const price = test(rows.price);
+  const nextPrice = test(rows.nextPrice);
+  const persistence = persistenceForecasts(rows.price, plan.trainCount);
+  const baselineErrors = forecastErrors(persistence, nextPrice);
+
+  const setResults: SetResult[] = [
+    { name: PERSISTENCE, features: [], metrics: forecastMetrics(persistence, nextPrice, price, null) },
+    ...sets.map((set, i) => ({
+      name: set.name,
+      features: set.items.map(formatFeatureItem),
+      metrics: forecastMetrics(forecasts[i], nextPrice, price, baselineErrors),
+    })),
+  ];
+  const testDays = rows.day.subarray(plan.trainCount);
+  const results: ExperimentResults = {
+    tool: 'pricecast',
+    command: 'experiment',
+    input: { file: basename(options.input), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
+    trainRatio: options.trainRatio,
+    refitEvery: options.refitEvery,
+    target: options.target,
+    window: 'expanding',
+    baseline: 'persistence',
+    rows: n,
+    trainRows: plan.trainCount,
+    testRows: n - plan.trainCount,
+    firstTestDate: formatDay(testDays[0]),
+    lastTestDate: formatDay(testDays[testDays.length - 1]),
+    sets: setResults,
+  };
+  const table: ForecastTable = {
+    day: testDays.slice(),
+    price: price.slice(),
+    nextPrice: nextPrice.slice(),
+    persistence,
+    sets: sets.map((set, i) => ({ name: set.name, forecasts: forecasts[i] })),
+  };
+
+  let outputDir: string | null = null;
+  if (options.output !== undefined) {
+    outputDir = await writeExperimentFolder(options.output, {
+      results: resultsJson(results),
+      forecasts: encodeForecastsParquet(table),
+      report: await renderReport(results, table),
+    });
+  }
+  return { results, forecasts: table, outputDir };
+}
+
+/** Pretty JSON; non-finite numbers (no DM test, no price move) are written as null. */
+export function resultsJson(results: ExperimentResults): string {
+  return `${JSON.stringify(results, null, 2)}\n`;
+}

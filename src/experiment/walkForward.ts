@@ -1,0 +1,57 @@
+/**
+ * Walk-forward forecasts of one feature set with an expanding window (SPEC.md section 10):
+ *
+ *   test rows t = trainCount … n − 1; the forecast of row t uses the model fitted (section 6) on rows
+ *   0 … s − 1 with s = trainCount + K·floor((t − trainCount)/K).
+ *
+ * So the model is refitted every K rows, each time on every row before the block it forecasts, and
+ * nothing from row t or later reaches the forecast of row t. Darts' `historical_forecasts` and
+ * skforecast's `backtesting_forecaster` (refit=K, expanding window) are the same loop.
+ *
+ * The fit is the engine's Spark WLS on running sums (./expandingFit.ts); forecasts are the engine's
+ * `predict` (Spark's dot product), block by block.
+ */
+import { predict } from '../engine/predict.js';
+import type { WlsSolution } from '../engine/ols.js';
+import { ExpandingFit } from './expandingFit.js';
+import { forecastPrice, targetLabel, type Target } from './target.js';
+
+export interface WalkForwardPlan {
+  /** Rows (the common rows of every set). */
+  n: number;
+  /** floor(n · trainRatio): rows before the first forecast. */
+  trainCount: number;
+  /** K: refit every K test rows. */
+  refitEvery: number;
+  target: Target;
+}
+
+export function walkForwardPlan(n: number, trainRatio: number, refitEvery: number, target: Target): WalkForwardPlan {
+  return { n, trainCount: Math.floor(n * trainRatio), refitEvery, target };
+}
+
+/**
+ * Price forecasts for the test rows (length n − trainCount).
+ * @param onRefit called after each fit with the window end s (rows 0 … s − 1) and the solution
+ */
+export function walkForward(
+  features: Float64Array[],
+  price: Float64Array,
+  nextPrice: Float64Array,
+  plan: WalkForwardPlan,
+  onRefit?: (windowEnd: number, solution: WlsSolution) => void,
+): Float64Array {
+  const { n, trainCount, refitEvery, target } = plan;
+  const label = targetLabel(target, price, nextPrice);
+  const fit = new ExpandingFit(features, label);
+  const forecasts = new Float64Array(n - trainCount);
+  for (let s = trainCount; s < n; s += refitEvery) {
+    fit.extendTo(s);
+    const solution = fit.solve();
+    onRefit?.(s, solution);
+    const end = Math.min(s + refitEvery, n);
+    const outputs = predict(solution.coefficients, solution.intercept, features.map((column) => column.subarray(s, end)));
+    for (let t = s; t < end; t++) forecasts[t - trainCount] = forecastPrice(target, outputs[t - s], price[t]);
+  }
+  return forecasts;
+}
