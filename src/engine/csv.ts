@@ -19,17 +19,51 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { DailyColumnsBuilder } from './columns.js';
 import { scanPlainCsv } from './csvscan.js';
-import { parseDay } from './dates.js';
+import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
 import { InputError } from './errors.js';
+import { INPUT_FIELDS, resolveLayout, VALUE_FIELDS, type Layout, type LayoutOptions, type ValueField } from './layouts.js';
 import type { IngestResult } from './types.js';
 
-/** The required columns, found by header name in any order. */
-export const REQUIRED_COLUMNS = ['date', 'price', 'volume', 'marketCap'] as const;
+/** The required columns of the contract's own layout, found by header name in any order. */
+export const REQUIRED_COLUMNS = INPUT_FIELDS;
+
+/**
+ * The longest physical line accepted. Vendor rows are ~100 bytes; a longer line is not daily price data,
+ * and refusing it at once bounds the memory of every error path (issue 10, item 1).
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** A cell the file leaves empty: an empty field, or CoinMarketCap's `-`. missing.ts decides what it means. */
+export function isMissingCell(text: string): boolean {
+  return text === '' || text === '-';
+}
+
+/** Where a row with a missing cell came from, for missing.ts's messages. */
+export interface MissingCellSource {
+  line: number;
+  /** The missing cells' text ('' or '-') by field. */
+  text: Partial<Record<ValueField, string>>;
+}
+
+/** What reading a daily input gives: the rows (missing cells NaN), and how the file was read. */
+export interface DailyIngest extends IngestResult {
+  /** The layout read: a vendor's name, `columns` (a --columns mapping) or `parquet`. */
+  layout: string;
+  /** The rows (file positions) that have a missing cell in a field the run needs. */
+  missingCells: Map<number, MissingCellSource>;
+  /** The value fields read from the file (a field outside `required` may be absent: all NaN). */
+  fields: readonly ValueField[];
+  /** The file's name for each value field read (`Close`, `market_cap`), for messages. */
+  columnNames: Partial<Record<ValueField, string>>;
+}
+
+/** Thousands separators: `1,234` or `1,551,050,000.5` (groups of three), nothing looser. */
+const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
 
 /**
  * Plain decimals and exponent forms: `1.5`, `-0`, `3e-05`, `+2`, `.5`, `2.`. Checked before `Number()`,
@@ -40,28 +74,56 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NUMBER_EXPECTED = 'a finite decimal number';
 const READ_CHUNK_BYTES = 1 << 20;
 
-/**
- * Reads a daily CSV (header `date,price,volume,marketCap` in any order, other columns ignored).
- * Rows come back in file order; sorting and dedupe are the next stage's job.
- * @throws InputError for anything SPEC.md section 1 calls bad input.
- */
-export async function readDailyCsv(file: string): Promise<IngestResult> {
-  // The common, plainly valid file takes the hand-written scanner (csvscan.ts: csv-parse alone
-  // managed ~0.24M rows/s); anything else, every error included, is read (again) below.
-  const scanned = await scanPlainCsv(file);
-  if (scanned !== null) return scanned;
-  return readDailyCsvWithCsvParse(file);
+/** How to read a CSV: the layout options (layouts.ts) and, for a pipe or stdin, the stream to read once. */
+export interface CsvReadOptions extends LayoutOptions {
+  /**
+   * The bytes, when the input is not a regular file (a pipe, a FIFO, stdin): read once, by the csv-parse
+   * path, never re-read (issue 10, item 2). Default: the file is opened by name.
+   */
+  source?: Readable;
 }
 
-/** The general path: csv-parse, with the validation and the error messages of SPEC.md section 1. */
-export async function readDailyCsvWithCsvParse(file: string): Promise<IngestResult> {
+/**
+ * Reads a daily CSV in any layout of layouts.ts. Rows come back in file order with missing cells as
+ * NaN; sorting, dedupe and the missing-value policy are the next stages' job (dedupe.ts, missing.ts).
+ * @throws InputError for anything SPEC.md sections 1 and 11 call bad input.
+ */
+export async function readDailyCsv(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
+  // The common, plainly valid file in the contract's own layout takes the hand-written scanner
+  // (csvscan.ts: csv-parse alone managed ~0.24M rows/s); anything else, every error included, is read
+  // (again) below. A stream cannot be read twice, so it goes to csv-parse directly.
+  const plain = options.source === undefined && options.columns === undefined && options.thousands == null;
+  if (plain && (options.format ?? 'auto') !== 'coingecko' && options.format !== 'coinmarketcap') {
+    const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
+    if (scanned !== null) {
+      return { ...scanned, layout: 'pricecast', missingCells: new Map(), fields: VALUE_FIELDS, columnNames: {} };
+    }
+  }
+  return readDailyCsvWithCsvParse(file, options);
+}
+
+/** The scanner's header test: the file must resolve to the contract's own layout, untouched. */
+function pricecastOnly(file: string, names: string[], options: LayoutOptions): boolean {
+  try {
+    return resolveLayout(file, names, options).name === 'pricecast';
+  } catch {
+    return false; // the csv-parse path words the error
+  }
+}
+
+/** The general path: csv-parse, with the validation and the error messages of SPEC.md sections 1 and 11. */
+export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
   const hash = createHash('sha256');
   const columns = new DailyColumnsBuilder();
+  const missingCells = new Map<number, MissingCellSource>();
+  const required = new Set<ValueField>(['price', ...(options.required ?? VALUE_FIELDS)]);
   let header: string[] | null = null;
+  let layout: Layout | null = null;
   let dateAt = -1;
-  let priceAt = -1;
-  let volumeAt = -1;
-  let marketCapAt = -1;
+  /** Index of each value field's column (-1: not in the file, read as NaN), and its header name. */
+  const valueAt: number[] = [-1, -1, -1];
+  const valueName: string[] = ['price', 'volume', 'marketCap'];
+  let fields: ValueField[] = [];
   /** Fields that are not required: the only ones that may (validly) hold a quoted line break. */
   let otherAt: number[] = [];
   /**
@@ -72,8 +134,12 @@ export async function readDailyCsvWithCsvParse(file: string): Promise<IngestResu
   let nextLine = 1;
 
   const number = (text: string, line: number, column: string): number => {
-    const value = DECIMAL.test(text) ? Number(text) : NaN;
-    if (!Number.isFinite(value)) throw new InputError(file, line, column, text, NUMBER_EXPECTED);
+    let plain = text;
+    if (layout!.thousands && THOUSANDS.test(text)) plain = text.replace(/,/g, '');
+    const value = DECIMAL.test(plain) ? Number(plain) : NaN;
+    if (!Number.isFinite(value)) {
+      throw new InputError(file, line, column, text, layout!.thousands ? NUMBER_WITH_THOUSANDS_EXPECTED : NUMBER_EXPECTED);
+    }
     return value;
   };
 
@@ -85,45 +151,53 @@ export async function readDailyCsvWithCsvParse(file: string): Promise<IngestResu
       }
       seen.add(name);
     }
-    const missing = REQUIRED_COLUMNS.filter((name) => !seen.has(name));
-    if (missing.length > 0) {
-      throw new InputError(
-        file,
-        1,
-        missing.join(', '),
-        record.join(','),
-        `a header with the columns ${REQUIRED_COLUMNS.join(', ')} (any order); missing ${missing.join(', ')}`,
-      );
-    }
+    layout = resolveLayout(file, record, options);
     header = record;
-    dateAt = record.indexOf('date');
-    priceAt = record.indexOf('price');
-    volumeAt = record.indexOf('volume');
-    marketCapAt = record.indexOf('marketCap');
-    const required = new Set([dateAt, priceAt, volumeAt, marketCapAt]);
-    otherAt = record.map((_name, i) => i).filter((i) => !required.has(i));
+    dateAt = record.indexOf(layout.columns.date!);
+    VALUE_FIELDS.forEach((field, k) => {
+      const name = layout!.columns[field];
+      valueAt[k] = name === null ? -1 : record.indexOf(name);
+      valueName[k] = name ?? field;
+    });
+    fields = VALUE_FIELDS.filter((_field, k) => valueAt[k] !== -1);
+    const used = new Set([dateAt, ...valueAt]);
+    otherAt = record.map((_name, i) => i).filter((i) => !used.has(i));
   };
+
+  // The checks of each value field, in the order SPEC.md section 1 gives them.
+  const LOWER_BOUND = [
+    (v: number) => v > 0,
+    (v: number) => v >= 0,
+    (v: number) => v >= 0,
+  ];
+  const BOUND_TEXT = ['> 0', '>= 0', '>= 0'];
+  const values = [NaN, NaN, NaN];
 
   const readRow = (record: string[], line: number): void => {
     if (record.length !== header!.length) {
-      throw new InputError(
-        file,
-        line,
-        null,
-        record.join(','),
-        `${header!.length} fields as in the header, found ${record.length}`,
-      );
+      throw new InputError(file, line, null, record.join(','), `${header!.length} fields as in the header, found ${record.length}`);
     }
     const dateText = record[dateAt];
-    const day = parseDay(dateText);
-    if (Number.isNaN(day)) throw new InputError(file, line, 'date', dateText, 'a date YYYY-MM-DD that exists');
-    const price = number(record[priceAt], line, 'price');
-    if (!(price > 0)) throw new InputError(file, line, 'price', record[priceAt], 'a price > 0');
-    const volume = number(record[volumeAt], line, 'volume');
-    if (volume < 0) throw new InputError(file, line, 'volume', record[volumeAt], 'a volume >= 0');
-    const marketCap = number(record[marketCapAt], line, 'marketCap');
-    if (marketCap < 0) throw new InputError(file, line, 'marketCap', record[marketCapAt], 'a marketCap >= 0');
-    columns.push(day, price, volume, marketCap);
+    const day = parseDailyDate(dateText);
+    if (!(day >= FIRST_GREGORIAN_DAY)) throw new InputError(file, line, layout!.columns.date, dateText, dateExpected(dateText));
+    let missing: MissingCellSource | null = null;
+    for (let k = 0; k < 3; k++) {
+      values[k] = NaN;
+      if (valueAt[k] === -1) continue;
+      const text = record[valueAt[k]];
+      if (isMissingCell(text)) {
+        // NaN marks the cell; only a field the run needs is missing in missing.ts's sense.
+        if (required.has(VALUE_FIELDS[k])) (missing ??= { line, text: {} }).text[VALUE_FIELDS[k]] = text;
+        continue;
+      }
+      const value = number(text, line, valueName[k]);
+      if (!LOWER_BOUND[k](value)) {
+        throw new InputError(file, line, valueName[k], text, `a ${VALUE_FIELDS[k]} ${BOUND_TEXT[k]}`);
+      }
+      values[k] = value;
+    }
+    if (missing !== null) missingCells.set(columns.length, missing);
+    columns.push(day, values[0], values[1], values[2]);
   };
 
   const parser = parse({
@@ -158,29 +232,19 @@ export async function readDailyCsvWithCsvParse(file: string): Promise<IngestResu
     readRow(record, line);
   };
 
-  let bytesBefore = 0;
-  // Holds back the bytes of a multi-byte character cut by a chunk boundary until the next chunk.
-  let pendingTail: Buffer = Buffer.alloc(0);
+  const check = new TextCheck(file);
   async function* checkAndHash(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of source) {
       hash.update(chunk);
-      const nul = chunk.indexOf(0);
-      if (nul !== -1) await throwNotText(file, bytesBefore + nul, 'a NUL byte');
-      const joined = pendingTail.length > 0 ? Buffer.concat([pendingTail, chunk]) : chunk;
-      const cut = completeCharacters(joined);
-      if (!isUtf8(joined.subarray(0, cut))) {
-        await throwNotText(file, bytesBefore - pendingTail.length + firstInvalidUtf8(joined, cut), 'bytes that are not UTF-8');
-      }
-      pendingTail = Buffer.from(joined.subarray(cut));
-      bytesBefore += chunk.length;
+      check.chunk(chunk);
       yield chunk;
     }
-    if (pendingTail.length > 0) await throwNotText(file, bytesBefore - pendingTail.length, 'a truncated UTF-8 character at the end');
+    check.end();
   }
 
   try {
     await pipeline(
-      createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
+      options.source ?? createReadStream(file, { highWaterMark: READ_CHUNK_BYTES }),
       checkAndHash,
       parser,
       new Writable({
@@ -197,13 +261,130 @@ export async function readDailyCsvWithCsvParse(file: string): Promise<IngestResu
     );
   } catch (error) {
     throw toInputError(error, file, header, nextLine);
+  } finally {
+    // A stream left half-read (an error above) is let go: stdin or a pipe must not keep the process alive.
+    options.source?.destroy();
   }
 
   if (header === null) throw new InputError(file, 0, null, null, 'a CSV with a header row and data rows; the file is empty');
   if (columns.length === 0) {
     throw new InputError(file, 0, null, null, 'data rows after the header; the file has only a header');
   }
-  return { file, columns: columns.finish(), rowsRead: columns.length, sha256: hash.digest('hex') };
+  return {
+    file,
+    columns: columns.finish(),
+    rowsRead: columns.length,
+    sha256: hash.digest('hex'),
+    layout: layout!.name,
+    missingCells,
+    fields,
+    columnNames: Object.fromEntries(fields.map((field) => [field, valueName[VALUE_FIELDS.indexOf(field)]])),
+  };
+}
+
+const NUMBER_WITH_THOUSANDS_EXPECTED = 'a finite decimal number (thousands separators allowed: 1,234.5)';
+
+/**
+ * The byte-level checks of the csv-parse path, on each chunk as it streams past: no NUL byte, valid
+ * UTF-8, no line longer than MAX_LINE_BYTES. It keeps only the first line (the header) and the start of
+ * the current line, each at most MAX_LINE_BYTES, so that an error can name the line, column and field
+ * without reading the input again: memory stays bounded whatever the input (`/dev/zero`, a 50 MB line,
+ * a pipe that cannot be re-read), issue 10 items 1 and 2.
+ */
+class TextCheck {
+  /** The 1-based line of the next byte. */
+  private line = 1;
+  /** Bytes consumed before the current chunk. */
+  private offset = 0;
+  private header: Buffer | null = null;
+  /** The current line's bytes before the current chunk (at most MAX_LINE_BYTES of them). */
+  private lineStart: Buffer = Buffer.alloc(0);
+  /** The current line's length before the current chunk (not capped). */
+  private lineLength = 0;
+  /** A multi-byte character cut by the chunk boundary, held back until the next chunk. */
+  private pendingTail: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly file: string) {}
+
+  chunk(chunk: Buffer): void {
+    const nul = chunk.indexOf(0);
+    if (nul !== -1) this.notText(chunk, nul, 'a NUL byte');
+    const joined = this.pendingTail.length > 0 ? Buffer.concat([this.pendingTail, chunk]) : chunk;
+    const cut = completeCharacters(joined);
+    if (!isUtf8(joined.subarray(0, cut))) {
+      const at = firstInvalidUtf8(joined, cut) - this.pendingTail.length;
+      this.notText(chunk, Math.max(0, at), 'bytes that are not UTF-8');
+    }
+    this.pendingTail = Buffer.from(joined.subarray(cut));
+    this.advance(chunk);
+    this.offset += chunk.length;
+  }
+
+  end(): void {
+    if (this.pendingTail.length > 0) {
+      this.offset -= this.pendingTail.length;
+      this.notText(Buffer.alloc(0), 0, 'a truncated UTF-8 character at the end');
+    }
+  }
+
+  /** Moves past a chunk's line feeds: counts lines, keeps the header, refuses an over-long line. */
+  private advance(chunk: Buffer): void {
+    let from = 0;
+    for (let lf = chunk.indexOf(0x0a); lf !== -1; lf = chunk.indexOf(0x0a, from)) {
+      if (this.lineLength + lf - from > MAX_LINE_BYTES) this.tooLong(chunk.subarray(from, lf));
+      if (this.line === 1) this.header = this.capped(chunk.subarray(from, lf));
+      this.line++;
+      this.lineStart = Buffer.alloc(0);
+      this.lineLength = 0;
+      from = lf + 1;
+    }
+    const rest = chunk.subarray(from);
+    if (this.lineLength + rest.length > MAX_LINE_BYTES) this.tooLong(rest);
+    this.lineStart = this.capped(rest);
+    this.lineLength += rest.length;
+  }
+
+  /** The current line's start plus `more`, at most MAX_LINE_BYTES. */
+  private capped(more: Buffer): Buffer {
+    const room = MAX_LINE_BYTES - this.lineStart.length;
+    return Buffer.concat([this.lineStart, more.subarray(0, Math.max(0, room))]);
+  }
+
+  private tooLong(more: Buffer): never {
+    const start = this.capped(more).subarray(0, 40).toString('utf8');
+    throw new InputError(this.file, this.line, null, start, `lines of at most ${MAX_LINE_BYTES} bytes (daily price rows are short); this line is longer`);
+  }
+
+  /**
+   * Not text: names the line, the column and the field holding byte `at` of `chunk`, and stops. The
+   * header and the line are split on commas outside quotes (csv-parse is not asked: the bytes are
+   * exactly what it cannot be given).
+   */
+  private notText(chunk: Buffer, at: number, what: string): never {
+    const before = chunk.subarray(0, at);
+    let line = this.line;
+    let lineFrom = 0;
+    for (let lf = before.indexOf(0x0a); lf !== -1; lf = before.indexOf(0x0a, lf + 1)) {
+      if (line === 1 && this.header === null) this.header = this.capped(chunk.subarray(0, lf));
+      line++;
+      lineFrom = lf + 1;
+    }
+    const lineEnd = chunk.indexOf(0x0a, at);
+    const ownBytes = chunk.subarray(lineFrom, lineEnd === -1 ? chunk.length : lineEnd);
+    const text = lineFrom === 0 ? this.capped(ownBytes) : ownBytes.subarray(0, MAX_LINE_BYTES);
+    const within = (lineFrom === 0 ? this.lineStart.length : 0) + at - lineFrom;
+    const fields = splitFields(text);
+    const index = fieldIndexAt(text, within);
+    const names = line > 1 && this.header !== null ? splitFields(this.header.toString('utf8').replace(/^\uFEFF/, '')) : null;
+    const column = names?.[index] ?? `[${index + 1}]`;
+    throw new InputError(
+      this.file,
+      line,
+      column,
+      fields[index] ?? null,
+      `a UTF-8 text CSV; found ${what} at byte ${this.offset + at}: not a UTF-8 text CSV`,
+    );
+  }
 }
 
 /** What each csv-parse error means for the user, as InputError's "expected …" text. */
@@ -233,6 +414,9 @@ function toInputError(error: unknown, file: string, header: string[] | null, pen
   }
   if (isNodeError(error) && error.code === 'EISDIR') {
     return new InputError(file, 0, null, null, 'a CSV file; this is a folder');
+  }
+  if (isNodeError(error) && error.syscall !== undefined) {
+    return new InputError(file, 0, null, null, `an input that can be read; ${error.syscall} failed with ${error.code}`);
   }
   return error;
 }
@@ -276,51 +460,6 @@ function firstInvalidUtf8(bytes: Buffer, end: number): number {
     if (!(bytes[from] === 0xef && bytes[from + 1] === 0xbf && bytes[from + 2] === 0xbd)) return from;
   }
   return from;
-}
-
-/**
- * Not text: names the line, the column and the field holding the byte at `offset`, and stops. Error
- * path only, so it re-reads the file up to the end of that line, and splits the header and the line
- * on commas outside quotes (csv-parse is not asked: the bytes are exactly what it cannot be given).
- */
-async function throwNotText(file: string, offset: number, what: string): Promise<never> {
-  const { line, header, text, at } = await lineHolding(file, offset);
-  const fields = splitFields(text);
-  const index = fieldIndexAt(text, at);
-  const names = line > 1 ? splitFields(header.toString('utf8').replace(/^\uFEFF/, '')) : null;
-  const column = names?.[index] ?? `[${index + 1}]`;
-  throw new InputError(
-    file,
-    line,
-    column,
-    fields[index] ?? null,
-    `a UTF-8 text CSV; found ${what} at byte ${offset}: not a UTF-8 text CSV`,
-  );
-}
-
-/** The 1-based line holding byte `offset`, the first line's bytes, and that line's bytes. */
-async function lineHolding(file: string, offset: number): Promise<{ line: number; header: Buffer; text: Buffer; at: number }> {
-  let line = 1;
-  let position = 0;
-  let lineStart = 0;
-  let header: Buffer | null = null;
-  let current: number[] = [];
-  for await (const chunk of createReadStream(file, { highWaterMark: READ_CHUNK_BYTES })) {
-    for (const byte of chunk as Buffer) {
-      if (byte === 0x0a) {
-        if (header === null) header = Buffer.from(current);
-        if (position >= offset) return { line, header, text: Buffer.from(current), at: offset - lineStart };
-        line++;
-        lineStart = position + 1;
-        current = [];
-      } else {
-        current.push(byte);
-      }
-      position++;
-    }
-  }
-  const text = Buffer.from(current);
-  return { line, header: header ?? text, text, at: offset - lineStart };
 }
 
 /** Fields of one CSV line (bytes), split on commas outside double quotes; quotes are kept. */

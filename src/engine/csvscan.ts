@@ -8,7 +8,8 @@
  * checks, parse) takes 0.5 s for the same file (median, bench/RESULTS.md). It never decides anything the
  * csv-parse path (csv.ts) would decide differently: whenever a file is not plainly valid (a quote
  * anywhere, a stray CR, a ragged row, a value that fails validation, a NUL byte, bytes that are not
- * UTF-8, a header it does not accept, a line longer than the read buffer, no data rows) it returns
+ * UTF-8, a header it does not accept, a date before 1582-10-15, a line longer than the read buffer, no
+ * data rows) it returns
  * null, and the caller reads the file again with csv-parse, which produces the same one-line
  * InputError as before. So RFC 4180 quoting, the BOM, CRLF, the validation and the error messages
  * stay csv-parse's and csv.ts's; this file only has to be right on input that is valid.
@@ -23,7 +24,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { DailyColumnsBuilder } from './columns.js';
-import { parseDayAt } from './dates.js';
+import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import type { IngestResult } from './types.js';
 
@@ -45,7 +46,7 @@ const REQUIRED = ['date', 'price', 'volume', 'marketCap'];
  * The file's rows, as `readDailyCsv` returns them, or null when the file needs the csv-parse path
  * (anything unusual, including every kind of bad input).
  */
-export async function scanPlainCsv(file: string): Promise<IngestResult | null> {
+export async function scanPlainCsv(file: string, acceptHeader?: (names: string[]) => boolean): Promise<IngestResult | null> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -93,6 +94,8 @@ export async function scanPlainCsv(file: string): Promise<IngestResult | null> {
         const names = Buffer.from(crlf ? headerLine.slice(0, -1) : headerLine, 'latin1').toString('utf8');
         roles = headerRoles(names);
         if (roles === null || headerEnd === -1) return null;
+        // The caller's layout rules (layouts.ts): e.g. a header that is also another vendor's layout.
+        if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
         from = headerEnd + 1;
         // Size the columns from the header-less bytes per row of this first chunk.
         const sample = text.length - from;
@@ -189,7 +192,7 @@ function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Arr
       fieldStart = fieldEnd + 1;
     }
     // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
-    if (!(day === day) || !(price > 0 && price < Infinity)) return false;
+    if (!(day >= FIRST_GREGORIAN_DAY) || !(price > 0 && price < Infinity)) return false;
     if (!(volume >= 0 && volume < Infinity) || !(marketCap >= 0 && marketCap < Infinity)) return false;
     columns.push(day, price, volume, marketCap);
     pos = lineFeed + 1;

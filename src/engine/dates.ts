@@ -67,6 +67,54 @@ export function parseDayAt(text: string, start: number, end: number): number {
 }
 
 /**
+ * The first day Spark reads and writes without a calendar rebase, 1582-10-15 (the Gregorian reform):
+ * Spark 3 refuses to write earlier Parquet dates by default and the reference job cannot read them
+ * back, so both halves refuse them as bad input (issue 10, item 5).
+ */
+export const FIRST_GREGORIAN_DAY = -141_427;
+
+/** The date forms a daily input may use (SPEC.md section 11), for messages. */
+export const DATE_FORMS = 'YYYY-MM-DD, YYYY-MM-DD 00:00:00 UTC, YYYY-MM-DDT00:00:00Z or Mon DD, YYYY';
+/** What every bad date is told (one text for all, so that the reference job can word it the same). */
+export const DATE_EXPECTED = `a date that exists, written ${DATE_FORMS}`;
+export const DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calendar starts there)";
+export const DATE_NOT_MIDNIGHT_EXPECTED = 'a daily date: midnight UTC (00:00:00), not another time of day';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MIDNIGHT_SUFFIXES = [' 00:00:00 UTC', 'T00:00:00Z'];
+/** A timestamp of some day with a time of day: the shape, whatever the time (for the error message). */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)? UTC|T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/;
+const MONTH_DAY_YEAR = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$/;
+
+/**
+ * A vendor's daily date → days since 1970-01-01, NaN for anything else. The forms (SPEC.md section 11):
+ * `2021-02-03`, `2021-02-03 00:00:00 UTC` (CoinGecko), `2021-02-03T00:00:00Z` (ISO 8601), and
+ * `Feb 03, 2021` or `Feb 3, 2021` (CoinMarketCap). Only midnight UTC: a time of day means the data is
+ * not daily, and is refused rather than truncated. `01/02/2021` and the like are ambiguous and refused.
+ */
+export function parseDailyDate(text: string): number {
+  if (text.length === 10) return parseDay(text);
+  for (const suffix of MIDNIGHT_SUFFIXES) {
+    if (text.length === 10 + suffix.length && text.endsWith(suffix)) return parseDayAt(text, 0, 10);
+  }
+  const named = MONTH_DAY_YEAR.exec(text);
+  if (named === null) return NaN;
+  const month = MONTHS.indexOf(named[1]) + 1;
+  const year = Number(named[3]);
+  const day = Number(named[2]);
+  if (month === 0 || day < 1 || day > daysInMonth(year, month)) return NaN;
+  return daysFromCivil(year, month, day);
+}
+
+/** What a date cell that parseDailyDate refused, or that is too early, should have been. */
+export function dateExpected(text: string): string {
+  const day = parseDailyDate(text);
+  if (day < FIRST_GREGORIAN_DAY) return DATE_BEFORE_GREGORIAN_EXPECTED;
+  if (Number.isNaN(day) && TIMESTAMP.test(text) && !Number.isNaN(parseDay(text.slice(0, 10)))) return DATE_NOT_MIDNIGHT_EXPECTED;
+  return DATE_EXPECTED;
+}
+
+/**
  * '00' … '99': formatDay builds YYYY-MM-DD from these instead of `String(x).padStart`, which made it
  * ~3× slower (a large intraday file reports millions of collapsed days, each formatted once).
  */

@@ -10,13 +10,19 @@
  */
 import type { DailyColumns, SortedDaily } from './types.js';
 
+/** Sorted, de-duplicated rows, plus where each came from (missing.ts names a row's line from it). */
+export interface DedupedDaily extends SortedDaily {
+  /** The file position (0-based data row) of each kept row. */
+  fileRows: Int32Array;
+}
+
 /** Above this day range (relative to the row count) the counting table is not worth its memory. */
 const MAX_COUNTING_RANGE = 4_000_000;
 
-export function sortAndDedupe(columns: DailyColumns): SortedDaily {
+export function sortAndDedupe(columns: DailyColumns): DedupedDaily {
   const { day } = columns;
   const n = day.length;
-  if (n === 0) return { columns: copyRows(columns, new Int32Array(0)), collapsedDays: new Int32Array(0) };
+  if (n === 0) return { columns: copyRows(columns, new Int32Array(0)), collapsedDays: new Int32Array(0), fileRows: new Int32Array(0) };
 
   let min = day[0];
   let max = day[0];
@@ -31,7 +37,7 @@ export function sortAndDedupe(columns: DailyColumns): SortedDaily {
     : dedupeBySorting(columns);
 }
 
-function dedupeByCounting(columns: DailyColumns, min: number, range: number): SortedDaily {
+function dedupeByCounting(columns: DailyColumns, min: number, range: number): DedupedDaily {
   const { day } = columns;
   const n = day.length;
   // lastRow[d - min] = 1 + the file position of the last row with day d (0 = no row).
@@ -54,11 +60,11 @@ function dedupeByCounting(columns: DailyColumns, min: number, range: number): So
     if (lastRow[slot] !== 0) order[k++] = lastRow[slot] - 1;
     if (repeated[slot] === 1) collapsedDays[c++] = slot + min;
   }
-  return { columns: copyRows(columns, order), collapsedDays };
+  return { columns: copyRows(columns, order), collapsedDays, fileRows: order };
 }
 
 /** Fallback for sparse, very wide day ranges: sort positions by (day, position), keep each day's last. */
-function dedupeBySorting(columns: DailyColumns): SortedDaily {
+function dedupeBySorting(columns: DailyColumns): DedupedDaily {
   const { day } = columns;
   const n = day.length;
   const byDay = new Int32Array(n);
@@ -72,7 +78,8 @@ function dedupeBySorting(columns: DailyColumns): SortedDaily {
     if (isLastOfDay) order.push(byDay[k]);
     else if (collapsedDays[collapsedDays.length - 1] !== d) collapsedDays.push(d);
   }
-  return { columns: copyRows(columns, Int32Array.from(order)), collapsedDays: Int32Array.from(collapsedDays) };
+  const fileRows = Int32Array.from(order);
+  return { columns: copyRows(columns, fileRows), collapsedDays: Int32Array.from(collapsedDays), fileRows };
 }
 
 /** The rows at `order`, every column, as new arrays (the input is never modified). */
