@@ -145,6 +145,31 @@ export function fitWeightedLeastSquares(features: Float64Array[], label: Float64
   }
 
   assertFiniteSums(features, label, bbSum, aaSum, abSum);
+  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum });
+}
+
+/**
+ * Spark's Aggregator state after its pass over the rows (step 1), unit weights: what the solve
+ * needs. aaSum is the packed upper triangle (column-major).
+ */
+export interface WlsSums {
+  wSum: number;
+  bSum: number;
+  bbSum: number;
+  aSum: Float64Array;
+  abSum: Float64Array;
+  aaSum: Float64Array;
+}
+
+/**
+ * Steps 2-6 from the sums: what `fitWeightedLeastSquares` does after its pass over the rows. Exported
+ * so an expanding window (src/experiment/expandingFit.ts) can keep the sums and refit without
+ * re-reading every row; sums formed in the same row order give the same solution bit for bit.
+ */
+export function solveWeightedLeastSquares(sums: WlsSums): WlsSolution {
+  const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
+  const k = aSum.length;
+  const n = wSum;
 
   // 2. Summary statistics, as the Aggregator's accessors compute them.
   const invWSum = 1.0 / wSum;
