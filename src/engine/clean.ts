@@ -2,23 +2,27 @@ import { selectRows } from './columns.js';
 import type { LabelledColumns } from './types.js';
 
 /**
- * Drop every row with a null (NaN) in any column: the RSI warm-up rows and the last row, whose
- * next price is unknown. Spark's `dropna()` drops both null and NaN, so NaN is the engine's null.
+ * Drop every row where a feature or the next price is null, NaN or ±inf (SPEC.md sections 3 and 9):
+ * the warm-up rows of the indicators, rows where an indicator divides by zero (e.g. a zero Bollinger
+ * band width), and the last row, whose next price is unknown. NaN is the engine's null; Spark's
+ * `dropna()` drops null and NaN, and the reference job drops ±inf explicitly.
  */
 export function dropNulls(table: LabelledColumns): LabelledColumns {
-  const n = table.price.length;
-  const keep = new Uint8Array(n);
-  const { price, volume, marketCap, rsi, nextPrice } = table;
-  for (let i = 0; i < n; i++) {
-    // x === x is false only for NaN.
-    keep[i] =
-      price[i] === price[i] &&
-      volume[i] === volume[i] &&
-      marketCap[i] === marketCap[i] &&
-      rsi[i] === rsi[i] &&
-      nextPrice[i] === nextPrice[i]
-        ? 1
-        : 0;
+  return selectRows(table, definedRows(table));
+}
+
+/** 1 for each row whose every column except `day` is a finite number, else 0. */
+export function definedRows(table: LabelledColumns): Uint8Array {
+  const n = table.day.length;
+  const keep = new Uint8Array(n).fill(1);
+  for (const name of Object.keys(table)) {
+    if (name === 'day') continue;
+    const column = table[name];
+    for (let i = 0; i < n; i++) {
+      // x - x is 0 for a finite x and NaN for NaN and ±inf.
+      const x = column[i];
+      if (x - x !== 0) keep[i] = 0;
+    }
   }
-  return selectRows(table, keep);
+  return keep;
 }

@@ -24,7 +24,7 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
       ? '0'
       : `${collapsed.length} (kept the last row of ${abbreviate(collapsed, 5).join(', ')})`,
   );
-  row('after clean-up', `${rows.afterDropNulls} (RSI warm-up and the last row dropped)`);
+  row('after clean-up', `${rows.afterDropNulls} (feature warm-up, null/NaN/±inf rows and the last row dropped)`);
   const splitText =
     report.split === 'random'
       ? `random ${report.trainRatio}/${round(1 - report.trainRatio, 12)}, seed ${report.seed}`

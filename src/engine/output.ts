@@ -164,21 +164,20 @@ export async function readSparkOutput(
   if (!names.includes(SUCCESS_FILE)) {
     throw new UsageError(`${dir}: no ${SUCCESS_FILE} file (the job that wrote it did not finish)`);
   }
-  const parts: PredictionColumns[] = [];
-  for (const file of partFiles) parts.push(decodePredictionsParquet(await readFile(file)));
   const report = names.includes(MODEL_FILE)
     ? (JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8')) as ModelReport)
     : null;
+  // The feature columns _model.json lists (SPEC.md section 9); without one, the default spec's.
+  const parts: PredictionColumns[] = [];
+  for (const file of partFiles) parts.push(decodePredictionsParquet(await readFile(file), report?.features));
   return { predictions: sortByDate(concatenate(parts)), report, partFiles };
 }
-
-const PREDICTION_KEYS = ['day', 'price', 'volume', 'marketCap', 'rsi', 'nextPrice', 'prediction'] as const;
 
 function concatenate(parts: PredictionColumns[]): PredictionColumns {
   if (parts.length === 1) return parts[0];
   const total = parts.reduce((sum, p) => sum + p.day.length, 0);
-  const out = {} as Record<(typeof PREDICTION_KEYS)[number], Int32Array | Float64Array>;
-  for (const key of PREDICTION_KEYS) {
+  const out = {} as Record<string, Int32Array | Float64Array>;
+  for (const key of Object.keys(parts[0])) {
     const column = key === 'day' ? new Int32Array(total) : new Float64Array(total);
     let offset = 0;
     for (const p of parts) {
@@ -198,8 +197,8 @@ function sortByDate(p: PredictionColumns): PredictionColumns {
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => p.day[a] - p.day[b] || a - b);
-  const out = {} as Record<(typeof PREDICTION_KEYS)[number], Int32Array | Float64Array>;
-  for (const key of PREDICTION_KEYS) {
+  const out = {} as Record<string, Int32Array | Float64Array>;
+  for (const key of Object.keys(p)) {
     const source = p[key];
     const column = key === 'day' ? new Int32Array(n) : new Float64Array(n);
     for (let k = 0; k < n; k++) column[k] = source[order[k]];

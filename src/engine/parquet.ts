@@ -3,9 +3,10 @@
  * builds the table from the typed-array columns without copying them row by row, parquet-wasm (the
  * Rust `parquet` crate compiled to WebAssembly) writes and reads it.
  *
- * Schema, as Spark writes the reference job's output: `date` DATE (INT32 days), then `price`, `volume`,
- * `marketCap`, `rsi`, `next_price`, `prediction` DOUBLE, all nullable (Spark's columns are `optional`);
- * NaN in a column is written as null, and null reads back as NaN (types.ts: NaN marks a null).
+ * Schema, as Spark writes the reference job's output: `date` DATE (INT32 days), then one DOUBLE column per
+ * feature in spec order (the default spec's: `price`, `volume`, `marketCap`, `rsi`), `next_price` and
+ * `prediction` DOUBLE, all nullable (Spark's columns are `optional`); NaN in a column is written as
+ * null, and null reads back as NaN (types.ts: NaN marks a null).
  *
  * parquet-wasm's `node` build (which the `parquet-wasm` entry resolves to under Node) instantiates its
  * WebAssembly synchronously from node_modules when imported, so both functions here are synchronous.
@@ -26,20 +27,20 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { Compression, readParquet, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import type { PredictionColumns } from './types.js';
+import { FEATURE_NAMES, type PredictionColumns } from './types.js';
 
-/** Parquet column name → PredictionColumns key, in the file's column order. */
-export const PREDICTION_PARQUET_COLUMNS = [
-  ['date', 'day'],
-  ['price', 'price'],
-  ['volume', 'volume'],
-  ['marketCap', 'marketCap'],
-  ['rsi', 'rsi'],
-  ['next_price', 'nextPrice'],
-  ['prediction', 'prediction'],
-] as const;
+/** Parquet column name → PredictionColumns key, in the file's column order, for these feature columns. */
+export function predictionParquetColumns(features: readonly string[]): Array<[string, string]> {
+  return [['date', 'day'], ...features.map((name): [string, string] => [name, name]), ['next_price', 'nextPrice'], ['prediction', 'prediction']];
+}
 
-type DoubleKey = Exclude<(typeof PREDICTION_PARQUET_COLUMNS)[number][1], 'day'>;
+/** The default spec's layout: date, price, volume, marketCap, rsi, next_price, prediction. */
+export const PREDICTION_PARQUET_COLUMNS = predictionParquetColumns(FEATURE_NAMES);
+
+/** The feature columns of a predictions table: its keys other than day, nextPrice and prediction, in order. */
+function featureKeys(p: PredictionColumns): string[] {
+  return Object.keys(p).filter((key) => key !== 'day' && key !== 'nextPrice' && key !== 'prediction');
+}
 
 /** A validity bitmap (bit i set = row i present) for the NaNs of a column, or undefined when none. */
 function validityOfNaN(values: Float64Array): Uint8Array | undefined {
@@ -53,7 +54,10 @@ function validityOfNaN(values: Float64Array): Uint8Array | undefined {
   return bitmap;
 }
 
-export function encodePredictionsParquet(p: PredictionColumns): Uint8Array {
+/**
+ * @param features the feature columns in spec order; default: the table's own key order
+ */
+export function encodePredictionsParquet(p: PredictionColumns, features: readonly string[] = featureKeys(p)): Uint8Array {
   const length = p.day.length;
   const fields: Field[] = [];
   const children: Data[] = [];
@@ -66,12 +70,14 @@ export function encodePredictionsParquet(p: PredictionColumns): Uint8Array {
     seen.add(values.buffer);
     return values;
   };
-  for (const [name, key] of PREDICTION_PARQUET_COLUMNS) {
+  for (const [name, key] of predictionParquetColumns(features)) {
     if (key === 'day') {
       fields.push(new Field(name, new DateDay(), true));
       children.push(makeData({ type: new DateDay(), length, data: own(p.day) }));
     } else {
-      const values = own(p[key]);
+      const column = p[key];
+      if (!(column instanceof Float64Array)) throw new Error(`no column ${key} in the predictions`);
+      const values = own(column);
       if (values.length !== length) throw new Error(`column ${key} has ${values.length} rows, date has ${length}`);
       const nullBitmap = validityOfNaN(values);
       fields.push(new Field(name, new Float64(), true));
@@ -90,20 +96,23 @@ export function encodePredictionsParquet(p: PredictionColumns): Uint8Array {
 
 /**
  * Reads a predictions file, ours or Spark's (INT32 DATE, nullable columns, any number of row groups),
- * into typed-array columns: dates as Int32 days, nulls as NaN. Columns are found by name.
+ * into typed-array columns: dates as Int32 days, nulls as NaN. Columns are found by name; other columns
+ * are ignored.
+ *
+ * @param features the feature columns to read (_model.json's `features`); default: the default spec's
  */
-export function decodePredictionsParquet(bytes: Uint8Array): PredictionColumns {
+export function decodePredictionsParquet(bytes: Uint8Array, features: readonly string[] = FEATURE_NAMES): PredictionColumns {
   const table = tableFromIPC(readParquet(bytes).intoIPCStream());
   const length = table.numRows;
   const out = {} as PredictionColumns;
-  for (const [name, key] of PREDICTION_PARQUET_COLUMNS) {
+  for (const [name, key] of predictionParquetColumns(features)) {
     const vector = table.getChild(name);
     if (vector === null) {
       const found = table.schema.fields.map((f) => f.name).join(', ');
       throw new Error(`the Parquet file has no column "${name}" (it has ${found})`);
     }
     if (key === 'day') out.day = dateDays(vector, name, length);
-    else out[key as DoubleKey] = doubles(vector, length);
+    else out[key] = doubles(vector, length);
   }
   return out;
 }

@@ -2,26 +2,27 @@
  * The whole job as a chain of stages (SPEC.md sections 1-7), the same chain and stage names as
  * `pyspark/price_regression.py`:
  *
- *   readDailyCsv → sortAndDedupe → rsi → nextPrice → dropNulls → assembleFeatures
- *     → randomSplit | timeSplit → fitWeightedLeastSquares → predict → summaries → writeSparkOutput
+ *   parseFeatureSpec → readDailyCsv → sortAndDedupe → computeFeatures → nextPrice → dropNulls
+ *     → assembleFeatures → randomSplit | timeSplit → fitWeightedLeastSquares → predict → summaries
+ *     → writeSparkOutput
  *
  * `runPipeline` is the library API: the CLI, the parity suite and the benchmarks call it directly.
+ * `features` is a feature spec (SPEC.md section 9, featureSpec.ts), default `price,volume,marketCap,rsi`.
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';
 import { selectRows } from './columns.js';
-import { readDailyCsv } from './csv.js';
+import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './input.js';
 import { formatDay } from './dates.js';
-import { sortAndDedupe } from './dedupe.js';
 import { InputError } from './errors.js';
+import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './featureSpec.js';
 import { assembleFeatures } from './features.js';
 import { nextPrice } from './label.js';
 import { fitWeightedLeastSquares } from './ols.js';
 import { writeSparkOutput } from './output.js';
 import { encodePredictionsParquet } from './parquet.js';
 import { predict } from './predict.js';
-import { rsi } from './rsi.js';
 import { randomSplit, timeSplit } from './split.js';
 import { regressionMetrics, trainingSummary } from './summary.js';
 import {
@@ -35,14 +36,19 @@ import {
 export const DEFAULT_SEED = 42;
 export const DEFAULT_TRAIN_RATIO = 0.7;
 export const RSI_WINDOW = 14;
-/** Rows the RSI needs before its first value (ta's min_periods = window). */
+/** Rows the default spec's RSI needs before its first value (ta's min_periods = window). */
 export const RSI_WARM_UP_ROWS = RSI_WINDOW - 1;
 /** Rows left after clean-up that we require so that a split can both fit and test. */
 export const MIN_ROWS_TO_FIT_AND_TEST = 10;
-/** Distinct dates the input must have: warm-up + the last row (no next price) + enough to fit and test. */
+/**
+ * Distinct dates the input must have with the default spec: warm-up + the last row (no next price) +
+ * enough to fit and test. Other specs: their own warm-up, found by computing (tooFewRowsMessage).
+ */
 export const MIN_DISTINCT_DATES = RSI_WARM_UP_ROWS + 1 + MIN_ROWS_TO_FIT_AND_TEST;
-/** The fit needs dof = n - p - 1 >= 1. */
-export const MIN_TRAIN_ROWS = FEATURE_NAMES.length + 2;
+/** The fit needs dof = n - p - 1 >= 1, with p features. */
+export const minTrainRows = (featureCount: number) => featureCount + 2;
+/** The default spec's minimum. */
+export const MIN_TRAIN_ROWS = minTrainRows(FEATURE_NAMES.length);
 
 export interface PipelineOptions {
   input: string;
@@ -51,6 +57,14 @@ export interface PipelineOptions {
   seed?: number;
   split?: SplitMode;
   trainRatio?: number;
+  /**
+   * The feature spec (SPEC.md section 9), e.g. `price,rsi(window=9),macd_diff`; default
+   * DEFAULT_FEATURE_SPEC (`price,volume,marketCap,rsi`). A bad spec throws UsageError before anything
+   * is read.
+   */
+  features?: string;
+  /** How to read the input: layout (--format, --columns, --thousands) and --missing (input.ts). */
+  ingest?: IngestOptions;
 }
 
 export type StageName =
@@ -86,43 +100,41 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     return result;
   };
 
+  const items = parseFeatureSpec(options.features ?? DEFAULT_FEATURE_SPEC);
+  const columns = featureColumns(items);
+  const minTrain = minTrainRows(columns.length);
+
   const ingestStart = performance.now();
-  const ingest = await readDailyCsv(options.input);
+  const ingest = await readDailyInput(options.input, { required: requiredInputs(items), ...options.ingest });
   timings.ingest = performance.now() - ingestStart;
 
-  const sorted = timed('sortAndDedupe', () => sortAndDedupe(ingest.columns));
+  const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, options.ingest?.missing));
   const distinctDates = sorted.columns.day.length;
-  if (distinctDates < MIN_DISTINCT_DATES) {
-    throw new InputError(
-      options.input,
-      0,
-      null,
-      null,
-      `at least ${MIN_DISTINCT_DATES} distinct dates (${RSI_WARM_UP_ROWS} RSI warm-up rows, 1 row ` +
-        `without a next price, ${MIN_ROWS_TO_FIT_AND_TEST} to fit and test), found ${distinctDates}`,
-    );
-  }
 
-  const cleaned = timed('features', (): LabelledColumns => {
-    const labelled: LabelledColumns = {
-      ...sorted.columns,
-      rsi: rsi(sorted.columns.price, RSI_WINDOW),
-      nextPrice: nextPrice(sorted.columns.price),
-    };
-    return dropNulls(labelled);
+  const labelled = timed('features', (): LabelledColumns => {
+    const values = computeFeatures(items, sorted.columns);
+    // Key order is column order: date, the features in spec order, then the label.
+    const table = { day: sorted.columns.day } as LabelledColumns;
+    columns.forEach((column, j) => (table[column] = values[j]));
+    table.nextPrice = nextPrice(sorted.columns.price);
+    return table;
   });
-  const n = cleaned.price.length;
+  const cleaned = timed('features', () => dropNulls(labelled));
+  const n = cleaned.day.length;
+  if (n < MIN_ROWS_TO_FIT_AND_TEST) {
+    throw new InputError(options.input, 0, null, null, tooFewRowsMessage(labelled, columns, n));
+  }
 
   const assignment = timed('split', () =>
     split === 'random' ? randomSplit(n, trainRatio, seed) : timeSplit(n, trainRatio),
   );
-  if (assignment.trainCount < MIN_TRAIN_ROWS || assignment.testCount < 1) {
+  if (assignment.trainCount < minTrain || assignment.testCount < 1) {
     throw new InputError(
       options.input,
       0,
       null,
       null,
-      `a split with at least ${MIN_TRAIN_ROWS} training rows and 1 test row; the ${split} split ` +
+      `a split with at least ${minTrain} training rows and 1 test row; the ${split} split ` +
         `(train ratio ${trainRatio}${split === 'random' ? `, seed ${seed}` : ''}) of ${n} rows gave ` +
         `${assignment.trainCount} train and ${assignment.testCount} test (use more data or another ratio/seed)`,
     );
@@ -132,14 +144,14 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const test = timed('split', () => selectRows(cleaned, assignment.isTrain, 0));
 
   const solution = timed('fit', () =>
-    fitWeightedLeastSquares(assembleFeatures(train), train.nextPrice),
+    fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice),
   );
 
   const { training, testMetrics, predictions } = timed('predict', () => {
-    const trainPrediction = predict(solution.coefficients, solution.intercept, assembleFeatures(train));
-    const testPrediction = predict(solution.coefficients, solution.intercept, assembleFeatures(test));
+    const trainPrediction = predict(solution.coefficients, solution.intercept, assembleFeatures(train, columns));
+    const testPrediction = predict(solution.coefficients, solution.intercept, assembleFeatures(test, columns));
     return {
-      training: trainingSummary(solution, trainPrediction, train.nextPrice, FEATURE_NAMES.length),
+      training: trainingSummary(solution, trainPrediction, train.nextPrice, columns.length),
       testMetrics: regressionMetrics(testPrediction, test.nextPrice),
       predictions: { ...test, prediction: testPrediction } satisfies PredictionColumns,
     };
@@ -153,6 +165,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       sha256: ingest.sha256,
       rowsRead: ingest.rowsRead,
       duplicateDatesCollapsed: formatDays(sorted.collapsedDays),
+      layout: ingest.layout,
+      missing,
     },
     seed,
     split,
@@ -163,9 +177,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       train: assignment.trainCount,
       test: assignment.testCount,
     },
-    features: [...FEATURE_NAMES],
+    features: [...columns],
+    featureSpecs: items,
     model: {
-      featureNames: [...FEATURE_NAMES],
+      featureNames: [...columns],
       coefficients: Array.from(solution.coefficients),
       intercept: solution.intercept,
       solver: solution.solver,
@@ -182,7 +197,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   let outputDir: string | null = null;
   if (options.output !== undefined) {
     const writeStart = performance.now();
-    const written = await writeSparkOutput(options.output, encodePredictionsParquet(predictions), report);
+    const written = await writeSparkOutput(options.output, encodePredictionsParquet(predictions, columns), report);
     outputDir = written.dir;
     timings.write = performance.now() - writeStart;
   } else {
@@ -190,6 +205,31 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
 
   return { report, predictions, train, outputDir, timings };
+}
+
+/**
+ * Why fewer than MIN_ROWS_TO_FIT_AND_TEST rows are left after dropNulls, as InputError's "expected"
+ * text: the dates the spec's warm-up needs (the leading rows where some feature has no value yet), the
+ * last row (no next price) and the rows to fit and test; or the feature that has no value at all.
+ */
+export function tooFewRowsMessage(labelled: LabelledColumns, columns: readonly string[], rowsLeft: number): string {
+  const distinct = labelled.day.length;
+  let warmUp = 0;
+  for (const name of columns) {
+    const column = labelled[name];
+    let first = 0;
+    while (first < distinct && column[first] - column[first] !== 0) first++;
+    if (first === distinct) {
+      return `more distinct dates: ${name} has no value (it is null, NaN or ±inf) on any of the ${distinct} dates`;
+    }
+    warmUp = Math.max(warmUp, first);
+  }
+  const others = distinct - rowsLeft - warmUp - 1;
+  return (
+    `at least ${warmUp + 1 + MIN_ROWS_TO_FIT_AND_TEST} distinct dates (${warmUp} warm-up rows, 1 row without a next ` +
+    `price, ${MIN_ROWS_TO_FIT_AND_TEST} to fit and test), found ${distinct}` +
+    (others > 0 ? `; ${others} more rows were dropped where a feature is NaN or ±inf` : '')
+  );
 }
 
 /** YYYY-MM-DD of each day; a plain loop (Array.from with a map function was ~30% slower on millions). */

@@ -32,13 +32,32 @@ export interface SortedDaily {
   collapsedDays: Int32Array;
 }
 
-/** The label and the indicator beside the inputs; NaN marks a null (RSI warm-up, last row's label). */
-export interface LabelledColumns extends DailyColumns {
-  rsi: Float64Array;
+/**
+ * The rows the model sees: the date, one column per feature (named and ordered by the feature spec,
+ * featureSpec.ts) and the label. NaN marks a null (a feature's warm-up, the last row's label).
+ * Feature columns are reached by name (`table.rsi`, `table[column]`); every column but `day` is a
+ * Float64Array.
+ */
+export interface LabelledColumns {
+  day: Int32Array;
   nextPrice: Float64Array;
+  [feature: string]: Float64Array | Int32Array;
 }
 
-/** The feature vector's components in order (SPEC.md section 4). */
+/**
+ * One item of a feature spec, normalised (SPEC.md section 9): written to _model.json's `featureSpecs`
+ * as it is, by both engines.
+ */
+export interface FeatureItem {
+  /** The output column's name (featureSpec.ts gives the naming rule). */
+  column: string;
+  /** 'price' | 'volume' | 'marketCap' | a ta function name. */
+  fn: string;
+  /** Every argument of the function with its value, defaults filled, in the function's order. */
+  args: Record<string, number | boolean>;
+}
+
+/** The default spec's feature columns (SPEC.md section 4), the feature vector before section 9. */
 export const FEATURE_NAMES = ['price', 'volume', 'marketCap', 'rsi'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -112,12 +131,19 @@ export interface ModelReport {
     rowsRead: number;
     /** YYYY-MM-DD, ascending. */
     duplicateDatesCollapsed: string[];
+    /** The layout read (src/engine/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
+    layout?: string;
+    /** What --missing did (src/engine/missing.ts). */
+    missing?: import('./missing.js').MissingReport;
   };
   seed: number;
   split: SplitMode;
   trainRatio: number;
   rows: { afterDedupe: number; afterDropNulls: number; train: number; test: number };
+  /** The feature columns in spec order (the Parquet file's columns between `date` and `next_price`). */
   features: string[];
+  /** The normalised feature spec, one item per column; absent in outputs written before feature specs. */
+  featureSpecs?: FeatureItem[];
   model: LinearModel;
   training: TrainingSummary;
   test: TestMetrics;

@@ -2,7 +2,12 @@
  * The parity report: the engine's output against the PySpark job's, row by row and statistic by
  * statistic. Pure: two outputs in, a report out.
  *
- * Tolerances (issue 3): RSI within 1e-12 relative; everything else within 1e-9 relative. Two
+ * Columns compared: `date` (the test-row set), every feature column the engine's _model.json lists
+ * (`features`, in spec order; the two sides must list the same), `next_price` and `prediction`.
+ *
+ * Tolerances (issues 3 and 8): the input columns (price, volume, marketCap) and next_price exactly;
+ * indicator columns (rsi and every other ta function) within 1e-12 relative; predictions, the fit and
+ * its statistics within 1e-9 relative. Two
  * refinements, both because of how the numbers are defined, not to hide differences:
  * - p-values are `2 * (1 - cdf(|t|))`: the subtraction cancels, so near 0 the value carries only
  *   ~1e-16 absolute precision in either engine, and a 1e-12 relative change in t moves p by about
@@ -12,6 +17,7 @@
  *   for the fit's numbers and the predictions, and the report says so.
  */
 import { formatDay } from '../engine/dates.js';
+import { INPUT_FEATURES } from '../engine/featureSpec.js';
 import type { ModelReport, PredictionColumns } from '../engine/types.js';
 
 export interface RunOutput {
@@ -47,7 +53,10 @@ export interface ParityReport {
   notes: string[];
 }
 
-export const RSI_TOLERANCE = 1e-12;
+/** Indicator columns: ta's arithmetic reproduced, so the values agree to the last bits or nearly. */
+export const INDICATOR_TOLERANCE = 1e-12;
+/** The name this tolerance had when RSI was the only indicator. */
+export const RSI_TOLERANCE = INDICATOR_TOLERANCE;
 export const DEFAULT_TOLERANCE = 1e-9;
 export const FALLBACK_TOLERANCE = 1e-5;
 export const P_VALUE_ABSOLUTE_FLOOR = 1e-12;
@@ -78,21 +87,24 @@ export function compareOutputs(engine: RunOutput, spark: RunOutput): ParityRepor
     const j = sparkIndex.get(day);
     if (j !== undefined) pairs.push([i, j]);
   });
-  const column = (name: string, a: Float64Array, b: Float64Array, tolerance: number) =>
-    diffValues(
+  const column = (name: string, a: Float64Array | Int32Array | undefined, b: Float64Array | Int32Array | undefined, tolerance: number): Difference => {
+    if (a === undefined || b === undefined) {
+      const where = a === undefined ? 'engine' : 'spark';
+      return { name, count: 0, maxAbs: NaN, maxRel: NaN, tolerance, absoluteFloor: 0, ok: false, problem: `no such column in the ${where} output` };
+    }
+    return diffValues(
       name,
       pairs.map(([i]) => a[i]),
       pairs.map(([, j]) => b[j]),
       tolerance,
       0,
     );
+  };
   const e = engine.predictions;
   const s = spark.predictions;
+  const featureTolerance = (name: string) => ((INPUT_FEATURES as readonly string[]).includes(name) ? 0 : INDICATOR_TOLERANCE);
   const columns = [
-    column('price', e.price, s.price, 0),
-    column('volume', e.volume, s.volume, 0),
-    column('marketCap', e.marketCap, s.marketCap, 0),
-    column('rsi', e.rsi, s.rsi, RSI_TOLERANCE),
+    ...engine.report.features.map((name) => column(name, e[name], s[name], featureTolerance(name))),
     column('next_price', e.nextPrice, s.nextPrice, 0),
     column('prediction', e.prediction, s.prediction, fitTolerance),
   ];
@@ -127,10 +139,12 @@ export function compareOutputs(engine: RunOutput, spark: RunOutput): ParityRepor
       `collapsed dates differ: engine [${er.input.duplicateDatesCollapsed.join(', ')}], spark [${sr.input.duplicateDatesCollapsed.join(', ')}]`,
     );
   }
-  if (names.join() !== sr.model.featureNames.join()) notes.push('feature names differ');
+  const sameFeatures = er.features.join() === sr.features.join() && names.join() === sr.model.featureNames.join();
+  if (!sameFeatures) notes.push(`feature columns differ: engine [${er.features.join(', ')}], spark [${sr.features.join(', ')}]`);
 
   const ok =
     sameTestRows &&
+    sameFeatures &&
     columns.every((d) => d.ok) &&
     model.every((d) => d.ok) &&
     er.model.solver === sr.model.solver &&
