@@ -3,7 +3,7 @@
  * columns they compute.
  *
  * Grammar: items separated by commas; an item is a name with optional keyword arguments in
- * parentheses, spaces allowed around every token:
+ * parentheses, spaces (space, tab, CR, LF) allowed around every token:
  *
  *   spec  = item *("," item)          item  = name ["(" [arg *("," arg)] ")"]
  *   arg   = name "=" value            value = integer | decimal number | true | false
@@ -25,7 +25,7 @@
  * these rules and words its errors the same (test/feature-spec.test.ts compares the two).
  */
 import { UsageError } from './errors.js';
-import { findIndicator, INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './indicatorStub.js';
+import { findIndicator, INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './indicators/catalogue.js';
 import type { DailyColumns, FeatureItem } from './types.js';
 
 export type { FeatureItem };
@@ -37,7 +37,8 @@ export const INPUT_FEATURES = ['price', 'volume', 'marketCap'] as const;
 type InputFeature = (typeof INPUT_FEATURES)[number];
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
-const VALUE = /[^\s,()=]+/y;
+const VALUE = /[^ \t\r\n,()=]+/y;
+const SPACE = /[ \t\r\n]/;
 const INTEGER = /^[+-]?[0-9]+$/;
 /** The CSV reader's decimal syntax (csv.ts): no spaces, hex, NaN or Infinity. */
 const DECIMAL = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
@@ -62,7 +63,7 @@ function got(text: string, i: number): string {
 function scan(text: string): RawItem[] {
   let i = 0;
   const skipSpaces = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
+    while (i < text.length && SPACE.test(text[i])) i++;
   };
   const name = (): string | null => {
     NAME.lastIndex = i;
