@@ -1,17 +1,22 @@
 /**
- * `npm run bench`: the TypeScript engine against the reference PySpark job, side by side, on the same
- * files (bench/generate.ts), each run as a whole process and measured as a process tree
- * (bench/proctree.ts): wall time, CPU time (user + sys), peak summed RSS.
+ * `npm run bench`: the TypeScript engine against the reference PySpark job and, with --peers, against the
+ * same job written with pandas + numpy + ta and with polars (bench/peers/), side by side on the same files
+ * (bench/generate.ts), each run as a whole process and measured as a process tree (bench/proctree.ts):
+ * wall time, CPU time (user + sys), peak summed RSS.
  *
  *   engine:  node dist/cli.js predict --input F --output DIR
+ *   pandas:  python bench/peers/pandas_peer.py --input F --output DIR     (the project's env)
+ *   polars:  python bench/peers/polars_peer.py --input F --output DIR
  *   PySpark: spark-submit --master local[2] … pyspark/price_regression.py --input F --output DIR
  *            (the project's env from src/parity/pyenv.ts, the flags of src/parity/spark.ts)
+ *   node:    node -e 0, on the default size only: the floor a Node CLI cannot go below
  *
- * Per size the two alternate (engine, PySpark, engine, …) so that both see the same machine load; the
- * 1-minute load average is recorded before every run. Then, for the stage sizes, the engine's
- * per-stage timings (runPipeline's `timings`, in a fresh process per run), and for the parity size
- * the last engine and PySpark outputs compared row by row (src/parity/compare.ts). Medians go to
- * stdout as Markdown tables; every run goes to a JSON record under bench/runs/.
+ * Per size the tools alternate (engine, pandas, polars, PySpark, engine, …) so that all see the same
+ * machine load; the 1-minute load average is recorded before every run. Then, for the stage sizes, the
+ * engine's per-stage timings (runPipeline's `timings`, in a fresh process per run); the peers' last
+ * outputs checked against the engine's (bench/peercheck.ts); for the parity size the last engine and
+ * PySpark outputs compared row by row (src/parity/compare.ts). Medians go to stdout as Markdown tables;
+ * every run goes to a JSON record under bench/runs/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,13 +29,26 @@ import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName, type BenchSize } from './generate.js';
 import { measureCommand, type Measurement } from './proctree.js';
-import { compareMedians, median, parseBenchArgs, type BenchOptions, type Comparison } from './stats.js';
+import { comparePeerOutput, type PeerCheck } from './peercheck.js';
+import {
+  compareMedians,
+  median,
+  medianFigures,
+  parseBenchArgs,
+  relativeToEngine,
+  type BenchOptions,
+  type Comparison,
+  type RunFigures,
+} from './stats.js';
 
 const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
-const STAGES = ['ingest', 'sortAndDedupe', 'features', 'split', 'fit', 'predict', 'write'] as const;
+const PEERS_DIR = join(BENCH_DIR, 'peers');
+
+type Tool = 'engine' | 'pandas' | 'polars' | 'pyspark' | 'node';
+const PEERS = ['pandas', 'polars'] as const;
 
 interface RunRecord extends Omit<Measurement, 'stdout' | 'stderr'> {
-  tool: 'engine' | 'pyspark';
+  tool: Tool;
   run: number;
   loadBefore: number;
 }
@@ -42,9 +60,13 @@ interface SizeRecord {
   distinctDays: number;
   runs: RunRecord[];
   comparison: Comparison;
+  /** Median figures per tool. */
+  medians: Partial<Record<Tool, RunFigures>>;
   stages: Record<string, number> | null;
   stageRuns: Record<string, number>[];
   parity: ParityReport | null;
+  /** Each peer's last output against the engine's last output. */
+  peerChecks: Partial<Record<(typeof PEERS)[number], PeerCheck>>;
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -82,21 +104,35 @@ process.stdout.write(JSON.stringify(result.timings));`;
   return JSON.parse(result.stdout) as Record<string, number>;
 }
 
+function toolCommand(tool: Tool, file: string, out: string, pyenv: PythonEnv | null): [string, string[], NodeJS.ProcessEnv | undefined] {
+  switch (tool) {
+    case 'engine':
+      return [process.execPath, [CLI, 'predict', '--input', file, '--output', out], undefined];
+    case 'node':
+      return [process.execPath, ['-e', '0'], undefined];
+    case 'pyspark':
+      return [pyenv!.sparkSubmit, sparkSubmitArgs({ input: file, output: out }), pyenv!.env];
+    case 'pandas':
+    case 'polars':
+      return [pyenv!.python, [join(PEERS_DIR, `${tool}_peer.py`), '--input', file, '--output', out], pyenv!.env];
+  }
+}
+
 async function benchSize(size: BenchSize, options: BenchOptions, work: string, pyenv: PythonEnv | null): Promise<SizeRecord> {
   const file = ensureBenchData(size, log);
   const runs: RunRecord[] = [];
-  let lastEngineOut: string | null = null;
-  let lastSparkOut: string | null = null;
+  const tools: Tool[] = ['engine'];
+  if (options.peers) tools.push(...PEERS);
+  if (!options.skipSpark) tools.push('pyspark');
+  if (size.name === 'default') tools.push('node');
+  const lastOut = new Map<Tool, string>();
   for (let run = 1; run <= options.runs; run++) {
-    const tools: Array<'engine' | 'pyspark'> = pyenv === null ? ['engine'] : ['engine', 'pyspark'];
     for (const tool of tools) {
       await waitForLoad(options.maxLoad);
       const out = join(work, `${size.name}-${tool}-${run}`);
       const loadBefore = loadavg()[0];
-      const m =
-        tool === 'engine'
-          ? await measureCommand(process.execPath, [CLI, 'predict', '--input', file, '--output', out])
-          : await measureCommand(pyenv!.sparkSubmit, sparkSubmitArgs({ input: file, output: out }), { env: pyenv!.env });
+      const [command, args, env] = toolCommand(tool, file, out, pyenv);
+      const m = await measureCommand(command, args, { env });
       checkRun(tool, m);
       const { stdout: _stdout, stderr: _stderr, ...figures } = m;
       runs.push({ tool, run, loadBefore, ...figures });
@@ -104,13 +140,14 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
         `  ${size.name} ${tool.padEnd(7)} run ${run}: wall ${(m.wallMs / 1000).toFixed(2)} s, cpu ${(m.cpuMs / 1000).toFixed(2)} s, ` +
           `peak ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB (load ${loadBefore.toFixed(2)})`,
       );
-      // Keep the last output of each tool for the parity check; remove the others as we go.
-      const previous = tool === 'engine' ? lastEngineOut : lastSparkOut;
-      if (previous !== null) await rm(previous, { recursive: true, force: true });
-      if (tool === 'engine') lastEngineOut = out;
-      else lastSparkOut = out;
+      // Keep the last output of each tool for the checks; remove the others as we go.
+      const previous = lastOut.get(tool);
+      if (previous !== undefined) await rm(previous, { recursive: true, force: true });
+      lastOut.set(tool, out);
     }
   }
+  const lastEngineOut = lastOut.get('engine') ?? null;
+  const lastSparkOut = lastOut.get('pyspark') ?? null;
 
   const stageRuns: Record<string, number>[] = [];
   if (options.stageSizes.includes(size.name)) {
@@ -125,8 +162,22 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
       await rm(out, { recursive: true, force: true });
     }
   }
+  // The stage names are whatever runPipeline reports (in its order), so a new stage shows up here by itself.
   const stages =
-    stageRuns.length === 0 ? null : Object.fromEntries(STAGES.map((s) => [s, median(stageRuns.map((r) => r[s]))]));
+    stageRuns.length === 0 ? null : Object.fromEntries(Object.keys(stageRuns[0]).map((s) => [s, median(stageRuns.map((r) => r[s] ?? 0))]));
+
+  const peerChecks: SizeRecord['peerChecks'] = {};
+  if (lastEngineOut !== null) {
+    const engine = await readSparkOutput(lastEngineOut);
+    for (const peer of PEERS) {
+      const peerOut = lastOut.get(peer);
+      if (peerOut === undefined) continue;
+      const check = comparePeerOutput(engine.predictions, (await readSparkOutput(peerOut)).predictions);
+      peerChecks[peer] = check;
+      log(`  ${size.name} ${peer} rows vs engine: ${check.ok ? 'same' : 'DIFFERENT'} (${check.peerRows} / ${check.engineRows} test rows, ` +
+        `${check.differentDates} dates differ, largest relative difference ${Math.max(...Object.values(check.maxRelative)).toExponential(1)})`);
+    }
+  }
 
   let parity: ParityReport | null = null;
   if (options.paritySize === size.name && lastEngineOut !== null && lastSparkOut !== null) {
@@ -143,7 +194,9 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
     }
     if (parity !== null) log(`  ${size.name} parity: ${parity.ok ? 'ok' : 'FAILED'} (${parity.engineTestRows} engine / ${parity.sparkTestRows} PySpark test rows)`);
   }
-  for (const dir of [lastEngineOut, lastSparkOut]) if (dir !== null) await rm(dir, { recursive: true, force: true });
+  for (const dir of lastOut.values()) await rm(dir, { recursive: true, force: true });
+  const medians: SizeRecord['medians'] = {};
+  for (const tool of tools) medians[tool] = medianFigures(runs.filter((r) => r.tool === tool));
 
   return {
     size: size.name,
@@ -156,9 +209,11 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
       runs.filter((r) => r.tool === 'pyspark'),
       size.dataRows,
     ),
+    medians,
     stages,
     stageRuns,
     parity,
+    peerChecks,
   };
 }
 
@@ -166,26 +221,52 @@ const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 function markdownTables(records: SizeRecord[]): string {
-  const lines = [
-    '| size | rows | distinct days | engine wall s | engine CPU s | engine peak MiB | PySpark wall s | PySpark CPU s | PySpark peak MiB | speedup (PySpark/TS wall) | TS/PySpark wall | TS/PySpark CPU | TS/PySpark peak | engine rows/s | load during runs |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-  ];
+  const lines: string[] = [];
+  const others: Tool[] = ['pandas', 'polars', 'pyspark', 'node'];
+  const present = others.filter((t) => records.some((r) => r.medians[t] !== undefined));
+  const header = ['size', 'rows', 'engine wall s', 'engine CPU s', 'engine peak MiB'];
+  for (const t of present) header.push(`${t} wall s`, `${t} CPU s`, `${t} peak MiB`);
+  for (const t of present) header.push(t === 'node' ? 'engine/node wall' : `${t}/engine wall`);
+  for (const t of present) if (t !== 'node') header.push(`${t}/engine CPU`, `${t}/engine peak`);
+  header.push('engine rows/s', 'load during runs');
+  lines.push(`| ${header.join(' | ')} |`, `|---|${header.slice(1).map((h) => (h.startsWith('load') ? '---' : '---:')).join('|')}|`);
   for (const r of records) {
-    const { engine, spark, speedup, ratio, engineRowsPerSecond } = r.comparison;
+    const engine = r.medians.engine!;
+    const cells = [r.size, r.dataRows.toLocaleString('en'), seconds(engine.wallMs), seconds(engine.cpuMs), mib(engine.peakRssBytes)];
+    for (const t of present) {
+      const m = r.medians[t];
+      cells.push(m ? seconds(m.wallMs) : '–', m ? seconds(m.cpuMs) : '–', m ? mib(m.peakRssBytes) : '–');
+    }
+    for (const t of present) {
+      const m = r.medians[t];
+      if (m === undefined) cells.push('–');
+      else if (t === 'node') cells.push(`${(engine.wallMs / m.wallMs).toFixed(2)}×`);
+      else cells.push(`${relativeToEngine(engine, m).wallMs.toFixed(2)}×`);
+    }
+    for (const t of present) {
+      if (t === 'node') continue;
+      const m = r.medians[t];
+      const rel = m ? relativeToEngine(engine, m) : null;
+      cells.push(rel ? rel.cpuMs.toFixed(2) : '–', rel ? rel.peakRssBytes.toFixed(2) : '–');
+    }
     const loads = r.runs.map((run) => run.loadBefore);
-    lines.push(
-      `| ${r.size} | ${r.dataRows.toLocaleString('en')} | ${r.distinctDays.toLocaleString('en')} | ${seconds(engine.wallMs)} | ${seconds(engine.cpuMs)} | ${mib(engine.peakRssBytes)} | ` +
-        `${spark ? seconds(spark.wallMs) : '–'} | ${spark ? seconds(spark.cpuMs) : '–'} | ${spark ? mib(spark.peakRssBytes) : '–'} | ` +
-        `${speedup === null ? '–' : `${speedup.toFixed(1)}×`} | ${ratio ? ratio.wallMs.toFixed(3) : '–'} | ${ratio ? ratio.cpuMs.toFixed(3) : '–'} | ` +
-        `${ratio ? ratio.peakRssBytes.toFixed(2) : '–'} | ${Math.round(engineRowsPerSecond).toLocaleString('en')} | ` +
-        `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)} |`,
-    );
+    cells.push(Math.round(r.comparison.engineRowsPerSecond).toLocaleString('en'), `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}`);
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push('', 'Ratios are the other tool\'s median over the engine\'s (wall > 1: the engine is faster); engine/node is the engine over a bare `node -e 0`.');
+  for (const r of records) {
+    for (const [peer, check] of Object.entries(r.peerChecks)) {
+      lines.push(`${r.size}: ${peer}'s test rows ${check.ok ? 'are the engine\'s' : 'DIFFER from the engine\'s'} (${check.peerRows} rows, ` +
+        `largest relative difference ${Math.max(...Object.values(check.maxRelative)).toExponential(1)}).`);
+    }
+    if (r.parity !== null) lines.push(`${r.size}: parity with PySpark ${r.parity.ok ? 'ok' : 'FAILED'} (${r.parity.engineTestRows} test rows).`);
   }
   for (const r of records) {
     if (r.stages === null) continue;
-    const total = STAGES.reduce((sum, s) => sum + r.stages![s], 0);
+    const names = Object.keys(r.stages);
+    const total = names.reduce((sum, s) => sum + r.stages![s], 0);
     lines.push('', `Engine stages at ${r.size} (median of ${r.stageRuns.length} in-process runs, ms):`, '', '| stage | ms | share |', '|---|---:|---:|');
-    for (const s of STAGES) lines.push(`| ${s} | ${r.stages[s].toFixed(0)} | ${((100 * r.stages[s]) / total).toFixed(0)}% |`);
+    for (const s of names) lines.push(`| ${s} | ${r.stages[s].toFixed(0)} | ${((100 * r.stages[s]) / total).toFixed(0)}% |`);
     lines.push(`| total | ${total.toFixed(0)} | 100% |`);
   }
   return `${lines.join('\n')}\n`;
@@ -207,7 +288,7 @@ async function main(argv: string[]): Promise<number> {
     const build = spawnSync(process.execPath, ['build.mjs'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`node build.mjs failed:\n${build.stdout.trim()}\n${build.stderr.trim()}`);
   }
-  const pyenv = options.skipSpark ? null : await ensurePythonEnv();
+  const pyenv = options.skipSpark && !options.peers ? null : await ensurePythonEnv();
   const work = await mkdtemp(join(tmpdir(), 'pricecast-bench-'));
   const records: SizeRecord[] = [];
   const startedAt = new Date().toISOString();

@@ -60,7 +60,10 @@ export function compareMedians(engineRuns: readonly RunFigures[], sparkRuns: rea
 export interface BenchOptions {
   sizes: string[];
   runs: number;
+  /** No PySpark runs: --skip-spark, or --peers without --spark. */
   skipSpark: boolean;
+  /** Also run the pandas and polars peers (bench/peers/). */
+  peers: boolean;
   skipBuild: boolean;
   /** Sizes that also get the engine's per-stage breakdown (in-process runPipeline timings). */
   stageSizes: string[];
@@ -72,11 +75,13 @@ export interface BenchOptions {
   out: string | null;
 }
 
-export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10m]] [--runs N] [--skip-spark] [--skip-build]
-                       [--stages 1m|none] [--parity 1m|none] [--max-load 1.5] [--out FILE]
+export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10m]] [--runs N] [--peers [--spark]] [--skip-spark]
+                       [--skip-build] [--stages 1m|none] [--parity 1m|none] [--max-load 1.5] [--out FILE]
   --sizes     which inputs (default default,100k,1m; 10m is opt-in: PySpark takes minutes there)
-  --runs      runs of each tool per size, alternating engine and PySpark (default 3)
-  --skip-spark  engine only
+  --runs      runs of each tool per size, alternating the tools run by run (default 3)
+  --peers     also the pandas + numpy + ta and polars peers (bench/peers/), and no PySpark unless --spark
+  --spark     with --peers: PySpark too
+  --skip-spark  no PySpark
   --skip-build  use dist/ as it is (default: node build.mjs first)
   --stages    sizes that get the engine's per-stage breakdown (default: 1m if among --sizes)
   --parity    size whose outputs are compared engine vs PySpark (default: 1m if among --sizes)
@@ -92,6 +97,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       sizes: { type: 'string', default: 'default,100k,1m' },
       runs: { type: 'string', default: '3' },
       'skip-spark': { type: 'boolean', default: false },
+      peers: { type: 'boolean', default: false },
+      spark: { type: 'boolean', default: false },
       'skip-build': { type: 'boolean', default: false },
       stages: { type: 'string' },
       parity: { type: 'string' },
@@ -106,7 +113,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: a positive integer, got ${values.runs}\n${BENCH_USAGE}`);
   const stageSizes =
     values.stages === undefined ? sizes.filter((s) => s === '1m') : values.stages === 'none' ? [] : list(values.stages);
-  const skipSpark = values['skip-spark']!;
+  const peers = values.peers!;
+  if (values.spark! && values['skip-spark']!) throw new Error(`--spark and --skip-spark contradict each other\n${BENCH_USAGE}`);
+  const skipSpark = values['skip-spark']! || (peers && !values.spark!);
   let paritySize: string | null =
     values.parity === undefined ? (sizes.includes('1m') ? '1m' : null) : values.parity === 'none' ? null : values.parity;
   if (skipSpark) paritySize = null;
@@ -118,5 +127,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxLoad = Number(values['max-load']);
     if (!(maxLoad > 0)) throw new Error(`--max-load: a positive number, got ${values['max-load']}\n${BENCH_USAGE}`);
   }
-  return { sizes, runs, skipSpark, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null };
+  return { sizes, runs, skipSpark, peers, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null };
+}
+
+/** Another tool's median figures divided by the engine's (wall > 1: the engine is that many times faster). */
+export function relativeToEngine(engine: RunFigures, other: RunFigures): RunFigures {
+  return {
+    wallMs: other.wallMs / engine.wallMs,
+    cpuMs: other.cpuMs / engine.cpuMs,
+    peakRssBytes: other.peakRssBytes / engine.peakRssBytes,
+  };
 }

@@ -4,8 +4,12 @@
  * timing assertions: only what the figures must be by construction.
  */
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_SIZES } from '../bench/generate.js';
+import { comparePeerOutput } from '../bench/peercheck.js';
 import {
   measureCommand,
   parseProcStat,
@@ -15,7 +19,14 @@ import {
   readProcessTable,
   type ProcStat,
 } from '../bench/proctree.js';
-import { compareMedians, median, parseBenchArgs } from '../bench/stats.js';
+import { compareMedians, median, parseBenchArgs, relativeToEngine } from '../bench/stats.js';
+import { readSparkOutput } from '../src/engine/output.js';
+import { runPipeline } from '../src/engine/pipeline.js';
+import { randomSplit } from '../src/engine/split.js';
+import type { PredictionColumns } from '../src/engine/types.js';
+import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
+import { ROOT } from './helpers/cli.js';
+import { generated, repeatedDates } from './helpers/datasets.js';
 
 describe('parseBenchArgs', () => {
   it('defaults to the default, 100k and 1m sizes, 3 runs, stages and parity at 1m', () => {
@@ -23,6 +34,7 @@ describe('parseBenchArgs', () => {
       sizes: ['default', '100k', '1m'],
       runs: 3,
       skipSpark: false,
+      peers: false,
       skipBuild: false,
       stageSizes: ['1m'],
       paritySize: '1m',
@@ -39,6 +51,7 @@ describe('parseBenchArgs', () => {
       sizes: ['100k', '10m'],
       runs: 5,
       skipSpark: false,
+      peers: false,
       skipBuild: true,
       stageSizes: ['10m'],
       paritySize: '10m',
@@ -53,6 +66,12 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--parity', 'none']).paritySize).toBeNull();
     expect(parseBenchArgs(['--stages', 'none']).stageSizes).toEqual([]);
     expect(() => parseBenchArgs(['--sizes', 'default', '--parity', '1m'])).toThrow(/not among --sizes/);
+  });
+
+  it('runs the peers without PySpark unless --spark is also given', () => {
+    expect(parseBenchArgs(['--peers'])).toMatchObject({ peers: true, skipSpark: true, paritySize: null });
+    expect(parseBenchArgs(['--peers', '--spark'])).toMatchObject({ peers: true, skipSpark: false, paritySize: '1m' });
+    expect(() => parseBenchArgs(['--spark', '--skip-spark'])).toThrow(/contradict/);
   });
 
   it('refuses bad values and unknown flags', () => {
@@ -90,6 +109,11 @@ describe('median and the TS/PySpark comparison', () => {
     expect(c.ratio!.cpuMs).toBeCloseTo(1000 / 55_000, 15);
     expect(c.ratio!.peakRssBytes).toBeCloseTo(200 / 900, 15);
     expect(c.engineRowsPerSecond).toBe(500_000);
+  });
+
+  it('puts another tool over the engine (wall > 1: the engine is faster)', () => {
+    const r = relativeToEngine({ wallMs: 500, cpuMs: 400, peakRssBytes: 100 }, { wallMs: 1500, cpuMs: 200, peakRssBytes: 250 });
+    expect(r).toEqual({ wallMs: 3, cpuMs: 0.5, peakRssBytes: 2.5 });
   });
 
   it('has no ratios without PySpark runs', () => {
@@ -175,4 +199,113 @@ describe('ProcessTreeSampler on real processes', () => {
     const failed = await measureCommand('sh', ['-c', 'exit 3']);
     expect(failed.exitCode).toBe(3);
   });
+});
+
+describe('comparePeerOutput', () => {
+  const columns = (days: number[], scale = 1): PredictionColumns => {
+    const f = (k: number) => Float64Array.from(days, (d) => (d + k) * scale);
+    return { day: Int32Array.from(days), price: f(1), volume: f(2), marketCap: f(3), rsi: f(4), nextPrice: f(5), prediction: f(6) };
+  };
+
+  it('accepts the same rows and values within the tolerance, and says how far apart they are', () => {
+    const check = comparePeerOutput(columns([10, 11, 12]), columns([10, 11, 12], 1 + 1e-12), 1e-9);
+    expect(check.ok).toBe(true);
+    expect(check.differentDates).toBe(0);
+    expect(check.maxRelative.prediction).toBeGreaterThan(0);
+    expect(check.maxRelative.prediction).toBeLessThan(1e-11);
+  });
+
+  it('refuses another date, a missing row, a value out of tolerance, and a null on one side only', () => {
+    expect(comparePeerOutput(columns([10, 11, 12]), columns([10, 11, 13])).differentDates).toBe(1);
+    const short = comparePeerOutput(columns([10, 11, 12]), columns([10, 11]));
+    expect(short.ok).toBe(false);
+    expect(short.peerRows).toBe(2);
+    const off = columns([10, 11, 12]);
+    off.prediction[1] *= 1 + 1e-3;
+    expect(comparePeerOutput(columns([10, 11, 12]), off).ok).toBe(false);
+    const nulled = columns([10, 11, 12]);
+    nulled.rsi[0] = NaN;
+    expect(comparePeerOutput(columns([10, 11, 12]), nulled).maxRelative.rsi).toBe(Infinity);
+  });
+});
+
+describe('the benchmark peers do the engine\'s job (pandas + numpy + ta, polars)', () => {
+  let env: PythonEnv;
+  let work: string;
+  beforeAll(async () => {
+    env = await ensurePythonEnv();
+    work = await mkdtemp(join(tmpdir(), 'pricecast-peers-'));
+  }, 600_000);
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  const python = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c) => (stdout += c));
+      child.stderr.on('data', (c) => (stderr += c));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
+    });
+
+  it("spark_split.py's vectorised XORShiftRandom draws the engine's split (itself checked against Spark)", async () => {
+    const cases = [
+      { n: 1, seed: 42, ratio: 0.7 },
+      { n: 997, seed: 42, ratio: 0.7 },
+      { n: 5000, seed: -3, ratio: 0.25 },
+      { n: 4099, seed: 9_007_199_254_740_991, ratio: 0.5 },
+      { n: 20_000, seed: 0, ratio: 0.9 },
+    ];
+    const script = `import json, sys
+sys.path.insert(0, ${JSON.stringify(join(ROOT, 'bench', 'peers'))})
+from spark_split import random_split
+out = []
+for c in json.loads(sys.argv[1]):
+    train, test = random_split(c["n"], c["ratio"], c["seed"])
+    out.append({"train": train.nonzero()[0].tolist(), "test": test.nonzero()[0].tolist()})
+print(json.dumps(out))`;
+    const got = JSON.parse(await python(['-c', script, JSON.stringify(cases)])) as Array<{ train: number[]; test: number[] }>;
+    cases.forEach((c, k) => {
+      const engine = randomSplit(c.n, c.ratio, c.seed);
+      const indices = (value: number) => Array.from(engine.isTrain).flatMap((v, i) => (v === value ? [i] : []));
+      expect(got[k].train, `case ${JSON.stringify(c)}`).toEqual(indices(1));
+      expect(got[k].test, `case ${JSON.stringify(c)}`).toEqual(indices(0));
+    });
+  }, 120_000);
+
+  const inputs = [
+    // Four rows a day from 1600 (before pandas' datetime64[ns] range), the last one kept.
+    { name: 'snapshots', file: () => generated(work, 'snapshots.csv', { rows: 3000, seed: 11, startDate: '1600-01-01', snapshotsPerDay: 4 }), seed: 42, ratio: 0.7 },
+    // Repeated dates scattered through the file: only the last copy in file order may survive.
+    { name: 'scattered repeats', file: () => repeatedDates(work, 2500, 60, 5), seed: 7, ratio: 0.6 },
+  ];
+  for (const input of inputs) {
+    it(`both peers write the engine's test rows and predictions (${input.name}, seed ${input.seed}, ratio ${input.ratio})`, async () => {
+      const file = input.file();
+      const engine = await runPipeline({ input: file, output: join(work, `${input.name}-engine`), seed: input.seed, trainRatio: input.ratio });
+      for (const peer of ['pandas', 'polars']) {
+        const out = join(work, `${input.name}-${peer}`);
+        const summary = JSON.parse(
+          await python([join(ROOT, 'bench', 'peers', `${peer}_peer.py`), '--input', file, '--output', out, '--seed', String(input.seed), '--train-ratio', String(input.ratio)]),
+        );
+        expect(summary).toMatchObject({
+          rowsRead: engine.report.input.rowsRead,
+          afterDedupe: engine.report.rows.afterDedupe,
+          afterDropNulls: engine.report.rows.afterDropNulls,
+          train: engine.report.rows.train,
+          test: engine.report.rows.test,
+        });
+        const written = await readSparkOutput(out);
+        const check = comparePeerOutput(engine.predictions, written.predictions, 1e-9);
+        expect(check, peer).toMatchObject({ ok: true, differentDates: 0, peerRows: engine.report.rows.test });
+        (summary.coefficients as number[]).forEach((c, i) => {
+          const mine = engine.report.model.coefficients[i];
+          expect(Math.abs(c - mine) / Math.abs(mine), `${peer} coefficient ${i}`).toBeLessThan(1e-6);
+        });
+      }
+    }, 180_000);
+  }
 });
