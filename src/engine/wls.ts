@@ -42,8 +42,8 @@
  *   x_f* = C⁺ (abBar − aBar·bBar),   intercept = bBar − aBarᵀ x_f*
  *
  * (in standardized units: collinear features share the weight equally). We compute that limit
- * directly (`solveFallback`: Jacobi eigen-decomposition of C, eigenvalues below 1e-12 of the largest
- * treated as zero, directions L-BFGS cannot resolve either). A constant feature's coefficient is
+ * directly (`solveFallback`: Jacobi eigen-decomposition of C, eigenvalues below 1e-10 of aaBar's
+ * largest diagonal entry treated as zero, directions L-BFGS cannot resolve either). A constant feature's coefficient is
  * then exactly 0, as in Spark. Spark stops L-BFGS at its tolerance, so the two agree to about 1e-6
  * relative, not bit for bit; there is no (AᵀA)⁻¹, hence no diagInvAtWA (solver `fallback`).
  *
@@ -73,8 +73,13 @@ import { FEATURE_NAMES } from './types.js';
 export class FitOverflowError extends UsageError {
 }
 
-/** Eigenvalues of the standardized AᵀA below this fraction of the largest count as zero (fallback). */
-export const FALLBACK_RELATIVE_EIGENVALUE_CUTOFF = 1e-12;
+/**
+ * Fallback: eigenvalues of the centred standardized matrix C below this fraction of the largest
+ * diagonal entry of aaBar (or of C's largest eigenvalue) count as zero. Rounding in the sums puts
+ * ~1e-12 of that scale on the exact null directions of collinear data (measured: test/wls.test.ts);
+ * a real direction this flat would also be left alone by L-BFGS at tolerance 1e-6.
+ */
+export const FALLBACK_RELATIVE_EIGENVALUE_CUTOFF = 1e-10;
 
 export interface WlsSolution {
   /** One per feature column, in input order. */
@@ -335,9 +340,12 @@ function solveFallback(aaBar: Float64Array, aBar: Float64Array, abBar: Float64Ar
   const gradientAtZero = new Float64Array(k);
   for (let j = 0; j < k; j++) gradientAtZero[j] = abBar[j] - aBar[j] * bBar;
   const { values, vectors } = symmetricEigen(k, covariance);
-  let largest = 0;
-  for (const value of values) largest = Math.max(largest, Math.abs(value));
-  const cutoff = largest * FALLBACK_RELATIVE_EIGENVALUE_CUTOFF;
+  // C's entries are differences of uncentred means (aaBar_ij − aBar_i aBar_j), so their rounding
+  // error scales with aaBar's diagonal, not with C's: the cut-off does too.
+  let scale = 0;
+  for (const value of values) scale = Math.max(scale, Math.abs(value));
+  for (let j = 0; j < k; j++) scale = Math.max(scale, aaBar[packedUpper(j, j)]);
+  const cutoff = scale * FALLBACK_RELATIVE_EIGENVALUE_CUTOFF;
   const x = new Float64Array(k + 1);
   for (let e = 0; e < k; e++) {
     if (!(values[e] > cutoff)) continue;
