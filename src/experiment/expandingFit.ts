@@ -11,7 +11,7 @@
  * every refit of a walk-forward against a from-scratch engine fit).
  */
 import { fma } from '../engine/fma.js';
-import { fitWeightedLeastSquares, type WlsSolution } from '../engine/ols.js';
+import { solveWeightedLeastSquares, type WlsSolution } from '../engine/wls.js';
 
 export class ExpandingFit {
   private readonly k: number;
@@ -60,13 +60,16 @@ export class ExpandingFit {
     this.rows = Math.max(this.rows, end);
   }
 
-  /** The fit on the current window. */
+  /** The fit on the current window: the engine's solve (standardise, Cholesky or fallback, scale back). */
   solve(): WlsSolution {
-    // TEMPORARY until the engine exports its solve-from-sums step (issue 10 splits ols.ts): a
-    // from-scratch fit on the window.
-    return fitWeightedLeastSquares(
-      this.features.map((column) => column.subarray(0, this.rows)),
-      this.label.subarray(0, this.rows),
-    );
+    if (this.rows === 0) throw new Error('Training dataset is empty.');
+    return solveWeightedLeastSquares({
+      wSum: this.wSum,
+      bSum: this.bSum,
+      bbSum: this.bbSum,
+      aSum: this.aSum,
+      abSum: this.abSum,
+      aaSum: this.aaSum,
+    });
   }
 }

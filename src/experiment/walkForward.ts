@@ -12,7 +12,7 @@
  * `predict` (Spark's dot product), block by block.
  */
 import { predict } from '../engine/predict.js';
-import type { WlsSolution } from '../engine/ols.js';
+import type { WlsSolution } from '../engine/wls.js';
 import { ExpandingFit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
 
