@@ -33,11 +33,11 @@ export function encodeForecastsParquet(table: ForecastTable): Uint8Array {
     seen.add(values.buffer);
     return values;
   };
-  const fields: Field[] = [new Field('date', new DateDay(), false)];
+  const fields: Field[] = [new Field('date', new DateDay(), true)];
   const children: Data[] = [makeData({ type: new DateDay(), length, data: own(table.day) })];
   for (const [name, values] of doubles) {
     if (values.length !== length) throw new Error(`column ${name} has ${values.length} rows, date has ${length}`);
-    fields.push(new Field(name, new Float64(), false));
+    fields.push(new Field(name, new Float64(), true));
     children.push(makeData({ type: new Float64(), length, data: own(values) }));
   }
   const schema = new Schema(fields);
