@@ -92,7 +92,7 @@ export async function readDailyCsv(file: string, options: CsvReadOptions = {}): 
   // The common, plainly valid file in the contract's own layout takes the hand-written scanner
   // (csvscan.ts: csv-parse alone managed ~0.24M rows/s); anything else, every error included, is read
   // (again) below. A stream cannot be read twice, so it goes to csv-parse directly.
-  const plain = options.source === undefined && options.columns === undefined && options.thousands == null;
+  const plain = options.source === undefined && options.columns == null && options.thousands == null;
   if (plain && (options.format ?? 'auto') !== 'coingecko' && options.format !== 'coinmarketcap') {
     const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
     if (scanned !== null) {

@@ -15,13 +15,19 @@ import { open, stat } from 'node:fs/promises';
 import { readDailyCsv, type DailyIngest } from './csv.js';
 import { sortAndDedupe, type DedupedDaily } from './dedupe.js';
 import { InputError } from './errors.js';
-import type { LayoutOptions } from './layouts.js';
+import type { LayoutOptions, ValueField } from './layouts.js';
 import { fillMissing, type MissingPolicy, type MissingReport } from './missing.js';
 import { PARQUET_MAGIC, readDailyParquet } from './parquetInput.js';
 
 /** Every ingest setting: the layout (format, columns, thousands, required) and `--missing`. */
 export interface IngestOptions extends LayoutOptions {
   missing?: MissingPolicy;
+}
+
+/** The ingest settings out of a larger settings object (JobSettings, PipelineOptions). */
+export function ingestOptionsOf(settings: IngestOptions): IngestOptions {
+  const { format, columns, thousands, missing, required } = settings;
+  return { format, columns, thousands, missing, required };
 }
 
 /** The name stdin is given in messages and in _model.json. */
@@ -77,4 +83,15 @@ export function inputPathError(input: string, error: unknown): InputError {
   };
   if (code === undefined) throw error;
   return new InputError(input, 0, null, null, expected[code] ?? `an input file that can be read; it failed with ${code}`);
+}
+
+/**
+ * The value fields a feature spec needs from the file: price always (it is the label), marketCap only
+ * when the spec names it, volume unless nothing could use it. A field outside this set may be absent
+ * (`--columns date=Date,price=Close,volume=Volume` for a Yahoo download and a spec without marketCap).
+ */
+export function requiredInputs(items: ReadonlyArray<{ fn: string }>): ValueField[] {
+  const required: ValueField[] = ['price', 'volume'];
+  if (items.some((item) => item.fn === 'marketCap')) required.push('marketCap');
+  return required;
 }

@@ -61,8 +61,8 @@ export const LAYOUTS: Record<LayoutName, Layout> = {
 export interface LayoutOptions {
   /** Default `auto`: recognised from the header. */
   format?: InputFormat;
-  /** `--columns`: the header name of each field; overrides the format. */
-  columns?: Partial<Record<InputField, string>>;
+  /** `--columns`: the header name of each field (or its `date=Date,price=Close` text); overrides the format. */
+  columns?: Partial<Record<InputField, string>> | string;
   /** `--thousands ,`: allow `1,234.5` in every layout (CoinMarketCap's allows it anyway). */
   thousands?: ',' | null;
   /**
@@ -108,8 +108,9 @@ export function resolveLayout(file: string, header: readonly string[], options: 
   const required = options.required ?? VALUE_FIELDS;
   const headerText = header.join(',');
   let layout: Layout;
-  if (options.columns !== undefined) {
-    const columns = { date: null, price: null, volume: null, marketCap: null, ...options.columns } as Layout['columns'];
+  if (options.columns !== undefined && options.columns !== null) {
+    const given = typeof options.columns === 'string' ? parseColumnMapping(options.columns) : options.columns;
+    const columns = { date: null, price: null, volume: null, marketCap: null, ...given } as Layout['columns'];
     layout = { name: 'columns', columns, signature: [], thousands: false };
   } else if (options.format !== undefined && options.format !== 'auto') {
     layout = LAYOUTS[options.format];
