@@ -33,8 +33,9 @@ function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
 }
 
 async function rowsOf(csv: string, spec: string) {
-  const { sorted } = await loadSeries(csv);
-  const rows = commonRows(sorted.columns, [parseSetFlag(`s=${spec}`)]);
+  const set = parseSetFlag(`s=${spec}`);
+  const { sorted } = await loadSeries(csv, set.items);
+  const rows = commonRows(sorted.columns, [set]);
   return { rows, features: rows.features[0] };
 }
 

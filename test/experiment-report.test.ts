@@ -190,6 +190,23 @@ describe('output folder', () => {
     expect(await readdir(dir)).toEqual(['notes.txt']);
   });
 
+  it('repairs a replace that was killed between its two renames, and removes leftovers', async () => {
+    const dir = join(work, 'killed');
+    await runExperiment(options(dir));
+    const earlier = await readFile(join(dir, 'results.json'), 'utf8');
+    // As a run killed after moving the earlier output aside, before its new one (incomplete) moved in.
+    const { rename } = await import('node:fs/promises');
+    await rename(dir, join(work, '.killed.old-0123456789ab'));
+    await mkdir(join(work, '.killed.tmp-0123456789ab'));
+    await writeFile(join(work, '.killed.tmp-0123456789ab', 'report.html'), 'half');
+    await mkdir(join(work, '.killed.tmp-aaaaaaaaaaaa'));
+    await writeFile(join(work, '.killed.tmp-aaaaaaaaaaaa', 'forecasts.parquet'), 'half');
+    const { checkExperimentOutput } = await import('../src/experiment/folder.js');
+    await checkExperimentOutput(dir);
+    expect(await readFile(join(dir, 'results.json'), 'utf8')).toBe(earlier);
+    expect((await readdir(work)).filter((n) => n.startsWith('.killed'))).toEqual([]);
+  });
+
   it('writes nothing for bad input', async () => {
     const bad = join(work, 'short.csv');
     await writeFile(bad, 'date,price,volume,marketCap\n2020-01-01,1,1,1\n2020-01-02,2,1,1\n');

@@ -10,7 +10,8 @@
 import { basename } from 'node:path';
 import { formatDay } from '../engine/dates.js';
 import { InputError, UsageError } from '../engine/errors.js';
-import { formatFeatureItem } from './featureSpecStub.js';
+import { formatFeatureItem } from '../engine/featureSpec.js';
+import type { IngestOptions } from '../engine/input.js';
 import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInLadder } from './ladder.js';
@@ -39,6 +40,8 @@ export interface ExperimentOptions {
   target: Target;
   /** Output folder; omitted: nothing is written. */
   output?: string;
+  /** How to read the input (layout, --missing), as for predict. */
+  ingest?: IngestOptions;
   /** Worker threads: 'auto' decides by the amount of work (./parallel.ts). */
   threads?: 'auto' | number;
 }
@@ -60,7 +63,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   }
   if (options.output !== undefined) await checkExperimentOutput(options.output);
 
-  const { ingest, sorted } = await loadSeries(options.input);
+  const { ingest, sorted } = await loadSeries(options.input, sets.flatMap((s) => s.items), options.ingest);
   const rows = commonRows(sorted.columns, sets);
   const n = rows.day.length;
   const plan = walkForwardPlan(n, options.trainRatio, options.refitEvery, options.target);

@@ -1,17 +1,20 @@
 /**
- * The input series as the engine reads it: CSV ingest, then sort and dedupe (SPEC.md section 1). One
- * function, so a change in the engine's ingest (vendor layouts, `--missing`) is one line here.
+ * The input series as the engine reads it (SPEC.md sections 1 and 11): any layout the engine
+ * recognises, then sort, dedupe and the missing-value policy (`readDailyInput` + `prepareDaily`, as
+ * the pipeline calls them). One function, so a change in the engine's ingest is one change here.
  */
-import { readDailyCsv } from '../engine/csv.js';
-import { sortAndDedupe } from '../engine/dedupe.js';
-import type { IngestResult, SortedDaily } from '../engine/types.js';
+import type { DailyIngest } from '../engine/csv.js';
+import type { DedupedDaily } from '../engine/dedupe.js';
+import type { FeatureItem } from '../engine/featureSpec.js';
+import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from '../engine/input.js';
 
 export interface LoadedSeries {
-  ingest: IngestResult;
-  sorted: SortedDaily;
+  ingest: DailyIngest;
+  sorted: DedupedDaily;
 }
 
-export async function loadSeries(input: string): Promise<LoadedSeries> {
-  const ingest = await readDailyCsv(input);
-  return { ingest, sorted: sortAndDedupe(ingest.columns) };
+/** @param items every feature item of every set: they say which input fields the file must have */
+export async function loadSeries(input: string, items: readonly FeatureItem[], options: IngestOptions = {}): Promise<LoadedSeries> {
+  const ingest = await readDailyInput(input, { required: requiredInputs(items), ...options });
+  return { ingest, sorted: prepareDaily(ingest, options.missing).deduped };
 }
