@@ -1,37 +1,46 @@
 #!/usr/bin/env bash
-# EMR bootstrap action: installs the reference job's Python dependencies on every node, with the system
-# python3 that EMR runs PySpark with (Python 3.9 on emr-7.x).
+# EMR bootstrap action: installs the reference job's Python packages on every node, OFFLINE, from the
+# wheelhouse that pyspark/wheelhouse.sh built locally and the run staged to S3:
 #
-#   bootstrap.sh s3://BUCKET/PREFIX/requirements.txt
+#   bootstrap.sh s3://BUCKET/PREFIX/wheelhouse/KEY/
 #
-# The pins come from pyspark/requirements.txt, staged to S3 beside this script, so the cluster gets exactly
-# the versions the local runs use. Every pin EXCEPT pyspark: EMR ships its own Spark (3.5.5 on emr-7.10.0),
-# and a pip-installed pyspark would shadow it on the Python path.
-# Fails loudly: any error fails the bootstrap action, and with it the cluster's start.
+# - No PyPI: `pip install --no-index --require-hashes` from the staged wheels only (the node needs S3,
+#   which EMR needs anyway, and no internet egress).
+# - No system pip, no sudo pip: a venv of its own (the cluster's spark-env points PYSPARK_PYTHON at
+#   it), with pip run from the wheelhouse's pip wheel; `python3 -m ensurepip` is the fallback when the
+#   wheelhouse has no pip wheel. EMR's own Spark stays EMR's (spark-submit puts it on PYTHONPATH).
+# - Fails loudly: any error fails the bootstrap action, and with it the cluster's start (cheap: before
+#   any step runs).
+# Overridable for the local test: PRICECAST_VENV (default /opt/pricecast/venv), PRICECAST_PYTHON
+# (default python3, Python 3.9 on emr-7.x).
 set -euo pipefail
 
-requirements_uri="${1:?usage: bootstrap.sh s3://BUCKET/PREFIX/requirements.txt}"
+wheelhouse_uri="${1:?usage: bootstrap.sh s3://BUCKET/PREFIX/wheelhouse/KEY/}"
+venv="${PRICECAST_VENV:-/opt/pricecast/venv}"
+python="${PRICECAST_PYTHON:-python3}"
+sudo=""; [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-echo "bootstrap: fetching $requirements_uri"
-aws s3 cp --only-show-errors "$requirements_uri" "$work/requirements.txt"
+echo "bootstrap: fetching the wheelhouse $wheelhouse_uri"
+aws s3 cp --only-show-errors --recursive "${wheelhouse_uri%/}/" "$work/wheelhouse/"
+[[ -s "$work/wheelhouse/requirements.txt" ]] || { echo "bootstrap: no requirements.txt in $wheelhouse_uri" >&2; exit 1; }
 
-# Drop the pyspark requirement (any spelling: pyspark==x, pyspark[extra]==x, PySpark >= x) and comments.
-grep -v -i -E '^[[:space:]]*pyspark([[:space:]]*([=<>!~;[]|$))' "$work/requirements.txt" \
-  | sed -e 's/#.*//' -e 's/[[:space:]]*$//' | grep -v -E '^$' > "$work/emr-requirements.txt" || true
-if [[ ! -s "$work/emr-requirements.txt" ]]; then
-  echo "bootstrap: $requirements_uri has no requirements besides pyspark; refusing to continue" >&2
-  exit 1
-fi
-if grep -q -i -E '^[[:space:]]*pyspark' "$work/emr-requirements.txt"; then
-  echo "bootstrap: could not filter pyspark out of $requirements_uri" >&2
-  exit 1
-fi
+echo "bootstrap: creating $venv with $("$python" --version 2>&1)"
+$sudo mkdir -p "$(dirname "$venv")"
+$sudo chown "$(id -u):$(id -g)" "$(dirname "$venv")"
+rm -rf "$venv"
+"$python" -m venv --without-pip "$venv"
 
-echo "bootstrap: installing with $(python3 --version 2>&1):"
-sed 's/^/  /' "$work/emr-requirements.txt"
-sudo python3 -m pip install --no-cache-dir --disable-pip-version-check --no-input -r "$work/emr-requirements.txt"
+pip_wheel="$(ls "$work"/wheelhouse/pip-*.whl 2>/dev/null | head -1 || true)"
+if [[ -n "$pip_wheel" ]]; then
+  pip=("$venv/bin/python" "$pip_wheel/pip")   # pip runs from its own wheel (a zip on sys.path)
+else
+  "$venv/bin/python" -m ensurepip --default-pip
+  pip=("$venv/bin/python" -m pip)
+fi
+"${pip[@]}" install --no-index --find-links "$work/wheelhouse" --require-hashes --no-cache-dir \
+  --disable-pip-version-check --no-input -r "$work/wheelhouse/requirements.txt"
 
 # The job's imports, checked here so a broken install fails the bootstrap, not the step an hour later.
-python3 -c 'import numpy, pandas, pyarrow, ta.momentum; print("bootstrap: numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__)'
+"$venv/bin/python" -c 'import numpy, pandas, pyarrow, ta.momentum; print("bootstrap: numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__)'

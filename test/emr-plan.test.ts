@@ -19,7 +19,10 @@ import {
 } from '../src/emr/config.js';
 import { planRun, type RunFiles } from '../src/emr/plan.js';
 import { formatElapsed, judge } from '../src/emr/wait.js';
+import { createHash } from 'node:crypto';
 import { runCli, ROOT } from './helpers/cli.js';
+
+const createHashOf = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 const work = mkdtempSync(join(tmpdir(), 'pricecast-emr-plan-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -28,11 +31,16 @@ const files = (input = '/data/prices.csv'): RunFiles => ({
   input: { path: input, sha256: 'a'.repeat(64), size: 100 },
   script: { path: '/repo/pyspark/price_regression.py', sha256: 'b'.repeat(64), size: 200 },
   bootstrap: { path: '/repo/pyspark/bootstrap.sh', sha256: 'c'.repeat(64), size: 300 },
-  requirements: { path: '/repo/pyspark/requirements.txt', sha256: 'd'.repeat(64), size: 400 },
+  wheelhouse: [
+    { path: '/cache/wheelhouse/requirements.txt', sha256: 'd'.repeat(64), size: 400 },
+    { path: '/cache/wheelhouse/ta-0.11.0-py3-none-any.whl', sha256: 'e'.repeat(64), size: 500 },
+    { path: '/cache/wheelhouse/numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl', sha256: 'f'.repeat(64), size: 600 },
+  ],
 });
+const id = (runId: string, creatorArn: string | null = null) => ({ runId, attemptId: 'a1', creatorArn });
 
 describe('config', () => {
-  it('defaults mirror the original job: m5.xlarge master + 2 core, Hadoop/Spark/Livy, default roles, logs in the bucket', () => {
+  it('defaults: a single m5.xlarge node (the job runs in one partition), Hadoop/Spark/Livy, default roles, logs in the bucket, bounded steps, SSE-S3', () => {
     const { config } = loadEmrConfig({ flags: { bucket: 'my-bucket' } });
     expect(config).toMatchObject({
       bucket: 'my-bucket',
@@ -40,7 +48,13 @@ describe('config', () => {
       releaseLabel: 'emr-7.10.0',
       masterInstanceType: 'm5.xlarge',
       coreInstanceType: 'm5.xlarge',
-      coreInstanceCount: 2,
+      coreInstanceCount: 0,
+      stepTimeoutMinutes: 120,
+      maxConsecutiveErrors: 10,
+      logWaitMinutes: 6,
+      sseAlgorithm: 'AES256',
+      kmsKeyId: null,
+      expectedBucketOwner: null,
       applications: ['Hadoop', 'Spark', 'Livy'],
       serviceRole: 'EMR_DefaultRole',
       jobFlowRole: 'EMR_EC2_DefaultRole',
@@ -92,6 +106,13 @@ describe('config', () => {
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', clusterId: 'cluster-1' } })).toThrow(/clusterId/);
     writeFileSync(file, JSON.stringify({ bucket: 'b-1', tags: { 'pricecast:managed': 'false' } }));
     expect(() => loadEmrConfig({ configFile: file })).toThrow(/pricecast:\* keys/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', sseAlgorithm: 'aws:kms' } })).toThrow(/kmsKeyId/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', sseAlgorithm: 'aws:kms', kmsKeyId: 'alias/k' } })).not.toThrow();
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', sseAlgorithm: 'DES' as never } })).toThrow(/sseAlgorithm/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', kmsKeyId: 'k' } })).toThrow(/no key with AES256/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', expectedBucketOwner: '12345' } })).toThrow(/12-digit/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', stepTimeoutMinutes: 0 } })).toThrow(/stepTimeoutMinutes/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', maxConsecutiveErrors: 0 } })).toThrow(/maxConsecutiveErrors/);
   });
 
   it('run ids are UTC time plus a random suffix', () => {
@@ -100,18 +121,28 @@ describe('config', () => {
 });
 
 describe('plan', () => {
-  const { config } = loadEmrConfig({ flags: { bucket: 'my-bucket', seed: 7, trainRatio: 0.8 } });
-  const plan = planRun(config, 'r1', files());
+  const { config } = loadEmrConfig({ flags: { bucket: 'my-bucket', seed: 7, trainRatio: 0.8, coreInstanceCount: 2 } });
+  const plan = planRun(config, id('r1', 'arn:aws:iam::123456789012:user/alice'), files());
+  // The wheelhouse folder is named by its requirements.txt's sha256 (first 16 hex digits).
+  const wheelhouse = `s3://my-bucket/pricecast/wheelhouse/${'d'.repeat(16)}/`;
 
-  it('stages data, job, bootstrap, requirements and the manifest under the run prefix', () => {
-    expect(plan.uploads.map((u) => [u.role, u.uri, u.sha256.slice(0, 1)])).toEqual([
-      ['input', 's3://my-bucket/pricecast/runs/r1/input/prices.csv', 'a'],
-      ['script', 's3://my-bucket/pricecast/runs/r1/job/price_regression.py', 'b'],
-      ['bootstrap', 's3://my-bucket/pricecast/runs/r1/job/bootstrap.sh', 'c'],
-      ['requirements', 's3://my-bucket/pricecast/runs/r1/job/requirements.txt', 'd'],
-      ['manifest', 's3://my-bucket/pricecast/runs/r1/run.json', expect.any(String)],
+  it('stages data, job, bootstrap, every wheel of the wheelhouse and the manifest; output per attempt', () => {
+    expect(plan.uploads.map((u) => [u.role, u.uri, u.localPath, u.sha256.slice(0, 1)])).toEqual([
+      ['input', 's3://my-bucket/pricecast/runs/r1/input/prices.csv', '/data/prices.csv', 'a'],
+      ['script', 's3://my-bucket/pricecast/runs/r1/job/price_regression.py', '/repo/pyspark/price_regression.py', 'b'],
+      ['bootstrap', 's3://my-bucket/pricecast/runs/r1/job/bootstrap.sh', '/repo/pyspark/bootstrap.sh', 'c'],
+      ['wheel', `${wheelhouse}numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl`, '/cache/wheelhouse/numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl', 'f'],
+      ['wheelhouse-requirements', `${wheelhouse}requirements.txt`, '/cache/wheelhouse/requirements.txt', 'd'],
+      ['wheel', `${wheelhouse}ta-0.11.0-py3-none-any.whl`, '/cache/wheelhouse/ta-0.11.0-py3-none-any.whl', 'e'],
+      ['manifest', 's3://my-bucket/pricecast/runs/r1/run.json', null, expect.any(String)],
     ]);
-    const manifest = JSON.parse(plan.uploads[4].body!);
+    const manifest = JSON.parse(plan.uploads[6].body!);
+    expect(manifest.attemptId).toBe('a1');
+    expect(manifest.outputUri).toBe('s3://my-bucket/pricecast/runs/r1/attempts/a1/output/');
+    // Another attempt of the same run writes elsewhere (s3-dist-cp never deletes).
+    const again = planRun(config, { runId: 'r1', attemptId: 'a2', creatorArn: null }, files());
+    expect(again.layout.outputUri).toBe('s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
+    expect(again.steps[2].HadoopJarStep?.Args?.at(-1)).toBe('--dest=s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
     expect(manifest.input).toEqual({ name: 'prices.csv', sha256: 'a'.repeat(64), size: 100, uri: 's3://my-bucket/pricecast/runs/r1/input/prices.csv' });
     expect(manifest.job).toEqual({ seed: 7, split: 'random', trainRatio: 0.8 });
   });
@@ -121,7 +152,8 @@ describe('plan', () => {
     expect(request.ReleaseLabel).toBe('emr-7.10.0');
     expect(request.Applications).toEqual([{ Name: 'Hadoop' }, { Name: 'Spark' }, { Name: 'Livy' }]);
     expect(request.Configurations).toEqual([
-      { Classification: 'spark-env', Configurations: [{ Classification: 'export', Properties: { PYSPARK_PYTHON: '/usr/bin/python3' } }] },
+      // The venv bootstrap.sh creates from the wheelhouse.
+      { Classification: 'spark-env', Configurations: [{ Classification: 'export', Properties: { PYSPARK_PYTHON: '/opt/pricecast/venv/bin/python3' } }] },
     ]);
     expect(request.Instances?.InstanceGroups?.map((g) => [g.InstanceRole, g.InstanceType, g.InstanceCount, g.Market])).toEqual([
       ['MASTER', 'm5.xlarge', 1, 'ON_DEMAND'],
@@ -137,38 +169,55 @@ describe('plan', () => {
         Name: expect.any(String),
         ScriptBootstrapAction: {
           Path: 's3://my-bucket/pricecast/runs/r1/job/bootstrap.sh',
-          Args: ['s3://my-bucket/pricecast/runs/r1/job/requirements.txt'],
+          Args: [wheelhouse],
         },
       },
     ]);
     expect(request.Tags).toEqual([
       { Key: 'pricecast:managed', Value: 'true' },
       { Key: 'pricecast:run', Value: 'r1' },
+      { Key: 'pricecast:creator', Value: 'arn:aws:iam::123456789012:user/alice' },
     ]);
     expect(plan.addJobFlowSteps).toBeNull();
   });
 
-  it('three steps: s3-dist-cp in, spark-submit with seed/split/ratio, s3-dist-cp out; each terminates on failure', () => {
+  it('an hourly cost estimate from the dated price table: 3 x m5.xlarge = 3 x (0.192 + 0.048)', () => {
+    expect(plan.cost?.usdPerHour).toBeCloseTo(0.72, 10);
+    expect(plan.cost?.note).toMatch(/ESTIMATE.*prices as of \d{4}-\d{2}/);
+    const { config: single } = loadEmrConfig({ flags: { bucket: 'my-bucket' } });
+    const singlePlan = planRun(single, id('r3'), files());
+    expect(singlePlan.runJobFlow?.Instances?.InstanceGroups?.map((g) => g.InstanceRole)).toEqual(['MASTER']);
+    expect(singlePlan.cost?.usdPerHour).toBeCloseTo(0.24, 10);
+    expect(singlePlan.runJobFlow?.Tags?.map((t) => t.Key)).toEqual(['pricecast:managed', 'pricecast:run']);
+    const { config: odd } = loadEmrConfig({ flags: { bucket: 'my-bucket', masterInstanceType: 'x9.mega' } });
+    expect(planRun(odd, id('r4'), files()).cost).toMatchObject({ usdPerHour: null, note: expect.stringContaining('x9.mega') });
+  });
+
+  it('three steps, each bounded by `timeout` (2 h default): s3-dist-cp in, spark-submit, s3-dist-cp out; each terminates on failure', () => {
+    const bounded = ['timeout', '--signal=TERM', '--kill-after=60', '7200s'];
     expect(plan.steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
     expect(plan.steps[0].HadoopJarStep).toEqual({
       Jar: 'command-runner.jar',
-      Args: ['s3-dist-cp', '--src=s3://my-bucket/pricecast/runs/r1/input/', '--dest=hdfs:///pricecast/r1/input/'],
+      Args: [...bounded, 's3-dist-cp', '--src=s3://my-bucket/pricecast/runs/r1/input/', '--dest=hdfs:///pricecast/r1/a1/input/'],
     });
     const spark = plan.steps[1].HadoopJarStep!.Args!;
-    expect(spark[0]).toBe('spark-submit');
+    expect(spark.slice(0, 5)).toEqual([...bounded, 'spark-submit']);
     expect(spark.slice(spark.indexOf('s3://my-bucket/pricecast/runs/r1/job/price_regression.py') + 1)).toEqual([
-      '--input', 'hdfs:///pricecast/r1/input/prices.csv',
-      '--output', 'hdfs:///pricecast/r1/output',
+      '--input', 'hdfs:///pricecast/r1/a1/input/prices.csv',
+      '--output', 'hdfs:///pricecast/r1/a1/output',
       '--seed', '7', '--split', 'random', '--train-ratio', '0.8',
     ]);
     expect(plan.steps[2].HadoopJarStep?.Args).toEqual([
-      's3-dist-cp', '--src=hdfs:///pricecast/r1/output', '--dest=s3://my-bucket/pricecast/runs/r1/output/',
+      ...bounded, 's3-dist-cp', '--src=hdfs:///pricecast/r1/a1/output', '--dest=s3://my-bucket/pricecast/runs/r1/attempts/a1/output/',
     ]);
+    const { config: short } = loadEmrConfig({ flags: { bucket: 'my-bucket', stepTimeoutMinutes: 1.5 } });
+    expect(planRun(short, id('r5'), files()).steps[1].HadoopJarStep?.Args?.slice(0, 4)).toEqual(['timeout', '--signal=TERM', '--kill-after=60', '90s']);
   });
 
   it('with clusterId: AddJobFlowSteps on that cluster, CANCEL_AND_WAIT, no cluster created', () => {
     const { config: existing } = loadEmrConfig({ flags: { bucket: 'my-bucket', clusterId: 'j-ABC123' } });
-    const onExisting = planRun(existing, 'r2', files());
+    const onExisting = planRun(existing, id('r2'), files());
+    expect(onExisting.cost).toBeNull();
     expect(onExisting.runJobFlow).toBeNull();
     expect(onExisting.addJobFlowSteps?.JobFlowId).toBe('j-ABC123');
     expect(onExisting.addJobFlowSteps?.Steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
@@ -221,7 +270,18 @@ describe('the commands that need no AWS', () => {
     expect(run.code, run.stderr).toBe(0);
     const printed = JSON.parse(run.stdout);
     expect(printed.runId).toBe('dry-1');
-    expect(printed.uploads).toHaveLength(5);
+    // input, job, bootstrap, the wheelhouse (each .whl and its requirements.txt, from .cache/wheelhouse), manifest
+    const wheels = printed.uploads.filter((u: { role: string }) => u.role === 'wheel');
+    expect(wheels.map((u: { uri: string }) => u.uri.split('/').pop().split('-')[0]).sort()).toEqual(
+      ['numpy', 'pandas', 'pip', 'pyarrow', 'python_dateutil', 'pytz', 'six', 'ta', 'tzdata'],
+    );
+    for (const wheel of wheels) {
+      expect(wheel.from).toBe(join(ROOT, '.cache', 'wheelhouse', wheel.uri.split('/').pop()));
+      expect(createHashOf(readFileSync(wheel.from))).toBe(wheel.sha256);
+    }
+    expect(printed.uploads).toHaveLength(3 + wheels.length + 1 + 1);
+    expect(printed.hourlyCostEstimate.usdPerHour).toBeCloseTo(0.24, 10);
+    expect(run.stderr).toMatch(/estimated cluster cost \$0\.240\/h/);
     // The sha256 printed for the job is the sha256 of pyspark/price_regression.py's bytes.
     const { createHash } = await import('node:crypto');
     const expected = createHash('sha256').update(readFileSync(join(ROOT, 'pyspark', 'price_regression.py'))).digest('hex');
@@ -250,12 +310,13 @@ describe('the commands that need no AWS', () => {
 
   it('every subcommand has a --help that names its options', async () => {
     const expectations: Array<[string[], RegExp]> = [
-      [['emr', '--help'], /plan.*submit.*fetch.*list.*cleanup/s],
+      [['emr', '--help'], /plan.*stage.*submit.*fetch.*list.*cleanup/s],
+      [['emr', 'stage', '--help'], /--bucket.*--step-timeout.*--sse/s],
       [['emr', 'plan', '--help'], /--bucket.*--cluster-id.*--release-label/s],
       [['emr', 'submit', '--help'], /--poll-seconds.*--timeout-minutes.*Exit codes/s],
       [['emr', 'fetch', '--help'], /--run-id.*--compare.*--input/s],
       [['emr', 'list', '--help'], /--all/],
-      [['emr', 'cleanup', '--help'], /--dry-run/],
+      [['emr', 'cleanup', '--help'], /--all.*--yes.*--dry-run/s],
     ];
     for (const [args, pattern] of expectations) {
       const run = await runCli(args, { env: noAws });

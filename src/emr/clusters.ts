@@ -1,7 +1,8 @@
 /**
  * The tool's own clusters: those tagged pricecast:managed=true (plan.ts puts the tag on every
- * cluster it creates). `pricecast emr list` shows them; `pricecast emr cleanup` terminates the ones
- * still alive. Clusters without the tag are never touched.
+ * cluster it creates, with the creator's STS ARN in pricecast:creator). `pricecast emr list` shows
+ * them; `pricecast emr cleanup` terminates the caller's own that are still alive (a colleague's only
+ * with --all). Clusters without the tag are never touched.
  */
 import {
   DescribeClusterCommand,
@@ -10,7 +11,7 @@ import {
   type ClusterState,
   type EMRClient,
 } from '@aws-sdk/client-emr';
-import { MANAGED_TAG, RUN_TAG } from './plan.js';
+import { CREATOR_TAG, MANAGED_TAG, RUN_TAG } from './plan.js';
 
 /** States in which a cluster still runs (and costs money). */
 export const ACTIVE_CLUSTER_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'];
@@ -22,6 +23,8 @@ export interface ManagedCluster {
   name: string;
   state: string;
   runId: string | null;
+  /** The STS ARN that created it (pricecast:creator), or null for clusters tagged before the creator tag. */
+  creator: string | null;
   created: string | null;
   normalizedInstanceHours: number | null;
 }
@@ -45,6 +48,7 @@ export async function listManagedClusters(
         name: summary.Name ?? '',
         state: summary.Status?.State ?? '?',
         runId: tags.get(RUN_TAG) ?? null,
+        creator: tags.get(CREATOR_TAG) ?? null,
         created: summary.Status?.Timeline?.CreationDateTime?.toISOString() ?? null,
         normalizedInstanceHours: summary.NormalizedInstanceHours ?? null,
       });
@@ -59,4 +63,9 @@ export async function terminateClusters(emr: EMRClient, ids: string[]): Promise<
   for (let i = 0; i < ids.length; i += 10) {
     await emr.send(new TerminateJobFlowsCommand({ JobFlowIds: ids.slice(i, i + 10) }));
   }
+}
+
+/** The clusters `cleanup` may terminate: the caller's own, or all of the tool's with `all`. */
+export function cleanupTargets(clusters: ManagedCluster[], callerArn: string, all: boolean): ManagedCluster[] {
+  return all ? clusters : clusters.filter((c) => c.creator === callerArn);
 }

@@ -1,8 +1,9 @@
 /**
- * `pricecast emr <plan|submit|fetch|list|cleanup>`: flags in, a stage of src/emr called, results
+ * `pricecast emr <plan|stage|submit|fetch|list|cleanup>`: flags in, a stage of src/emr called, results
  * printed. Human output on stdout, progress and logs on stderr, `--json` for one JSON object on
- * stdout. Exit codes: 0 done, 1 a failure (failed step, parity outside tolerance, API error), 2 bad
- * usage or input, 130/143 interrupted by SIGINT/SIGTERM (after terminating the cluster).
+ * stdout (on failure too). Exit codes: 0 done, 1 a failure (failed step, parity outside tolerance, API
+ * error, --timeout-minutes), 2 bad usage or input, 130/143 interrupted by SIGINT/SIGTERM (after
+ * terminating the cluster).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -11,9 +12,16 @@ import { parseArgs } from 'node:util';
 import { InputError, UsageError } from '../engine/errors.js';
 import type { SplitMode } from '../engine/types.js';
 import { formatParityReport } from '../parity/compare.js';
+import { DEFAULT_INPUT } from '../settings.js';
 import { PROJECT_ROOT } from '../parity/pyenv.js';
-import { createClients } from './clients.js';
-import { ACTIVE_CLUSTER_STATES, listManagedClusters, terminateClusters, TERMINABLE_CLUSTER_STATES } from './clusters.js';
+import { callerIdentity, createClients, expectBucketOwner, type AwsClients } from './clients.js';
+import {
+  ACTIVE_CLUSTER_STATES,
+  cleanupTargets,
+  listManagedClusters,
+  terminateClusters,
+  TERMINABLE_CLUSTER_STATES,
+} from './clusters.js';
 import {
   checkBucketName,
   checkRunId,
@@ -21,33 +29,42 @@ import {
   DEFAULT_PREFIX,
   DEFAULT_RELEASE_LABEL,
   DEFAULT_TIMEOUT_MINUTES,
+  DEFAULT_STEP_TIMEOUT_MINUTES,
+  DEFAULT_MAX_CONSECUTIVE_ERRORS,
+  DEFAULT_LOG_WAIT_MINUTES,
+  DEFAULT_REQUEST_TIMEOUT_SECONDS,
   joinKey,
   loadEmrConfig,
   newRunId,
   type EmrConfig,
   type EmrFlags,
+  type SseAlgorithm,
 } from './config.js';
 import { compareRun, downloadPrefix, readManifest } from './fetch.js';
-import { planRun, type EmrPlan, type RunManifest } from './plan.js';
-import { localFileFacts } from './stage.js';
-import { submitRun } from './submit.js';
+import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
+import { checkBucket, localFileFacts, stageUploads } from './stage.js';
+import { SIGNAL_EXIT_CODES, submitRun } from './submit.js';
+import { DEADLINE_REASON } from './wait.js';
+import { ensureWheelhouse, wheelhouseFiles } from './wheelhouse.js';
 
 export interface EmrIo {
   stdout: { write(text: string): unknown };
   stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Asks a yes/no question; absent = no terminal to ask on (default: process.stdin when it is a TTY). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
-const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'default.csv');
 const DEFAULT_FETCH_ROOT = join('out', 'emr');
 
 const EMR_HELP = `pricecast emr: run the reference PySpark job on AWS EMR, always clean up, compare with the engine
 
 Usage:
   pricecast emr plan [options]      print the S3 uploads and the RunJobFlow request (dry run, no AWS calls)
+  pricecast emr stage [options]     upload only; print the plan with its run id (for the Airflow DAG)
   pricecast emr submit [options]    stage, run the cluster, wait, fetch the output, compare with the engine
   pricecast emr fetch --run-id ID   download a run's output; --compare runs the engine and compares
   pricecast emr list                this tool's clusters (tagged pricecast:managed=true)
-  pricecast emr cleanup             terminate this tool's clusters that are still running
+  pricecast emr cleanup             terminate your own clusters of this tool that are still running
 
 Credentials, profile and region come from the AWS SDK's default chain (AWS_PROFILE, AWS_REGION,
 ~/.aws/config, SSO, instance role). AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_EMR
@@ -57,7 +74,7 @@ const RUN_OPTIONS_HELP = `Options (flags override the --config file; the file's 
   --config FILE            JSON config file (see the README's EMR section for an example)
   --bucket NAME            S3 bucket for staging, output and logs (required) [bucket]
   --prefix P               key prefix in the bucket (default ${DEFAULT_PREFIX}) [prefix]
-  --input FILE             daily CSV to run on (default: the bundled fixtures/default.csv) [job.input]
+  --input FILE             daily CSV to run on (default: the bundled fixtures/algorand.csv) [job.input]
   --seed N                 randomSplit seed (default 42) [job.seed]
   --split random|time      (default random) [job.split]
   --train-ratio R          (default 0.7) [job.trainRatio]
@@ -68,18 +85,41 @@ const RUN_OPTIONS_HELP = `Options (flags override the --config file; the file's 
   --release-label L        EMR release (default ${DEFAULT_RELEASE_LABEL}, Spark 3.5.5 as pinned) [releaseLabel]
   --master-instance-type T (default m5.xlarge) [masterInstanceType]
   --core-instance-type T   (default m5.xlarge) [coreInstanceType]
-  --core-instance-count N  (default 2) [coreInstanceCount]
+  --core-instance-count N  core nodes; 0 = a single-node cluster (default 0: the job runs in one
+                           partition; 2 gives the original 1+2 shape) [coreInstanceCount]
   --service-role R         (default EMR_DefaultRole) [serviceRole]
   --job-flow-role R        EC2 instance profile (default EMR_EC2_DefaultRole) [jobFlowRole]
   --log-uri URI            (default s3://BUCKET/PREFIX/logs/) [logUri]
   --idle-timeout S         auto-termination idle timeout in seconds (default 3600) [idleTimeoutSeconds]
   --subnet-id ID           [subnetId]     --ec2-key-name NAME   [ec2KeyName]
+  --step-timeout M         each step is killed after M minutes (\`timeout\` on the node), which fails it
+                           and ends the cluster even with no client watching (default ${DEFAULT_STEP_TIMEOUT_MINUTES}) [stepTimeoutMinutes]
+  --sse AES256|aws:kms     server-side encryption of staged objects (default AES256) [sseAlgorithm]
+  --kms-key-id ID          KMS key (id, alias or ARN) for --sse aws:kms [kmsKeyId]
+  --expected-bucket-owner ACCOUNT   the bucket's owning account, sent on every S3 call (default: the
+                           caller's own account, from STS) [expectedBucketOwner]
+  --request-timeout S      every AWS request fails (and is retried) after S seconds without an answer
+                           (default ${DEFAULT_REQUEST_TIMEOUT_SECONDS}) [requestTimeoutSeconds]
   Config file only: applications (default Hadoop, Spark, Livy), tags, files.script / files.bootstrap /
-  files.requirements (default pyspark/price_regression.py, bootstrap.sh, requirements.txt)`;
+  files.requirements / files.wheelhouse (default pyspark/price_regression.py, bootstrap.sh,
+  requirements.txt, and the wheelhouse pyspark/wheelhouse.sh builds in .cache/wheelhouse)`;
 
 const PLAN_HELP = `pricecast emr plan: the exact uploads and EMR request of a run, as JSON (no AWS calls, no credentials)
 
 Usage: pricecast emr plan --bucket NAME [options]
+
+Also prints an hourly cost estimate of the cluster (prices from a dated table in src/emr/cost.ts).
+The first run builds the offline wheelhouse (pip download, needs PyPI; cached in .cache/wheelhouse).
+
+${RUN_OPTIONS_HELP}
+  -h, --help               this help`;
+
+const STAGE_HELP = `pricecast emr stage: upload a run's files to S3 and print its plan (with the run id) as JSON
+
+Usage: pricecast emr stage --bucket NAME [options]
+
+What the Airflow DAG (airflow/dags/pricecast_emr.py) runs first: the plan it prints carries the
+RunJobFlow request (tagged with your STS caller ARN) and the run id that 'emr fetch' takes.
 
 ${RUN_OPTIONS_HELP}
   -h, --help               this help`;
@@ -98,8 +138,13 @@ ${RUN_OPTIONS_HELP}
   --output DIR             local folder for the fetched output (default ${DEFAULT_FETCH_ROOT}/RUN-ID)
   --skip-compare           do not run the local engine and compare after fetching
   --poll-seconds S         how often to poll the cluster (default ${DEFAULT_POLL_SECONDS}) [pollSeconds]
-  --timeout-minutes M      give up (and terminate) after this long (default ${DEFAULT_TIMEOUT_MINUTES}) [timeoutMinutes]
-  --json                   print the outcome as one JSON object on stdout
+  --timeout-minutes M      give up (and terminate) after this long, AWS calls in flight included
+                           (default ${DEFAULT_TIMEOUT_MINUTES}) [timeoutMinutes]
+  --max-api-errors N       transient API errors in a row (throttling, 5xx, network, timeouts; each
+                           retried with backoff) before giving up (default ${DEFAULT_MAX_CONSECUTIVE_ERRORS}) [maxConsecutiveErrors]
+  --log-wait-minutes M     after a failed step, wait up to M minutes for EMR to copy its log to S3,
+                           then print the job's error from it (default ${DEFAULT_LOG_WAIT_MINUTES}) [logWaitMinutes]
+  --json                   print the outcome as one JSON object on stdout (on failure too)
   -h, --help               this help
 
 Exit codes: 0 done and within parity tolerance, 1 a failure or parity outside tolerance, 2 bad usage,
@@ -108,11 +153,12 @@ Exit codes: 0 done and within parity tolerance, 1 a failure or parity outside to
 const FETCH_HELP = `pricecast emr fetch: download a run's output folder from S3; --compare checks it against the engine
 
 Usage: pricecast emr fetch --run-id ID --bucket NAME [--prefix P] [--config FILE] [--output DIR]
-                          [--compare [--input FILE]] [--json]
+                          [--attempt A] [--compare [--input FILE]] [--json]
        pricecast emr fetch --output-uri s3://BUCKET/KEY/ [--output DIR] [--compare --input FILE]
 
 Options:
-  --run-id ID          the run (its files are under s3://BUCKET/PREFIX/runs/ID/)
+  --run-id ID          the run (its files are under s3://BUCKET/PREFIX/runs/ID/); its latest attempt
+  --attempt A          an earlier attempt of the run (each submit or stage is one; see its plan)
   --bucket, --prefix, --config   where the run is (as for submit)
   --output-uri URI     any Spark-layout output folder in S3 instead of a run's
   --output DIR         local folder (default ${DEFAULT_FETCH_ROOT}/RUN-ID); written atomically; an existing
@@ -135,14 +181,17 @@ Options:
   --json       one JSON array on stdout
   -h, --help   this help`;
 
-const CLEANUP_HELP = `pricecast emr cleanup: terminate this tool's clusters that are still running
+const CLEANUP_HELP = `pricecast emr cleanup: terminate your clusters of this tool that are still running
 
-Usage: pricecast emr cleanup [--dry-run] [--json]
+Usage: pricecast emr cleanup [--all] [--yes] [--dry-run] [--json]
 
-Finds clusters tagged pricecast:managed=true in STARTING, BOOTSTRAPPING, RUNNING or WAITING and
-terminates them. Clusters without the tag are never touched.
+Finds clusters tagged pricecast:managed=true in STARTING, BOOTSTRAPPING, RUNNING or WAITING whose
+pricecast:creator tag is your STS caller ARN, lists them and asks before terminating them. Clusters
+without the tag are never touched.
 
 Options:
+  --all        also colleagues' clusters (any creator)
+  --yes        do not ask (needed when there is no terminal to ask on)
   --dry-run    only list what would be terminated
   --json       one JSON object on stdout
   -h, --help   this help`;
@@ -169,6 +218,13 @@ const RUN_FLAGS = {
   'ec2-key-name': { type: 'string' },
   'poll-seconds': { type: 'string' },
   'timeout-minutes': { type: 'string' },
+  'step-timeout': { type: 'string' },
+  'max-api-errors': { type: 'string' },
+  'log-wait-minutes': { type: 'string' },
+  'request-timeout': { type: 'string' },
+  sse: { type: 'string' },
+  'kms-key-id': { type: 'string' },
+  'expected-bucket-owner': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -215,55 +271,141 @@ function flagsFrom(values: RunFlagValues): EmrFlags {
     ec2KeyName: values['ec2-key-name'],
     pollSeconds: numberFlag('poll-seconds', values['poll-seconds']),
     timeoutMinutes: numberFlag('timeout-minutes', values['timeout-minutes']),
+    stepTimeoutMinutes: numberFlag('step-timeout', values['step-timeout']),
+    maxConsecutiveErrors: integerFlag('max-api-errors', values['max-api-errors']),
+    logWaitMinutes: numberFlag('log-wait-minutes', values['log-wait-minutes']),
+    requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']),
+    sseAlgorithm: values.sse as SseAlgorithm | undefined,
+    kmsKeyId: values['kms-key-id'],
+    expectedBucketOwner: values['expected-bucket-owner'],
   };
 }
 
-/** Config + local file facts → the plan. Reads the four local files (sha256, size); no AWS calls. */
-async function buildPlan(values: RunFlagValues, io: EmrIo): Promise<{ config: EmrConfig; plan: EmrPlan; warnings: string[] }> {
+function loadRunConfig(values: RunFlagValues, io: EmrIo): EmrConfig {
   const { config, warnings } = loadEmrConfig({ configFile: values.config, flags: flagsFrom(values), defaultInput: DEFAULT_INPUT });
   if (!existsSync(config.job.input)) throw new UsageError(`--input: no such file: ${config.job.input}`);
   for (const warning of warnings) io.stderr.write(`pricecast emr: warning: ${warning}\n`);
+  return config;
+}
+
+/**
+ * Config + local file facts → the plan. Reads the local files (sha256, size) and builds the wheelhouse
+ * on first use; no AWS calls. Each call is a new attempt (its own output folder).
+ */
+async function buildPlan(
+  config: EmrConfig,
+  values: RunFlagValues,
+  io: EmrIo,
+  creatorArn: string | null,
+): Promise<EmrPlan> {
   const runId = values['run-id'] !== undefined ? checkRunId(values['run-id']) : newRunId(new Date(), randomBytes(2).toString('hex'));
+  const attemptId = newRunId(new Date(), randomBytes(2).toString('hex'));
+  const wheelhouseDir = config.files.wheelhouse ?? (await ensureWheelhouse({ log: (chunk) => io.stderr.write(chunk) }));
   const files = {
     input: await localFileFacts(config.job.input),
     script: await localFileFacts(config.files.script),
     bootstrap: await localFileFacts(config.files.bootstrap),
-    requirements: await localFileFacts(config.files.requirements),
+    wheelhouse: await wheelhouseFiles(wheelhouseDir),
   };
-  return { config, plan: planRun(config, runId, files), warnings };
+  return planRun(config, { runId, attemptId, creatorArn }, files);
+}
+
+/** The plan as printed by `plan` and `stage`: every upload with its local source, the request, the cost. */
+function printablePlan(config: EmrConfig, plan: EmrPlan, extra: Record<string, unknown> = {}) {
+  return {
+    runId: plan.runId,
+    attemptId: plan.layout.attemptId,
+    uploads: plan.uploads.map((u) => ({
+      role: u.role,
+      uri: u.uri,
+      from: u.localPath ?? '(generated run manifest)',
+      sha256: u.sha256,
+      size: u.size,
+      serverSideEncryption: config.sseAlgorithm,
+      ...(config.kmsKeyId !== null ? { kmsKeyId: config.kmsKeyId } : {}),
+      checksumAlgorithm: 'SHA256',
+    })),
+    ...(plan.runJobFlow !== null ? { runJobFlow: plan.runJobFlow } : { addJobFlowSteps: plan.addJobFlowSteps }),
+    stepIds: null as string[] | null,
+    outputUri: plan.layout.outputUri,
+    manifestUri: plan.layout.manifestUri,
+    ...(plan.cost !== null ? { hourlyCostEstimate: plan.cost } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * Clients for a command that talks to AWS: bound to `signal`, with the request timeout, and with the
+ * expected bucket owner (given, or the caller's own account from STS) on every S3 call. Returns the
+ * caller's ARN for the creator tag.
+ */
+async function connect(config: Pick<EmrConfig, 'requestTimeoutSeconds' | 'expectedBucketOwner'>, signal: AbortSignal) {
+  const clients = createClients({ signal, requestTimeoutSeconds: config.requestTimeoutSeconds });
+  const caller = await callerIdentity(clients.sts);
+  expectBucketOwner(clients.s3, config.expectedBucketOwner ?? caller.account);
+  return { clients, caller };
 }
 
 async function planCommand(argv: string[], io: EmrIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: false });
   if (values.help) return help(io, PLAN_HELP);
-  const { plan, warnings } = await buildPlan(values, io);
-  const printable = {
-    runId: plan.runId,
-    uploads: plan.uploads.map((u) => ({
-      uri: u.uri,
-      from: u.localPath ?? '(generated run manifest)',
-      sha256: u.sha256,
-      size: u.size,
-      serverSideEncryption: 'AES256',
-      checksumAlgorithm: 'SHA256',
-    })),
-    ...(plan.runJobFlow !== null ? { runJobFlow: plan.runJobFlow } : { addJobFlowSteps: plan.addJobFlowSteps }),
-    outputUri: plan.layout.outputUri,
-    warnings,
-  };
+  const config = loadRunConfig(values, io);
+  const plan = await buildPlan(config, values, io, null);
+  const printable = printablePlan(config, plan, {
+    note: 'no AWS calls were made: submit and stage also tag the cluster with your STS caller ARN (pricecast:creator)',
+  });
   io.stdout.write(`${JSON.stringify(printable, null, 2)}\n`);
+  if (plan.cost !== null) {
+    const perHour = plan.cost.usdPerHour === null ? 'unknown' : `$${plan.cost.usdPerHour.toFixed(3)}/h`;
+    io.stderr.write(`pricecast emr: estimated cluster cost ${perHour} (${plan.cost.note})\n`);
+  }
   return 0;
 }
 
-/** Ctrl-C / SIGTERM → an AbortSignal whose reason is the signal's name; the handlers are removed by `dispose`. */
-function signalController(io: EmrIo): { signal: AbortSignal; dispose(): void } {
+async function stageCommand(argv: string[], io: EmrIo): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: false });
+  if (values.help) return help(io, STAGE_HELP);
+  const config = loadRunConfig(values, io);
+  const run = runSignal(io, config.timeoutMinutes);
+  try {
+    const { clients, caller } = await connect(config, run.signal);
+    const plan = await buildPlan(config, values, io, caller.arn);
+    await checkBucket(clients.s3, config.bucket);
+    const staged = await stageUploads(clients.s3, plan.uploads, {
+      encryption: { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId },
+      log: (line) => io.stderr.write(`${line}\n`),
+    });
+    const uploaded = staged.filter((s) => s.action === 'uploaded').length;
+    io.stderr.write(`staged run ${plan.runId} attempt ${plan.layout.attemptId}: ${uploaded} uploaded, ${staged.length - uploaded} unchanged\n`);
+    io.stdout.write(`${JSON.stringify(printablePlan(config, plan, { creator: caller.arn }), null, 2)}\n`);
+    return 0;
+  } finally {
+    run.dispose();
+  }
+}
+
+/**
+ * Ctrl-C / SIGTERM → an AbortSignal whose reason is the signal's name; with `timeoutMinutes`, the
+ * deadline aborts it too (reason DEADLINE_REASON). Every AWS call of the command carries it (clients.ts).
+ * The handlers and the timer are removed by `dispose`.
+ */
+function runSignal(io: EmrIo, timeoutMinutes?: number): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  const deadline =
+    timeoutMinutes !== undefined
+      ? setTimeout(() => {
+          if (controller.signal.aborted) return;
+          io.stderr.write(`\n--timeout-minutes ${timeoutMinutes} reached: stopping…\n`);
+          controller.abort(DEADLINE_REASON);
+        }, timeoutMinutes * 60_000)
+      : null;
+  deadline?.unref();
   const onSignal = (name: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       io.stderr.write(`\n${name}: still cleaning up, please wait…\n`);
       return;
     }
-    io.stderr.write(`\n${name}: stopping; terminating the cluster this run created…\n`);
+    io.stderr.write(`\n${name}: stopping (a cluster this run created is terminated first)…\n`);
     controller.abort(name);
   };
   process.on('SIGINT', onSignal);
@@ -271,6 +413,7 @@ function signalController(io: EmrIo): { signal: AbortSignal; dispose(): void } {
   return {
     signal: controller.signal,
     dispose() {
+      if (deadline !== null) clearTimeout(deadline);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
@@ -306,37 +449,45 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
     allowPositionals: false,
   });
   if (values.help) return help(io, SUBMIT_HELP);
-  const { config, plan } = await buildPlan(values, io);
-  const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, plan.runId);
-  const { s3, emr } = createClients();
-  const signals = signalController(io);
+  let plan: EmrPlan | null = null;
+  let run: { signal: AbortSignal; dispose(): void } | null = null;
   const progress = progressWriter(io);
   const log = (line: string) => {
     progress.end();
     io.stderr.write(`${line}\n`);
   };
-  log(`run ${plan.runId}: s3://${config.bucket}/${plan.layout.runKey}/`);
   try {
+    const config = loadRunConfig(values, io);
+    run = runSignal(io, config.timeoutMinutes);
+    const { clients, caller } = await connect(config, run.signal);
+    plan = await buildPlan(config, values, io, caller.arn);
+    const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, plan.runId);
+    log(`run ${plan.runId} attempt ${plan.layout.attemptId}: s3://${config.bucket}/${plan.layout.runKey}/`);
+    if (plan.cost?.usdPerHour != null) log(`estimated cluster cost $${plan.cost.usdPerHour.toFixed(3)}/h (an estimate; see emr plan)`);
     const outcome = await submitRun(
       { config, plan, outputDir, compare: !values['skip-compare'] },
-      { s3, emr, signal: signals.signal, log, progress: (line) => progress.write(line) },
+      { s3: clients.s3, emr: clients.emr, signal: run.signal, log, progress: (line) => progress.write(line) },
     );
     progress.end();
-    if (outcome.stderrTail !== null) {
-      io.stderr.write(`${outcome.stderrTail.note}${outcome.stderrTail.text !== null ? ':' : ''}\n`);
-      if (outcome.stderrTail.text !== null) io.stderr.write(`${indent(outcome.stderrTail.text)}\n`);
+    const failureLog = outcome.failureLog;
+    if (failureLog !== null) {
+      if (failureLog.logFile !== null) io.stderr.write(`EMR's log file for the failed step (FailureDetails.LogFile): ${failureLog.logFile}\n`);
+      io.stderr.write(`${failureLog.note}${failureLog.error !== null || failureLog.tail !== null ? ':' : ''}\n`);
+      const shown = failureLog.error?.text ?? failureLog.tail;
+      if (shown !== null && shown !== undefined) io.stderr.write(`${indent(shown)}\n`);
     }
     if (values.json) {
       io.stdout.write(
         `${JSON.stringify({
           runId: plan.runId,
+          attemptId: plan.layout.attemptId,
           exitCode: outcome.exitCode,
           clusterId: outcome.clusterId,
           createdCluster: outcome.createdCluster,
           terminated: outcome.terminated,
           status: outcome.wait?.status ?? null,
           message: outcome.wait?.message ?? null,
-          stderrTail: outcome.stderrTail,
+          failureLog: outcome.failureLog,
           outputDir: outcome.outputDir,
           parity: outcome.parity?.report ?? null,
         })}\n`,
@@ -350,10 +501,51 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
       io.stdout.write(`run ${plan.runId} failed: ${outcome.wait?.message ?? 'see above'}\n`);
     }
     return outcome.exitCode;
+  } catch (error) {
+    progress.end();
+    if (!values.json) throw abortedError(error, run?.signal);
+    // --json: the failure as JSON on stdout too (the one line on stderr as usual).
+    const failure = abortedError(error, run?.signal);
+    const exitCode = reportEmrError(failure, io);
+    io.stdout.write(
+      `${JSON.stringify({
+        runId: plan?.runId ?? null,
+        attemptId: plan?.layout.attemptId ?? null,
+        exitCode,
+        status: 'error',
+        error: { kind: errorKind(failure), message: failure instanceof Error ? failure.message : String(failure) },
+      })}\n`,
+    );
+    return exitCode;
   } finally {
     progress.end();
-    signals.dispose();
+    run?.dispose();
   }
+}
+
+/** An error thrown because the command's signal fired, said as such (the SDK only says "aborted"). */
+class AbortedError extends Error {
+  constructor(readonly reason: string) {
+    super(
+      reason === DEADLINE_REASON
+        ? 'gave up: --timeout-minutes reached (AWS calls in flight were abandoned)'
+        : `interrupted by ${reason}`,
+    );
+    this.name = 'AbortedError';
+  }
+}
+
+function abortedError(error: unknown, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted && !(error instanceof UsageError) && !(error instanceof InputError)) {
+    return new AbortedError(String(signal.reason));
+  }
+  return error;
+}
+
+function errorKind(error: unknown): string {
+  if (error instanceof UsageError || error instanceof InputError) return 'usage';
+  if (error instanceof AbortedError) return error.reason === DEADLINE_REASON ? 'timeout' : 'interrupted';
+  return 'aws';
 }
 
 function indent(text: string): string {
@@ -369,8 +561,11 @@ async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
       prefix: { type: 'string' },
       'run-id': { type: 'string' },
       'output-uri': { type: 'string' },
+      attempt: { type: 'string' },
       output: { type: 'string' },
       compare: { type: 'boolean', default: false },
+      'expected-bucket-owner': { type: 'string' },
+      'request-timeout': { type: 'string' },
       input: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -379,22 +574,51 @@ async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
   });
   if (values.help) return help(io, FETCH_HELP);
   if (values.input !== undefined && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${values.input}`);
-  const { s3 } = createClients();
+  const { config } = loadEmrConfig({
+    configFile: values.config,
+    flags: {
+      bucket: values.bucket,
+      prefix: values.prefix,
+      expectedBucketOwner: values['expected-bucket-owner'],
+      requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']),
+    },
+    requireBucket: false,
+  });
+  const run = runSignal(io);
+  try {
+    const { clients } = await connect(config, run.signal);
+    return await fetchRun(values, config, clients, io);
+  } catch (error) {
+    throw abortedError(error, run.signal);
+  } finally {
+    run.dispose();
+  }
+}
+
+async function fetchRun(
+  values: { 'output-uri'?: string; 'run-id'?: string; attempt?: string; output?: string; compare?: boolean; input?: string; json?: boolean },
+  config: EmrConfig,
+  { s3 }: AwsClients,
+  io: EmrIo,
+): Promise<number> {
   let manifest: RunManifest | null = null;
   let outputUri: string;
   let defaultName: string;
   if (values['output-uri'] !== undefined) {
-    if (values['run-id'] !== undefined) throw new UsageError('give --run-id or --output-uri, not both');
+    if (values['run-id'] !== undefined || values.attempt !== undefined) throw new UsageError('give --run-id [--attempt] or --output-uri, not both');
     outputUri = values['output-uri'];
     if (!/^s3:\/\/[^/]+\//.test(outputUri)) throw new UsageError(`--output-uri: expected s3://BUCKET/KEY/, got "${outputUri}"`);
     defaultName = outputUri.replace(/\/+$/, '').split('/').pop() ?? 'output';
   } else {
     if (values['run-id'] === undefined) throw new UsageError('--run-id is required (or --output-uri)');
     const runId = checkRunId(values['run-id']);
-    const { config } = loadEmrConfig({ configFile: values.config, flags: { bucket: values.bucket, prefix: values.prefix } });
     checkBucketName(config.bucket);
-    manifest = await readManifest(s3, config.bucket, joinKey(config.prefix, 'runs', runId));
-    outputUri = manifest.outputUri;
+    const runKey = joinKey(config.prefix, 'runs', runId);
+    manifest = await readManifest(s3, config.bucket, runKey);
+    // One attempt's folder only: the latest (run.json) or the one asked for.
+    outputUri = values.attempt !== undefined
+      ? `${s3Uri(config.bucket, joinKey(runKey, 'attempts', checkRunId(values.attempt), 'output'))}/`
+      : manifest.outputUri;
     defaultName = runId;
   }
   const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, defaultName);
@@ -421,13 +645,22 @@ async function listCommand(argv: string[], io: EmrIo): Promise<number> {
     options: {
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
   if (values.help) return help(io, LIST_HELP);
-  const { emr } = createClients();
-  const clusters = await listManagedClusters(emr, { states: values.all ? undefined : ACTIVE_CLUSTER_STATES });
+  const run = runSignal(io);
+  let clusters;
+  try {
+    const { emr } = createClients({ signal: run.signal, requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']) });
+    clusters = await listManagedClusters(emr, { states: values.all ? undefined : ACTIVE_CLUSTER_STATES });
+  } catch (error) {
+    throw abortedError(error, run.signal);
+  } finally {
+    run.dispose();
+  }
   if (values.json) {
     io.stdout.write(`${JSON.stringify(clusters)}\n`);
     return 0;
@@ -436,10 +669,10 @@ async function listCommand(argv: string[], io: EmrIo): Promise<number> {
     io.stdout.write(values.all ? 'no pricecast clusters\n' : 'no running pricecast clusters (--all shows terminated ones)\n');
     return 0;
   }
-  io.stdout.write(`${'cluster'.padEnd(17)}${'state'.padEnd(24)}${'run'.padEnd(24)}${'created'.padEnd(26)}norm. inst. hours\n`);
+  io.stdout.write(`${'cluster'.padEnd(17)}${'state'.padEnd(24)}${'run'.padEnd(24)}${'created'.padEnd(26)}${'norm. inst. hours'.padEnd(19)}creator\n`);
   for (const c of clusters) {
     io.stdout.write(
-      `${c.id.padEnd(17)}${c.state.padEnd(24)}${(c.runId ?? '-').padEnd(24)}${(c.created ?? '-').padEnd(26)}${c.normalizedInstanceHours ?? '-'}\n`,
+      `${c.id.padEnd(17)}${c.state.padEnd(24)}${(c.runId ?? '-').padEnd(24)}${(c.created ?? '-').padEnd(26)}${String(c.normalizedInstanceHours ?? '-').padEnd(19)}${c.creator ?? '-'}\n`,
     );
   }
   return 0;
@@ -449,26 +682,78 @@ async function cleanupCommand(argv: string[], io: EmrIo): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      all: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'request-timeout': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
   });
   if (values.help) return help(io, CLEANUP_HELP);
-  const { emr } = createClients();
-  const clusters = await listManagedClusters(emr, { states: TERMINABLE_CLUSTER_STATES });
-  const ids = clusters.map((c) => c.id);
-  if (!values['dry-run']) await terminateClusters(emr, ids);
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify({ dryRun: values['dry-run'], clusters: ids })}\n`);
-  } else if (ids.length === 0) {
-    io.stdout.write('no running pricecast clusters; nothing to terminate\n');
-  } else {
-    const verb = values['dry-run'] ? 'would terminate' : 'terminated';
-    for (const c of clusters) io.stdout.write(`${verb} ${c.id} (${c.state}, run ${c.runId ?? '-'})\n`);
+  const run = runSignal(io);
+  try {
+    const clients = createClients({ signal: run.signal, requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']) });
+    const caller = await callerIdentity(clients.sts);
+    const running = await listManagedClusters(clients.emr, { states: TERMINABLE_CLUSTER_STATES });
+    const targets = cleanupTargets(running, caller.arn, values.all);
+    const others = running.length - targets.length;
+    const ids = targets.map((c) => c.id);
+    const describe = (c: (typeof targets)[number]) => `${c.id} (${c.state}, run ${c.runId ?? '-'}, created by ${c.creator ?? 'unknown'})`;
+    const report = (terminated: string[]) => {
+      if (values.json) {
+        io.stdout.write(`${JSON.stringify({ dryRun: values['dry-run'], caller: caller.arn, all: values.all, clusters: ids, terminated, othersSkipped: others })}\n`);
+      }
+    };
+    if (others > 0 && !values.json) {
+      io.stderr.write(`${others} running pricecast cluster(s) of other creators left alone (--all includes them)\n`);
+    }
+    if (ids.length === 0) {
+      if (!values.json) io.stdout.write(`no running pricecast clusters of yours (${caller.arn}); nothing to terminate\n`);
+      report([]);
+      return 0;
+    }
+    if (values['dry-run']) {
+      if (!values.json) for (const c of targets) io.stdout.write(`would terminate ${describe(c)}\n`);
+      report([]);
+      return 0;
+    }
+    if (!values.yes) {
+      const confirm = io.confirm ?? terminalConfirm();
+      if (confirm === null) {
+        throw new UsageError(`cleanup would terminate ${ids.length} cluster(s) (${ids.join(', ')}) but there is no terminal to ask on: add --yes to confirm, or --dry-run to only list them`);
+      }
+      for (const c of targets) io.stderr.write(`  ${describe(c)}\n`);
+      if (!(await confirm(`terminate these ${ids.length} cluster(s)? [y/N] `))) {
+        io.stderr.write('nothing terminated\n');
+        report([]);
+        return 1;
+      }
+    }
+    await terminateClusters(clients.emr, ids);
+    if (!values.json) for (const c of targets) io.stdout.write(`terminated ${describe(c)}\n`);
+    report(ids);
+    return 0;
+  } catch (error) {
+    throw abortedError(error, run.signal);
+  } finally {
+    run.dispose();
   }
-  return 0;
+}
+
+/** A y/N question on the terminal, or null when stdin is not one (CI, a pipe). */
+function terminalConfirm(): ((question: string) => Promise<boolean>) | null {
+  if (!process.stdin.isTTY) return null;
+  return async (question) => {
+    const { createInterface } = await import('node:readline/promises');
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(question)).trim());
+    } finally {
+      rl.close();
+    }
+  };
 }
 
 function help(io: EmrIo, text: string): number {
@@ -482,6 +767,8 @@ export async function runEmrCommand(argv: string[], io: EmrIo = { stdout: proces
     switch (command) {
       case 'plan':
         return await planCommand(rest, io);
+      case 'stage':
+        return await stageCommand(rest, io);
       case 'submit':
         return await submitCommand(rest, io);
       case 'fetch':
@@ -498,7 +785,7 @@ export async function runEmrCommand(argv: string[], io: EmrIo = { stdout: proces
       case '-h':
         return help(io, EMR_HELP);
       default:
-        throw new UsageError(`unknown emr command "${command}" (expected plan, submit, fetch, list or cleanup)`);
+        throw new UsageError(`unknown emr command "${command}" (expected plan, stage, submit, fetch, list or cleanup)`);
     }
   } catch (error) {
     return reportEmrError(error, io);
@@ -510,13 +797,19 @@ function reportEmrError(error: unknown, io: EmrIo): number {
     io.stderr.write(`pricecast emr: ${error.message}\n`);
     return 2;
   }
+  if (error instanceof AbortedError) {
+    io.stderr.write(`pricecast emr: ${error.message}\n`);
+    return error.reason === DEADLINE_REASON ? 1 : (SIGNAL_EXIT_CODES[error.reason] ?? 130);
+  }
   const code = (error as { code?: string } | null)?.code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     io.stderr.write(`pricecast emr: ${(error as Error).message} (see --help)\n`);
     return 2;
   }
   const message = error instanceof Error ? error.message : String(error);
-  const hint = /region is missing/i.test(message)
+  const hint = error instanceof Error && error.name === 'TimeoutError'
+    ? ' (no answer from the AWS endpoint within --request-timeout, after the SDK\'s retries)'
+    : /region is missing/i.test(message)
     ? ' (set AWS_REGION or a region in your AWS profile; the tool takes the region from the SDK chain only)'
     : /credential/i.test(message)
       ? ' (the tool uses the AWS SDK default credential chain: AWS_PROFILE, environment, SSO, instance role)'

@@ -1,8 +1,9 @@
 /**
  * The EMR run's configuration: a JSON file (optional) overlaid with command-line flags, validated into
- * an `EmrConfig`. The defaults mirror the original Airflow job's cluster: one m5.xlarge master and two
- * m5.xlarge core nodes with Hadoop, Spark and Livy, `PYSPARK_PYTHON=/usr/bin/python3`, and a release
- * whose Spark matches the `pyspark==` pin in pyspark/requirements.txt.
+ * an `EmrConfig`. The default cluster is a single m5.xlarge node (the job runs in one partition, so
+ * core nodes would idle; `--core-instance-count 2` gives the original Airflow job's 1+2 shape) with
+ * Hadoop, Spark and Livy, PySpark on the bootstrap's venv, and a release whose Spark matches the
+ * `pyspark==` pin in pyspark/requirements.txt.
  *
  * Credentials, profile and region are deliberately NOT configuration: they come from the AWS SDK's
  * default chain (environment, ~/.aws/config and credentials, SSO, instance role), so they never end up
@@ -30,7 +31,7 @@ export const SPARK_VERSION_BY_RELEASE: Readonly<Record<string, string>> = {
 
 export const DEFAULT_RELEASE_LABEL = 'emr-7.10.0';
 export const DEFAULT_INSTANCE_TYPE = 'm5.xlarge';
-export const DEFAULT_CORE_INSTANCE_COUNT = 2;
+export const DEFAULT_CORE_INSTANCE_COUNT = 0;
 export const DEFAULT_APPLICATIONS = ['Hadoop', 'Spark', 'Livy'] as const;
 export const DEFAULT_SERVICE_ROLE = 'EMR_DefaultRole';
 export const DEFAULT_JOB_FLOW_ROLE = 'EMR_EC2_DefaultRole';
@@ -41,12 +42,21 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
 export const IDLE_TIMEOUT_RANGE = [60, 604_800] as const;
 export const DEFAULT_POLL_SECONDS = 30;
 export const DEFAULT_TIMEOUT_MINUTES = 180;
-export const PYSPARK_PYTHON = '/usr/bin/python3';
+/** The venv pyspark/bootstrap.sh creates on every node from the staged wheelhouse. */
+export const PYSPARK_PYTHON = '/opt/pricecast/venv/bin/python3';
+/** Every step is wrapped in `timeout` so a hung step ends (and, with TERMINATE_CLUSTER, the cluster). */
+export const DEFAULT_STEP_TIMEOUT_MINUTES = 120;
+export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 10;
+export const DEFAULT_LOG_WAIT_MINUTES = 6;
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60;
+export const SSE_ALGORITHMS = ['AES256', 'aws:kms'] as const;
+export type SseAlgorithm = (typeof SSE_ALGORITHMS)[number];
 
 export const DEFAULT_FILES = {
   script: join(PROJECT_ROOT, 'pyspark', 'price_regression.py'),
   bootstrap: join(PROJECT_ROOT, 'pyspark', 'bootstrap.sh'),
   requirements: join(PROJECT_ROOT, 'pyspark', 'requirements.txt'),
+  wheelhouseBuilder: join(PROJECT_ROOT, 'pyspark', 'wheelhouse.sh'),
 } as const;
 
 export interface EmrJobConfig {
@@ -80,8 +90,25 @@ export interface EmrConfig {
   /** Extra tags on the cluster (the tool's own pricecast:* tags are always added). */
   tags: Record<string, string>;
   job: EmrJobConfig;
-  /** The staged files: the job, the bootstrap script, and the requirements the bootstrap installs. */
-  files: { script: string; bootstrap: string; requirements: string };
+  /**
+   * The job and the bootstrap script (staged), the requirements (checked against the release's Spark),
+   * and the wheelhouse folder the bootstrap installs from (null: built by pyspark/wheelhouse.sh).
+   */
+  files: { script: string; bootstrap: string; requirements: string; wheelhouse: string | null };
+  /** Each step is killed after this long (`timeout` around it), failing it and ending the cluster. */
+  stepTimeoutMinutes: number;
+  /** Transient API errors in a row (throttling, 5xx, network) before the wait gives up. */
+  maxConsecutiveErrors: number;
+  /** How long to wait for a failed step's log to reach S3. */
+  logWaitMinutes: number;
+  /** Every AWS request gives up (and is retried) after this long without an answer. */
+  requestTimeoutSeconds: number;
+  /** Server-side encryption of every object the tool writes. */
+  sseAlgorithm: SseAlgorithm;
+  /** The KMS key for aws:kms (id, alias or ARN); null with AES256. */
+  kmsKeyId: string | null;
+  /** The account that must own the bucket (ExpectedBucketOwner); null = the caller's own account. */
+  expectedBucketOwner: string | null;
   pollSeconds: number;
   /** Waiting longer than this counts as a failure (and terminates a cluster the tool created). */
   timeoutMinutes: number;
@@ -110,6 +137,13 @@ export interface EmrFlags {
   pollSeconds?: number;
   timeoutMinutes?: number;
   clusterId?: string;
+  stepTimeoutMinutes?: number;
+  maxConsecutiveErrors?: number;
+  logWaitMinutes?: number;
+  requestTimeoutSeconds?: number;
+  sseAlgorithm?: SseAlgorithm;
+  kmsKeyId?: string;
+  expectedBucketOwner?: string;
 }
 
 export interface LoadedEmrConfig {
@@ -122,10 +156,12 @@ export interface LoadedEmrConfig {
 const FILE_KEYS = new Set([
   'bucket', 'prefix', 'releaseLabel', 'masterInstanceType', 'coreInstanceType', 'coreInstanceCount',
   'applications', 'serviceRole', 'jobFlowRole', 'logUri', 'idleTimeoutSeconds', 'subnetId', 'ec2KeyName',
-  'tags', 'job', 'files', 'pollSeconds', 'timeoutMinutes', 'clusterId',
+  'tags', 'job', 'files', 'pollSeconds', 'timeoutMinutes', 'clusterId', 'stepTimeoutMinutes',
+  'maxConsecutiveErrors', 'logWaitMinutes', 'requestTimeoutSeconds', 'sseAlgorithm', 'kmsKeyId',
+  'expectedBucketOwner',
 ]);
 const JOB_KEYS = new Set(['input', 'seed', 'split', 'trainRatio']);
-const FILES_KEYS = new Set(['script', 'bootstrap', 'requirements']);
+const FILES_KEYS = new Set(['script', 'bootstrap', 'requirements', 'wheelhouse']);
 
 /**
  * Reads the config file (when given), overlays the flags, fills in defaults and validates. Every
@@ -174,7 +210,15 @@ export function loadEmrConfig(
       script: pick(undefined, 'script', DEFAULT_FILES.script, fileFiles),
       bootstrap: pick(undefined, 'bootstrap', DEFAULT_FILES.bootstrap, fileFiles),
       requirements: pick(undefined, 'requirements', DEFAULT_FILES.requirements, fileFiles),
+      wheelhouse: pick<string | null>(undefined, 'wheelhouse', null, fileFiles),
     },
+    stepTimeoutMinutes: pick(flags.stepTimeoutMinutes, 'stepTimeoutMinutes', DEFAULT_STEP_TIMEOUT_MINUTES),
+    maxConsecutiveErrors: pick(flags.maxConsecutiveErrors, 'maxConsecutiveErrors', DEFAULT_MAX_CONSECUTIVE_ERRORS),
+    logWaitMinutes: pick(flags.logWaitMinutes, 'logWaitMinutes', DEFAULT_LOG_WAIT_MINUTES),
+    requestTimeoutSeconds: pick(flags.requestTimeoutSeconds, 'requestTimeoutSeconds', DEFAULT_REQUEST_TIMEOUT_SECONDS),
+    sseAlgorithm: pick<SseAlgorithm>(flags.sseAlgorithm, 'sseAlgorithm', 'AES256'),
+    kmsKeyId: pick<string | null>(flags.kmsKeyId, 'kmsKeyId', null),
+    expectedBucketOwner: pick<string | null>(flags.expectedBucketOwner, 'expectedBucketOwner', null),
     pollSeconds: pick(flags.pollSeconds, 'pollSeconds', DEFAULT_POLL_SECONDS),
     timeoutMinutes: pick(flags.timeoutMinutes, 'timeoutMinutes', DEFAULT_TIMEOUT_MINUTES),
     clusterId: pick<string | null>(flags.clusterId, 'clusterId', null),
@@ -268,6 +312,24 @@ function validate(c: EmrConfig, where: string): void {
   if (!(typeof c.pollSeconds === 'number' && c.pollSeconds > 0)) fail('pollSeconds', 'a positive number', c.pollSeconds);
   if (!(typeof c.timeoutMinutes === 'number' && c.timeoutMinutes > 0)) fail('timeoutMinutes', 'a positive number', c.timeoutMinutes);
   if (c.clusterId !== null && !/^j-[A-Z0-9]+$/.test(String(c.clusterId))) fail('clusterId', 'a cluster id like j-1ABCDEFGHIJKL', c.clusterId);
+  if (c.files.wheelhouse !== null && !isString(c.files.wheelhouse)) fail('files.wheelhouse', 'a folder path', c.files.wheelhouse);
+  // `timeout` takes whole seconds; EMR steps are bounded at a week like the idle timeout.
+  if (!(typeof c.stepTimeoutMinutes === 'number' && c.stepTimeoutMinutes >= 1 && c.stepTimeoutMinutes <= 10_080)) {
+    fail('stepTimeoutMinutes', 'minutes from 1 to 10080 (a week)', c.stepTimeoutMinutes);
+  }
+  if (!(Number.isInteger(c.maxConsecutiveErrors) && c.maxConsecutiveErrors >= 1)) {
+    fail('maxConsecutiveErrors', 'a positive integer', c.maxConsecutiveErrors);
+  }
+  if (!(typeof c.logWaitMinutes === 'number' && c.logWaitMinutes >= 0)) fail('logWaitMinutes', 'a number of minutes, 0 or more', c.logWaitMinutes);
+  if (!(typeof c.requestTimeoutSeconds === 'number' && c.requestTimeoutSeconds > 0)) {
+    fail('requestTimeoutSeconds', 'a positive number of seconds', c.requestTimeoutSeconds);
+  }
+  if (!SSE_ALGORITHMS.includes(c.sseAlgorithm)) fail('sseAlgorithm', '"AES256" or "aws:kms"', c.sseAlgorithm);
+  if (c.sseAlgorithm === 'aws:kms' && !isString(c.kmsKeyId)) fail('kmsKeyId', 'a KMS key id, alias or ARN (required with aws:kms)', c.kmsKeyId);
+  if (c.sseAlgorithm === 'AES256' && c.kmsKeyId !== null) fail('kmsKeyId', 'no key with AES256 (use --sse aws:kms)', c.kmsKeyId);
+  if (c.expectedBucketOwner !== null && !/^\d{12}$/.test(String(c.expectedBucketOwner))) {
+    fail('expectedBucketOwner', 'a 12-digit AWS account id', c.expectedBucketOwner);
+  }
 }
 
 /** S3's bucket naming rules (general purpose buckets), so a typo fails here and not mid-run. */

@@ -13,9 +13,11 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
-import { assertReplaceable, commitFolder, exists, MODEL_FILE, readSparkOutput, SUCCESS_FILE } from '../engine/output.js';
+import { assertReplaceable, commitFolder, exists, SUCCESS_FILE } from '../engine/output.js';
+import { formatFeatureItem } from '../engine/featureSpec.js';
 import { runPipeline } from '../engine/pipeline.js';
-import { compareOutputs, type ParityReport } from '../parity/compare.js';
+import type { ParityReport } from '../parity/compare.js';
+import { compareEngineWithFolder } from '../parity/compareFolder.js';
 import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
 import { localFileFacts } from './stage.js';
 
@@ -123,21 +125,21 @@ export interface CompareOutcome {
  * _model.json, and compares. Refuses when `input` is not the file the cluster ran on (sha256 differs).
  */
 export async function compareWithEngine(outputDir: string, input: string): Promise<CompareOutcome> {
-  const cluster = await readSparkOutput(outputDir);
-  if (cluster.report === null) throw new UsageError(`${outputDir} has no ${MODEL_FILE}; cannot tell which seed and split to compare with`);
-  const { seed, split, trainRatio } = cluster.report;
   const inputSha = (await localFileFacts(input)).sha256;
-  if (cluster.report.input.sha256 !== inputSha) {
-    throw new UsageError(
-      `${input} is not the file the cluster ran on (sha256 ${inputSha.slice(0, 12)}…, the output says ${cluster.report.input.sha256.slice(0, 12)}…)`,
-    );
-  }
-  const engine = await runPipeline({ input, seed, split, trainRatio });
-  const report = compareOutputs(
-    { predictions: engine.predictions, report: engine.report },
-    { predictions: cluster.predictions, report: cluster.report },
-  );
-  return { report, seed, split, trainRatio };
+  let settings = { seed: 0, split: '', trainRatio: 0 };
+  const { report } = await compareEngineWithFolder(outputDir, async (cluster) => {
+    if (cluster.input.sha256 !== inputSha) {
+      throw new UsageError(
+        `${input} is not the file the cluster ran on (sha256 ${inputSha.slice(0, 12)}…, the output says ${cluster.input.sha256.slice(0, 12)}…)`,
+      );
+    }
+    settings = { seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio };
+    // The feature spec the cluster ran with, when its _model.json records one (older outputs: the default).
+    const features = cluster.featureSpecs?.map(formatFeatureItem).join(',');
+    const engine = await runPipeline({ input, seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio, features });
+    return { predictions: engine.predictions, report: engine.report };
+  });
+  return { report, ...settings };
 }
 
 /**

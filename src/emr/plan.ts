@@ -6,26 +6,34 @@
  *
  * Layout of one run in the bucket:
  *
- *   s3://BUCKET/PREFIX/runs/RUN-ID/run.json                   this plan's facts (fetch reads it)
+ *   s3://BUCKET/PREFIX/runs/RUN-ID/run.json                   this plan's facts, latest attempt (fetch reads it)
  *   s3://BUCKET/PREFIX/runs/RUN-ID/input/<file>.csv          the data
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/price_regression.py   the job
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/bootstrap.sh          the bootstrap action
- *   s3://BUCKET/PREFIX/runs/RUN-ID/job/requirements.txt      the pins bootstrap.sh installs
- *   s3://BUCKET/PREFIX/runs/RUN-ID/output/                   written by the last step
+ *   s3://BUCKET/PREFIX/runs/RUN-ID/attempts/ATTEMPT/output/  written by the last step of one attempt
+ *   s3://BUCKET/PREFIX/wheelhouse/KEY/*.whl, requirements.txt  the offline wheelhouse bootstrap.sh installs
+ *                                                            (KEY: its requirements.txt's sha256, so
+ *                                                            runs with the same pins share it)
  *   s3://BUCKET/PREFIX/logs/CLUSTER-ID/steps/STEP-ID/stderr.gz   EMR's own log layout under LogUri
  *
+ * Each attempt (each `submit` or `stage`, even with a reused run id) writes its own output folder:
+ * s3-dist-cp never deletes, so a shared folder would mix part files of two attempts.
+ *
  * The three steps, as in the original DAG: s3-dist-cp the data into HDFS, spark-submit the staged
- * job reading and writing HDFS, s3-dist-cp the output back to S3.
+ * job reading and writing HDFS, s3-dist-cp the output back to S3; each wrapped in `timeout`.
  */
 import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } from '@aws-sdk/client-emr';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { SplitMode } from '../engine/types.js';
 import { joinKey, PYSPARK_PYTHON, type EmrConfig } from './config.js';
+import { estimateHourlyCost, type CostEstimate } from './cost.js';
 
 /** Tags that mark a cluster as this tool's (`list` and `cleanup` look for MANAGED_TAG=true). */
 export const MANAGED_TAG = 'pricecast:managed';
 export const RUN_TAG = 'pricecast:run';
+/** The STS caller ARN of whoever created the cluster (`cleanup` terminates only the caller's own). */
+export const CREATOR_TAG = 'pricecast:creator';
 export const MANIFEST_NAME = 'run.json';
 
 export interface LocalFileFacts {
@@ -39,10 +47,14 @@ export interface RunFiles {
   input: LocalFileFacts;
   script: LocalFileFacts;
   bootstrap: LocalFileFacts;
-  requirements: LocalFileFacts;
+  /** Every file of the wheelhouse folder: the wheels and its requirements.txt. */
+  wheelhouse: LocalFileFacts[];
 }
 
-export type UploadRole = 'manifest' | 'input' | 'script' | 'bootstrap' | 'requirements';
+/** Name of the wheelhouse's hash-pinned list of wheels (pyspark/wheelhouse.sh writes it). */
+export const WHEELHOUSE_REQUIREMENTS = 'requirements.txt';
+
+export type UploadRole = 'manifest' | 'input' | 'script' | 'bootstrap' | 'wheel' | 'wheelhouse-requirements';
 
 export interface PlannedUpload {
   role: UploadRole;
@@ -67,8 +79,10 @@ export interface RunLayout {
   inputUri: string;
   scriptUri: string;
   bootstrapUri: string;
-  requirementsUri: string;
-  /** Output folder in S3 (ends in /). */
+  /** The wheelhouse folder (ends in /). */
+  wheelhouseUri: string;
+  attemptId: string;
+  /** Output folder in S3 of this attempt (ends in /). */
   outputUri: string;
   logUri: string;
   hdfsInputDir: string;
@@ -80,6 +94,8 @@ export interface RunLayout {
 export interface RunManifest {
   tool: 'pricecast';
   runId: string;
+  /** The attempt whose output `outputUri` is (the latest one staged under this run id). */
+  attemptId: string;
   input: { name: string; sha256: string; size: number; uri: string };
   job: { seed: number; split: SplitMode; trainRatio: number };
   outputUri: string;
@@ -96,6 +112,16 @@ export interface EmrPlan {
   runJobFlow: RunJobFlowCommandInput | null;
   /** The steps for an existing cluster, or null when a cluster is created. */
   addJobFlowSteps: AddJobFlowStepsCommandInput | null;
+  /** Hourly cost estimate of the cluster to create (null with an existing cluster). */
+  cost: CostEstimate | null;
+}
+
+/** What identifies this attempt and who makes it (not configuration: made fresh each time). */
+export interface RunIdentity {
+  runId: string;
+  attemptId: string;
+  /** STS caller ARN, tagged as the creator; null when unknown (`plan` makes no AWS calls). */
+  creatorArn: string | null;
 }
 
 export function s3Uri(bucket: string, key: string): string {
@@ -109,11 +135,17 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
   return { bucket: match[1], key: match[2] };
 }
 
-export function runLayout(config: EmrConfig, runId: string, inputName: string): RunLayout {
+export function runLayout(
+  config: EmrConfig,
+  identity: { runId: string; attemptId: string },
+  inputName: string,
+  wheelhouseKey: string,
+): RunLayout {
+  const { runId, attemptId } = identity;
   const runKey = joinKey(config.prefix, 'runs', runId);
   const uri = (...parts: string[]) => s3Uri(config.bucket, joinKey(runKey, ...parts));
-  // HDFS paths carry the run id too: a shared cluster (--cluster-id) may hold other runs' folders.
-  const hdfsRun = `hdfs:///pricecast/${runId}`;
+  // HDFS paths carry the run and attempt too: a shared cluster (--cluster-id) may hold other runs' folders.
+  const hdfsRun = `hdfs:///pricecast/${runId}/${attemptId}`;
   return {
     runId,
     bucket: config.bucket,
@@ -122,8 +154,9 @@ export function runLayout(config: EmrConfig, runId: string, inputName: string): 
     inputUri: uri('input', inputName),
     scriptUri: uri('job', 'price_regression.py'),
     bootstrapUri: uri('job', 'bootstrap.sh'),
-    requirementsUri: uri('job', 'requirements.txt'),
-    outputUri: `${uri('output')}/`,
+    wheelhouseUri: `${s3Uri(config.bucket, joinKey(config.prefix, 'wheelhouse', wheelhouseKey))}/`,
+    attemptId,
+    outputUri: `${uri('attempts', attemptId, 'output')}/`,
     logUri: config.logUri,
     hdfsInputDir: `${hdfsRun}/input/`,
     hdfsInput: `${hdfsRun}/input/${inputName}`,
@@ -142,7 +175,9 @@ export function sha256Hex(data: string | Uint8Array): string {
  */
 export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
   const actionOnFailure = config.clusterId === null ? 'TERMINATE_CLUSTER' : 'CANCEL_AND_WAIT';
-  const commandRunner = (args: string[]) => ({ Jar: 'command-runner.jar', Args: args });
+  // command-runner runs the command on the master node; coreutils' `timeout` ends a hung step (exit
+  // 124, the step FAILS, TERMINATE_CLUSTER ends the cluster) even when no client is watching.
+  const commandRunner = (args: string[]) => ({ Jar: 'command-runner.jar', Args: [...stepTimeoutArgs(config), ...args] });
   const job = config.job;
   return [
     {
@@ -166,9 +201,7 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
         layout.scriptUri,
         '--input', layout.hdfsInput,
         '--output', layout.hdfsOutput,
-        '--seed', String(job.seed),
-        '--split', job.split,
-        '--train-ratio', String(job.trainRatio),
+        ...jobArgs(job),
       ]),
     },
     {
@@ -179,17 +212,34 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
   ];
 }
 
+/** `timeout` in front of a step's command: TERM at the limit, KILL a minute later if it ignores TERM. */
+export function stepTimeoutArgs(config: EmrConfig): string[] {
+  return ['timeout', '--signal=TERM', '--kill-after=60', `${Math.round(config.stepTimeoutMinutes * 60)}s`];
+}
+
+/** The job's settings as its flags (the input and output are the run's HDFS paths, added by the caller). */
+export function jobArgs(job: EmrConfig['job']): string[] {
+  return ['--seed', String(job.seed), '--split', job.split, '--train-ratio', String(job.trainRatio)];
+}
+
 /** The folder holding a file URI (s3-dist-cp copies folders). */
 function dirUri(fileUri: string): string {
   return fileUri.slice(0, fileUri.lastIndexOf('/') + 1);
 }
 
-export function planRun(config: EmrConfig, runId: string, files: RunFiles): EmrPlan {
+export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFiles): EmrPlan {
+  const { runId, attemptId } = identity;
   const inputName = basename(files.input.path);
-  const layout = runLayout(config, runId, inputName);
+  const wheelhouseRequirements = files.wheelhouse.find((f) => basename(f.path) === WHEELHOUSE_REQUIREMENTS);
+  if (wheelhouseRequirements === undefined) {
+    throw new Error(`the wheelhouse has no ${WHEELHOUSE_REQUIREMENTS} (build it with pyspark/wheelhouse.sh)`);
+  }
+  // Its requirements.txt pins every wheel by sha256, so its hash names the whole wheelhouse.
+  const layout = runLayout(config, identity, inputName, wheelhouseRequirements.sha256.slice(0, 16));
   const manifest: RunManifest = {
     tool: 'pricecast',
     runId,
+    attemptId,
     input: { name: inputName, sha256: files.input.sha256, size: files.input.size, uri: layout.inputUri },
     // The local input path stays out: the run is described by S3 URIs only.
     job: { seed: config.job.seed, split: config.job.split, trainRatio: config.job.trainRatio },
@@ -209,11 +259,19 @@ export function planRun(config: EmrConfig, runId: string, files: RunFiles): EmrP
     size: file.size,
     contentType,
   });
+  const wheelhouseUploads = [...files.wheelhouse]
+    .sort((a, b) => basename(a.path).localeCompare(basename(b.path)))
+    .map((file) => {
+      const name = basename(file.path);
+      return name === WHEELHOUSE_REQUIREMENTS
+        ? upload('wheelhouse-requirements', `${layout.wheelhouseUri}${name}`, file, 'text/plain')
+        : upload('wheel', `${layout.wheelhouseUri}${name}`, file, 'application/zip');
+    });
   const uploads: PlannedUpload[] = [
     upload('input', layout.inputUri, files.input, 'text/csv'),
     upload('script', layout.scriptUri, files.script, 'text/x-python'),
     upload('bootstrap', layout.bootstrapUri, files.bootstrap, 'text/x-shellscript'),
-    upload('requirements', layout.requirementsUri, files.requirements, 'text/plain'),
+    ...wheelhouseUploads,
     {
       role: 'manifest',
       bucket: config.bucket,
@@ -228,22 +286,16 @@ export function planRun(config: EmrConfig, runId: string, files: RunFiles): EmrP
   ];
 
   const steps = planSteps(config, layout);
+  const base = { runId, layout, manifest, uploads, steps };
   if (config.clusterId !== null) {
-    return {
-      runId,
-      layout,
-      manifest,
-      uploads,
-      steps,
-      runJobFlow: null,
-      addJobFlowSteps: { JobFlowId: config.clusterId, Steps: steps },
-    };
+    return { ...base, runJobFlow: null, addJobFlowSteps: { JobFlowId: config.clusterId, Steps: steps }, cost: null };
   }
 
   const tags = [
     ...Object.entries(config.tags).map(([Key, Value]) => ({ Key, Value })),
     { Key: MANAGED_TAG, Value: 'true' },
     { Key: RUN_TAG, Value: runId },
+    ...(identity.creatorArn !== null ? [{ Key: CREATOR_TAG, Value: identity.creatorArn }] : []),
   ];
   const runJobFlow: RunJobFlowCommandInput = {
     Name: `pricecast ${runId}`,
@@ -273,8 +325,8 @@ export function planRun(config: EmrConfig, runId: string, files: RunFiles): EmrP
     AutoTerminationPolicy: { IdleTimeout: config.idleTimeoutSeconds },
     BootstrapActions: [
       {
-        Name: 'install the job\'s Python requirements',
-        ScriptBootstrapAction: { Path: layout.bootstrapUri, Args: [layout.requirementsUri] },
+        Name: 'install the job\'s Python packages offline from the wheelhouse',
+        ScriptBootstrapAction: { Path: layout.bootstrapUri, Args: [layout.wheelhouseUri] },
       },
     ],
     Steps: steps,
@@ -283,5 +335,5 @@ export function planRun(config: EmrConfig, runId: string, files: RunFiles): EmrP
     VisibleToAllUsers: true,
     Tags: tags,
   };
-  return { runId, layout, manifest, uploads, steps, runJobFlow, addJobFlowSteps: null };
+  return { ...base, runJobFlow, addJobFlowSteps: null, cost: estimateHourlyCost(config) };
 }

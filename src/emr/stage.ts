@@ -1,8 +1,10 @@
 /**
- * S3 staging: the plan's uploads, server-side encrypted (SSE-S3, AES256) and with a SHA-256 content
- * checksum that S3 verifies on receipt and keeps with the object. An object that already holds the
- * same bytes (its stored SHA-256 matches, and it is encrypted) is not uploaded again, so re-running a
- * run id after a failure re-sends only what changed.
+ * S3 staging: the plan's uploads, server-side encrypted (SSE-S3 AES256 by default, or SSE-KMS with a
+ * key) and with a SHA-256 content checksum that S3 verifies on receipt and keeps with the object. An
+ * object that already holds the same bytes (its stored SHA-256 matches, and it is encrypted the same
+ * way) is not uploaded again, so re-running a run id re-sends only what changed, and the wheelhouse
+ * (shared by every run with the same pins) is uploaded once. The bucket's owner is checked on every
+ * call by the client itself (clients.ts, expectBucketOwner).
  */
 import {
   HeadBucketCommand,
@@ -15,7 +17,32 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { UsageError } from '../engine/errors.js';
+import type { SseAlgorithm } from './config.js';
 import type { LocalFileFacts, PlannedUpload } from './plan.js';
+
+export interface Encryption {
+  algorithm: SseAlgorithm;
+  /** With aws:kms: the key id, alias or ARN. */
+  kmsKeyId: string | null;
+}
+
+export const SSE_S3: Encryption = { algorithm: 'AES256', kmsKeyId: null };
+
+/** The PutObject fields for an encryption setting. */
+export function encryptionParams(encryption: Encryption): { ServerSideEncryption: SseAlgorithm; SSEKMSKeyId?: string } {
+  return encryption.algorithm === 'aws:kms' && encryption.kmsKeyId !== null
+    ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: encryption.kmsKeyId }
+    : { ServerSideEncryption: encryption.algorithm };
+}
+
+/** Whether an object's encryption (from HeadObject) is the one asked for. S3 reports a KMS key by ARN. */
+function sameEncryption(head: { ServerSideEncryption?: string; SSEKMSKeyId?: string }, encryption: Encryption): boolean {
+  if (head.ServerSideEncryption !== encryption.algorithm) return false;
+  if (encryption.algorithm !== 'aws:kms' || encryption.kmsKeyId === null) return true;
+  const key = encryption.kmsKeyId;
+  // An alias cannot be compared with the key ARN S3 reports: then the algorithm has to do.
+  return key.startsWith('alias/') || head.SSEKMSKeyId === key || (head.SSEKMSKeyId ?? '').endsWith(`/${key}`);
+}
 
 /** Metadata key holding the hex sha256 as well (x-amz-meta-pricecast-sha256): readable without ChecksumMode. */
 export const SHA256_METADATA = 'pricecast-sha256';
@@ -67,15 +94,15 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
   }
 }
 
-/** True when the object exists with this sha256 (checksum or metadata) and SSE-S3 encryption. */
-export async function isAlreadyStaged(s3: S3Client, upload: PlannedUpload): Promise<boolean> {
+/** True when the object exists with this sha256 (checksum or metadata) and the asked-for encryption. */
+export async function isAlreadyStaged(s3: S3Client, upload: PlannedUpload, encryption: Encryption = SSE_S3): Promise<boolean> {
   try {
     const head = await s3.send(
       new HeadObjectCommand({ Bucket: upload.bucket, Key: upload.key, ChecksumMode: 'ENABLED' }),
     );
     const sameBytes =
       head.ChecksumSHA256 === hexToBase64(upload.sha256) || head.Metadata?.[SHA256_METADATA] === upload.sha256;
-    return sameBytes && head.ContentLength === upload.size && head.ServerSideEncryption === 'AES256';
+    return sameBytes && head.ContentLength === upload.size && sameEncryption(head, encryption);
   } catch (error) {
     if (isNotFound(error)) return false;
     throw error;
@@ -85,11 +112,13 @@ export async function isAlreadyStaged(s3: S3Client, upload: PlannedUpload): Prom
 export async function stageUploads(
   s3: S3Client,
   uploads: PlannedUpload[],
-  log: (line: string) => void = () => {},
+  options: { encryption?: Encryption; log?: (line: string) => void } = {},
 ): Promise<StagedObject[]> {
+  const encryption = options.encryption ?? SSE_S3;
+  const log = options.log ?? (() => {});
   const staged: StagedObject[] = [];
   for (const upload of uploads) {
-    if (await isAlreadyStaged(s3, upload)) {
+    if (await isAlreadyStaged(s3, upload, encryption)) {
       log(`stage: ${upload.uri} unchanged (sha256 ${upload.sha256.slice(0, 12)}…), not uploaded`);
       staged.push({ upload, action: 'unchanged' });
       continue;
@@ -103,7 +132,7 @@ export async function stageUploads(
         Body: body,
         ContentLength: upload.size,
         ContentType: upload.contentType,
-        ServerSideEncryption: 'AES256',
+        ...encryptionParams(encryption),
         ChecksumAlgorithm: 'SHA256',
         // Computed from the local bytes beforehand: S3 rejects the upload if what arrives differs.
         ChecksumSHA256: hexToBase64(upload.sha256),

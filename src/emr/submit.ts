@@ -20,17 +20,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { EmrConfig } from './config.js';
 import { compareRun, downloadPrefix, type CompareOutcome } from './fetch.js';
 import type { EmrPlan } from './plan.js';
+import { backoffMs, classifyAwsError, describeAwsError } from './awsErrors.js';
+import { readFailureLog, type FailureLog } from './failureLog.js';
 import { checkBucket, stageUploads } from './stage.js';
-import {
-  readStepStderrTail,
-  realClock,
-  sdkStatusReader,
-  waitForSteps,
-  type Clock,
-  type EmrStatusReader,
-  type StderrTail,
-  type WaitResult,
-} from './wait.js';
+import { DEADLINE_REASON, realClock, sdkStatusReader, waitForSteps, type Clock, type EmrStatusReader, type WaitResult } from './wait.js';
 
 export interface SubmitDeps {
   s3: S3Client;
@@ -41,9 +34,15 @@ export interface SubmitDeps {
   signal?: AbortSignal;
   log?: (line: string) => void;
   progress?: (line: string) => void;
-  /** How long to look for a failed step's stderr.gz in S3 (EMR copies logs every few minutes). */
-  stderrTail?: { attempts: number; retryMs: number };
+  /** How often to look for a failed step's stderr.gz in S3 (the how-long is config.logWaitMinutes). */
+  failureLogPollMs?: number;
+  /** Wait before retry n of a transient error (default awsErrors.backoffMs). */
+  backoff?: (n: number) => number;
 }
+
+/** Each termination call's own time limit: it runs after the run's signal fired (Ctrl-C, timeout). */
+const CLEANUP_CALL_TIMEOUT_MS = 60_000;
+const CLEANUP_ATTEMPTS = 4;
 
 export interface SubmitOptions {
   config: EmrConfig;
@@ -63,7 +62,8 @@ export interface SubmitOutcome {
   terminated: boolean;
   stepIds: string[];
   wait: WaitResult | null;
-  stderrTail: StderrTail | null;
+  /** A failed step's log: EMR's LogFile pointer, the job's error found in it, or why it is missing. */
+  failureLog: FailureLog | null;
   outputDir: string | null;
   parity: CompareOutcome | null;
 }
@@ -72,6 +72,7 @@ export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130
 
 function abortExitCode(signal: AbortSignal | undefined): number {
   const reason = signal?.reason;
+  if (reason === DEADLINE_REASON) return 1;
   return typeof reason === 'string' && reason in SIGNAL_EXIT_CODES ? SIGNAL_EXIT_CODES[reason] : 130;
 }
 
@@ -86,13 +87,13 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
     terminated: false,
     stepIds: [],
     wait: null,
-    stderrTail: null,
+    failureLog: null,
     outputDir: null,
     parity: null,
   };
 
   await checkBucket(deps.s3, config.bucket);
-  await stageUploads(deps.s3, plan.uploads, log);
+  await stageUploads(deps.s3, plan.uploads, { encryption: { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId }, log });
   if (deps.signal?.aborted) {
     log('interrupted before any cluster was created; nothing to clean up');
     return { ...outcome, exitCode: abortExitCode(deps.signal) };
@@ -125,17 +126,26 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
       clock,
       signal: deps.signal,
       onProgress: (line) => deps.progress?.(line),
+      maxConsecutiveErrors: config.maxConsecutiveErrors,
+      backoff: deps.backoff,
+      onRetry: log,
     });
     outcome.wait = wait;
     if (wait.status !== 'success') {
       log(`run failed: ${wait.message}`);
       cleaned = true;
       await cleanUp(outcome, deps, log);
-      if (wait.failedStep?.Id) {
-        outcome.stderrTail = await readStepStderrTail(
-          deps.s3,
+      if (wait.failedStep?.Id && !deps.signal?.aborted) {
+        outcome.failureLog = await readFailureLog(
+          { s3: deps.s3, emr: deps.emr },
           { logUri: wait.cluster?.LogUri ?? config.logUri, clusterId: outcome.clusterId, stepId: wait.failedStep.Id },
-          { attempts: deps.stderrTail?.attempts ?? 6, retryMs: deps.stderrTail?.retryMs ?? 10_000, clock },
+          {
+            waitMs: config.logWaitMinutes * 60_000,
+            pollMs: deps.failureLogPollMs,
+            clock,
+            signal: deps.signal,
+            onProgress: (line) => deps.progress?.(line),
+          },
         );
       }
       outcome.exitCode = wait.status === 'aborted' ? abortExitCode(deps.signal) : 1;
@@ -179,22 +189,37 @@ async function cleanUp(outcome: SubmitOutcome, deps: SubmitDeps, log: (line: str
   const clusterId = outcome.clusterId;
   if (clusterId === null) return;
   if (outcome.createdCluster) {
-    try {
-      await deps.emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }));
-      outcome.terminated = true;
-      log(`terminated cluster ${clusterId}`);
-    } catch (error) {
-      log(
-        `COULD NOT TERMINATE cluster ${clusterId}: ${(error as Error).message}\n` +
-          `  it may still be running and costing money: aws emr terminate-clusters --cluster-ids ${clusterId}` +
-          ` (or pricecast emr cleanup)`,
-      );
+    // Its own signal: the run's may have fired already (that is often why we are here). Transient errors
+    // are retried a few times: a throttled TerminateJobFlows must not leave a cluster running.
+    const clock = deps.clock ?? realClock;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.emr.send(new TerminateJobFlowsCommand({ JobFlowIds: [clusterId] }), {
+          abortSignal: AbortSignal.timeout(CLEANUP_CALL_TIMEOUT_MS),
+        });
+        outcome.terminated = true;
+        log(`terminated cluster ${clusterId}`);
+        return;
+      } catch (error) {
+        const kind = classifyAwsError(error);
+        if ((kind === 'transient' || kind === 'aborted') && attempt < CLEANUP_ATTEMPTS) {
+          await clock.sleep((deps.backoff ?? backoffMs)(attempt));
+          continue;
+        }
+        log(
+          `COULD NOT TERMINATE cluster ${clusterId}: ${describeAwsError(error)}\n` +
+            `  it may still be running and costing money: aws emr terminate-clusters --cluster-ids ${clusterId}` +
+            ` (or pricecast emr cleanup)`,
+        );
+        return;
+      }
     }
-    return;
   }
   if (outcome.stepIds.length === 0) return;
   try {
-    await deps.emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: outcome.stepIds }));
+    await deps.emr.send(new CancelStepsCommand({ ClusterId: clusterId, StepIds: outcome.stepIds }), {
+      abortSignal: AbortSignal.timeout(CLEANUP_CALL_TIMEOUT_MS),
+    });
     log(`cancelled this run's unfinished steps on ${clusterId}; the cluster was left running`);
   } catch (error) {
     log(`could not cancel this run's steps on ${clusterId} (${(error as Error).message}); the cluster was left running`);

@@ -4,8 +4,9 @@
  * whether the run succeeded or failed. The clock and sleep are injected so that tests drive whole
  * state sequences without taking real time, and an AbortSignal (Ctrl-C, SIGTERM) ends the wait.
  *
- * A failed step is reported with EMR's failure reason and the tail of the step's stderr, which EMR
- * copies to LOG-URI/CLUSTER-ID/steps/STEP-ID/stderr.gz.
+ * A transient API error (throttling, 5xx, network, timeout: see awsErrors.ts) does not end the wait:
+ * it is retried with backoff, and only `maxConsecutiveErrors` failures in a row give up. Expired
+ * credentials end it at once with a message naming the cluster to clean up.
  */
 import {
   DescribeClusterCommand,
@@ -16,9 +17,7 @@ import {
   type StepState,
   type StepSummary,
 } from '@aws-sdk/client-emr';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { gunzipSync } from 'node:zlib';
-import { parseS3Uri } from './plan.js';
+import { backoffMs, classifyAwsError, describeAwsError } from './awsErrors.js';
 
 /** What a step state means for the run. */
 export type StepOutcome = 'waiting' | 'success' | 'failure';
@@ -51,6 +50,7 @@ export type WaitStatus =
   | 'cluster-ended'
   | 'timeout'
   | 'api-error'
+  | 'credentials-expired'
   | 'aborted';
 
 export interface WaitResult {
@@ -194,7 +194,18 @@ export interface WaitOptions {
   clock?: Clock;
   signal?: AbortSignal;
   onProgress?: (line: string, cluster: Cluster, steps: StepSummary[]) => void;
+  /** Transient errors in a row before giving up (default DEFAULT_MAX_CONSECUTIVE_ERRORS). */
+  maxConsecutiveErrors?: number;
+  /** Wait before retry n (1-based); default awsErrors.backoffMs. */
+  backoff?: (n: number) => number;
+  /** Told about each retried error. */
+  onRetry?: (line: string) => void;
 }
+
+export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 10;
+
+/** The abort reason of the --timeout-minutes deadline (Ctrl-C and SIGTERM abort with the signal's name). */
+export const DEADLINE_REASON = 'timeout';
 
 /** Polls until the steps finish, the cluster ends, the time runs out, an API call fails or the signal aborts. */
 export async function waitForSteps(
@@ -217,17 +228,46 @@ export async function waitForSteps(
     ...extra,
   });
 
+  const maxErrors = options.maxConsecutiveErrors ?? DEFAULT_MAX_CONSECUTIVE_ERRORS;
+  const backoff = options.backoff ?? ((n: number) => backoffMs(n));
+  let consecutiveErrors = 0;
+  const aborted = () =>
+    options.signal?.reason === DEADLINE_REASON
+      ? result('timeout', `gave up waiting after ${formatElapsed(clock.now() - started)} (timeout)`)
+      : result('aborted', 'interrupted while waiting');
   for (;;) {
-    if (options.signal?.aborted) return result('aborted', 'interrupted while waiting');
+    if (options.signal?.aborted) return aborted();
     try {
       cluster = await reader.describeCluster(clusterId);
       const listed = await reader.listSteps(clusterId, stepIds);
       // ListSteps returns newest first; show and judge them in the order they were submitted.
       const byId = new Map(listed.map((s) => [s.Id, s]));
       steps = stepIds.map((id) => byId.get(id)).filter((s): s is StepSummary => s !== undefined);
+      consecutiveErrors = 0;
     } catch (error) {
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return result('api-error', `EMR API error while waiting: ${message}`, { error });
+      const kind = classifyAwsError(error, options.signal);
+      const what = describeAwsError(error);
+      if (kind === 'aborted') return aborted();
+      if (kind === 'credentials') {
+        return result(
+          'credentials-expired',
+          `AWS credentials stopped working while waiting (${what}); cluster ${clusterId} may still be running: ` +
+            `renew the credentials, then run 'pricecast emr cleanup' or 'aws emr terminate-clusters --cluster-ids ${clusterId}'`,
+          { error },
+        );
+      }
+      if (kind === 'fatal') return result('api-error', `EMR API error while waiting: ${what}`, { error });
+      consecutiveErrors++;
+      if (consecutiveErrors >= maxErrors) {
+        return result('api-error', `EMR API error while waiting: gave up after ${consecutiveErrors} transient errors in a row, the last: ${what}`, { error });
+      }
+      if (clock.now() - started >= options.timeoutMs) {
+        return result('timeout', `gave up waiting after ${formatElapsed(clock.now() - started)} (timeout; last error: ${what})`);
+      }
+      const pause = backoff(consecutiveErrors);
+      options.onRetry?.(`transient error ${consecutiveErrors}/${maxErrors} while waiting (${what}); retrying in ${formatElapsed(pause)}`);
+      await clock.sleep(pause, options.signal);
+      continue;
     }
     options.onProgress?.(formatProgress(clock.now() - started, cluster, steps), cluster, steps);
     const verdict = judge(cluster, steps, stepIds.length);
@@ -236,45 +276,5 @@ export async function waitForSteps(
       return result('timeout', `gave up waiting after ${formatElapsed(clock.now() - started)} (timeout)`);
     }
     await clock.sleep(options.pollMs, options.signal);
-  }
-}
-
-export interface StderrTail {
-  uri: string;
-  /** The last lines, or null when the log is not (yet) in S3. */
-  text: string | null;
-  note: string;
-}
-
-/**
- * The last `lines` lines of a step's stderr from EMR's log location. EMR pushes logs to S3 every few
- * minutes and on termination, so the file may appear late: `attempts` reads, `retryMs` apart.
- */
-export async function readStepStderrTail(
-  s3: S3Client,
-  where: { logUri: string; clusterId: string; stepId: string },
-  options: { lines?: number; attempts?: number; retryMs?: number; clock?: Clock; signal?: AbortSignal } = {},
-): Promise<StderrTail> {
-  const base = where.logUri.endsWith('/') ? where.logUri : `${where.logUri}/`;
-  const uri = `${base}${where.clusterId}/steps/${where.stepId}/stderr.gz`.replace(/^s3n:/, 's3:');
-  const { bucket, key } = parseS3Uri(uri);
-  const attempts = options.attempts ?? 1;
-  const clock = options.clock ?? realClock;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const bytes = await out.Body!.transformToByteArray();
-      const text = gunzipSync(bytes).toString('utf8');
-      const tail = text.replace(/\n+$/, '').split('\n').slice(-(options.lines ?? 20)).join('\n');
-      return { uri, text: tail, note: `last lines of ${uri}` };
-    } catch (error) {
-      const name = (error as Error).name;
-      const missing = name === 'NoSuchKey' || name === 'NotFound';
-      if (!missing) return { uri, text: null, note: `could not read ${uri}: ${(error as Error).message}` };
-      if (attempt >= attempts || options.signal?.aborted) {
-        return { uri, text: null, note: `${uri} is not in S3 yet (EMR copies logs every few minutes); look there later` };
-      }
-      await clock.sleep(options.retryMs ?? 10_000, options.signal);
-    }
   }
 }
