@@ -123,58 +123,92 @@ export function rollingMean(x: Float64Array, options: RollingOptions): Float64Ar
   return rollingSumOrMean(x, options, true);
 }
 
+/**
+ * An add/remove aggregation of `roll_sum`, `roll_mean` or `roll_var`: `start` resets it (setup of a
+ * window), `add` and `remove` take one row's value, `result` reads the window's value.
+ */
+interface WindowAggregation {
+  start(firstValue: number): void;
+  add(value: number): void;
+  remove(value: number): void;
+  result(): number;
+}
+
+/**
+ * The kernels' loop over FixedWindowIndexer bounds: the first window (and any window that shares no
+ * row with the one before, i.e. window 1) is set up from scratch; after that the rows that left are
+ * removed, then the row that came is added.
+ */
+function slideFixedWindow(x: Float64Array, window: number, aggregation: WindowAggregation): Float64Array {
+  const vals = windowValues(x);
+  const n = vals.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = windowStart(i, window);
+    if (i === 0 || s >= i) {
+      aggregation.start(vals[s]);
+      for (let j = s; j <= i; j++) aggregation.add(vals[j]);
+    } else {
+      for (let j = windowStart(i - 1, window); j < s; j++) aggregation.remove(vals[j]);
+      aggregation.add(vals[i]);
+    }
+    out[i] = aggregation.result();
+  }
+  return out;
+}
+
+/** Counts a run of equal values (GH#42064): a window inside one run gets that value exactly. */
+class SameValueRun {
+  previous = NaN;
+  length = 0;
+  start(firstValue: number): void {
+    this.previous = firstValue;
+    this.length = 0;
+  }
+  add(value: number): void {
+    this.length = value === this.previous ? this.length + 1 : 1;
+    this.previous = value;
+  }
+}
+
 function rollingSumOrMean(x: Float64Array, options: RollingOptions, mean: boolean): Float64Array {
   const { window } = options;
   const minp = options.minPeriods ?? window;
   checkWindow(window, minp);
-  const vals = windowValues(x);
-  const n = vals.length;
-  const out = new Float64Array(n);
+  const run = new SameValueRun();
   let nobs = 0;
   let negCount = 0;
   let sum = 0;
   let compensationAdd = 0;
   let compensationRemove = 0;
-  let prevValue = NaN;
-  let sameRun = 0;
-  const add = (val: number): void => {
-    if (val !== val) return;
-    nobs++;
-    const y = val - compensationAdd;
-    const t = sum + y;
-    compensationAdd = t - sum - y;
-    sum = t;
-    if (mean && signbit(val)) negCount++;
-    if (val === prevValue) sameRun++;
-    else sameRun = 1;
-    prevValue = val;
-  };
-  const remove = (val: number): void => {
-    if (val !== val) return;
-    nobs--;
-    const y = -val - compensationRemove;
-    const t = sum + y;
-    compensationRemove = t - sum - y;
-    sum = t;
-    if (mean && signbit(val)) negCount--;
-  };
-  for (let i = 0; i < n; i++) {
-    const s = windowStart(i, window);
-    const e = i + 1;
-    if (i === 0 || s >= i) {
-      // (re)start: the first window, or a window that shares no row with the previous one (window <= 1)
-      prevValue = vals[s];
-      sameRun = 0;
+  return slideFixedWindow(x, window, {
+    start(firstValue) {
+      run.start(firstValue);
       sum = compensationAdd = compensationRemove = 0;
       nobs = negCount = 0;
-      for (let j = s; j < e; j++) add(vals[j]);
-    } else {
-      for (let j = windowStart(i - 1, window); j < s; j++) remove(vals[j]);
-      add(vals[i]);
-    }
-    out[i] = mean ? calcMean(minp, nobs, negCount, sum, sameRun, prevValue) : calcSum(minp, nobs, sum, sameRun, prevValue);
-  }
-  return out;
+    },
+    add(val) {
+      if (val !== val) return;
+      nobs++;
+      const y = val - compensationAdd;
+      const t = sum + y;
+      compensationAdd = t - sum - y;
+      sum = t;
+      if (mean && signbit(val)) negCount++;
+      run.add(val);
+    },
+    remove(val) {
+      if (val !== val) return;
+      nobs--;
+      const y = -val - compensationRemove;
+      const t = sum + y;
+      compensationRemove = t - sum - y;
+      sum = t;
+      if (mean && signbit(val)) negCount--;
+    },
+    result: () =>
+      mean ? calcMean(minp, nobs, negCount, sum, run.length, run.previous) : calcSum(minp, nobs, sum, run.length, run.previous),
+  });
 }
 
 function calcSum(minp: number, nobs: number, sum: number, sameRun: number, prevValue: number): number {
@@ -209,66 +243,48 @@ export function rollingVar(x: Float64Array, options: RollingOptions & { ddof?: n
   const minPeriods = options.minPeriods ?? window;
   checkWindow(window, minPeriods);
   const minp = Math.max(minPeriods, 1);
-  const vals = windowValues(x);
-  const n = vals.length;
-  const out = new Float64Array(n);
+  const run = new SameValueRun();
   let nobs = 0;
   let meanX = 0;
   let ssqdm = 0;
   let compensationAdd = 0;
   let compensationRemove = 0;
-  let prevValue = NaN;
-  let sameRun = 0;
-  const add = (val: number): void => {
-    if (val !== val) return;
-    nobs++;
-    if (val === prevValue) sameRun++;
-    else sameRun = 1;
-    prevValue = val;
-    const prevMean = meanX - compensationAdd;
-    const y = val - compensationAdd;
-    const t = y - meanX;
-    compensationAdd = t + meanX - y;
-    const delta = t;
-    if (nobs !== 0) meanX = meanX + delta / nobs;
-    else meanX = 0;
-    ssqdm = ssqdm + (val - prevMean) * (val - meanX);
-  };
-  const remove = (val: number): void => {
-    if (val !== val) return;
-    nobs--;
-    if (nobs !== 0) {
-      const prevMean = meanX - compensationRemove;
-      const y = val - compensationRemove;
-      const t = y - meanX;
-      compensationRemove = t + meanX - y;
-      const delta = t;
-      meanX = meanX - delta / nobs;
-      ssqdm = ssqdm - (val - prevMean) * (val - meanX);
-    } else {
-      meanX = 0;
-      ssqdm = 0;
-    }
-  };
-  for (let i = 0; i < n; i++) {
-    const s = windowStart(i, window);
-    const e = i + 1;
-    if (i === 0 || s >= i) {
-      prevValue = vals[s];
-      sameRun = 0;
+  return slideFixedWindow(x, window, {
+    start(firstValue) {
+      run.start(firstValue);
       meanX = ssqdm = nobs = compensationAdd = compensationRemove = 0;
-      for (let j = s; j < e; j++) add(vals[j]);
-    } else {
-      for (let j = windowStart(i - 1, window); j < s; j++) remove(vals[j]);
-      add(vals[i]);
-    }
-    if (nobs >= minp && nobs > ddof) {
-      out[i] = nobs === 1 || sameRun >= nobs ? 0 : ssqdm / (nobs - ddof);
-    } else {
-      out[i] = NaN;
-    }
-  }
-  return out;
+    },
+    add(val) {
+      if (val !== val) return;
+      nobs++;
+      run.add(val);
+      const prevMean = meanX - compensationAdd;
+      const y = val - compensationAdd;
+      const t = y - meanX;
+      compensationAdd = t + meanX - y;
+      meanX = nobs !== 0 ? meanX + t / nobs : 0;
+      ssqdm = ssqdm + (val - prevMean) * (val - meanX);
+    },
+    remove(val) {
+      if (val !== val) return;
+      nobs--;
+      if (nobs !== 0) {
+        const prevMean = meanX - compensationRemove;
+        const y = val - compensationRemove;
+        const t = y - meanX;
+        compensationRemove = t + meanX - y;
+        meanX = meanX - t / nobs;
+        ssqdm = ssqdm - (val - prevMean) * (val - meanX);
+      } else {
+        meanX = 0;
+        ssqdm = 0;
+      }
+    },
+    result() {
+      if (nobs >= minp && nobs > ddof) return nobs === 1 || run.length >= nobs ? 0 : ssqdm / (nobs - ddof);
+      return NaN;
+    },
+  });
 }
 
 /** `Series.rolling(window, min_periods).std(ddof)`: sqrt of `roll_var`, negatives read as 0 (`zsqrt`). */

@@ -78,46 +78,40 @@ export function dpo(close: Float64Array, window = 20): Float64Array {
   return zipWith(back, sma(close, window), (b, m) => b - m);
 }
 
-/** ta `KSTIndicator` arguments (ta's keywords roc1..roc4, window1..window4). */
-export interface KstWindows {
-  roc1: number;
-  roc2: number;
-  roc3: number;
-  roc4: number;
-  window1: number;
-  window2: number;
-  window3: number;
-  window4: number;
-}
-
-export const KST_DEFAULTS: Readonly<KstWindows> = {
-  roc1: 10, roc2: 15, roc3: 20, roc4: 30, window1: 10, window2: 10, window3: 10, window4: 15,
-};
-
 /**
  * ta `kst(close, roc1=10, roc2=15, roc3=20, roc4=30, window1=10, window2=10, window3=10, window4=15)`:
  * 100 × (rocma1 + 2 rocma2 + 3 rocma3 + 4 rocma4), each rocma the rolling mean of a rate of change
  * whose first rows compare with the close's mean (ta shifts with `fill_value=close.mean()`).
  */
-export function kst(close: Float64Array, windows: KstWindows = KST_DEFAULTS): Float64Array {
-  for (const [name, value] of Object.entries(windows)) positiveInteger(name, value);
+export function kst(
+  close: Float64Array,
+  roc1 = 10, roc2 = 15, roc3 = 20, roc4 = 30,
+  window1 = 10, window2 = 10, window3 = 10, window4 = 15,
+): Float64Array {
   const mean = seriesMean(close);
   const rocma = (r: number, w: number) => {
     const back = shift(close, r, mean);
     const rate = zipWith(close, back, (c, b) => (c - b) / b);
-    return rollingMean(rate, { window: w, minPeriods: w });
+    return sma(rate, w);
   };
-  const r1 = rocma(windows.roc1, windows.window1);
-  const r2 = rocma(windows.roc2, windows.window2);
-  const r3 = rocma(windows.roc3, windows.window3);
-  const r4 = rocma(windows.roc4, windows.window4);
+  const checked = (name: string, value: number) => positiveInteger(name, value);
+  const r1 = rocma(checked('roc1', roc1), checked('window1', window1));
+  const r2 = rocma(checked('roc2', roc2), checked('window2', window2));
+  const r3 = rocma(checked('roc3', roc3), checked('window3', window3));
+  const r4 = rocma(checked('roc4', roc4), checked('window4', window4));
   return r1.map((a, i) => 100 * (a + 2 * r2[i] + 3 * r3[i] + 4 * r4[i]));
 }
 
-/** ta `kst_sig(close, ..., nsig=9)`: the `nsig`-row mean of kst with min_periods=0. */
-export function kstSig(close: Float64Array, windows: KstWindows = KST_DEFAULTS, nsig = 9): Float64Array {
+/** ta `kst_sig(close, roc1..roc4, window1..window4, nsig=9)`: the `nsig`-row mean of kst with min_periods=0. */
+export function kstSig(
+  close: Float64Array,
+  roc1 = 10, roc2 = 15, roc3 = 20, roc4 = 30,
+  window1 = 10, window2 = 10, window3 = 10, window4 = 15,
+  nsig = 9,
+): Float64Array {
   positiveInteger('nsig', nsig);
-  return rollingMean(kst(close, windows), { window: nsig, minPeriods: 0 });
+  const line = kst(close, roc1, roc2, roc3, roc4, window1, window2, window3, window4);
+  return rollingMean(line, { window: nsig, minPeriods: 0 });
 }
 
 /**
