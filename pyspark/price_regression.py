@@ -1,17 +1,17 @@
-"""The reference price-regression job: next-day price from daily price, volume, market cap and RSI-14.
+"""The reference price-regression job: next-day price from a feature spec (default: price, volume, market cap, RSI-14).
 
 Implements ../../shared/SPEC.md (the contract the TypeScript engine in src/engine implements too). Its
 functions carry the engine's stage names so the two can be read side by side:
 
-    read_daily_csv -> sort_and_dedupe -> rsi -> next_price -> drop_nulls -> assemble_features
-      -> random_split | time_split -> fit -> predict -> write_spark_output        (run_pipeline)
+    parse_feature_spec -> read_daily_csv -> sort_and_dedupe -> compute_features -> next_price -> drop_nulls
+      -> assemble_features -> random_split | time_split -> fit -> predict -> write_spark_output   (run_pipeline)
 
 Runs unchanged under spark-submit locally and on EMR: input and output may be local, hdfs:// or s3://
 paths, so every byte is read and written through Spark or the Hadoop FileSystem API (never Python's
 open()).
 
     spark-submit price_regression.py --input data.csv --output out/ [--seed 42] [--train-ratio 0.7]
-                                     [--split random|time]
+                                     [--split random|time] [--features SPEC]
 
 Exit codes: 0 done; 2 bad input (one line on stderr naming file, line, column and value; nothing is
 written) or bad arguments; 1 anything else.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import io
 import json
 import math
@@ -33,25 +34,18 @@ import uuid
 import warnings
 from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
+import numpy as np
 import pandas as pd
+import ta
 from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.regression import LinearRegression, LinearRegressionModel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, StringType, StructField, StructType
-from ta.momentum import RSIIndicator
 
 REQUIRED_COLUMNS = ("date", "price", "volume", "marketCap")
-FEATURE_NAMES = ["price", "volume", "marketCap", "rsi"]
-OUTPUT_COLUMNS = ["date", "price", "volume", "marketCap", "rsi", "next_price", "prediction"]
-RSI_WINDOW = 14
-# Rows the RSI needs before its first value (ta's min_periods = window).
-RSI_WARM_UP_ROWS = RSI_WINDOW - 1
 # Rows left after clean-up that a split needs to both fit and test.
 MIN_ROWS_TO_FIT_AND_TEST = 10
-MIN_DISTINCT_DATES = RSI_WARM_UP_ROWS + 1 + MIN_ROWS_TO_FIT_AND_TEST
-# The fit needs degrees of freedom n - p - 1 >= 1.
-MIN_TRAIN_ROWS = len(FEATURE_NAMES) + 2
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # The engine's DECIMAL (src/engine/csv.ts): plain decimals and exponent forms; no spaces, hex, NaN, Infinity.
@@ -290,22 +284,331 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, List[str]]:
     return daily, collapsed
 
 
-def rsi(spark: SparkSession, daily: DataFrame) -> DataFrame:
-    """RSI-14 exactly as ta.momentum.RSIIndicator(close, window=14).rsi() computes it (SPEC.md section 2).
+# --- feature specs (SPEC.md section 9): the same rules and messages as src/engine/featureSpec.ts --------------
 
-    SPEC 8 fix: computed on the prices in DATE order (the seed script used file order). The series is
-    needed whole and in order, so it goes through pandas on the driver; its 13 warm-up values are NaN and
-    stay missing (Arrow hands them back to Spark as null), to be dropped by drop_nulls.
+DEFAULT_FEATURE_SPEC = "price,volume,marketCap,rsi"
+INPUT_FEATURES = ("price", "volume", "marketCap")
+TA_MODULES = ("momentum", "trend", "volatility", "volume", "others")
+# ta's signatures give each argument's default; its type follows from the default except where the default
+# understates it: bollinger's window_dev=2 is any real number, volume_price_trend's smoothing_factor=None means
+# "no smoothing", which 0 also means (ta tests `if smoothing_factor:`).
+FLOAT_ARGS = {"window_dev"}
+NONE_DEFAULTS = {"smoothing_factor": 0}
+# Integer arguments are windows and periods (positive), except these.
+NOT_PERIODS = {"smoothing_factor"}
+MAX_SAFE_INTEGER = 2 ** 53 - 1
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VALUE = re.compile(r"[^ \t\r\n,()=]+")
+_SPACES = " \t\r\n"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+# The CSV reader's decimal syntax: no spaces, hex, NaN or Infinity.
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+class FeatureSpecError(Exception):
+    """A bad --features text: one line, exit code 2 (the engine's UsageError with the same message)."""
+
+    def __init__(self, at: Optional[int], message: str):
+        super().__init__("--features: " + ("" if at is None else f"position {at + 1}: ") + message)
+
+
+def feature_catalogue() -> Tuple[dict, List[str]]:
+    """ta 0.11.0's functional API, read from ta itself: ({name: {module, inputs, args}}, names needing high/low).
+
+    A function whose series arguments are only close and/or volume is usable; its keyword arguments (all but
+    fillna, in ta's order) are {name, type, default, positive}. test/feature-spec.test.ts checks this equals
+    the engine's catalogue (src/engine/indicators/catalogue.ts).
     """
-    series = daily.select("date", "price").orderBy("date").toPandas()
-    with warnings.catch_warnings():
-        # ta 0.11 uses pandas idioms that pandas 2.2 reports as deprecated; the values are unaffected.
-        warnings.simplefilter("ignore", FutureWarning)
-        values = RSIIndicator(close=series["price"], window=RSI_WINDOW).rsi()
-    by_date = spark.createDataFrame(
-        pd.DataFrame({"date": series["date"], "rsi": values.astype("float64")}),
-        StructType([StructField("date", DateType()), StructField("rsi", DoubleType())]))
-    return daily.join(by_date, "date")
+    functions, needs_high_low = {}, []
+    for module in TA_MODULES:
+        namespace = getattr(ta, module)
+        for name, function in inspect.getmembers(namespace, inspect.isfunction):
+            if function.__module__ != namespace.__name__ or name.startswith("_"):
+                continue
+            params = inspect.signature(function).parameters
+            series = [p for p, v in params.items() if v.default is inspect.Parameter.empty]
+            if not set(series) <= {"close", "volume"}:
+                needs_high_low.append(name)
+                continue
+            args = []
+            for p, v in params.items():
+                if v.default is inspect.Parameter.empty or p == "fillna":
+                    continue
+                default = NONE_DEFAULTS[p] if v.default is None else v.default
+                kind = ("bool" if isinstance(default, bool) else "float" if p in FLOAT_ARGS or isinstance(default, float)
+                        else "int")
+                arg = {"name": p, "type": kind, "default": float(default) if kind == "float" else default}
+                if kind == "int" and p not in NOT_PERIODS:
+                    arg["positive"] = True
+                args.append(arg)
+            functions[name] = {"module": module, "inputs": series, "args": args}
+    return functions, sorted(needs_high_low)
+
+
+def _js_number_text(value: Any) -> str:
+    """String(value) in JavaScript: true/false, integers without '.0', the shortest round-trip digits."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if value == 0:
+        return "0"
+    sign, text = ("-", repr(-value)) if value < 0 else ("", repr(value))
+    mantissa, _, exponent = text.partition("e")
+    point = mantissa.index(".") if "." in mantissa else len(mantissa)
+    digits = mantissa.replace(".", "")
+    stripped = digits.lstrip("0")
+    n = point - (len(digits) - len(stripped)) + (int(exponent) if exponent else 0)
+    digits = stripped.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = f"{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + "e" + e
+
+
+def format_feature_item(item: dict) -> str:
+    """The normalised text of an item: rsi(window=14), price, on_balance_volume."""
+    args = item["args"]
+    if not args:
+        return item["fn"]
+    return item["fn"] + "(" + ",".join(f"{k}={_js_number_text(v)}" for k, v in args.items()) + ")"
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i]
+        for j in range(1, len(b) + 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1])))
+        previous = current
+    return previous[len(b)]
+
+
+def _closest_name(name: str, names: Iterable[str]) -> Optional[str]:
+    """featureSpec.ts's closestName: the first name extending it with "_...", else the nearest by edit distance."""
+    limit = max(2, len(name) // 3)
+    candidates = sorted(names)
+    extension = next((c for c in candidates if c.lower().startswith(name.lower() + "_")), None)
+    if extension is not None:
+        return extension
+    best, best_distance = None, None
+    for candidate in candidates:
+        d = _edit_distance(name.lower(), candidate.lower())
+        if best_distance is None or d < best_distance:
+            best, best_distance = candidate, d
+    return best if best_distance is not None and best_distance <= limit else None
+
+
+def _scan_feature_spec(text: str) -> List[dict]:
+    """The syntax pass: [{name, at, args: [{name, value, at}]}], positions 0-based."""
+    i = 0
+    n = len(text)
+
+    def got(j: int) -> str:
+        return "the end of the spec" if j >= n else json.dumps(text[j], ensure_ascii=False)
+
+    def skip_spaces() -> None:
+        nonlocal i
+        while i < n and text[i] in _SPACES:
+            i += 1
+
+    def name() -> Optional[str]:
+        nonlocal i
+        match = _NAME.match(text, i)
+        if match is None:
+            return None
+        i = match.end()
+        return match.group(0)
+
+    items = []
+    while True:
+        skip_spaces()
+        if i >= n or text[i] == ",":
+            raise FeatureSpecError(i, "empty item")
+        at = i
+        fn = name()
+        if fn is None:
+            raise FeatureSpecError(i, f"expected a function name, got {got(i)}")
+        item = {"name": fn, "at": at, "args": []}
+        skip_spaces()
+        if i < n and text[i] == "(":
+            opened = i
+            i += 1
+            skip_spaces()
+            if i < n and text[i] == ")":
+                i += 1
+            else:
+                while True:
+                    skip_spaces()
+                    if i >= n:
+                        raise FeatureSpecError(opened, '"(" is never closed')
+                    arg_at = i
+                    arg = name()
+                    if arg is None:
+                        raise FeatureSpecError(i, f"expected an argument name, got {got(i)}")
+                    skip_spaces()
+                    if i >= n:
+                        raise FeatureSpecError(opened, '"(" is never closed')
+                    if text[i] != "=":
+                        raise FeatureSpecError(i, f'expected "=" after {arg}, got {got(i)}')
+                    i += 1
+                    skip_spaces()
+                    value = _VALUE.match(text, i)
+                    if value is None:
+                        if i >= n:
+                            raise FeatureSpecError(opened, '"(" is never closed')
+                        raise FeatureSpecError(i, f"expected a value for {arg}, got {got(i)}")
+                    i = value.end()
+                    item["args"].append({"name": arg, "value": value.group(0), "at": arg_at})
+                    skip_spaces()
+                    if i >= n:
+                        raise FeatureSpecError(opened, '"(" is never closed')
+                    if text[i] == ")":
+                        i += 1
+                        break
+                    if text[i] != ",":
+                        raise FeatureSpecError(i, f'expected "," or ")", got {got(i)}')
+                    i += 1
+            skip_spaces()
+        items.append(item)
+        if i >= n:
+            return items
+        if text[i] == ")":
+            raise FeatureSpecError(i, 'unexpected ")"')
+        if text[i] != ",":
+            raise FeatureSpecError(i, f'expected ",", got {got(i)}')
+        i += 1
+
+
+def _parse_feature_value(fn: str, arg: dict, text: str, at: int) -> Any:
+    what = f"{fn} argument {arg['name']}"
+    quoted = json.dumps(text, ensure_ascii=False)
+    if arg["type"] == "bool":
+        if text.lower() not in ("true", "false"):
+            raise FeatureSpecError(at, f"{what} expects true or false, got {quoted}")
+        return text.lower() == "true"
+    if arg["type"] == "int":
+        if not _INTEGER.fullmatch(text) or abs(int(text)) > MAX_SAFE_INTEGER:
+            raise FeatureSpecError(at, f"{what} expects an integer, got {quoted}")
+        value = int(text)
+    else:
+        value = float(text) if _DECIMAL.fullmatch(text) else math.nan
+        if not math.isfinite(value):
+            raise FeatureSpecError(at, f"{what} expects a number, got {quoted}")
+        value = 0.0 if value == 0 else value
+    if arg.get("positive") and value <= 0:
+        raise FeatureSpecError(at, f"{what} must be positive, got {quoted}")
+    return value
+
+
+def _column_name(fn: str, args: dict, signature: List[dict]) -> str:
+    """The naming rule of featureSpec.ts: fn, then _<arg>_<value> for each argument off its default."""
+    parts = [fn]
+    for arg in signature:
+        if args[arg["name"]] != arg["default"]:
+            text = _js_number_text(args[arg["name"]]).replace(".", "p").replace("-", "m").replace("+", "")
+            parts.append(f"{arg['name']}_{text}")
+    return "_".join(parts)
+
+
+def parse_feature_spec(text: str) -> List[dict]:
+    """--features text -> normalised items [{column, fn, args}]; FeatureSpecError (one line) when bad."""
+    if text.strip(_SPACES) == "":
+        raise FeatureSpecError(None, "expected a comma-separated list of items such as "
+                                     f'"{DEFAULT_FEATURE_SPEC}", got an empty spec')
+    catalogue, needs_high_low = feature_catalogue()
+    items, seen, columns = [], {}, {}
+    for raw in _scan_feature_spec(text):
+        fn = raw["name"]
+        if fn in INPUT_FEATURES:
+            if raw["args"]:
+                raise FeatureSpecError(raw["at"], f"{fn} takes no arguments")
+            item = {"column": fn, "fn": fn, "args": {}}
+        else:
+            if fn not in catalogue:
+                if fn in needs_high_low:
+                    raise FeatureSpecError(raw["at"], f"{fn} needs high and low prices, which the input does not "
+                                                      "have (only functions of close and volume are supported)")
+                suggestion = _closest_name(fn, list(INPUT_FEATURES) + list(catalogue))
+                raise FeatureSpecError(raw["at"], f"unknown function {json.dumps(fn)} " + (
+                    f'(did you mean "{suggestion}"?)' if suggestion is not None else "(pricecast features lists them)"))
+            signature = catalogue[fn]["args"]
+            names = [a["name"] for a in signature]
+            given = {}
+            for arg in raw["args"]:
+                if arg["name"] not in names:
+                    valid = ", ".join(names)
+                    raise FeatureSpecError(arg["at"], f"{fn} has no argument {json.dumps(arg['name'])} "
+                                           + ("(it takes none)" if not valid else f"(its arguments: {valid})"))
+                if arg["name"] in given:
+                    raise FeatureSpecError(arg["at"], f"argument {arg['name']} of {fn} is given twice")
+                given[arg["name"]] = arg
+            args = {}
+            for arg in signature:
+                written = given.get(arg["name"])
+                args[arg["name"]] = (arg["default"] if written is None
+                                     else _parse_feature_value(fn, arg, written["value"], written["at"]))
+            item = {"column": _column_name(fn, args, signature), "fn": fn, "args": args}
+        normalised = format_feature_item(item)
+        if normalised in seen:
+            raise FeatureSpecError(raw["at"], f"duplicate item {normalised} (same as item {seen[normalised]})")
+        if item["column"] in columns:
+            raise FeatureSpecError(raw["at"], f"item {normalised} makes the column {item['column']}, as item "
+                                              f"{columns[item['column']]} does")
+        items.append(item)
+        seen[normalised] = len(items)
+        columns[item["column"]] = len(items)
+    return items
+
+
+def _json_args(args: dict) -> dict:
+    """Arguments as the engine writes them in JSON: a float with an integral value as an integer (2, not 2.0)."""
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in args.items()}
+
+
+def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -> Tuple[DataFrame, dict]:
+    """One column per item (SPEC.md section 9), computed with ta on the driver; (table, first defined row).
+
+    SPEC 8 fix: computed on the series in DATE order (the seed script used file order). An indicator needs
+    its series whole and in order, so it goes through pandas on the driver: getattr(ta.<module>, fn)(close=,
+    volume=, **args, fillna=False). Warm-up values are NaN and stay missing (Arrow hands them back to Spark
+    as null); ±inf (e.g. a zero band width) stays, for drop_nulls to remove. The second value maps each
+    column to the index of its first finite value in date order (None: none), for the too-few-rows message.
+    """
+    catalogue, _ = feature_catalogue()
+    series = daily.select("date", "price", "volume", "marketCap").orderBy("date").toPandas()
+    inputs = {"close": series["price"].astype("float64"), "volume": series["volume"].astype("float64")}
+    values, first_defined = {}, {}
+    for item in items:
+        fn = item["fn"]
+        if fn in INPUT_FEATURES:
+            column = series[fn].astype("float64")
+        else:
+            entry = catalogue[fn]
+            function = getattr(getattr(ta, entry["module"]), fn)
+            with warnings.catch_warnings():
+                # ta 0.11 uses pandas idioms that pandas 2.2 reports as deprecated; the values are unaffected.
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = function(**{name: inputs[name] for name in entry["inputs"]}, **item["args"], fillna=False)
+            # volume_price_trend(dropnans=True) returns fewer rows: align by the input's index.
+            column = pd.Series(result).reindex(series.index).astype("float64")
+            values[item["column"]] = column
+        finite = np.isfinite(column.to_numpy())
+        first_defined[item["column"]] = int(finite.argmax()) if finite.any() else None
+    labelled = daily
+    if values:
+        frame = pd.DataFrame({"date": series["date"], **values})
+        schema = StructType([StructField("date", DateType())]
+                            + [StructField(name, DoubleType()) for name in values])
+        labelled = daily.join(spark.createDataFrame(frame, schema), "date")
+    return labelled, first_defined
 
 
 def next_price(labelled: DataFrame) -> DataFrame:
@@ -317,13 +620,17 @@ def next_price(labelled: DataFrame) -> DataFrame:
     return labelled.withColumn("next_price", F.lead("price").over(Window.orderBy("date")))
 
 
-def drop_nulls(labelled: DataFrame) -> DataFrame:
-    """SPEC.md section 3: rows with any null or NaN go (the 13 RSI warm-up rows and the last row)."""
-    return labelled.dropna()
+def drop_nulls(labelled: DataFrame, columns: List[str]) -> DataFrame:
+    """SPEC.md sections 3 and 9: rows where a feature or next_price is null, NaN or ±inf go (warm-up rows, a
+    zero band width, the last row). Spark's dropna covers null and NaN only, so ±inf is filtered explicitly."""
+    kept = labelled.dropna(subset=[*columns, "next_price"])
+    for name in columns:
+        kept = kept.where(F.abs(F.col(name)) < float("inf"))
+    return kept
 
 
-def assemble_features(cleaned: DataFrame) -> DataFrame:
-    """SPEC.md sections 4 and 5: the vector [price, volume, marketCap, rsi] as `features`.
+def assemble_features(cleaned: DataFrame, columns: List[str]) -> DataFrame:
+    """SPEC.md sections 4, 5 and 9: the vector of the feature columns, in spec order, as `features`.
 
     SPEC 8 fix: the seed script split the vector back into columns with UDFs defined twice (so price got
     marketCap's value and volume, marketCap, rsi all got rsi's) returning FloatType, and dropped `date`.
@@ -331,9 +638,8 @@ def assemble_features(cleaned: DataFrame) -> DataFrame:
     stays, as the FIRST column: randomSplit sorts each partition by every orderable column in schema
     order, and unique dates first make that order simply date order (SPEC.md section 5).
     """
-    assembler = VectorAssembler(inputCols=FEATURE_NAMES, outputCol="features")
-    frame = assembler.transform(cleaned).select(
-        "date", "price", "volume", "marketCap", "rsi", "next_price", "features")
+    assembler = VectorAssembler(inputCols=columns, outputCol="features")
+    frame = assembler.transform(cleaned).select("date", *columns, "next_price", "features")
     if frame.rdd.getNumPartitions() != 1:
         raise RuntimeError("expected one partition after the unpartitioned window (SPEC.md section 5)")
     return frame.cache()
@@ -364,17 +670,17 @@ def fit(train: DataFrame) -> LinearRegressionModel:
     return LinearRegression(featuresCol="features", labelCol="next_price").fit(train)
 
 
-def predict(model: LinearRegressionModel, test: DataFrame) -> DataFrame:
+def predict(model: LinearRegressionModel, test: DataFrame, columns: List[str]) -> DataFrame:
     """SPEC.md section 7: the test rows with their predictions, in date order, every value a double.
 
     SPEC 8 fix: the output has `date` (the seed script's had none) and full double precision.
     """
-    return model.transform(test).select(*OUTPUT_COLUMNS).orderBy("date")
+    return model.transform(test).select("date", *columns, "next_price", "prediction").orderBy("date")
 
 
 def model_report(model: LinearRegressionModel, test: DataFrame, *, input_file: str, sha256: str,
                  rows_read: int, collapsed: List[str], seed: int, split: str, train_ratio: float,
-                 rows: dict) -> dict:
+                 rows: dict, items: List[dict]) -> dict:
     """_model.json: exactly the ModelReport interface of src/engine/types.ts, with engine "pyspark"."""
     summary = model.summary
     # Spark's Cholesky solve leaves objectiveHistory = [0.0]; when it fails (a constant feature) Spark
@@ -394,9 +700,10 @@ def model_report(model: LinearRegressionModel, test: DataFrame, *, input_file: s
         "split": split,
         "trainRatio": train_ratio,
         "rows": rows,
-        "features": list(FEATURE_NAMES),
+        "features": [item["column"] for item in items],
+        "featureSpecs": [{**item, "args": _json_args(item["args"])} for item in items],
         "model": {
-            "featureNames": list(FEATURE_NAMES),
+            "featureNames": [item["column"] for item in items],
             "coefficients": _numbers(model.coefficients.toArray()),
             "intercept": _number(model.intercept),
             "solver": solver,
@@ -496,30 +803,32 @@ def check_output_replaceable(target: HadoopFs) -> None:
 
 
 def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, split: str,
-                 train_ratio: float) -> dict:
-    """The whole job. Raises BadInput before anything is written."""
+                 train_ratio: float, features: str = DEFAULT_FEATURE_SPEC) -> dict:
+    """The whole job. Raises FeatureSpecError or BadInput before anything is written."""
+    items = parse_feature_spec(features)
+    columns = [item["column"] for item in items]
+    min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
     check_output_replaceable(HadoopFs(spark, output))  # fail before the work, not after it
     rows, rows_read, sha256 = read_daily_csv(spark, input_path)
     daily, collapsed = sort_and_dedupe(rows)
     daily = daily.cache()
     distinct_dates = daily.count()
-    if distinct_dates < MIN_DISTINCT_DATES:
-        raise BadInput(input_path, 0, None, None,
-                       f"at least {MIN_DISTINCT_DATES} distinct dates ({RSI_WARM_UP_ROWS} RSI warm-up rows, 1 row "
-                       f"without a next price, {MIN_ROWS_TO_FIT_AND_TEST} to fit and test), found {distinct_dates}")
-    cleaned = drop_nulls(next_price(rsi(spark, daily)))
-    frame = assemble_features(cleaned)
+    labelled, first_defined = compute_features(spark, daily, items)
+    cleaned = drop_nulls(next_price(labelled), columns)
+    frame = assemble_features(cleaned, columns)
     n = frame.count()
+    if n < MIN_ROWS_TO_FIT_AND_TEST:
+        raise BadInput(input_path, 0, None, None, too_few_rows_message(first_defined, columns, distinct_dates, n))
     if split == "random":
         train, test = random_split(frame, train_ratio, seed)
     else:
         train, test = time_split(frame, train_ratio)
     train, test = train.cache(), test.cache()
     train_count, test_count = train.count(), test.count()
-    if train_count < MIN_TRAIN_ROWS or test_count < 1:
+    if train_count < min_train_rows or test_count < 1:
         seed_text = f", seed {seed}" if split == "random" else ""
         raise BadInput(input_path, 0, None, None,
-                       f"a split with at least {MIN_TRAIN_ROWS} training rows and 1 test row; the {split} split "
+                       f"a split with at least {min_train_rows} training rows and 1 test row; the {split} split "
                        f"(train ratio {_js_number(train_ratio)}{seed_text}) of {n} rows gave {train_count} train "
                        f"and {test_count} test (use more data or another ratio/seed)")
     model = fit(train)
@@ -527,10 +836,25 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
         model, test, input_file=posixpath.basename(input_path.rstrip("/")), sha256=sha256, rows_read=rows_read,
         collapsed=collapsed, seed=seed, split=split, train_ratio=train_ratio,
         rows={"afterDedupe": int(distinct_dates), "afterDropNulls": int(n), "train": int(train_count),
-              "test": int(test_count)})
-    written = write_spark_output(spark, predict(model, test), report, output)
+              "test": int(test_count)}, items=items)
+    written = write_spark_output(spark, predict(model, test, columns), report, output)
     print_summary(report, written)
     return report
+
+
+def too_few_rows_message(first_defined: dict, columns: List[str], distinct: int, rows_left: int) -> str:
+    """The engine's tooFewRowsMessage (src/engine/pipeline.ts): the dates the spec's warm-up needs, or the
+    feature that has no value at all."""
+    warm_up = 0
+    for name in columns:
+        if first_defined.get(name) is None:
+            return (f"more distinct dates: {name} has no value (it is null, NaN or \u00b1inf) on any of the "
+                    f"{distinct} dates")
+        warm_up = max(warm_up, first_defined[name])
+    others = distinct - rows_left - warm_up - 1
+    return (f"at least {warm_up + 1 + MIN_ROWS_TO_FIT_AND_TEST} distinct dates ({warm_up} warm-up rows, 1 row without "
+            f"a next price, {MIN_ROWS_TO_FIT_AND_TEST} to fit and test), found {distinct}"
+            + (f"; {others} more rows were dropped where a feature is NaN or \u00b1inf" if others > 0 else ""))
 
 
 def _js_number(value: float) -> str:
@@ -546,7 +870,7 @@ def print_summary(report: dict, written: str) -> None:
         f"{rows['afterDedupe']} distinct dates"
         + (f" ({len(collapsed)} repeated, last row kept: {', '.join(collapsed[:10])}"
            f"{', ...' if len(collapsed) > 10 else ''})" if collapsed else ""),
-        f"{rows['afterDropNulls']} rows after RSI warm-up and the last day; {report['split']} split "
+        f"{rows['afterDropNulls']} rows after feature warm-up and the last day; {report['split']} split "
         f"(train ratio {report['trainRatio']}, seed {report['seed']}): {rows['train']} train, {rows['test']} test",
         "coefficients: " + ", ".join(f"{n}={c!r}" for n, c in zip(model["featureNames"], model["coefficients"]))
         + f"; intercept={model['intercept']!r} (solver {model['solver']})",
@@ -581,6 +905,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--train-ratio", type=float, default=0.7, help="share of rows that train (default 0.7)")
     parser.add_argument("--split", choices=["random", "time"], default="random",
                         help="random: Spark's randomSplit (default); time: the first dates train")
+    parser.add_argument("--features", default=DEFAULT_FEATURE_SPEC,
+                        help=f"feature spec, e.g. price,rsi(window=9),macd_diff (default {DEFAULT_FEATURE_SPEC})")
     args = parser.parse_args(argv)
     if not (0.0 < args.train_ratio < 1.0):
         parser.error(f"--train-ratio: expected a number strictly between 0 and 1, got {args.train_ratio!r}")
@@ -596,9 +922,9 @@ def main(argv: Sequence[str]) -> int:
     spark.conf.set("spark.sql.ansi.enabled", "false")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     try:
-        run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio)
+        run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features)
         return 0
-    except (BadInput, OutputRefused) as error:
+    except (BadInput, OutputRefused, FeatureSpecError) as error:
         print_error(spark, str(error))
         return 2
     finally:

@@ -16,6 +16,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './engine/errors.js';
 import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
+import { FORMATS, parseColumnMapping, type InputFormat } from './engine/layouts.js';
+import { MISSING_POLICIES, type MissingPolicy } from './engine/missing.js';
+import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/featureSpec.js';
 import type { SplitMode } from './engine/types.js';
 import { PROJECT_ROOT } from './paths.js';
 
@@ -79,7 +82,8 @@ export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 
 // ---------------------------------------------------------------------------------------------------
 // The job: what the reference job and the engine both take (SPEC.md). JobSettings is their one type.
 
-export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'default.csv');
+/** The real Algorand daily history (the original project's data): what a first run shows. */
+export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'algorand.csv');
 export const SPLIT_MODES: readonly SplitMode[] = ['random', 'time'];
 
 export const JOB_SETTINGS = {
@@ -118,6 +122,58 @@ export const JOB_SETTINGS = {
     help: 'fraction of rows that train, 0 < R < 1',
     default: DEFAULT_TRAIN_RATIO,
     validate: isRatioRule,
+  }),
+  features: setting({
+    flag: 'features',
+    kind: 'string',
+    configKey: 'job.features',
+    metavar: 'SPEC',
+    help: 'the feature columns: price, volume, marketCap and ta functions of close/volume with arguments, e.g. "price,rsi(window=9),macd_diff" (pricecast features lists them; SPEC.md section 9)',
+    default: DEFAULT_FEATURE_SPEC,
+    // Checked here so a bad spec fails before any work; the text itself is what the jobs take.
+    parse: (text: string) => (parseFeatureSpec(text), text),
+  }),
+  // How the input is read (SPEC.md section 11; src/engine/layouts.ts, missing.ts).
+  format: setting<'string', InputFormat>({
+    flag: 'format',
+    kind: 'string',
+    configKey: 'job.format',
+    metavar: 'LAYOUT',
+    help: 'input layout: auto (recognised from the header), pricecast, coingecko (snapped_at,price,market_cap,total_volume) or coinmarketcap (Date,Open,High,Low,Close,Volume,Market Cap)',
+    default: 'auto',
+    choices: FORMATS,
+  }),
+  columns: optionalSetting({
+    flag: 'columns',
+    kind: 'string',
+    configKey: 'job.columns',
+    metavar: 'MAP',
+    help: 'the input columns for any other layout: date=COL,price=COL,volume=COL,marketCap=COL (a column the features do not need may be left out)',
+    validate: (text: string) => {
+      try {
+        parseColumnMapping(text);
+        return undefined;
+      } catch (error) {
+        return (error as Error).message.replace(/^--columns: expected /, '').replace(/, got .*$/, '');
+      }
+    },
+  }),
+  thousands: optionalSetting<'string', ','>({
+    flag: 'thousands',
+    kind: 'string',
+    configKey: 'job.thousands',
+    metavar: 'SEP',
+    help: 'allow thousands separators (1,234.5) in numbers of any layout (the coinmarketcap layout allows them anyway)',
+    choices: [','],
+  }),
+  missing: setting<'string', MissingPolicy>({
+    flag: 'missing',
+    kind: 'string',
+    configKey: 'job.missing',
+    metavar: 'POLICY',
+    help: 'an empty or "-" value cell: error (refuse), previous (the column\'s last value), zero, or drop (the day)',
+    default: 'error',
+    choices: MISSING_POLICIES,
   }),
 } satisfies SettingMap;
 

@@ -145,14 +145,18 @@ export function featureNames(): string[] {
 }
 
 /**
- * The closest known name (case-insensitive edit distance, at most 2 or a third of the name's length;
- * ties broken alphabetically so both engines suggest the same), or null.
+ * The closest known name, or null: the first (alphabetically) that extends the name with `_...`
+ * (`ema` → `ema_indicator`), else the nearest by case-insensitive edit distance, at most 2 or a third
+ * of the name's length, ties broken alphabetically (so both engines suggest the same).
  */
 export function closestName(name: string): string | null {
   const limit = Math.max(2, Math.floor(name.length / 3));
+  const candidates = [...featureNames()].sort();
+  const extension = candidates.find((candidate) => candidate.toLowerCase().startsWith(`${name.toLowerCase()}_`));
+  if (extension !== undefined) return extension;
   let best: string | null = null;
   let bestDistance = Infinity;
-  for (const candidate of [...featureNames()].sort()) {
+  for (const candidate of candidates) {
     const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) {
       best = candidate;
@@ -202,7 +206,7 @@ export function formatFeatureItem(item: Pick<FeatureItem, 'fn' | 'args'>): strin
 
 /** Parses and checks a feature spec; throws UsageError (one line, with the position) when it is bad. */
 export function parseFeatureSpec(text: string): FeatureItem[] {
-  if (text.trim() === '') {
+  if (/^[ \t\r\n]*$/.test(text)) {
     fail(null, `expected a comma-separated list of items such as "${DEFAULT_FEATURE_SPEC}", got an empty spec`);
   }
   const items: FeatureItem[] = [];

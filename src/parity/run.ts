@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { readSparkOutput } from '../engine/output.js';
+import { ingestOptionsOf } from '../engine/input.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
 import type { JobSettings } from '../settings.js';
 import { compareOutputs, type ParityReport } from './compare.js';
@@ -35,6 +36,8 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       seed: options.seed,
       split: options.split,
       trainRatio: options.trainRatio,
+      features: options.features,
+      ...ingestOptionsOf(options),
       output: options.keep ? join(work, 'engine') : undefined,
     });
     log(`engine: ${engine.report.rows.test} test rows`);
@@ -46,6 +49,8 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       seed: options.seed,
       split: options.split,
       trainRatio: options.trainRatio,
+      features: options.features,
+      ...ingestOptionsOf(options),
     });
     if (spark.exitCode !== 0) {
       const tail = spark.stderr.trim().split('\n').slice(-15).join('\n');

@@ -6,13 +6,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { IngestOptions } from '../engine/input.js';
 import type { SplitMode } from '../engine/types.js';
 import { ensurePythonEnv, PROJECT_ROOT } from './pyenv.js';
 
 export const SPARK_JOB = join(PROJECT_ROOT, 'pyspark', 'price_regression.py');
 export const SPARK_LOG_CONFIG = join(PROJECT_ROOT, 'pyspark', 'log4j2.properties');
 
-export interface SparkJobOptions {
+export interface SparkJobOptions extends Omit<IngestOptions, 'required'> {
   input: string;
   output: string;
   /** Default: the job's own (42). */
@@ -21,6 +22,8 @@ export interface SparkJobOptions {
   split?: SplitMode;
   /** Default: the job's own (0.7). */
   trainRatio?: number;
+  /** Feature spec (SPEC.md section 9); default: the job's own (price,volume,marketCap,rsi). */
+  features?: string;
   /** Spark master; default local[2] (the machine's two cores). */
   master?: string;
   /** spark-submit --driver-memory; default 2g (in local mode the driver does all the work). */
@@ -56,6 +59,13 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   if (options.seed !== undefined) args.push('--seed', String(options.seed));
   if (options.split !== undefined) args.push('--split', options.split);
   if (options.trainRatio !== undefined) args.push('--train-ratio', String(options.trainRatio));
+  if (options.features !== undefined) args.push('--features', options.features);
+  // How the input is read (src/engine/input.ts): the job takes the same flags.
+  if (options.format !== undefined && options.format !== 'auto') args.push('--format', options.format);
+  if (typeof options.columns === 'string') args.push('--columns', options.columns);
+  else if (options.columns != null) args.push('--columns', Object.entries(options.columns).map(([k, v]) => `${k}=${v}`).join(','));
+  if (options.thousands != null) args.push('--thousands', options.thousands);
+  if (options.missing !== undefined) args.push('--missing', options.missing);
   return args;
 }
 
