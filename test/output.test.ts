@@ -5,7 +5,7 @@
  * including Spark's own file names, several part files and `.crc` files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,20 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
+/** Every path under `dir` (links not followed) with its type and, for files, its bytes. */
+async function snapshotTree(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath, entry.name);
+    out[path] = entry.isSymbolicLink()
+      ? `link:${await readlink(path)}`
+      : entry.isFile()
+        ? (await readFile(path)).toString('base64')
+        : 'dir';
+  }
+  return out;
+}
+
 /** A fresh parent folder per test, so that leftovers (temporary siblings) are visible. */
 async function parent(name: string): Promise<string> {
   const dir = join(work, name);
@@ -132,9 +146,51 @@ describe('writeSparkOutput', () => {
     expect(await readdir(root)).toEqual(['mine-not']);
   });
 
+  it('replaces an empty folder (nothing in it to lose)', async () => {
+    const root = await parent('empty-folder');
+    const out = join(root, 'out');
+    await mkdir(out);
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(3));
+    expect(JSON.parse(await readFile(join(out, '_model.json'), 'utf8')).seed).toBe(3);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+
   it.each([
-    ['an empty folder', async (dir: string) => mkdir(dir)],
     ['a file', async (dir: string) => writeFile(dir, 'data')],
+    [
+      'a look-alike with a sub-folder named like a part file (issue 10: it was deleted recursively)',
+      async (dir: string) => {
+        await mkdir(join(dir, 'part-archive.parquet'), { recursive: true });
+        await writeFile(join(dir, 'part-archive.parquet', 'years-of-work.parquet'), 'precious');
+        await writeFile(join(dir, '_SUCCESS'), '');
+        await writeFile(join(dir, '_model.json'), JSON.stringify({ tool: 'pricecast' }));
+      },
+    ],
+    [
+      'a folder where an output name is a folder, not a file',
+      async (dir: string) => {
+        await mkdir(join(dir, '_SUCCESS'), { recursive: true });
+        await writeFile(join(dir, '_SUCCESS', 'keep.txt'), 'precious');
+        await writeFile(join(dir, '_model.json'), JSON.stringify({ tool: 'pricecast' }));
+      },
+    ],
+    [
+      'a folder where a part file is a symbolic link',
+      async (dir: string) => {
+        await mkdir(dir);
+        await writeFile(join(dir, '..', 'elsewhere.parquet'), 'precious');
+        await symlink(join(dir, '..', 'elsewhere.parquet'), join(dir, 'part-00000-0a1b2c3d-0000-0000-0000-000000000000.snappy.parquet'));
+        await writeFile(join(dir, '_model.json'), JSON.stringify({ tool: 'pricecast' }));
+      },
+    ],
+    [
+      'a symbolic link to an output folder',
+      async (dir: string) => {
+        await mkdir(`${dir}-real`);
+        await writeFile(join(`${dir}-real`, '_model.json'), JSON.stringify({ tool: 'pricecast' }));
+        await symlink(`${dir}-real`, dir);
+      },
+    ],
     [
       'a _model.json written by another tool',
       async (dir: string) => {
@@ -150,13 +206,16 @@ describe('writeSparkOutput', () => {
       },
     ],
   ])('refuses %s', async (_name, make) => {
-    const root = await parent(`refuse-${_name.replace(/\W+/g, '-')}`);
+    const root = await parent(`refuse-${_name.replace(/\W+/g, '-').slice(0, 40)}`);
     const out = join(root, 'out');
     await make(out);
+    const before = (await readdir(root)).sort();
+    const tree = await snapshotTree(root);
     const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1)).catch((e) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect(error.message).toMatch(/not a pricecast output/);
-    expect(await readdir(root)).toEqual(['out']);
+    expect((await readdir(root)).sort()).toEqual(before);
+    expect(await snapshotTree(root)).toEqual(tree);
   });
 
   it('refuses its own earlier output if someone added a file to it (it would be deleted)', async () => {

@@ -3,4 +3,10 @@
  * sums, standardisation, the Cholesky solve or its fallback, scaling back) over ./lapack.ts (the
  * LAPACK/BLAS routines).
  */
-export { FitOverflowError, fitWeightedLeastSquares, type WlsSolution } from './wls.js';
+export {
+  FitOverflowError,
+  fitWeightedLeastSquares,
+  solveWeightedLeastSquares,
+  type WlsSolution,
+  type WlsSums,
+} from './wls.js';

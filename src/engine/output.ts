@@ -5,20 +5,54 @@
  *   DIR/_model.json                         the ModelReport, pretty JSON (non-finite numbers → null)
  *   DIR/_SUCCESS                           empty, written last (Spark's commit marker)
  *
- * Everything is written into a temporary sibling `.<name>.tmp-<random>` (same parent, so the final
- * rename is atomic on one file system) and renamed into place. An existing DIR is replaced only if it
- * is a pricecast output (_model.json with `tool: "pricecast"`, and nothing in it that pricecast or
- * Spark did not write); it is renamed aside, the new folder renamed in, and only then removed. On any
- * failure the earlier output is put back and the temporary folder removed.
- *
  * Why `_model.json` and not SPEC.md's `model.json`: the SPEC also requires the folder to be readable by
  * Spark, pyarrow/pandas and DuckDB, and those readers take every file in a folder as data except names
  * starting with `_` or `.`. With a plain `model.json`, `spark.read.parquet(DIR)`, `pq.read_table(DIR)`
  * and `pd.read_parquet(DIR)` all fail ("not a Parquet file"); the underscore makes it metadata, like
  * `_SUCCESS`. test/independent.test.ts reads the folder with pyarrow and pandas.
+ *
+ * ## The replace protocol (crash-safe)
+ *
+ * Every name the writer uses sits beside DIR (same parent, so renames are atomic on one file system)
+ * and starts with `.NAME.`, NAME being DIR's base name; T is a random token of 12 hex digits:
+ *
+ *   .NAME.lock        the lock: "pid host" of the run that is writing or checking DIR
+ *   .NAME.tmp-T       the new output being staged
+ *   .NAME.old-T       the earlier output, moved aside during the swap (same T as the staging folder)
+ *
+ * A write runs these steps (each is a test hook, `PRICECAST_TEST_CRASH_AT=<step>`, see `testHook`):
+ *
+ *   1. lock: create `.NAME.lock` exclusively. Held by a live process → refuse ("another pricecast run
+ *      is writing DIR", exit 2). Held by a dead process on this host → a crashed run: take it over.
+ *   2. recover (below), then check DIR is replaceable (`assertReplaceable`).
+ *   3. stage: write part file, _model.json, then _SUCCESS into `.NAME.tmp-T`.        → `staged`
+ *   4. if DIR exists: rename DIR → `.NAME.old-T`.                                    → `aside`
+ *   5. rename `.NAME.tmp-T` → DIR.                                                   → `committed`
+ *   6. delete `.NAME.old-T` file by file, then the folder.                  → `removing`, `removed`
+ *   7. unlock.
+ *
+ * Recovery (step 2, and `prepareOutput` before any computation), under the lock, so never while
+ * another run is mid-write:
+ *   - DIR missing and `.NAME.old-T` present (killed between 4 and 5): if `.NAME.tmp-T` holds a
+ *     complete output (its _SUCCESS exists) the replace is finished (rename it to DIR), else the
+ *     earlier output is restored (rename `.NAME.old-T` back to DIR).                 → `recovered`
+ *   - every remaining `.NAME.tmp-*` / `.NAME.old-*` is deleted, but only if it holds nothing but
+ *     regular files of the output pattern (below); anything else there is left alone.
+ *   - a `.NAME.lock` of a dead process is removed.
+ * So after a crash at any point DIR is, once the next run has started, either the complete earlier
+ * output or the complete new one, and no hidden sibling of ours is left. (Process crashes only: the
+ * files are not fsynced, so a power loss can still lose the last write.)
+ *
+ * The replace rule (`assertReplaceable`, shared with `emr fetch` and the PySpark job's writer):
+ * an existing DIR is replaced only if it is a real folder (not a link) that is empty, or whose entries
+ * are all regular files named like an output file (`part-NNNNN-<uuid>[-cNNN].snappy.parquet`,
+ * `_SUCCESS`, `_model.json`, or their `.crc` checksums) and whose _model.json says
+ * `"tool": "pricecast"`. Folders are never deleted recursively: files are unlinked one by one, then
+ * the empty folder is removed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { access, constants, link, lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import { decodePredictionsParquet } from './parquet.js';
@@ -26,10 +60,26 @@ import type { ModelReport, PredictionColumns } from './types.js';
 
 export const SUCCESS_FILE = '_SUCCESS';
 export const MODEL_FILE = '_model.json';
-/** `part-00000-<uuid>.snappy.parquet` (ours) and `part-00000-<uuid>-c000.snappy.parquet` (Spark's). */
+/** `part-00000-<uuid>.snappy.parquet` (ours) and `part-00000-<uuid>-c000.snappy.parquet` (Spark's), for reading. */
 const PART_FILE = /^part-.*\.parquet$/;
-/** Files an output folder may hold and still count as ours: the layout above and Spark's `.crc` files. */
-const OUTPUT_FILE = /^(?:part-.*\.parquet|_SUCCESS|_model\.json|\..*\.crc)$/;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const OUTPUT_NAME = `(?:part-\\d{5}-${UUID}(?:-c\\d{3})?\\.snappy\\.parquet|_SUCCESS|_model\\.json)`;
+/** The exact names an output folder may hold: the layout above, Spark's names, and Hadoop's `.crc` files. */
+export const OUTPUT_FILE = new RegExp(`^(?:${OUTPUT_NAME}|\\.${OUTPUT_NAME}\\.crc)$`);
+const TOKEN = /^[0-9a-f]{12}$/;
+
+/** The protocol's steps, in order (see the header); a test may crash or stop the process at any. */
+export type OutputStep = 'locked' | 'recovered' | 'staged' | 'aside' | 'committed' | 'removing' | 'removed';
+
+/**
+ * Test-only: `PRICECAST_TEST_CRASH_AT=<step>` kills this process (SIGKILL, as a crash would) when it
+ * reaches `step`; `PRICECAST_TEST_STOP_AT=<step>` stops it (SIGSTOP) there until SIGCONT, so that a
+ * test can run a second process against a run caught mid-write. Read only here.
+ */
+function testHook(step: OutputStep): void {
+  if (process.env.PRICECAST_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
+  if (process.env.PRICECAST_TEST_STOP_AT === step) process.kill(process.pid, 'SIGSTOP');
+}
 
 export interface WriteSparkOutputOptions {
   /**
@@ -49,7 +99,7 @@ function modelJson(report: ModelReport): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
-function randomSuffix(): string {
+function randomToken(): string {
   return randomBytes(6).toString('hex');
 }
 
@@ -64,15 +114,58 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
+// ---- errors: one line naming the path; exit 2 when the user can fix it -------------------------
+
+const FIXABLE: Record<string, string> = {
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links',
+  EEXIST: 'something else appeared at the path while this run was writing it',
+  ENOTEMPTY: 'something else appeared at the path while this run was writing it',
+};
+
 /**
- * Throws UsageError unless `dir` is a folder holding an earlier pricecast output and nothing else: the
- * one rule for replacing a folder, used by the engine's writer and by `emr fetch`.
+ * A file-system failure while checking or writing output `dir`, as one line that names the path and
+ * says the earlier output is unchanged: a UsageError (exit 2) for what the user can fix (space,
+ * permissions, a file where a folder should be), a plain Error (exit 1) otherwise (EIO).
+ */
+function outputFailure(error: unknown, dir: string, doing: string): Error {
+  if (error instanceof UsageError) return error;
+  const e = error as NodeJS.ErrnoException;
+  if (typeof e?.code !== 'string') return error as Error;
+  const where = e.path ?? dir;
+  const tail = `; ${dir} is unchanged`;
+  if (e.code in FIXABLE) return new UsageError(`cannot ${doing} ${dir}: ${FIXABLE[e.code]} (${e.code}) at ${where}${tail}`);
+  const failure = new Error(`cannot ${doing} ${dir}: ${e.code === 'EIO' ? 'input/output error' : e.message.split('\n')[0]} (${e.code}) at ${where}${tail}`);
+  return failure;
+}
+
+// ---- the replace rule -----------------------------------------------------------------------------
+
+/**
+ * Throws UsageError unless `dir` is a folder that is empty or holds an earlier pricecast output and
+ * nothing else (regular files of the exact output names): the one rule for replacing a folder, used by
+ * the engine's writer and by `emr fetch`.
  */
 export async function assertReplaceable(dir: string): Promise<void> {
   const refuse = (why: string) =>
     new UsageError(`${dir} exists and is not a pricecast output (${why}); refusing to replace it`);
   const stat = await lstat(dir);
+  if (stat.isSymbolicLink()) throw refuse('it is a symbolic link');
   if (!stat.isDirectory()) throw refuse('it is not a folder');
+  const names = await readdir(dir);
+  if (names.length === 0) return;
+  const foreign: string[] = [];
+  for (const name of names) {
+    if (!OUTPUT_FILE.test(name)) foreign.push(name);
+    else if (!(await lstat(join(dir, name))).isFile()) foreign.push(`${name} (not a regular file)`);
+  }
+  if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`);
   let report: unknown;
   try {
     report = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
@@ -80,9 +173,207 @@ export async function assertReplaceable(dir: string): Promise<void> {
     throw refuse(`no readable ${MODEL_FILE}`);
   }
   if ((report as { tool?: unknown } | null)?.tool !== 'pricecast') throw refuse(`${MODEL_FILE} was not written by pricecast`);
-  const foreign = (await readdir(dir)).filter((name) => !OUTPUT_FILE.test(name));
-  if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`);
 }
+
+/**
+ * Deletes a folder of ours without recursion: each entry must be a regular file of an output name,
+ * else nothing more is deleted and false is returned. A missing folder counts as removed.
+ */
+async function removeOutputFolder(dir: string, onFirstFile?: () => void): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    if (!OUTPUT_FILE.test(name) || !(await lstat(path)).isFile()) return false;
+  }
+  let first = true;
+  for (const name of names) {
+    await unlink(join(dir, name)).catch(ignoreMissing);
+    if (first) onFirstFile?.();
+    first = false;
+  }
+  try {
+    await rmdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') return false; // something new appeared: leave it
+    if (code !== 'ENOENT') throw error;
+  }
+  return true;
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}
+
+// ---- the lock -------------------------------------------------------------------------------------
+
+interface OutputLock {
+  path: string;
+  release(): Promise<void>;
+}
+
+function lockOwnerAlive(content: string): boolean {
+  const [pidText, host] = content.trim().split(' ');
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isSafeInteger(pid) || pid <= 0) return host !== hostname();
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes `.NAME.lock` beside `target`. A lock left by a process that no longer runs (on this host) is
+ * taken over: renamed to a unique name first, so that of two runs breaking the same stale lock only
+ * one succeeds; if what was renamed turns out to be a fresh lock, it is linked back.
+ */
+async function acquireLock(target: string): Promise<OutputLock> {
+  const path = join(dirname(target), `.${basename(target)}.lock`);
+  const content = `${process.pid} ${hostname()}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(content);
+      } finally {
+        await handle.close();
+      }
+      testHook('locked');
+      return { path, release: () => unlink(path).catch(ignoreMissing) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder: string;
+    try {
+      holder = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    // A lock is written right after it is created: an empty one is being written now.
+    if (holder === '' || lockOwnerAlive(holder)) {
+      const who = holder === '' ? 'another pricecast run' : `another pricecast run (pid ${holder.trim().replace(' ', ' on ')})`;
+      throw new UsageError(
+        `${target}: ${who} is writing this output right now; nothing was written (run again when it has finished, or remove ${path} if no such run exists)`,
+      );
+    }
+    const stale = `${path}.stale-${randomToken()}`;
+    try {
+      await rename(path, stale);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // another run broke it first
+      throw error;
+    }
+    if ((await readFile(stale, 'utf8')) !== holder) await link(stale, path).catch(() => {});
+    await unlink(stale).catch(ignoreMissing);
+  }
+  throw new UsageError(`${target}: could not take the lock ${path}; nothing was written`);
+}
+
+// ---- recovery -------------------------------------------------------------------------------------
+
+/** What recovery did, for callers that report it. */
+export interface RecoveryReport {
+  /** `restored`: the earlier output was put back; `finished`: the interrupted run's new output was moved in. */
+  interruptedReplace: 'restored' | 'finished' | null;
+  /** Hidden siblings of ours that were deleted. */
+  removed: string[];
+}
+
+/**
+ * Repairs what an interrupted run left beside `target` (see the header). Call with the lock held;
+ * `ownToken` is a staging token of the caller's that must survive (emr fetch stages before locking).
+ */
+async function recover(target: string, ownToken?: string): Promise<RecoveryReport> {
+  const parent = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  const report: RecoveryReport = { interruptedReplace: null, removed: [] };
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return report;
+    throw error;
+  }
+  const ours = (kind: 'tmp' | 'old') =>
+    names
+      .filter((n) => n.startsWith(`${prefix}${kind}-`) && TOKEN.test(n.slice(prefix.length + kind.length + 1)))
+      .map((n) => n.slice(prefix.length + kind.length + 1))
+      .filter((token) => token !== ownToken);
+  const asides = ours('old');
+  if (asides.length > 0 && !(await exists(target))) {
+    const token = asides[0];
+    const staged = join(parent, `${prefix}tmp-${token}`);
+    if (await exists(join(staged, SUCCESS_FILE))) {
+      await rename(staged, target);
+      report.interruptedReplace = 'finished';
+    } else {
+      await rename(join(parent, `${prefix}old-${token}`), target);
+      report.interruptedReplace = 'restored';
+    }
+    testHook('recovered');
+  }
+  for (const kind of ['tmp', 'old'] as const) {
+    for (const token of ours(kind)) {
+      const dir = join(parent, `${prefix}${kind}-${token}`);
+      if (!(await exists(dir))) continue;
+      if (await removeOutputFolder(dir)) report.removed.push(dir);
+    }
+  }
+  return report;
+}
+
+// ---- before the computation ----------------------------------------------------------------------
+
+/**
+ * Checks, before any computation, that `dir` can be written: no file where a folder must be, the
+ * nearest existing folder writable, no other run writing it, and an existing `dir` replaceable; an
+ * interrupted earlier replace is repaired on the way. Writes nothing that stays (the lock is created
+ * and removed; a missing parent is not created yet). Throws UsageError (exit 2) naming the path.
+ */
+export async function prepareOutput(dir: string): Promise<RecoveryReport> {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  try {
+    let existing = parent;
+    for (;;) {
+      try {
+        const info = await stat(existing);
+        if (!info.isDirectory()) throw new UsageError(`cannot write ${dir}: ${existing} is a file, not a folder`);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        if (dirname(existing) === existing) break;
+        existing = dirname(existing);
+      }
+    }
+    await access(existing, constants.W_OK | constants.X_OK);
+    if (existing !== parent) return { interruptedReplace: null, removed: [] };
+    const lock = await acquireLock(target);
+    try {
+      const recovered = await recover(target);
+      if (await exists(target)) {
+        await assertReplaceable(target);
+        await access(target, constants.W_OK | constants.X_OK); // its files are unlinked one by one
+      }
+      return recovered;
+    } finally {
+      await lock.release();
+    }
+  } catch (error) {
+    throw outputFailure(error, dir, 'write');
+  }
+}
+
+// ---- the writer -----------------------------------------------------------------------------------
 
 export async function writeSparkOutput(
   dir: string,
@@ -93,54 +384,96 @@ export async function writeSparkOutput(
   const target = resolve(dir);
   const parent = dirname(target);
   const name = basename(target);
-  const replacing = await exists(target);
-  if (replacing) await assertReplaceable(target);
-
-  const staging = join(parent, `.${name}.tmp-${randomSuffix()}`);
+  const body = modelJson(report); // before anything is touched: a report that cannot be serialised
   try {
     await mkdir(parent, { recursive: true });
-    await mkdir(staging);
   } catch (error) {
-    throw new UsageError(`cannot write the output folder in ${parent}: ${(error as Error).message}`);
+    throw outputFailure(error, dir, 'write');
   }
+  let lock: OutputLock;
+  try {
+    lock = await acquireLock(target);
+  } catch (error) {
+    throw outputFailure(error, dir, 'write');
+  }
+  const token = randomToken();
+  const staging = join(parent, `.${name}.tmp-${token}`);
   const partName = `part-00000-${randomUUID()}.snappy.parquet`;
   try {
-    await writeFile(join(staging, partName), parquetBytes);
-    await writeFile(join(staging, MODEL_FILE), modelJson(report));
-    await writeFile(join(staging, SUCCESS_FILE), '');
-    await options.beforeCommit?.(staging);
-
-    if (replacing) {
-      // Checked again: the folder may have changed since the first look.
-      await assertReplaceable(target);
+    await recover(target);
+    const replacing = await exists(target);
+    if (replacing) await assertReplaceable(target);
+    await mkdir(staging);
+    try {
+      await writeFile(join(staging, partName), parquetBytes);
+      await writeFile(join(staging, MODEL_FILE), body);
+      await writeFile(join(staging, SUCCESS_FILE), '');
+      testHook('staged');
+      await options.beforeCommit?.(staging);
+      if (replacing) await assertReplaceable(target); // again: it may have changed since the first look
+      await swapIn(staging, target, token, replacing);
+    } catch (error) {
+      await removeOutputFolder(staging).catch(() => {});
+      throw error;
     }
-    await commitFolder(staging, target, replacing);
   } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
+    throw outputFailure(error, dir, 'write');
+  } finally {
+    await lock.release();
   }
   return { dir, partFile: join(dir, partName) };
 }
 
 /**
- * Puts a complete staging folder in place of `target` (used by the writer above and by `emr fetch`):
- * an earlier folder, already checked to be ours, is renamed aside, the staging folder renamed in, and
- * only then the old one removed; if the rename in fails, the earlier folder is put back. A failure to
- * remove the old folder does not undo a complete run: it is left as a hidden sibling.
+ * Steps 4-6 of the protocol: the earlier folder (already checked) aside as `.NAME.old-<token>`, the
+ * staging folder in, the earlier one deleted. If the rename in fails, the earlier folder is put back.
+ * A failure to delete the old folder does not undo a complete run: the next run removes it.
  */
-export async function commitFolder(staging: string, target: string, replacing: boolean): Promise<void> {
-  let aside: string | null = null;
+async function swapIn(staging: string, target: string, token: string, replacing: boolean): Promise<void> {
+  const aside = join(dirname(target), `.${basename(target)}.old-${token}`);
   if (replacing) {
-    aside = join(dirname(target), `.${basename(target)}.old-${randomSuffix()}`);
     await rename(target, aside);
+    testHook('aside');
   }
   try {
     await rename(staging, target);
   } catch (error) {
-    if (aside !== null) await rename(aside, target);
+    if (replacing) await rename(aside, target);
     throw error;
   }
-  if (aside !== null) await rm(aside, { recursive: true, force: true }).catch(() => {});
+  testHook('committed');
+  if (replacing) {
+    await removeOutputFolder(aside, () => testHook('removing')).catch(() => false);
+    testHook('removed');
+  }
+}
+
+/**
+ * Puts a complete staging folder (`.NAME.tmp-<token>` beside `target`) in place of `target`, under
+ * the protocol's lock, after recovering leftovers of interrupted runs: `emr fetch` stages its download
+ * and calls this. Whether `target` exists is looked at again under the lock (`_replacing`, what the
+ * caller saw, is kept for its signature).
+ */
+export async function commitFolder(staging: string, target: string, _replacing: boolean): Promise<void> {
+  const match = /\.tmp-([0-9a-f]{12})$/.exec(staging);
+  const token = match?.[1] ?? randomToken();
+  let lock: OutputLock;
+  try {
+    lock = await acquireLock(target);
+  } catch (error) {
+    throw outputFailure(error, target, 'write');
+  }
+  try {
+    await recover(target, token);
+    // Checked again, whatever the caller saw: it may have changed (or gone) during the download.
+    const present = await exists(target);
+    if (present) await assertReplaceable(target);
+    await swapIn(staging, target, token, present);
+  } catch (error) {
+    throw outputFailure(error, target, 'write');
+  } finally {
+    await lock.release();
+  }
 }
 
 /**

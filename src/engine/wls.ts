@@ -64,7 +64,6 @@
 import { UsageError } from './errors.js';
 import { fma } from './fma.js';
 import { dpptrf, dpptri, dpptrs, packedUpper, symmetricEigen } from './lapack.js';
-import { FEATURE_NAMES } from './types.js';
 
 /**
  * The training data's sums overflow a double (values of magnitude ~1e154 and beyond): the fit would
@@ -101,10 +100,15 @@ export interface WlsSolution {
  * Fit `label ≈ features · coefficients + intercept` as Spark ML's LinearRegression (normal solver).
  * @param features the feature columns (each of the label's length)
  * @param label the label column
+ * @param featureNames the columns' names, for error messages only (default "feature column j")
  * @example fitWeightedLeastSquares([Float64Array.of(0, 1, 2)], Float64Array.of(1, 3, 5))
  *   // → coefficients [2], intercept 1
  */
-export function fitWeightedLeastSquares(features: Float64Array[], label: Float64Array): WlsSolution {
+export function fitWeightedLeastSquares(
+  features: Float64Array[],
+  label: Float64Array,
+  featureNames?: readonly string[],
+): WlsSolution {
   const k = features.length;
   const n = label.length;
   if (n === 0) throw new Error('Training dataset is empty.');
@@ -149,8 +153,7 @@ export function fitWeightedLeastSquares(features: Float64Array[], label: Float64
     }
   }
 
-  assertFiniteSums(features, label, bbSum, aaSum, abSum);
-  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum });
+  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum }, featureNames);
 }
 
 /**
@@ -169,12 +172,15 @@ export interface WlsSums {
 /**
  * Steps 2-6 from the sums: what `fitWeightedLeastSquares` does after its pass over the rows. Exported
  * so an expanding window (src/experiment/expandingFit.ts) can keep the sums and refit without
- * re-reading every row; sums formed in the same row order give the same solution bit for bit.
+ * re-reading every row; sums formed in the same row order give the same solution bit for bit. The
+ * sums are not modified.
+ * @param featureNames the columns' names, for error messages only (default "feature column j")
  */
-export function solveWeightedLeastSquares(sums: WlsSums): WlsSolution {
+export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly string[]): WlsSolution {
   const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
   const k = aSum.length;
   const n = wSum;
+  assertFiniteSums(sums, featureNames);
 
   // 2. Summary statistics, as the Aggregator's accessors compute them.
   const invWSum = 1.0 / wSum;
@@ -251,29 +257,17 @@ export function solveWeightedLeastSquares(sums: WlsSums): WlsSolution {
  * Σ b², Σ a_j², Σ b a_j overflow first (Σ a_i a_j, i ≠ j, is bounded by them): any of them infinite
  * means a value of magnitude ≳ 1e154 or a huge row count times a large value. Names the column.
  */
-function assertFiniteSums(
-  features: Float64Array[],
-  label: Float64Array,
-  bbSum: number,
-  aaSum: Float64Array,
-  abSum: Float64Array,
-): void {
-  const k = features.length;
-  const names = k === FEATURE_NAMES.length ? FEATURE_NAMES : features.map((_, j) => `feature ${j}`);
-  let culprit: { name: string; values: Float64Array } | null = null;
-  if (!Number.isFinite(bbSum)) culprit = { name: 'the label', values: label };
+function assertFiniteSums(sums: WlsSums, featureNames: readonly string[] | undefined): void {
+  const k = sums.aSum.length;
+  const names = featureNames?.length === k ? featureNames : Array.from({ length: k }, (_, j) => `feature column ${j + 1}`);
+  let culprit: string | null = Number.isFinite(sums.bbSum) ? null : 'the label';
   for (let j = 0; j < k && culprit === null; j++) {
-    if (!Number.isFinite(aaSum[packedUpper(j, j)]) || !Number.isFinite(abSum[j])) {
-      culprit = { name: names[j], values: features[j] };
-    }
+    if (!Number.isFinite(sums.aaSum[packedUpper(j, j)]) || !Number.isFinite(sums.abSum[j])) culprit = names[j];
   }
   if (culprit === null) return;
-  let largest = 0;
-  for (const v of culprit.values) largest = Math.max(largest, Math.abs(v));
   throw new FitOverflowError(
-    `the fit overflows: the sum of squares of ${culprit.name} over the ${label.length} training rows ` +
-      `exceeds the largest double (its largest magnitude is ${largest.toExponential(3)}; about 1e150 is the ` +
-      `limit); rescale the column and rerun`,
+    `the fit overflows: the sum of squares of ${culprit} over the ${sums.wSum} training rows exceeds the ` +
+      `largest double (values of magnitude ~1e154 and above overflow it); rescale the column and rerun`,
   );
 }
 
