@@ -29,6 +29,7 @@ const MAIN_HELP = `pricecast: crypto next-day price regression, locally or on AW
 Usage:
   pricecast predict [options]     run the local engine: CSV in, Parquet predictions + _model.json out
   pricecast parity [options]      run the PySpark reference job and the engine on the same input, compare
+  pricecast features [--json]     the feature catalogue: what --features accepts (ta functions, arguments)
   pricecast emr <command>         plan | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
   pricecast help [command]
 
@@ -126,6 +127,10 @@ export async function main(argv: string[]): Promise<number> {
         return await predictCommand(rest);
       case 'parity':
         return await parityCommand(rest);
+      case 'features': {
+        const { featuresCommand } = await import('./catalogueCommand.js');
+        return await featuresCommand(rest);
+      }
       case 'emr': {
         const { runEmrCommand } = await import('./emr/commands.js');
         return await runEmrCommand(rest);
