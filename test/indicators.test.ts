@@ -142,6 +142,29 @@ const INDICATOR_CASES: IndicatorCase[] = INDICATORS.flatMap((indicator) =>
   ),
 );
 
+/** Seeded random arguments for every indicator on the real data and the zero-volume series. */
+function sweepCases(): IndicatorCase[] {
+  const random = new SeededRandom(2024);
+  const cases: IndicatorCase[] = [];
+  for (const indicator of INDICATORS) {
+    if (indicator.args.length === 0) continue;
+    for (const series of ['algorand', 'zeroVolume']) {
+      for (let k = 0; k < 3; k++) {
+        const overrides: ArgValues = {};
+        for (const arg of indicator.args) {
+          if (arg.type === 'bool') overrides[arg.name] = random.nextDouble() < 0.5;
+          else if (arg.type === 'float') overrides[arg.name] = Math.round(random.nextDouble() * 40) / 10;
+          else overrides[arg.name] = 1 + Math.floor(random.nextDouble() * (arg.positive ? 40 : 6));
+        }
+        cases.push({ id: `${indicator.name} ${series} sweep ${JSON.stringify(overrides)}`, indicator, series, overrides });
+      }
+    }
+  }
+  return cases;
+}
+
+INDICATOR_CASES.push(...sweepCases());
+
 function completeArgs(indicator: Indicator, overrides: ArgValues): ArgValues {
   return Object.fromEntries(indicator.args.map((arg) => [arg.name, overrides[arg.name] ?? arg.default]));
 }
