@@ -170,6 +170,9 @@ export function symmetricEigen(n: number, ap: Float64Array): { values: Float64Ar
   }
   const v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) v[i + n * i] = 1;
+  // Stop when the off-diagonal mass is negligible or, on a singular matrix where rounding keeps it from
+  // getting there, when a sweep no longer reduces it (else every fallback solve ran all 100 sweeps).
+  let previousOff = Infinity;
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let diag = 0;
@@ -177,7 +180,8 @@ export function symmetricEigen(n: number, ap: Float64Array): { values: Float64Ar
       diag += a[j + n * j] * a[j + n * j];
       for (let i = 0; i < j; i++) off += a[i + n * j] * a[i + n * j];
     }
-    if (off <= 1e-36 * diag || off === 0) break;
+    if (off <= 1e-36 * diag || off === 0 || off >= previousOff) break;
+    previousOff = off;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p + n * q];
