@@ -22,7 +22,7 @@ import {
 import { compareMedians, median, parseBenchArgs, relativeToEngine } from '../bench/stats.js';
 import { readSparkOutput } from '../src/engine/output.js';
 import { runPipeline } from '../src/engine/pipeline.js';
-import { randomSplit } from '../src/engine/split.js';
+import { randomSplit, ROLE_TEST, ROLE_TRAIN } from '../src/engine/split.js';
 import type { PredictionColumns } from '../src/engine/types.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
@@ -270,9 +270,9 @@ print(json.dumps(out))`;
     const got = JSON.parse(await python(['-c', script, JSON.stringify(cases)])) as Array<{ train: number[]; test: number[] }>;
     cases.forEach((c, k) => {
       const engine = randomSplit(c.n, c.ratio, c.seed);
-      const indices = (value: number) => Array.from(engine.isTrain).flatMap((v, i) => (v === value ? [i] : []));
-      expect(got[k].train, `case ${JSON.stringify(c)}`).toEqual(indices(1));
-      expect(got[k].test, `case ${JSON.stringify(c)}`).toEqual(indices(0));
+      const indices = (value: number) => Array.from(engine.role).flatMap((v, i) => (v === value ? [i] : []));
+      expect(got[k].train, `case ${JSON.stringify(c)}`).toEqual(indices(ROLE_TRAIN));
+      expect(got[k].test, `case ${JSON.stringify(c)}`).toEqual(indices(ROLE_TEST));
     });
   }, 120_000);
 

@@ -20,10 +20,10 @@ import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec
 import { assembleFeatures } from './features.js';
 import { nextPrice } from './label.js';
 import { fitWeightedLeastSquares } from './ols.js';
-import { writeSparkOutput } from './output.js';
+import { prepareOutput, writeSparkOutput } from './output.js';
 import { encodePredictionsParquet } from './parquet.js';
 import { predict } from './predict.js';
-import { randomSplit, timeSplit } from './split.js';
+import { randomSplit, ROLE_TEST, ROLE_TRAIN, timeSplit } from './split.js';
 import { regressionMetrics, trainingSummary } from './summary.js';
 import {
   FEATURE_NAMES,
@@ -104,6 +104,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const columns = featureColumns(items);
   const minTrain = minTrainRows(columns.length);
 
+  if (options.output !== undefined) await prepareOutput(options.output); // fail before the work, not after
   const ingestStart = performance.now();
   const ingest = await readDailyInput(options.input, { required: requiredInputs(items), ...options.ingest });
   timings.ingest = performance.now() - ingestStart;
@@ -140,11 +141,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     );
   }
 
-  const train = timed('split', () => selectRows(cleaned, assignment.isTrain, 1));
-  const test = timed('split', () => selectRows(cleaned, assignment.isTrain, 0));
+  const train = timed('split', () => selectRows(cleaned, assignment.role, ROLE_TRAIN));
+  const test = timed('split', () => selectRows(cleaned, assignment.role, ROLE_TEST));
 
   const solution = timed('fit', () =>
-    fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice),
+    fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice, columns),
   );
 
   const { training, testMetrics, predictions } = timed('predict', () => {

@@ -66,10 +66,11 @@ export type SplitMode = 'random' | 'time';
 /** Which rows of the cleaned table (in date order) train and which test. */
 export interface SplitAssignment {
   /**
-   * 1 = train, 0 = test, per row of the cleaned table; 2 (`IN_NO_SPLIT` in split.ts) for a row whose
-   * draw falls in neither of Spark's ranges because of rounding in the bounds (never seen in practice).
+   * Each row's role, per row of the cleaned table: ROLE_TRAIN, ROLE_TEST, or ROLE_NONE (split.ts) for a
+   * row whose draw falls in neither of Spark's ranges because of rounding in the bounds (never seen in
+   * practice).
    */
-  isTrain: Uint8Array;
+  role: Uint8Array;
   trainCount: number;
   testCount: number;
 }
