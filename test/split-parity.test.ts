@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { randomSplit } from '../src/engine/split.js';
+import { randomSplit, ROLE_TRAIN } from '../src/engine/split.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
 
@@ -39,9 +39,9 @@ function sparkAssignments(spec: unknown): Promise<Assignment[]> {
 }
 
 function engineTrain(n: number, ratio: number, seed: number): number[] {
-  const { isTrain } = randomSplit(n, ratio, seed);
+  const { role } = randomSplit(n, ratio, seed);
   const train: number[] = [];
-  isTrain.forEach((flag, i) => flag === 1 && train.push(i));
+  role.forEach((r, i) => r === ROLE_TRAIN && train.push(i));
   return train;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  IN_NO_SPLIT,
+  ROLE_NONE,
   MURMUR3_ARRAY_SEED,
   XORShiftRandom,
   hashSeed,
@@ -205,13 +205,13 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
   it('assigns each row by its draw from the seed + 0 stream', () => {
     for (const [seed, r] of [[42n, 0.7], [0n, 0.5], [-3n, 0.25], [(1n << 63n) - 1n, 0.9]] as const) {
       const split = randomSplit(500, r, seed);
-      expect(Array.from(split.isTrain)).toEqual(expectedAssignment(500, r, seed));
+      expect(Array.from(split.role)).toEqual(expectedAssignment(500, r, seed));
     }
   });
 
   it('uses the seed-1 stream as SPEC.md lists it: 0.636… and 0.599… are both train at r = 0.7', () => {
-    expect(Array.from(randomSplit(2, 0.7, 1).isTrain)).toEqual([1, 1]);
-    expect(Array.from(randomSplit(2, 0.6, 1).isTrain)).toEqual([0, 1]);
+    expect(Array.from(randomSplit(2, 0.7, 1).role)).toEqual([1, 1]);
+    expect(Array.from(randomSplit(2, 0.6, 1).role)).toEqual([0, 1]);
   });
 
   it('splits every row into exactly one of the two parts, about r of them train', () => {
@@ -219,7 +219,7 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
     const split = randomSplit(n, 0.7, 42);
     let train = 0;
     let test = 0;
-    for (const v of split.isTrain) {
+    for (const v of split.role) {
       if (v === 1) train++;
       else if (v === 0) test++;
     }
@@ -227,15 +227,15 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
     expect(test).toBe(split.testCount);
     expect(train + test).toBe(n);
     expect(Math.abs(train / n - 0.7)).toBeLessThan(0.01);
-    expect(split.isTrain.includes(IN_NO_SPLIT)).toBe(false);
+    expect(split.role.includes(ROLE_NONE)).toBe(false);
   });
 
   it('is reproducible for a seed and differs between seeds; number and bigint seeds agree', () => {
-    const a = randomSplit(1000, 0.7, 42).isTrain;
-    expect(randomSplit(1000, 0.7, 42).isTrain).toEqual(a);
-    expect(randomSplit(1000, 0.7, 42n).isTrain).toEqual(a);
-    expect(randomSplit(1000, 0.7, 43).isTrain).not.toEqual(a);
-    expect(randomSplit(1000, 0.7, -42).isTrain).not.toEqual(a);
+    const a = randomSplit(1000, 0.7, 42).role;
+    expect(randomSplit(1000, 0.7, 42).role).toEqual(a);
+    expect(randomSplit(1000, 0.7, 42n).role).toEqual(a);
+    expect(randomSplit(1000, 0.7, 43).role).not.toEqual(a);
+    expect(randomSplit(1000, 0.7, -42).role).not.toEqual(a);
   });
 
   it('puts everything in train at r = 1 and in test at r = 0 (an empty range takes nothing)', () => {
@@ -248,7 +248,7 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
   });
 
   it('handles no rows and rejects bad arguments', () => {
-    expect(randomSplit(0, 0.7, 42)).toEqual({ isTrain: new Uint8Array(0), trainCount: 0, testCount: 0 });
+    expect(randomSplit(0, 0.7, 42)).toEqual({ role: new Uint8Array(0), trainCount: 0, testCount: 0 });
     expect(() => randomSplit(10, 1.2, 42)).toThrow(RangeError);
     expect(() => randomSplit(10, Number.NaN, 42)).toThrow(RangeError);
     expect(() => randomSplit(-1, 0.7, 42)).toThrow(RangeError);
@@ -258,9 +258,9 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
 
 describe('timeSplit', () => {
   it('trains on the first floor(n * r) rows and tests on the rest', () => {
-    expect(Array.from(timeSplit(10, 0.7).isTrain)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+    expect(Array.from(timeSplit(10, 0.7).role)).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
     const odd = timeSplit(3, 0.5);
-    expect(Array.from(odd.isTrain)).toEqual([1, 0, 0]);
+    expect(Array.from(odd.role)).toEqual([1, 0, 0]);
     expect([odd.trainCount, odd.testCount]).toEqual([1, 2]);
     expect(timeSplit(4, 1).testCount).toBe(0);
     expect(timeSplit(4, 0).trainCount).toBe(0);

@@ -15,16 +15,19 @@ export function rowCount<T extends { [K in keyof T]: Column }>(table: T): number
   return 0;
 }
 
-/** The rows whose `keep[i]` equals `wanted`, every column, in order. */
-export function selectRows<T extends { [K in keyof T]: Column }>(table: T, keep: Uint8Array, wanted = 1): T {
+/**
+ * The rows whose `labels[i]` equals `wanted`, every column, in order: `labels` is a per-row byte such
+ * as a keep mask (1 = keep) or the split's roles (`selectRows(table, split.role, ROLE_TRAIN)`).
+ */
+export function selectRows<T extends { [K in keyof T]: Column }>(table: T, labels: Uint8Array, wanted = 1): T {
   let count = 0;
-  for (let i = 0; i < keep.length; i++) if (keep[i] === wanted) count++;
+  for (let i = 0; i < labels.length; i++) if (labels[i] === wanted) count++;
   const out: ColumnTable = {};
   for (const key of Object.keys(table) as Array<keyof T & string>) {
     const source: Column = table[key];
     const target = new (source.constructor as { new (n: number): Column })(count);
     let j = 0;
-    for (let i = 0; i < keep.length; i++) if (keep[i] === wanted) target[j++] = source[i];
+    for (let i = 0; i < labels.length; i++) if (labels[i] === wanted) target[j++] = source[i];
     out[key] = target;
   }
   return out as T;

@@ -176,17 +176,21 @@ export class XORShiftRandom {
   }
 }
 
-/** `isTrain` value of a row that falls in neither split (see randomSplit). */
-export const IN_NO_SPLIT = 2;
+/** A row's role in the split (`SplitAssignment.role`, one byte a row). */
+export const ROLE_TEST = 0;
+export const ROLE_TRAIN = 1;
+/** A row whose draw falls in neither of Spark's ranges (see randomSplit): in neither count. */
+export const ROLE_NONE = 2;
+export type Role = typeof ROLE_TEST | typeof ROLE_TRAIN | typeof ROLE_NONE;
 
 /**
  * Spark's `randomSplit([trainRatio, 1 - trainRatio], seed)` over `n` rows in sort order, one
  * partition (sampler seed = seed + 0 as a Long).
  *
- * `isTrain` is 1 for the first split (`cum[0] <= x < cum[1]`) and 0 for the second
+ * `role` is ROLE_TRAIN for the first split (`cum[0] <= x < cum[1]`) and ROLE_TEST for the second
  * (`cum[1] <= x < cum[2]`). Should the normalised cumulative weights fall short of 1 by rounding,
- * a draw beyond `cum[2]` belongs to no split in Spark; such a row gets `IN_NO_SPLIT` (2) and is
- * counted in neither count. (For r = k/100000 the bounds always reach 1, so this is theoretical.)
+ * a draw beyond `cum[2]` belongs to no split in Spark; such a row gets ROLE_NONE and is counted in
+ * neither count. (For r = k/100000 the bounds always reach 1, so this is theoretical.)
  */
 export function randomSplit(n: number, trainRatio: number, seed: number | bigint): SplitAssignment {
   checkRowCount(n);
@@ -207,22 +211,22 @@ export function randomSplit(n: number, trainRatio: number, seed: number | bigint
   const testOpen = testUb - testLb > 0;
 
   const rng = new XORShiftRandom(BigInt.asIntN(64, toLongSeed(seed) + 0n)); // seed + partitionIndex
-  const isTrain = new Uint8Array(n);
+  const role = new Uint8Array(n);
   let trainCount = 0;
   let testCount = 0;
   for (let i = 0; i < n; i++) {
     const x = rng.nextDouble();
     if (trainOpen && x >= trainLb && x < trainUb) {
-      isTrain[i] = 1;
+      role[i] = ROLE_TRAIN;
       trainCount++;
     } else if (testOpen && x >= testLb && x < testUb) {
-      isTrain[i] = 0;
+      role[i] = ROLE_TEST;
       testCount++;
     } else {
-      isTrain[i] = IN_NO_SPLIT;
+      role[i] = ROLE_NONE;
     }
   }
-  return { isTrain, trainCount, testCount };
+  return { role, trainCount, testCount };
 }
 
 /**
@@ -235,9 +239,9 @@ export function timeSplit(n: number, trainRatio: number): SplitAssignment {
     throw new RangeError(`train ratio must be in [0, 1], got ${trainRatio}`);
   }
   const trainCount = Math.floor(n * trainRatio);
-  const isTrain = new Uint8Array(n);
-  isTrain.fill(1, 0, trainCount);
-  return { isTrain, trainCount, testCount: n - trainCount };
+  const role = new Uint8Array(n); // ROLE_TEST
+  role.fill(ROLE_TRAIN, 0, trainCount);
+  return { role, trainCount, testCount: n - trainCount };
 }
 
 function checkRowCount(n: number): void {
