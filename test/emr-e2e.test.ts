@@ -19,6 +19,7 @@ import { planRun } from '../src/emr/plan.js';
 import { localFileFacts } from '../src/emr/stage.js';
 import { submitRun } from '../src/emr/submit.js';
 import { sdkStatusReader } from '../src/emr/wait.js';
+import { ensureWheelhouse, wheelhouseFiles } from '../src/emr/wheelhouse.js';
 import { ensurePythonEnv } from '../src/parity/pyenv.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { localStepRunner } from './helpers/emr-local-steps.js';
@@ -53,11 +54,11 @@ describe('EMR end to end: moto for the API, local PySpark for the steps', () => 
     const input = join(ROOT, 'fixtures', 'default.csv');
     const { config } = loadEmrConfig({ flags: { bucket: BUCKET, input, seed: 7, trainRatio: 0.8, pollSeconds: 0.5 } });
     const runId = 'e2e-run';
-    const plan = planRun(config, runId, {
+    const plan = planRun(config, { runId, attemptId: 'attempt-1', creatorArn: null }, {
       input: await localFileFacts(input),
       script: await localFileFacts(config.files.script),
       bootstrap: await localFileFacts(config.files.bootstrap),
-      requirements: await localFileFacts(config.files.requirements),
+      wheelhouse: await wheelhouseFiles(await ensureWheelhouse()),
     });
     const runner = localStepRunner(sdkStatusReader(emr), { s3, hdfsRoot: join(work, 'hdfs'), workDir: work, pyenv });
     const log: string[] = [];
@@ -74,20 +75,23 @@ describe('EMR end to end: moto for the API, local PySpark for the steps', () => 
     // The runner executed what moto recorded, in order, and spark-submit ran the STAGED copy.
     expect(runner.executions.map((e) => e.command)).toEqual(['s3-dist-cp', 'spark-submit', 's3-dist-cp']);
     const sparkCommand = runner.executions[1].detail;
+    // spark-submit ran under the step's bound, the real coreutils `timeout` (2 h by default).
+    expect(sparkCommand.slice(0, 4)).toEqual(['timeout', '--signal=TERM', '--kill-after=60', '7200s']);
     const app = sparkCommand.find((a) => a.endsWith('price_regression.py'))!;
     expect(app.startsWith(join(work, 'staged-job'))).toBe(true);
     expect(readFileSync(app)).toEqual(readFileSync(join(ROOT, 'pyspark', 'price_regression.py')));
     expect(sparkCommand).toEqual(expect.arrayContaining(['--seed', '7', '--train-ratio', '0.8', '--split', 'random']));
 
     // The output is in moto's S3 in Spark's layout.
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: `pricecast/runs/${runId}/output/` }));
+    const outputKey = `pricecast/runs/${runId}/attempts/attempt-1/output/`;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: outputKey }));
     const names = (listed.Contents ?? []).map((o) => o.Key!.split('/').pop()!);
     expect(names).toContain('_SUCCESS');
     expect(names).toContain('_model.json');
     expect(names.some((n) => /^part-.*\.parquet$/.test(n))).toBe(true);
     expect(names.some((n) => n.endsWith('.crc'))).toBe(false);
     const model = JSON.parse(
-      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `pricecast/runs/${runId}/output/_model.json` }))).Body!.transformToString(),
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${outputKey}_model.json` }))).Body!.transformToString(),
     );
     expect(model).toMatchObject({ tool: 'pricecast', engine: 'pyspark', seed: 7, trainRatio: 0.8, split: 'random' });
 

@@ -20,17 +20,18 @@ import {
 } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClients } from '../src/emr/clients.js';
 import { loadEmrConfig, type EmrConfig, type EmrFlags } from '../src/emr/config.js';
-import { planRun, type EmrPlan } from '../src/emr/plan.js';
+import { parseS3Uri, planRun, type EmrPlan } from '../src/emr/plan.js';
 import { localFileFacts, stageUploads } from '../src/emr/stage.js';
 import { submitRun, type SubmitOutcome } from '../src/emr/submit.js';
 import { sdkStatusReader, type EmrStatusReader } from '../src/emr/wait.js';
+import { wheelhouseFiles } from '../src/emr/wheelhouse.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { fakeClock, scriptedStatusReader, type ScriptedPoll } from './helpers/emr-script.js';
 import { startMoto, useMotoEnv, type MotoServer } from './helpers/moto.js';
@@ -67,16 +68,37 @@ function writeInput(name: string, body: string): string {
   return file;
 }
 
-async function configAndPlan(flags: EmrFlags = {}, runId = 'run-1'): Promise<{ config: EmrConfig; plan: EmrPlan }> {
+/**
+ * A small stand-in wheelhouse (two tiny files in the real layout): these tests are about staging and
+ * the cluster request, and the real one (~70 MB, test/emr-wheelhouse.test.ts) would only slow them.
+ */
+function tinyWheelhouse(): string {
+  const dir = join(work, 'wheelhouse');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'demo-1.0-py3-none-any.whl'), 'not really a wheel');
+  writeFileSync(join(dir, 'requirements.txt'), `demo==1.0 --hash=sha256:${createHash('sha256').update('not really a wheel').digest('hex')}\n`);
+  return dir;
+}
+
+/** moto's STS caller identity (its fixed account and user). */
+const MOTO_CALLER = 'arn:aws:sts::123456789012:user/moto';
+
+async function configAndPlan(
+  flags: EmrFlags = {},
+  runId = 'run-1',
+  identity: { attemptId?: string; creatorArn?: string | null } = {},
+): Promise<{ config: EmrConfig; plan: EmrPlan }> {
   const input = flags.input ?? writeInput('prices.csv', 'date,price,volume,marketCap\n2024-01-01,1,2,3\n');
-  const { config } = loadEmrConfig({ flags: { bucket: BUCKET, pollSeconds: 30, ...flags, input } });
+  const { config } = loadEmrConfig({ flags: { bucket: BUCKET, pollSeconds: 30, logWaitMinutes: 1, ...flags, input } });
   const files = {
     input: await localFileFacts(config.job.input),
     script: await localFileFacts(config.files.script),
     bootstrap: await localFileFacts(config.files.bootstrap),
-    requirements: await localFileFacts(config.files.requirements),
+    wheelhouse: await wheelhouseFiles(tinyWheelhouse()),
   };
-  return { config, plan: planRun(config, runId, files) };
+  const attemptId = identity.attemptId ?? 'attempt-1';
+  const creatorArn = identity.creatorArn === undefined ? MOTO_CALLER : identity.creatorArn;
+  return { config, plan: planRun(config, { runId, attemptId, creatorArn }, files) };
 }
 
 const sha256Base64 = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('base64');
@@ -90,13 +112,15 @@ describe('staging to S3', () => {
   it('uploads every planned file with SSE-S3 and a SHA-256 checksum that matches the local bytes', async () => {
     const { plan } = await configAndPlan();
     const staged = await stageUploads(s3, plan.uploads);
-    expect(staged.map((s) => s.action)).toEqual(['uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded']);
+    expect(staged.map((s) => s.action)).toEqual(['uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded']);
 
+    const wheelhouseKey = createHash('sha256').update(readFileSync(join(work, 'wheelhouse', 'requirements.txt'))).digest('hex').slice(0, 16);
     const expectedKeys = [
       'pricecast/runs/run-1/input/prices.csv',
       'pricecast/runs/run-1/job/price_regression.py',
       'pricecast/runs/run-1/job/bootstrap.sh',
-      'pricecast/runs/run-1/job/requirements.txt',
+      `pricecast/wheelhouse/${wheelhouseKey}/demo-1.0-py3-none-any.whl`,
+      `pricecast/wheelhouse/${wheelhouseKey}/requirements.txt`,
       'pricecast/runs/run-1/run.json',
     ];
     expect(plan.uploads.map((u) => u.key)).toEqual(expectedKeys);
@@ -104,7 +128,8 @@ describe('staging to S3', () => {
       join(work, 'prices.csv'),
       join(ROOT, 'pyspark', 'price_regression.py'),
       join(ROOT, 'pyspark', 'bootstrap.sh'),
-      join(ROOT, 'pyspark', 'requirements.txt'),
+      join(work, 'wheelhouse', 'demo-1.0-py3-none-any.whl'),
+      join(work, 'wheelhouse', 'requirements.txt'),
     ];
     for (const [i, key] of expectedKeys.entries()) {
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key, ChecksumMode: 'ENABLED' }));
@@ -117,14 +142,15 @@ describe('staging to S3', () => {
     }
     // The manifest describes the run by S3 URIs (what fetch needs), with the job's settings.
     const manifest = JSON.parse(
-      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: expectedKeys[4] }))).Body!.transformToString(),
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: expectedKeys[5] }))).Body!.transformToString(),
     );
     expect(manifest).toMatchObject({
       tool: 'pricecast',
       runId: 'run-1',
+      attemptId: 'attempt-1',
       input: { name: 'prices.csv', uri: `s3://${BUCKET}/pricecast/runs/run-1/input/prices.csv` },
       job: { seed: 42, split: 'random', trainRatio: 0.7 },
-      outputUri: `s3://${BUCKET}/pricecast/runs/run-1/output/`,
+      outputUri: `s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/output/`,
     });
   });
 
@@ -134,7 +160,7 @@ describe('staging to S3', () => {
     const before = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: plan.uploads[1].key }));
 
     const again = await stageUploads(s3, plan.uploads);
-    expect(again.map((s) => s.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(again.map((s) => s.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     const after = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: plan.uploads[1].key }));
     expect(after.ETag).toBe(before.ETag);
     expect(after.LastModified?.getTime()).toBe(before.LastModified?.getTime());
@@ -147,7 +173,8 @@ describe('staging to S3', () => {
       ['input', 'uploaded'],
       ['script', 'unchanged'],
       ['bootstrap', 'unchanged'],
-      ['requirements', 'unchanged'],
+      ['wheel', 'unchanged'],
+      ['wheelhouse-requirements', 'unchanged'],
       ['manifest', 'uploaded'],
     ]);
   });
@@ -188,6 +215,7 @@ async function submitScripted(
     abortReason?: string;
     /** Runs once, at the first poll, when the cluster and step ids exist (e.g. to place a log file). */
     atFirstPoll?: (clusterId: string, stepIds: string[]) => Promise<void>;
+    backoff?: (n: number) => number;
   } = {},
 ): Promise<{ outcome: SubmitOutcome; plan: EmrPlan; progress: string[]; log: string[] }> {
   const { config, plan } = await configAndPlan(options.flags);
@@ -209,7 +237,8 @@ async function submitScripted(
       signal: controller.signal,
       log: (line) => log.push(line),
       progress: (line) => progress.push(line),
-      stderrTail: { attempts: 2, retryMs: 1000 },
+      failureLogPollMs: 30_000,
+      backoff: options.backoff,
     },
   );
   return { outcome, plan, progress, log };
@@ -234,45 +263,53 @@ describe('submit: the cluster request, read back from moto', () => {
     expect(Object.fromEntries((cluster?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({
       'pricecast:managed': 'true',
       'pricecast:run': 'run-1',
+      'pricecast:creator': MOTO_CALLER,
     });
 
     const { Steps: listed } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
     const steps = [...(listed ?? [])].reverse(); // ListSteps lists newest first
     expect(steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
     expect(steps.map((s) => s.Config?.Jar)).toEqual(['command-runner.jar', 'command-runner.jar', 'command-runner.jar']);
+    const bounded = ['timeout', '--signal=TERM', '--kill-after=60', '7200s'];
     expect(steps[0].Config?.Args).toEqual([
+      ...bounded,
       's3-dist-cp',
       `--src=s3://${BUCKET}/pricecast/runs/run-1/input/`,
-      '--dest=hdfs:///pricecast/run-1/input/',
+      '--dest=hdfs:///pricecast/run-1/attempt-1/input/',
     ]);
     expect(steps[1].Config?.Args).toEqual([
+      ...bounded,
       'spark-submit', '--deploy-mode', 'client', '--master', 'yarn',
       `s3://${BUCKET}/pricecast/runs/run-1/job/price_regression.py`,
-      '--input', 'hdfs:///pricecast/run-1/input/prices.csv',
-      '--output', 'hdfs:///pricecast/run-1/output',
+      '--input', 'hdfs:///pricecast/run-1/attempt-1/input/prices.csv',
+      '--output', 'hdfs:///pricecast/run-1/attempt-1/output',
       '--seed', '42', '--split', 'random', '--train-ratio', '0.7',
     ]);
     expect(steps[2].Config?.Args).toEqual([
+      ...bounded,
       's3-dist-cp',
-      '--src=hdfs:///pricecast/run-1/output',
-      `--dest=s3://${BUCKET}/pricecast/runs/run-1/output/`,
+      '--src=hdfs:///pricecast/run-1/attempt-1/output',
+      `--dest=s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/output/`,
     ]);
     expect(outcome.stepIds).toEqual(steps.map((s) => s.Id));
 
     const { BootstrapActions: actions } = await emr.send(new ListBootstrapActionsCommand({ ClusterId: clusterId }));
     expect(actions).toHaveLength(1);
     expect(actions?.[0].ScriptPath).toBe(`s3://${BUCKET}/pricecast/runs/run-1/job/bootstrap.sh`);
-    expect(actions?.[0].Args).toEqual([`s3://${BUCKET}/pricecast/runs/run-1/job/requirements.txt`]);
+    expect(actions?.[0].Args).toEqual([plan.layout.wheelhouseUri]);
     // The bootstrap action and the job refer to objects that were really staged.
-    for (const key of ['job/bootstrap.sh', 'job/requirements.txt', 'job/price_regression.py', 'input/prices.csv']) {
+    for (const key of ['job/bootstrap.sh', 'job/price_regression.py', 'input/prices.csv']) {
       await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `pricecast/runs/run-1/${key}` }))).resolves.toBeTruthy();
     }
+    await expect(
+      s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `${parseS3Uri(plan.layout.wheelhouseUri).key}requirements.txt` })),
+    ).resolves.toBeTruthy();
     expect(plan.runJobFlow?.AutoTerminationPolicy).toEqual({ IdleTimeout: 3600 });
   });
 });
 
 describe('submit: every failure path terminates the cluster it created', () => {
-  it('a FAILED step: reason and the stderr tail from the log location, cluster terminated, exit 1', async () => {
+  it('a FAILED step: reason, the job\'s error found in a log that reaches S3 late, cluster terminated, exit 1', async () => {
     const script: ScriptedPoll[] = [
       { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING'] },
       { cluster: 'BOOTSTRAPPING', steps: ['PENDING', 'PENDING', 'PENDING'] },
@@ -286,18 +323,43 @@ describe('submit: every failure path terminates the cluster it created', () => {
         failure: { step: 1, Reason: 'Unknown Error.', Message: 'spark-submit exited with code 2' },
       },
     ];
-    // What EMR would have copied to the log location: 30 lines of stderr, gzipped.
-    const stderrLines = Array.from({ length: 30 }, (_, i) => `stderr line ${i + 1}`);
-    stderrLines[29] = 'prices.csv:3: column price: expected a finite decimal number (got "abc")';
+    // What EMR would copy to the log location: Spark's log lines, the job's one-line error, then 25
+    // lines of shutdown noise (the old "last 20 lines" would have missed the error).
+    const jobError = 'prices.csv:3: column price: expected a finite decimal number (got "abc")';
+    const noise = (n: number) => Array.from({ length: n }, (_, i) => `25/01/02 10:11:${String(i % 60).padStart(2, '0')} INFO ShutdownHookManager: Deleting directory /tmp/spark-${i}`);
+    const stderrText = [...noise(10), jobError, ...noise(25)].join('\n');
     const logKeyFor = (clusterId: string, stepId: string) => `pricecast/logs/${clusterId}/steps/${stepId}/stderr.gz`;
 
-    const { outcome, progress } = await submitScripted(script, {
-      atFirstPoll: async (clusterId, stepIds) => {
-        await s3.send(
-          new PutObjectCommand({ Bucket: BUCKET, Key: logKeyFor(clusterId, stepIds[1]), Body: gzipSync(`${stderrLines.join('\n')}\n`) }),
-        );
+    // The log appears only after the failure was seen, 3 log polls (of 30 s) later.
+    let ids: { clusterId: string; stepIds: string[] } | null = null;
+    let sleepsAtFailure: number | null = null;
+    const { config, plan } = await configAndPlan({ logWaitMinutes: 3 });
+    const progress: string[] = [];
+    const clock = fakeClock();
+    const reader = scriptedStatusReader(sdkStatusReader(emr), script);
+    const outcome = await submitRun(
+      { config, plan, outputDir: join(work, 'out'), compare: false },
+      {
+        s3,
+        emr,
+        status: withFirstPollHook(reader, async (clusterId, stepIds) => {
+          ids = { clusterId, stepIds };
+        }),
+        clock: {
+          now: clock.now,
+          async sleep(ms: number) {
+            await clock.sleep(ms);
+            if (reader.polls === script.length) sleepsAtFailure ??= clock.sleeps;
+            if (sleepsAtFailure !== null && clock.sleeps === sleepsAtFailure + 3) {
+              await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: logKeyFor(ids!.clusterId, ids!.stepIds[1]), Body: gzipSync(stderrText) }));
+            }
+          },
+        },
+        failureLogPollMs: 30_000,
+        log: () => {},
+        progress: (line) => progress.push(line),
       },
-    });
+    );
     expect(outcome.exitCode).toBe(1);
     expect(outcome.wait?.status).toBe('step-failed');
     expect(outcome.wait?.failedStep?.Id).toBe(outcome.stepIds[1]);
@@ -305,26 +367,31 @@ describe('submit: every failure path terminates the cluster it created', () => {
     expect(outcome.wait?.message).toContain('spark-submit exited with code 2');
     expect(outcome.terminated).toBe(true);
     expect(await realClusterState(outcome.clusterId!)).toBe('TERMINATED');
-    // The tail: the last 20 of the 30 lines, ending with the job's one-line error.
-    expect(outcome.stderrTail?.uri).toBe(`s3://${BUCKET}/${logKeyFor(outcome.clusterId!, outcome.stepIds[1])}`);
-    expect(outcome.stderrTail?.text?.split('\n')).toEqual(stderrLines.slice(10));
-    // One progress line per poll, each with the cluster state and every step's state.
-    expect(progress).toHaveLength(script.length);
-    expect(progress[0]).toMatch(/cluster j-\w+ STARTING .*PENDING.*PENDING.*PENDING/);
-    expect(progress[3]).toContain(
+    expect(outcome.failureLog?.uri).toBe(`s3://${BUCKET}/${logKeyFor(outcome.clusterId!, outcome.stepIds[1])}`);
+    expect(outcome.failureLog?.error).toEqual({ kind: 'job-error', text: jobError });
+    // It waited for the log, saying so: one progress line per log poll before the log arrived.
+    const waiting = progress.filter((line) => line.startsWith('waiting for EMR to copy the step\'s log'));
+    expect(waiting.length).toBeGreaterThanOrEqual(3);
+    expect(waiting.length).toBeLessThan(6); // it stopped waiting once the log was there
+    expect(waiting[1]).toContain('(0m30s of 3m00s)');
+    // One progress line per cluster poll, each with the cluster state and every step's state.
+    const polls = progress.filter((line) => line.includes(' cluster j-'));
+    expect(polls).toHaveLength(script.length);
+    expect(polls[0]).toMatch(/cluster j-\w+ STARTING .*PENDING.*PENDING.*PENDING/);
+    expect(polls[3]).toContain(
       'RUNNING [1/3 s3-dist-cp input into HDFS: COMPLETED] [2/3 spark-submit price_regression.py: RUNNING] [3/3 s3-dist-cp output to S3: PENDING]',
     );
-    // Elapsed time comes from the injected clock: 4 sleeps of 30 s before the last poll.
-    expect(progress[4]).toMatch(/^2m00s /);
+    expect(polls[4]).toMatch(/^2m00s /);
   });
 
-  it('a FAILED step whose log is not in S3 yet: says where it will be, still terminates', async () => {
+  it('a FAILED step whose log never reaches S3 within --log-wait-minutes: says where it will be, still terminates', async () => {
     const { outcome } = await submitScripted([
       { cluster: 'RUNNING', steps: ['FAILED', 'CANCELLED', 'CANCELLED'], failure: { step: 0, Reason: 'r', Message: 'm' } },
     ]);
     expect(outcome.wait?.status).toBe('step-failed');
-    expect(outcome.stderrTail?.text).toBeNull();
-    expect(outcome.stderrTail?.note).toContain(`pricecast/logs/${outcome.clusterId}/steps/${outcome.stepIds[0]}/stderr.gz`);
+    expect(outcome.failureLog?.error).toBeNull();
+    expect(outcome.failureLog?.note).toContain(`pricecast/logs/${outcome.clusterId}/steps/${outcome.stepIds[0]}/stderr.gz`);
+    expect(outcome.failureLog?.note).toContain('after 1m00s');
     expect(outcome.terminated).toBe(true);
   });
 
@@ -399,8 +466,9 @@ describe('submit: every failure path terminates the cluster it created', () => {
   it('success: all steps COMPLETED and the cluster ends itself; the tool does not terminate it', async () => {
     const { config, plan } = await configAndPlan();
     // The output the last step would have written (a _SUCCESS marker is what fetch requires).
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'pricecast/runs/run-1/output/_SUCCESS', Body: '', ContentLength: 0 }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'pricecast/runs/run-1/output/_model.json', Body: '{"tool":"pricecast"}' }));
+    const outputKey = parseS3Uri(plan.layout.outputUri).key;
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${outputKey}_SUCCESS`, Body: '', ContentLength: 0 }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${outputKey}_model.json`, Body: '{"tool":"pricecast"}' }));
     const outcome = await submitRun(
       { config, plan, outputDir: join(work, 'fetched-success'), compare: false },
       {
@@ -488,6 +556,13 @@ function spawnCli(args: string[]) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
+/** A config file pointing files.wheelhouse at the tiny stand-in (the CLI tests need no real wheels). */
+function tinyWheelhouseConfig(): string {
+  const file = join(work, 'tiny-wheelhouse.json');
+  writeFileSync(file, JSON.stringify({ files: { wheelhouse: tinyWheelhouse() } }));
+  return file;
+}
+
 async function waitFor(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (check()) return;
@@ -501,7 +576,7 @@ describe('signals: the real CLI terminates its cluster on Ctrl-C and SIGTERM', (
     it(`${signal}: exit ${code}, cluster TERMINATED in moto`, async () => {
       const input = writeInput('signal.csv', 'date,price,volume,marketCap\n2024-01-01,1,2,3\n');
       // moto keeps the steps RUNNING forever: the CLI waits until the signal arrives.
-      const run = spawnCli(['emr', 'submit', '--bucket', BUCKET, '--input', input, '--run-id', `sig-${code}`, '--poll-seconds', '0.2']);
+      const run = spawnCli(['emr', 'submit', '--config', tinyWheelhouseConfig(), '--bucket', BUCKET, '--input', input, '--run-id', `sig-${code}`, '--poll-seconds', '0.2']);
       await waitFor(() => /cluster j-\w+ \w+ \[1\/3/.test(run.output().stderr), 'the first progress line');
       run.child.kill(signal);
       const exitCode = await run.exited;
@@ -515,14 +590,17 @@ describe('signals: the real CLI terminates its cluster on Ctrl-C and SIGTERM', (
   }
 });
 
-describe('list and cleanup find only the tool\'s tagged clusters', () => {
-  it('lists tagged clusters, cleanup --dry-run terminates nothing, cleanup terminates only those', async () => {
+describe('list and cleanup: only the tool\'s tagged clusters, cleanup only the caller\'s own unless --all', () => {
+  it('lists tagged clusters with their creator; cleanup asks (or needs --yes), terminates only yours, --all includes colleagues\'', async () => {
     const { plan: planA } = await configAndPlan({}, 'run-a');
     const { plan: planB } = await configAndPlan({}, 'run-b');
     const { plan: planC } = await configAndPlan({}, 'run-c');
+    const colleagueArn = 'arn:aws:sts::123456789012:assumed-role/Analyst/bob';
+    const { plan: planD } = await configAndPlan({}, 'run-d', { creatorArn: colleagueArn });
     const a = (await emr.send(new RunJobFlowCommand(planA.runJobFlow!))).JobFlowId!;
     const b = (await emr.send(new RunJobFlowCommand(planB.runJobFlow!))).JobFlowId!;
     const c = (await emr.send(new RunJobFlowCommand(planC.runJobFlow!))).JobFlowId!;
+    const d = (await emr.send(new RunJobFlowCommand(planD.runJobFlow!))).JobFlowId!;
     await emr.send(new (await import('@aws-sdk/client-emr')).TerminateJobFlowsCommand({ JobFlowIds: [c] }));
     // Someone else's cluster, not tagged: must never be listed or touched.
     const other = (
@@ -541,12 +619,13 @@ describe('list and cleanup find only the tool\'s tagged clusters', () => {
     const env = moto.env;
     const listed = await runCli(['emr', 'list', '--json'], { env });
     expect(listed.code).toBe(0);
-    const active = JSON.parse(listed.stdout) as Array<{ id: string; runId: string }>;
-    expect(active.map((x) => x.id).sort()).toEqual([a, b].sort());
-    expect(active.map((x) => x.runId).sort()).toEqual(['run-a', 'run-b']);
+    const active = JSON.parse(listed.stdout) as Array<{ id: string; runId: string; creator: string }>;
+    expect(active.map((x) => x.id).sort()).toEqual([a, b, d].sort());
+    expect(active.map((x) => x.runId).sort()).toEqual(['run-a', 'run-b', 'run-d']);
+    expect(active.find((x) => x.id === d)?.creator).toBe(colleagueArn);
 
     const all = JSON.parse((await runCli(['emr', 'list', '--all', '--json'], { env })).stdout) as Array<{ id: string; state: string }>;
-    expect(all.map((x) => x.id).sort()).toEqual([a, b, c].sort());
+    expect(all.map((x) => x.id).sort()).toEqual([a, b, c, d].sort());
     expect(all.find((x) => x.id === c)?.state).toBe('TERMINATED');
 
     const table = await runCli(['emr', 'list'], { env });
@@ -554,17 +633,43 @@ describe('list and cleanup find only the tool\'s tagged clusters', () => {
     expect(table.stdout).not.toContain(other);
 
     const dry = await runCli(['emr', 'cleanup', '--dry-run', '--json'], { env });
+    expect(JSON.parse(dry.stdout)).toMatchObject({ caller: MOTO_CALLER, othersSkipped: 1 });
     expect(JSON.parse(dry.stdout).clusters.sort()).toEqual([a, b].sort());
     expect(await realClusterState(a)).not.toBe('TERMINATED');
 
-    const cleaned = await runCli(['emr', 'cleanup'], { env });
-    expect(cleaned.code).toBe(0);
+    // No terminal to ask on and no --yes: refused, nothing terminated.
+    const refused = await runCli(['emr', 'cleanup'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/no terminal to ask on: add --yes/);
+    expect(await realClusterState(a)).not.toBe('TERMINATED');
+
+    // Asked on a terminal and answered no: nothing terminated (in-process, with the question injected).
+    const { runEmrCommand } = await import('../src/emr/commands.js');
+    const questions: string[] = [];
+    const out = { text: '', write(t: string) { this.text += t; } };
+    const answeredNo = await runEmrCommand(['cleanup'], {
+      stdout: out,
+      stderr: { write: () => {} },
+      confirm: async (q) => (questions.push(q), false),
+    });
+    expect(answeredNo).toBe(1);
+    expect(questions).toEqual(['terminate these 2 cluster(s)? [y/N] ']);
+    expect(await realClusterState(a)).not.toBe('TERMINATED');
+
+    const cleaned = await runCli(['emr', 'cleanup', '--yes'], { env });
+    expect(cleaned.code, cleaned.stderr).toBe(0);
     expect(cleaned.stdout).toContain(`terminated ${a}`);
     expect(await realClusterState(a)).toBe('TERMINATED');
     expect(await realClusterState(b)).toBe('TERMINATED');
+    expect(await realClusterState(d)).not.toBe('TERMINATED'); // the colleague's
     expect(await realClusterState(other)).toBe('WAITING');
 
-    const after = await runCli(['emr', 'cleanup'], { env });
+    const after = await runCli(['emr', 'cleanup', '--yes'], { env });
     expect(after.stdout).toContain('nothing to terminate');
+
+    const everyone = await runCli(['emr', 'cleanup', '--all', '--yes', '--json'], { env });
+    expect(JSON.parse(everyone.stdout).terminated).toEqual([d]);
+    expect(await realClusterState(d)).toBe('TERMINATED');
+    expect(await realClusterState(other)).toBe('WAITING');
   });
 });

@@ -313,9 +313,9 @@ function validate(c: EmrConfig, where: string): void {
   if (!(typeof c.timeoutMinutes === 'number' && c.timeoutMinutes > 0)) fail('timeoutMinutes', 'a positive number', c.timeoutMinutes);
   if (c.clusterId !== null && !/^j-[A-Z0-9]+$/.test(String(c.clusterId))) fail('clusterId', 'a cluster id like j-1ABCDEFGHIJKL', c.clusterId);
   if (c.files.wheelhouse !== null && !isString(c.files.wheelhouse)) fail('files.wheelhouse', 'a folder path', c.files.wheelhouse);
-  // `timeout` takes whole seconds; EMR steps are bounded at a week like the idle timeout.
-  if (!(typeof c.stepTimeoutMinutes === 'number' && c.stepTimeoutMinutes >= 1 && c.stepTimeoutMinutes <= 10_080)) {
-    fail('stepTimeoutMinutes', 'minutes from 1 to 10080 (a week)', c.stepTimeoutMinutes);
+  // `timeout` gets whole seconds (at least 1); at most a week, like the idle timeout.
+  if (!(typeof c.stepTimeoutMinutes === 'number' && c.stepTimeoutMinutes * 60 >= 1 && c.stepTimeoutMinutes <= 10_080)) {
+    fail('stepTimeoutMinutes', 'minutes, at least 1/60 and at most 10080 (a week)', c.stepTimeoutMinutes);
   }
   if (!(Number.isInteger(c.maxConsecutiveErrors) && c.maxConsecutiveErrors >= 1)) {
     fail('maxConsecutiveErrors', 'a positive integer', c.maxConsecutiveErrors);

@@ -10,6 +10,9 @@
  *   spark-submit [opts] APP ARGS  downloads APP from moto's S3 (the STAGED job, not pyspark/ in the
  *                                 repo) and runs it with the project's local PySpark (local[2] instead
  *                                 of YARN), hdfs:/// arguments mapped to the local stand-in
+ *   timeout OPTS DURATION CMD...  the plan's bound on every step: spark-submit runs under the real
+ *                                 coreutils `timeout` with the step's own options; the in-process
+ *                                 s3-dist-cp copy is not bounded
  *
  * It is also the waiter's view of the cluster (an EmrStatusReader): the real moto cluster, with the
  * states this runner's progress implies: STARTING before the first poll, RUNNING while steps run,
@@ -87,12 +90,20 @@ export function localStepRunner(
   }
 
   async function execute(step: StepSummary): Promise<StepExecution> {
-    const args = step.Config?.Args ?? [];
+    let args = step.Config?.Args ?? [];
+    let bound: string[] = [];
+    if (args[0] === 'timeout') {
+      // timeout [--opt=value...] DURATION COMMAND...
+      let i = 1;
+      while (args[i]?.startsWith('--')) i++;
+      bound = args.slice(0, i + 1);
+      args = args.slice(i + 1);
+    }
     const [command, ...rest] = args;
     const name = step.Name ?? '';
     if (step.Config?.Jar !== 'command-runner.jar') throw new Error(`unexpected step jar ${step.Config?.Jar}`);
     if (command === 's3-dist-cp') return s3DistCp(name, rest);
-    if (command === 'spark-submit') return sparkSubmit(name, rest);
+    if (command === 'spark-submit') return sparkSubmit(name, rest, bound);
     throw new Error(`the local step runner does not know "${command}"`);
   }
 
@@ -136,7 +147,7 @@ export function localStepRunner(
     return { name, command: 's3-dist-cp', detail: copied, exitCode: copied.length > 0 ? 0 : 1, stderr: copied.length > 0 ? '' : `nothing under ${src}\n` };
   }
 
-  async function sparkSubmit(name: string, args: string[]): Promise<StepExecution> {
+  async function sparkSubmit(name: string, args: string[], bound: string[]): Promise<StepExecution> {
     // spark-submit's own options (each "--x value") come before the application; the rest are its args.
     let i = 0;
     while (i < args.length && args[i].startsWith('--')) i += 2;
@@ -148,6 +159,7 @@ export function localStepRunner(
     const body = await options.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     await pipeline(body.Body as Readable, createWriteStream(localApp));
     const command = [
+      ...bound,
       options.pyenv.sparkSubmit,
       '--master', 'local[2]',
       '--driver-java-options', `-Dlog4j2.configurationFile=file:${SPARK_LOG_CONFIG}`,
