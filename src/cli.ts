@@ -152,26 +152,33 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}" (expected predict, parity or emr; see pricecast --help)`);
     }
   } catch (error) {
-    return reportError(error);
+    return reportError(error, { json: rest.includes('--json') });
   }
 }
 
-/** One line on stderr; the exit code says what kind of failure it was. */
-export function reportError(error: unknown): number {
-  if (error instanceof InputError || error instanceof UsageError) {
-    process.stderr.write(`pricecast: ${error.message}\n`);
-    return 2;
-  }
+/**
+ * One line on stderr; the exit code says what kind of failure it was. With `json` (the command had
+ * --json) stdout also gets `{"error": {"message", "file", "line", "column", "exitCode"}}`, so that a
+ * script can always parse stdout (file/line/column: an input error's position, else null).
+ */
+export function reportError(error: unknown, options: { json?: boolean } = {}): number {
+  let exitCode = 1;
+  let message = error instanceof Error ? error.message : String(error);
   // parseArgs' own errors (unknown flag, missing value) are usage errors too.
   const code = (error as { code?: string } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    process.stderr.write(`pricecast: ${(error as Error).message} (see --help)\n`);
-    return 2;
+  if (error instanceof InputError || error instanceof UsageError) exitCode = 2;
+  else if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+    exitCode = 2;
+    message = `${message} (see --help)`;
   }
-  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`pricecast: ${message}\n`);
-  if (process.env.PRICECAST_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  return 1;
+  if (exitCode === 1 && process.env.PRICECAST_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  if (options.json) {
+    const input = error instanceof InputError ? error : null;
+    const position = { file: input?.file ?? null, line: input && input.line > 0 ? input.line : null, column: input?.column ?? null };
+    process.stdout.write(`${JSON.stringify({ error: { message, ...position, exitCode } })}\n`);
+  }
+  return exitCode;
 }
 
 // Run when executed directly (node dist/cli.js, tsx src/cli.ts), not when imported (bin/pricecast.js
