@@ -15,13 +15,21 @@ import { ema, zipWith } from './utils.js';
 export function rsi(close: Float64Array, window = 14): Float64Array {
   positiveInteger('RSI window', window);
   const change = diff(close);
-  // diff.where(diff > 0, 0.0): row 0's NaN fails the test and becomes 0.0
-  const up = change.map((d) => (d > 0 ? d : 0));
-  const down = change.map((d) => (d < 0 ? -d : 0));
+  const n = change.length;
+  const up = new Float64Array(n);
+  const down = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    // diff.where(diff > 0, 0.0): row 0's NaN fails the test and becomes 0.0
+    const d = change[i];
+    up[i] = d > 0 ? d : 0;
+    down[i] = d < 0 ? -d : 0;
+  }
   const smoothing = { com: comFromAlpha(1 / window), adjust: false, minPeriods: window };
   const emaUp = ewmMean(up, smoothing);
   const emaDown = ewmMean(down, smoothing);
-  return zipWith(emaUp, emaDown, (u, d) => (d === 0 ? 100 : 100 - 100 / (1 + u / d)));
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = emaDown[i] === 0 ? 100 : 100 - 100 / (1 + emaUp[i] / emaDown[i]);
+  return out;
 }
 
 /** ta `tsi(close, window_slow=25, window_fast=13)`: double-smoothed momentum over double-smoothed |momentum|, × 100. */

@@ -75,9 +75,10 @@ export function ewmMean(x: Float64Array, options: EwmOptions): Float64Array {
   if (n === 0) return out;
   const minp = Math.max(options.minPeriods ?? 0, 1); // ExponentialMovingWindow: max(int(min_periods), 1)
   const ignoreNa = options.ignoreNa ?? false;
+  const adjust = options.adjust;
   const alpha = 1 / (1 + options.com);
   const oldWtFactor = 1 - alpha;
-  const newWt = options.adjust ? 1 : alpha;
+  const newWt = adjust ? 1 : alpha;
 
   let weighted = vals[0];
   let nobs = weighted === weighted ? 1 : 0;
@@ -95,7 +96,7 @@ export function ewmMean(x: Float64Array, options: EwmOptions): Float64Array {
             weighted = oldWt * weighted + newWt * cur;
             weighted /= oldWt + newWt;
           }
-          if (options.adjust) oldWt += newWt;
+          if (adjust) oldWt += newWt;
           else oldWt = 1;
         }
       }
@@ -157,80 +158,140 @@ function slideFixedWindow(x: Float64Array, window: number, aggregation: WindowAg
   return out;
 }
 
-/** Counts a run of equal values (GH#42064): a window inside one run gets that value exactly. */
-class SameValueRun {
+/**
+ * `roll_sum` / `roll_mean`: Kahan-compensated sums (separate compensations for adds and removes), a
+ * count of negative inputs, and the length of the current run of equal values (GH#42064).
+ */
+class KahanWindowSum implements WindowAggregation {
+  nobs = 0;
+  negCount = 0;
+  sum = 0;
+  compensationAdd = 0;
+  compensationRemove = 0;
   previous = NaN;
-  length = 0;
+  run = 0;
+
+  constructor(
+    private readonly minp: number,
+    private readonly mean: boolean,
+  ) {}
+
   start(firstValue: number): void {
     this.previous = firstValue;
-    this.length = 0;
+    this.run = 0;
+    this.sum = this.compensationAdd = this.compensationRemove = 0;
+    this.nobs = this.negCount = 0;
   }
-  add(value: number): void {
-    this.length = value === this.previous ? this.length + 1 : 1;
-    this.previous = value;
+
+  add(val: number): void {
+    if (val !== val) return;
+    this.nobs++;
+    const y = val - this.compensationAdd;
+    const t = this.sum + y;
+    this.compensationAdd = t - this.sum - y;
+    this.sum = t;
+    if (signbit(val)) this.negCount++;
+    this.run = val === this.previous ? this.run + 1 : 1;
+    this.previous = val;
   }
+
+  remove(val: number): void {
+    if (val !== val) return;
+    this.nobs--;
+    const y = -val - this.compensationRemove;
+    const t = this.sum + y;
+    this.compensationRemove = t - this.sum - y;
+    this.sum = t;
+    if (signbit(val)) this.negCount--;
+  }
+
+  result(): number {
+    const { minp, nobs } = this;
+    if (!this.mean) {
+      // calc_sum
+      if (nobs === 0 && minp === 0) return 0;
+      if (nobs >= minp) return this.run >= nobs ? this.previous * nobs : this.sum;
+      return NaN;
+    }
+    // calc_mean
+    if (nobs >= minp && nobs > 0) {
+      const result = this.sum / nobs;
+      if (this.run >= nobs) return this.previous;
+      if (this.negCount === 0 && result < 0) return 0;
+      if (this.negCount === nobs && result > 0) return 0;
+      return result;
+    }
+    return NaN;
+  }
+}
+
+/** `roll_var`: Welford's online mean and sum of squared deviations, Kahan-compensated. */
+class WelfordWindowVariance implements WindowAggregation {
+  nobs = 0;
+  meanX = 0;
+  ssqdm = 0;
+  compensationAdd = 0;
+  compensationRemove = 0;
+  previous = NaN;
+  run = 0;
+
+  constructor(
+    private readonly minp: number,
+    private readonly ddof: number,
+  ) {}
+
+  start(firstValue: number): void {
+    this.previous = firstValue;
+    this.run = 0;
+    this.meanX = this.ssqdm = this.nobs = this.compensationAdd = this.compensationRemove = 0;
+  }
+
+  add(val: number): void {
+    if (val !== val) return;
+    this.nobs++;
+    this.run = val === this.previous ? this.run + 1 : 1;
+    this.previous = val;
+    const prevMean = this.meanX - this.compensationAdd;
+    const y = val - this.compensationAdd;
+    const t = y - this.meanX;
+    this.compensationAdd = t + this.meanX - y;
+    this.meanX = this.nobs !== 0 ? this.meanX + t / this.nobs : 0;
+    this.ssqdm = this.ssqdm + (val - prevMean) * (val - this.meanX);
+  }
+
+  remove(val: number): void {
+    if (val !== val) return;
+    this.nobs--;
+    if (this.nobs !== 0) {
+      const prevMean = this.meanX - this.compensationRemove;
+      const y = val - this.compensationRemove;
+      const t = y - this.meanX;
+      this.compensationRemove = t + this.meanX - y;
+      this.meanX = this.meanX - t / this.nobs;
+      this.ssqdm = this.ssqdm - (val - prevMean) * (val - this.meanX);
+    } else {
+      this.meanX = 0;
+      this.ssqdm = 0;
+    }
+  }
+
+  result(): number {
+    const { nobs, ddof } = this;
+    if (nobs >= this.minp && nobs > ddof) return nobs === 1 || this.run >= nobs ? 0 : this.ssqdm / (nobs - ddof);
+    return NaN;
+  }
+}
+
+/** C's signbit: true for negative numbers and -0. */
+function signbit(v: number): boolean {
+  return v < 0 || (v === 0 && 1 / v < 0);
 }
 
 function rollingSumOrMean(x: Float64Array, options: RollingOptions, mean: boolean): Float64Array {
   const { window } = options;
   const minp = options.minPeriods ?? window;
   checkWindow(window, minp);
-  const run = new SameValueRun();
-  let nobs = 0;
-  let negCount = 0;
-  let sum = 0;
-  let compensationAdd = 0;
-  let compensationRemove = 0;
-  return slideFixedWindow(x, window, {
-    start(firstValue) {
-      run.start(firstValue);
-      sum = compensationAdd = compensationRemove = 0;
-      nobs = negCount = 0;
-    },
-    add(val) {
-      if (val !== val) return;
-      nobs++;
-      const y = val - compensationAdd;
-      const t = sum + y;
-      compensationAdd = t - sum - y;
-      sum = t;
-      if (mean && signbit(val)) negCount++;
-      run.add(val);
-    },
-    remove(val) {
-      if (val !== val) return;
-      nobs--;
-      const y = -val - compensationRemove;
-      const t = sum + y;
-      compensationRemove = t - sum - y;
-      sum = t;
-      if (mean && signbit(val)) negCount--;
-    },
-    result: () =>
-      mean ? calcMean(minp, nobs, negCount, sum, run.length, run.previous) : calcSum(minp, nobs, sum, run.length, run.previous),
-  });
-}
-
-function calcSum(minp: number, nobs: number, sum: number, sameRun: number, prevValue: number): number {
-  if (nobs === 0 && minp === 0) return 0;
-  if (nobs >= minp) return sameRun >= nobs ? prevValue * nobs : sum;
-  return NaN;
-}
-
-function calcMean(minp: number, nobs: number, negCount: number, sum: number, sameRun: number, prevValue: number): number {
-  if (nobs >= minp && nobs > 0) {
-    const result = sum / nobs;
-    if (sameRun >= nobs) return prevValue;
-    if (negCount === 0 && result < 0) return 0;
-    if (negCount === nobs && result > 0) return 0;
-    return result;
-  }
-  return NaN;
-}
-
-/** C's signbit: true for negative numbers and -0. */
-function signbit(v: number): boolean {
-  return v < 0 || Object.is(v, -0);
+  return slideFixedWindow(x, window, new KahanWindowSum(minp, mean));
 }
 
 /**
@@ -239,52 +300,9 @@ function signbit(v: number): boolean {
  */
 export function rollingVar(x: Float64Array, options: RollingOptions & { ddof?: number }): Float64Array {
   const { window } = options;
-  const ddof = options.ddof ?? 1;
   const minPeriods = options.minPeriods ?? window;
   checkWindow(window, minPeriods);
-  const minp = Math.max(minPeriods, 1);
-  const run = new SameValueRun();
-  let nobs = 0;
-  let meanX = 0;
-  let ssqdm = 0;
-  let compensationAdd = 0;
-  let compensationRemove = 0;
-  return slideFixedWindow(x, window, {
-    start(firstValue) {
-      run.start(firstValue);
-      meanX = ssqdm = nobs = compensationAdd = compensationRemove = 0;
-    },
-    add(val) {
-      if (val !== val) return;
-      nobs++;
-      run.add(val);
-      const prevMean = meanX - compensationAdd;
-      const y = val - compensationAdd;
-      const t = y - meanX;
-      compensationAdd = t + meanX - y;
-      meanX = nobs !== 0 ? meanX + t / nobs : 0;
-      ssqdm = ssqdm + (val - prevMean) * (val - meanX);
-    },
-    remove(val) {
-      if (val !== val) return;
-      nobs--;
-      if (nobs !== 0) {
-        const prevMean = meanX - compensationRemove;
-        const y = val - compensationRemove;
-        const t = y - meanX;
-        compensationRemove = t + meanX - y;
-        meanX = meanX - t / nobs;
-        ssqdm = ssqdm - (val - prevMean) * (val - meanX);
-      } else {
-        meanX = 0;
-        ssqdm = 0;
-      }
-    },
-    result() {
-      if (nobs >= minp && nobs > ddof) return nobs === 1 || run.length >= nobs ? 0 : ssqdm / (nobs - ddof);
-      return NaN;
-    },
-  });
+  return slideFixedWindow(x, window, new WelfordWindowVariance(Math.max(minPeriods, 1), options.ddof ?? 1));
 }
 
 /** `Series.rolling(window, min_periods).std(ddof)`: sqrt of `roll_var`, negatives read as 0 (`zsqrt`). */
@@ -415,10 +433,11 @@ export function shift(x: Float64Array, periods: number, fillValue = NaN): Float6
   return out;
 }
 
-/** `Series.diff(periods)`: x[i] - x[i - periods]. */
+/** `Series.diff(periods)`: x[i] - x[i - periods], NaN for the first `periods` rows. */
 export function diff(x: Float64Array, periods = 1): Float64Array {
-  const previous = shift(x, periods);
-  return x.map((v, i) => v - previous[i]);
+  const out = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = i >= periods ? x[i] - x[i - periods] : NaN;
+  return out;
 }
 
 /** `Series.ffill()`: a missing value takes the last value before it. */
