@@ -243,9 +243,12 @@ async function acquireLock(target: string): Promise<OutputLock> {
       const handle = await open(path, 'wx');
       try {
         await handle.writeFile(content);
-      } finally {
-        await handle.close();
+      } catch (error) {
+        await handle.close().catch(() => {});
+        await unlink(path).catch(() => {}); // e.g. ENOSPC: an empty lock would block the next run
+        throw error;
       }
+      await handle.close();
       testHook('locked');
       return { path, release: () => unlink(path).catch(ignoreMissing) };
     } catch (error) {

@@ -260,10 +260,12 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
 function assertFiniteSums(sums: WlsSums, featureNames: readonly string[] | undefined): void {
   const k = sums.aSum.length;
   const names = featureNames?.length === k ? featureNames : Array.from({ length: k }, (_, j) => `feature column ${j + 1}`);
-  let culprit: string | null = Number.isFinite(sums.bbSum) ? null : 'the label';
+  let culprit: string | null = null;
   for (let j = 0; j < k && culprit === null; j++) {
-    if (!Number.isFinite(sums.aaSum[packedUpper(j, j)]) || !Number.isFinite(sums.abSum[j])) culprit = names[j];
+    if (!Number.isFinite(sums.aaSum[packedUpper(j, j)])) culprit = names[j];
   }
+  if (culprit === null && !Number.isFinite(sums.bbSum)) culprit = 'the label';
+  for (let j = 0; j < k && culprit === null; j++) if (!Number.isFinite(sums.abSum[j])) culprit = `the label times ${names[j]}`;
   if (culprit === null) return;
   throw new FitOverflowError(
     `the fit overflows: the sum of squares of ${culprit} over the ${sums.wSum} training rows exceeds the ` +
