@@ -482,6 +482,65 @@ describe('pandas primitives match pandas 2.2.3', () => {
   });
 });
 
+describe('hand-checkable indicator cases', () => {
+  const run = (name: string, close: number[], volume: number[] = close.map(() => 1), overrides: ArgValues = {}) => {
+    const indicator = findIndicator(name)!;
+    return Array.from(indicator.compute({ close: Float64Array.from(close), volume: Float64Array.from(volume) }, completeArgs(indicator, overrides)));
+  };
+
+  it('on_balance_volume adds volume, subtracts it on a lower close, adds it on an equal one', () => {
+    expect(run('on_balance_volume', [1, 2, 1, 1], [10, 20, 30, 40])).toEqual([10, 30, 0, 40]);
+  });
+
+  it('negative_volume_index moves with the close only when volume falls', () => {
+    const nvi = run('negative_volume_index', [10, 11, 12, 6], [5, 4, 6, 3]);
+    expect(nvi[0]).toBe(1000);
+    expect(nvi[1]).toBeCloseTo(1100, 9); // volume fell: × (1 + 10%)
+    expect(nvi[2]).toBe(nvi[1]); // volume rose: unchanged
+    expect(nvi[3]).toBeCloseTo(550, 9); // volume fell: × (1 - 50%)
+  });
+
+  it('wma_indicator weights the newest row most: 1/6, 2/6, 3/6 for window 3', () => {
+    const wma = run('wma_indicator', [1, 2, 3, 4], undefined, { window: 3 });
+    expect(wma.slice(0, 2).every(Number.isNaN)).toBe(true);
+    expect(wma[2]).toBeCloseTo(14 / 6, 14);
+    expect(wma[3]).toBeCloseTo(20 / 6, 14);
+  });
+
+  it('returns are in percent', () => {
+    expect(run('cumulative_return', [50, 75, 25])).toEqual([0, 50, -50]);
+    const daily = run('daily_return', [100, 110, 99]);
+    expect(Number.isNaN(daily[0])).toBe(true);
+    expect(daily[1]).toBeCloseTo(10, 12);
+    expect(daily[2]).toBeCloseTo(-10, 12);
+    expect(run('daily_log_return', [1, Math.E])[1]).toBeCloseTo(100, 12);
+  });
+
+  it('sma and bollinger bands: mean ± window_dev population std devs', () => {
+    expect(run('sma_indicator', [1, 2, 3, 4], undefined, { window: 2 })).toEqual([NaN, 1.5, 2.5, 3.5]);
+    // window 2 over 2, 4: mean 3, population std 1
+    expect(run('bollinger_hband', [2, 4], undefined, { window: 2, window_dev: 2 })[1]).toBe(5);
+    expect(run('bollinger_lband', [2, 4], undefined, { window: 2, window_dev: 2 })[1]).toBe(1);
+    expect(run('bollinger_pband', [2, 4], undefined, { window: 2, window_dev: 2 })[1]).toBe(0.75);
+    expect(run('bollinger_wband', [2, 4], undefined, { window: 2, window_dev: 2 })[1]).toBeCloseTo((4 / 3) * 100, 12);
+    // warm-up rows: the band is NaN, ta's np.where(close > NaN) gives 0
+    // row 2: mean 5, population std sqrt(26 / 3) ≈ 2.94, so 9 is above the upper band
+    expect(run('bollinger_hband_indicator', [2, 4, 9], undefined, { window: 3, window_dev: 1 })).toEqual([0, 0, 1]);
+  });
+
+  it('roc and dpo over short windows', () => {
+    expect(run('roc', [10, 20, 15], undefined, { window: 1 })).toEqual([NaN, 100, -25]);
+    // window 2: close int(0.5 * 2 + 1) = 2 rows back (rows 0-1 take the series mean, 5) minus the 2-row mean
+    expect(run('dpo', [2, 4, 9], undefined, { window: 2 })).toEqual([NaN, 5 - 3, 2 - 6.5]);
+  });
+
+  it('kama starts at the close of row window - 1', () => {
+    const kama = run('kama', [1, 2, 4, 3, 5], undefined, { window: 2 });
+    expect(Number.isNaN(kama[0])).toBe(true);
+    expect(kama[1]).toBe(2);
+  });
+});
+
 describe('indicator functions', () => {
   it('do not modify their inputs', () => {
     const { close, volume } = SERIES.algorand;
