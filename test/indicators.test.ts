@@ -555,6 +555,16 @@ describe('indicator functions', () => {
     for (const indicator of INDICATORS) expect(indicator.compute(empty, completeArgs(indicator, {})).length, indicator.name).toBe(0);
   });
 
+  it('take windows far longer than the series (all NaN, as ta gives)', () => {
+    const s = SERIES.short;
+    for (const indicator of INDICATORS) {
+      const args = completeArgs(indicator, {});
+      for (const arg of indicator.args) if (arg.positive) args[arg.name] = 2 ** 40;
+      expect(indicator.compute(s, args).length, indicator.name).toBe(s.close.length);
+    }
+    expect(Array.from(findIndicator('wma_indicator')!.compute(s, { window: 2 ** 40 })).every(Number.isNaN)).toBe(true);
+  });
+
   it('refuse a window that is not a positive integer', () => {
     const s = SERIES.short;
     expect(() => findIndicator('sma_indicator')!.compute(s, { window: 0 })).toThrow(RangeError);

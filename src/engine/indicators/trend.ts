@@ -53,6 +53,8 @@ export function smaIndicator(close: Float64Array, window = 12): Float64Array {
  */
 export function wmaIndicator(close: Float64Array, window = 9): Float64Array {
   positiveInteger('window', window);
+  // No full window: all NaN, as ta gives (and no weight table sized by an enormous window).
+  if (window > close.length) return new Float64Array(close.length).fill(NaN);
   const weight = Float64Array.from({ length: window }, (_, k) => ((k + 1) * 2) / (window * (window + 1)));
   return rollingApply(close, { window }, (x) => numpySum(x.map((v, k) => weight[k] * v)));
 }
