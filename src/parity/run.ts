@@ -12,9 +12,11 @@ import { ingestOptionsOf } from '../engine/input.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
 import type { JobSettings } from '../settings.js';
 import { compareOutputs, type ParityReport } from './compare.js';
-import { runSparkJob } from './spark.js';
+import { catchSignals, runSparkJob } from './spark.js';
 
-export interface ParityOptions extends JobSettings {
+/** The job settings (each defaulting as in the jobs themselves) and where to keep the outputs. */
+export interface ParityOptions extends Partial<JobSettings> {
+  input: string;
   /** Keep both outputs under this folder (DIR/spark, DIR/engine); otherwise a temporary folder is removed. */
   keep?: string;
   log?: (line: string) => void;
@@ -28,7 +30,10 @@ export interface ParityOutcome {
 
 export async function runParity(options: ParityOptions): Promise<ParityOutcome> {
   const log = options.log ?? (() => {});
+  // Ctrl-C / SIGTERM: stop spark-submit's whole process tree, then clean up in `finally`.
+  const interrupt = catchSignals();
   const work = options.keep ? resolve(options.keep) : await mkdtemp(join(tmpdir(), 'pricecast-parity-'));
+  const scratch = await mkdtemp(join(tmpdir(), 'pricecast-spark-')); // Spark's own temporary files
   try {
     // The engine first: bad input is then reported by the engine's own one-line error, fast.
     const engine = await runPipeline({
@@ -51,6 +56,8 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       trainRatio: options.trainRatio,
       features: options.features,
       ...ingestOptionsOf(options),
+      scratchDir: scratch,
+      signal: interrupt.signal,
     });
     if (spark.exitCode !== 0) {
       const tail = spark.stderr.trim().split('\n').slice(-15).join('\n');
@@ -70,5 +77,7 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
   } finally {
     // The temporary folder is ours (mkdtemp); a --keep folder is the user's and stays.
     if (!options.keep) await rm(work, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
+    interrupt.dispose();
   }
 }
