@@ -14,22 +14,21 @@ import { ema, zipWith } from './utils.js';
  */
 export function rsi(close: Float64Array, window = 14): Float64Array {
   positiveInteger('RSI window', window);
-  const change = diff(close);
-  const n = change.length;
-  const up = new Float64Array(n);
-  const down = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  // Two arrays for the whole computation (this runs on every pipeline call): the moves are split in
+  // place, the ewms run in place, and the result overwrites the up average.
+  const up = diff(close);
+  const down = new Float64Array(up.length);
+  for (let i = 0; i < up.length; i++) {
     // diff.where(diff > 0, 0.0): row 0's NaN fails the test and becomes 0.0
-    const d = change[i];
+    const d = up[i];
     up[i] = d > 0 ? d : 0;
     down[i] = d < 0 ? -d : 0;
   }
   const smoothing = { com: comFromAlpha(1 / window), adjust: false, minPeriods: window };
-  const emaUp = ewmMean(up, smoothing);
-  const emaDown = ewmMean(down, smoothing);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = emaDown[i] === 0 ? 100 : 100 - 100 / (1 + emaUp[i] / emaDown[i]);
-  return out;
+  const emaUp = ewmMean(up, smoothing, up);
+  const emaDown = ewmMean(down, smoothing, down);
+  for (let i = 0; i < emaUp.length; i++) emaUp[i] = emaDown[i] === 0 ? 100 : 100 - 100 / (1 + emaUp[i] / emaDown[i]);
+  return emaUp;
 }
 
 /** ta `tsi(close, window_slow=25, window_fast=13)`: double-smoothed momentum over double-smoothed |momentum|, × 100. */

@@ -66,12 +66,12 @@ function windowStart(i: number, window: number): number {
  * `Series.ewm(...).mean()`: pandas' `ewm` kernel over one window (no times, normalize=True).
  * adjust=False: y_t = ((1-a) y_{t-1} + a x_t) / ((1-a) + a); adjust=True: weights accumulate.
  * The kernel keeps y when x equals it ("avoid numerical errors on constant series"), and, with
- * ignore_na=False, lets a missing value decay the old weight.
+ * ignore_na=False, lets a missing value decay the old weight. Writes into `out` (a new array by default).
  */
-export function ewmMean(x: Float64Array, options: EwmOptions): Float64Array {
+export function ewmMean(x: Float64Array, options: EwmOptions, out = new Float64Array(x.length)): Float64Array {
+  // `out` may be `x` itself: row i is read before it is written, and never read again.
   const vals = windowValues(x);
   const n = vals.length;
-  const out = new Float64Array(n);
   if (n === 0) return out;
   const minp = Math.max(options.minPeriods ?? 0, 1); // ExponentialMovingWindow: max(int(min_periods), 1)
   const ignoreNa = options.ignoreNa ?? false;
