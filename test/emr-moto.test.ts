@@ -149,7 +149,7 @@ describe('staging to S3', () => {
       runId: 'run-1',
       attemptId: 'attempt-1',
       input: { name: 'prices.csv', uri: `s3://${BUCKET}/pricecast/runs/run-1/input/prices.csv` },
-      job: { seed: 42, split: 'random', trainRatio: 0.7 },
+      job: { seed: 42, split: 'random', trainRatio: 0.7, features: 'price,volume,marketCap,rsi' },
       outputUri: `s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/output/`,
     });
   });
@@ -284,6 +284,7 @@ describe('submit: the cluster request, read back from moto', () => {
       '--input', 'hdfs:///pricecast/run-1/attempt-1/input/prices.csv',
       '--output', 'hdfs:///pricecast/run-1/attempt-1/output',
       '--seed', '42', '--split', 'random', '--train-ratio', '0.7',
+      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error',
     ]);
     expect(steps[2].Config?.Args).toEqual([
       ...bounded,

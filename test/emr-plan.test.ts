@@ -90,7 +90,7 @@ describe('config', () => {
     const file = join(work, 'emr.json');
     writeFileSync(
       file,
-      JSON.stringify({ bucket: 'file-bucket', coreInstanceCount: 4, tags: { team: 'quant' }, job: { seed: 9, split: 'time' } }),
+      JSON.stringify({ bucket: 'file-bucket', coreInstanceCount: 4, tags: ['team=quant'], job: { seed: 9, split: 'time' } }),
     );
     const { config } = loadEmrConfig({ configFile: file, flags: { coreInstanceCount: 1 } });
     expect(config.bucket).toBe('file-bucket');
@@ -104,7 +104,7 @@ describe('config', () => {
     expect(() => loadEmrConfig({ flags: {} })).toThrow(/bucket is required/);
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', idleTimeoutSeconds: 30 } })).toThrow(/idleTimeoutSeconds/);
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', clusterId: 'cluster-1' } })).toThrow(/clusterId/);
-    writeFileSync(file, JSON.stringify({ bucket: 'b-1', tags: { 'pricecast:managed': 'false' } }));
+    writeFileSync(file, JSON.stringify({ bucket: 'b-1', tags: ['pricecast:managed=false'] }));
     expect(() => loadEmrConfig({ configFile: file })).toThrow(/pricecast:\* keys/);
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', sseAlgorithm: 'aws:kms' } })).toThrow(/kmsKeyId/);
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', sseAlgorithm: 'aws:kms', kmsKeyId: 'alias/k' } })).not.toThrow();
@@ -144,7 +144,9 @@ describe('plan', () => {
     expect(again.layout.outputUri).toBe('s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
     expect(again.steps[2].HadoopJarStep?.Args?.at(-1)).toBe('--dest=s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
     expect(manifest.input).toEqual({ name: 'prices.csv', sha256: 'a'.repeat(64), size: 100, uri: 's3://my-bucket/pricecast/runs/r1/input/prices.csv' });
-    expect(manifest.job).toEqual({ seed: 7, split: 'random', trainRatio: 0.8 });
+    // Every job setting but the input (described by its S3 copy above).
+    expect(manifest.job).toMatchObject({ seed: 7, split: 'random', trainRatio: 0.8, features: 'price,volume,marketCap,rsi' });
+    expect(manifest.job.input).toBeUndefined();
   });
 
   it('the RunJobFlow request: cluster shape, spark-env, cost safety, bootstrap action, tags', () => {
@@ -206,7 +208,13 @@ describe('plan', () => {
       '--input', 'hdfs:///pricecast/r1/a1/input/prices.csv',
       '--output', 'hdfs:///pricecast/r1/a1/output',
       '--seed', '7', '--split', 'random', '--train-ratio', '0.8',
+      // The rest of the job's settings (the shared table), passed through as the job's own flags.
+      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error',
     ]);
+    const { config: withFeatures } = loadEmrConfig({ flags: { bucket: 'my-bucket', features: 'price,rsi(window=9)', columns: 'date=Day,price=Close' } });
+    const args = planRun(withFeatures, id('r6'), files()).steps[1].HadoopJarStep!.Args!;
+    expect(args[args.indexOf('--features') + 1]).toBe('price,rsi(window=9)');
+    expect(args[args.indexOf('--columns') + 1]).toBe('date=Day,price=Close');
     expect(plan.steps[2].HadoopJarStep?.Args).toEqual([
       ...bounded, 's3-dist-cp', '--src=hdfs:///pricecast/r1/a1/output', '--dest=s3://my-bucket/pricecast/runs/r1/attempts/a1/output/',
     ]);
@@ -272,7 +280,7 @@ describe('the commands that need no AWS', () => {
     expect(printed.runId).toBe('dry-1');
     // input, job, bootstrap, the wheelhouse (each .whl and its requirements.txt, from .cache/wheelhouse), manifest
     const wheels = printed.uploads.filter((u: { role: string }) => u.role === 'wheel');
-    expect(wheels.map((u: { uri: string }) => u.uri.split('/').pop().split('-')[0]).sort()).toEqual(
+    expect(wheels.map((u: { uri: string }) => u.uri.split('/').pop()!.split('-')[0]).sort()).toEqual(
       ['numpy', 'pandas', 'pip', 'pyarrow', 'python_dateutil', 'pytz', 'six', 'ta', 'tzdata'],
     );
     for (const wheel of wheels) {

@@ -8,12 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InputError, UsageError } from '../engine/errors.js';
-import type { SplitMode } from '../engine/types.js';
 import { formatParityReport } from '../parity/compare.js';
-import { DEFAULT_INPUT } from '../settings.js';
-import { PROJECT_ROOT } from '../parity/pyenv.js';
+import {
+  CONFIG_SETTING,
+  formatOptionsHelp,
+  HELP_SETTING,
+  JSON_SETTING,
+  optionalSetting,
+  parseCommand,
+  setting,
+  type SettingMap,
+  type SettingValues,
+} from '../settings.js';
 import { callerIdentity, createClients, expectBucketOwner, type AwsClients } from './clients.js';
 import {
   ACTIVE_CLUSTER_STATES,
@@ -24,21 +31,14 @@ import {
 } from './clusters.js';
 import {
   checkBucketName,
-  checkRunId,
-  DEFAULT_POLL_SECONDS,
-  DEFAULT_PREFIX,
-  DEFAULT_RELEASE_LABEL,
-  DEFAULT_TIMEOUT_MINUTES,
-  DEFAULT_STEP_TIMEOUT_MINUTES,
-  DEFAULT_MAX_CONSECUTIVE_ERRORS,
-  DEFAULT_LOG_WAIT_MINUTES,
-  DEFAULT_REQUEST_TIMEOUT_SECONDS,
+  EMR_RUN_SETTINGS,
+  EMR_SETTINGS,
   joinKey,
   loadEmrConfig,
   newRunId,
+  resolveEmrConfig,
   type EmrConfig,
-  type EmrFlags,
-  type SseAlgorithm,
+  type EmrRunValues,
 } from './config.js';
 import { compareRun, downloadPrefix, readManifest } from './fetch.js';
 import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
@@ -70,39 +70,61 @@ Credentials, profile and region come from the AWS SDK's default chain (AWS_PROFI
 ~/.aws/config, SSO, instance role). AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_EMR
 point the SDK at other endpoints. Run 'pricecast emr <command> --help' for a command's options.`;
 
-const RUN_OPTIONS_HELP = `Options (flags override the --config file; the file's keys are the names in brackets):
-  --config FILE            JSON config file (see the README's EMR section for an example)
-  --bucket NAME            S3 bucket for staging, output and logs (required) [bucket]
-  --prefix P               key prefix in the bucket (default ${DEFAULT_PREFIX}) [prefix]
-  --input FILE             daily CSV to run on (default: the bundled fixtures/algorand.csv) [job.input]
-  --seed N                 randomSplit seed (default 42) [job.seed]
-  --split random|time      (default random) [job.split]
-  --train-ratio R          (default 0.7) [job.trainRatio]
-  --run-id ID              run id (default: UTC time + random suffix); reusing one re-stages only
-                           changed files
-  --cluster-id j-XXX       add the steps to this existing cluster instead of creating one; it is left
-                           running, and a failed step only cancels this run's steps [clusterId]
-  --release-label L        EMR release (default ${DEFAULT_RELEASE_LABEL}, Spark 3.5.5 as pinned) [releaseLabel]
-  --master-instance-type T (default m5.xlarge) [masterInstanceType]
-  --core-instance-type T   (default m5.xlarge) [coreInstanceType]
-  --core-instance-count N  core nodes; 0 = a single-node cluster (default 0: the job runs in one
-                           partition; 2 gives the original 1+2 shape) [coreInstanceCount]
-  --service-role R         (default EMR_DefaultRole) [serviceRole]
-  --job-flow-role R        EC2 instance profile (default EMR_EC2_DefaultRole) [jobFlowRole]
-  --log-uri URI            (default s3://BUCKET/PREFIX/logs/) [logUri]
-  --idle-timeout S         auto-termination idle timeout in seconds (default 3600) [idleTimeoutSeconds]
-  --subnet-id ID           [subnetId]     --ec2-key-name NAME   [ec2KeyName]
-  --step-timeout M         each step is killed after M minutes (\`timeout\` on the node), which fails it
-                           and ends the cluster even with no client watching (default ${DEFAULT_STEP_TIMEOUT_MINUTES}) [stepTimeoutMinutes]
-  --sse AES256|aws:kms     server-side encryption of staged objects (default AES256) [sseAlgorithm]
-  --kms-key-id ID          KMS key (id, alias or ARN) for --sse aws:kms [kmsKeyId]
-  --expected-bucket-owner ACCOUNT   the bucket's owning account, sent on every S3 call (default: the
-                           caller's own account, from STS) [expectedBucketOwner]
-  --request-timeout S      every AWS request fails (and is retried) after S seconds without an answer
-                           (default ${DEFAULT_REQUEST_TIMEOUT_SECONDS}) [requestTimeoutSeconds]
-  Config file only: applications (default Hadoop, Spark, Livy), tags, files.script / files.bootstrap /
-  files.requirements / files.wheelhouse (default pyspark/price_regression.py, bootstrap.sh,
-  requirements.txt, and the wheelhouse pyspark/wheelhouse.sh builds in .cache/wheelhouse)`;
+const RUN_ID_SETTING = optionalSetting({
+  flag: 'run-id',
+  kind: 'string',
+  metavar: 'ID',
+  help: 'run id (default: UTC time + random suffix); reusing one re-stages only changed files, and each attempt writes its own output folder',
+  validate: (v: string) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) ? undefined : '1-64 letters, digits, dots, hyphens or underscores'),
+});
+const ALL_REQUEST_TIMEOUT = { requestTimeoutSeconds: EMR_SETTINGS.requestTimeoutSeconds };
+
+/** plan and stage: the config file, every EMR and job setting, the run id. */
+const PLAN_SETTINGS = { ...EMR_RUN_SETTINGS, runId: RUN_ID_SETTING, help: HELP_SETTING } satisfies SettingMap;
+const SUBMIT_SETTINGS = {
+  ...EMR_RUN_SETTINGS,
+  runId: RUN_ID_SETTING,
+  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder for the fetched output' }),
+  skipCompare: setting({ flag: 'skip-compare', kind: 'boolean', default: false, help: 'do not run the local engine and compare after fetching' }),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+const FETCH_SETTINGS = {
+  runId: optionalSetting({ ...RUN_ID_SETTING, help: 'the run (its files are under s3://BUCKET/PREFIX/runs/ID/); its latest attempt unless --attempt' }),
+  attempt: optionalSetting({ ...RUN_ID_SETTING, flag: 'attempt', metavar: 'A', help: 'an earlier attempt of the run (each submit or stage is one; its plan says which)' }),
+  // Not named `config`: the file is the run's whole EMR config, read with EMR_RUN_SETTINGS below.
+  configFile: optionalSetting({ ...CONFIG_SETTING, help: "the run's EMR config file (for bucket, prefix, expectedBucketOwner); flags win" }),
+  bucket: EMR_SETTINGS.bucket,
+  prefix: EMR_SETTINGS.prefix,
+  expectedBucketOwner: EMR_SETTINGS.expectedBucketOwner,
+  ...ALL_REQUEST_TIMEOUT,
+  outputUri: optionalSetting({
+    flag: 'output-uri', kind: 'string', metavar: 'URI', help: 'any Spark-layout output folder in S3 instead of a run\'s',
+    validate: (v: string) => (/^s3:\/\/[^/]+\//.test(v) ? undefined : 's3://BUCKET/KEY/'),
+  }),
+  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder; written atomically; an existing folder is replaced only if it holds an earlier pricecast output' }),
+  compare: setting({ flag: 'compare', kind: 'boolean', default: false, help: 'run the local engine on the same input with the settings recorded in the output\'s _model.json, and print the parity report' }),
+  input: optionalSetting({ flag: 'input', kind: 'string', metavar: 'FILE', defaultText: "the run's staged copy from S3", help: 'the input to compare with; must be the same bytes the cluster ran on' }),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+const LIST_SETTINGS = {
+  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'include terminated clusters (EMR lists those for about two months)' }),
+  ...ALL_REQUEST_TIMEOUT,
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+const CLEANUP_SETTINGS = {
+  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'also colleagues\' clusters (any creator)' }),
+  yes: setting({ flag: 'yes', kind: 'boolean', default: false, help: 'do not ask (needed when there is no terminal to ask on)' }),
+  dryRun: setting({ flag: 'dry-run', kind: 'boolean', default: false, help: 'only list what would be terminated' }),
+  ...ALL_REQUEST_TIMEOUT,
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
+const optionsHelp = (settings: SettingMap) =>
+  `Options (flags override the --config file, whose keys are in [brackets]):\n${formatOptionsHelp(settings)}`;
 
 const PLAN_HELP = `pricecast emr plan: the exact uploads and EMR request of a run, as JSON (no AWS calls, no credentials)
 
@@ -111,8 +133,7 @@ Usage: pricecast emr plan --bucket NAME [options]
 Also prints an hourly cost estimate of the cluster (prices from a dated table in src/emr/cost.ts).
 The first run builds the offline wheelhouse (pip download, needs PyPI; cached in .cache/wheelhouse).
 
-${RUN_OPTIONS_HELP}
-  -h, --help               this help`;
+${optionsHelp(PLAN_SETTINGS)}`;
 
 const STAGE_HELP = `pricecast emr stage: upload a run's files to S3 and print its plan (with the run id) as JSON
 
@@ -121,8 +142,7 @@ Usage: pricecast emr stage --bucket NAME [options]
 What the Airflow DAG (airflow/dags/pricecast_emr.py) runs first: the plan it prints carries the
 RunJobFlow request (tagged with your STS caller ARN) and the run id that 'emr fetch' takes.
 
-${RUN_OPTIONS_HELP}
-  -h, --help               this help`;
+${optionsHelp(PLAN_SETTINGS)}`;
 
 const SUBMIT_HELP = `pricecast emr submit: stage to S3, run on EMR, wait, fetch the output and compare with the engine
 
@@ -134,18 +154,7 @@ itself after the last step (KeepJobFlowAliveWhenNoSteps=false) or when idle (aut
 failed step terminates it. On a failed step, an API error while waiting, a timeout, Ctrl-C or SIGTERM
 this command terminates the cluster it created before it exits non-zero.
 
-${RUN_OPTIONS_HELP}
-  --output DIR             local folder for the fetched output (default ${DEFAULT_FETCH_ROOT}/RUN-ID)
-  --skip-compare           do not run the local engine and compare after fetching
-  --poll-seconds S         how often to poll the cluster (default ${DEFAULT_POLL_SECONDS}) [pollSeconds]
-  --timeout-minutes M      give up (and terminate) after this long, AWS calls in flight included
-                           (default ${DEFAULT_TIMEOUT_MINUTES}) [timeoutMinutes]
-  --max-api-errors N       transient API errors in a row (throttling, 5xx, network, timeouts; each
-                           retried with backoff) before giving up (default ${DEFAULT_MAX_CONSECUTIVE_ERRORS}) [maxConsecutiveErrors]
-  --log-wait-minutes M     after a failed step, wait up to M minutes for EMR to copy its log to S3,
-                           then print the job's error from it (default ${DEFAULT_LOG_WAIT_MINUTES}) [logWaitMinutes]
-  --json                   print the outcome as one JSON object on stdout (on failure too)
-  -h, --help               this help
+${optionsHelp(SUBMIT_SETTINGS)}
 
 Exit codes: 0 done and within parity tolerance, 1 a failure or parity outside tolerance, 2 bad usage,
 130/143 interrupted (the cluster was terminated first).`;
@@ -156,19 +165,7 @@ Usage: pricecast emr fetch --run-id ID --bucket NAME [--prefix P] [--config FILE
                           [--attempt A] [--compare [--input FILE]] [--json]
        pricecast emr fetch --output-uri s3://BUCKET/KEY/ [--output DIR] [--compare --input FILE]
 
-Options:
-  --run-id ID          the run (its files are under s3://BUCKET/PREFIX/runs/ID/); its latest attempt
-  --attempt A          an earlier attempt of the run (each submit or stage is one; see its plan)
-  --bucket, --prefix, --config   where the run is (as for submit)
-  --output-uri URI     any Spark-layout output folder in S3 instead of a run's
-  --output DIR         local folder (default ${DEFAULT_FETCH_ROOT}/RUN-ID); written atomically; an existing
-                       folder is replaced only if it holds an earlier pricecast output
-  --compare            run the local engine on the same input with the seed, split and ratio recorded in
-                       the output's _model.json, and print the parity report
-  --input FILE         the input to compare with (default: the run's staged copy from S3); must be the
-                       same bytes the cluster ran on
-  --json               print the outcome as one JSON object
-  -h, --help           this help
+${optionsHelp(FETCH_SETTINGS)}
 
 Exit codes: 0 done (and within tolerance), 1 parity outside tolerance or a failure, 2 bad usage.`;
 
@@ -176,10 +173,7 @@ const LIST_HELP = `pricecast emr list: this tool's clusters (tagged pricecast:ma
 
 Usage: pricecast emr list [--all] [--json]
 
-Options:
-  --all        include terminated clusters (EMR lists those for about two months)
-  --json       one JSON array on stdout
-  -h, --help   this help`;
+${optionsHelp(LIST_SETTINGS)}`;
 
 const CLEANUP_HELP = `pricecast emr cleanup: terminate your clusters of this tool that are still running
 
@@ -189,100 +183,10 @@ Finds clusters tagged pricecast:managed=true in STARTING, BOOTSTRAPPING, RUNNING
 pricecast:creator tag is your STS caller ARN, lists them and asks before terminating them. Clusters
 without the tag are never touched.
 
-Options:
-  --all        also colleagues' clusters (any creator)
-  --yes        do not ask (needed when there is no terminal to ask on)
-  --dry-run    only list what would be terminated
-  --json       one JSON object on stdout
-  -h, --help   this help`;
+${optionsHelp(CLEANUP_SETTINGS)}`;
 
-const RUN_FLAGS = {
-  config: { type: 'string' },
-  bucket: { type: 'string' },
-  prefix: { type: 'string' },
-  input: { type: 'string' },
-  seed: { type: 'string' },
-  split: { type: 'string' },
-  'train-ratio': { type: 'string' },
-  'run-id': { type: 'string' },
-  'cluster-id': { type: 'string' },
-  'release-label': { type: 'string' },
-  'master-instance-type': { type: 'string' },
-  'core-instance-type': { type: 'string' },
-  'core-instance-count': { type: 'string' },
-  'service-role': { type: 'string' },
-  'job-flow-role': { type: 'string' },
-  'log-uri': { type: 'string' },
-  'idle-timeout': { type: 'string' },
-  'subnet-id': { type: 'string' },
-  'ec2-key-name': { type: 'string' },
-  'poll-seconds': { type: 'string' },
-  'timeout-minutes': { type: 'string' },
-  'step-timeout': { type: 'string' },
-  'max-api-errors': { type: 'string' },
-  'log-wait-minutes': { type: 'string' },
-  'request-timeout': { type: 'string' },
-  sse: { type: 'string' },
-  'kms-key-id': { type: 'string' },
-  'expected-bucket-owner': { type: 'string' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-type RunFlagValues = { [K in keyof typeof RUN_FLAGS]?: (typeof RUN_FLAGS)[K]['type'] extends 'string' ? string : boolean };
-
-function integerFlag(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^[+-]?\d+$/.test(text.trim()) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(`--${name}: expected an integer, got "${text}"`);
-  }
-  return Number(text);
-}
-
-function numberFlag(name: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name}: expected a number, got "${text}"`);
-  return value;
-}
-
-function splitFlag(text: string | undefined): SplitMode | undefined {
-  if (text === undefined || text === 'random' || text === 'time') return text;
-  throw new UsageError(`--split: expected "random" or "time", got "${text}"`);
-}
-
-function flagsFrom(values: RunFlagValues): EmrFlags {
-  return {
-    bucket: values.bucket,
-    prefix: values.prefix,
-    input: values.input,
-    seed: integerFlag('seed', values.seed),
-    split: splitFlag(values.split),
-    trainRatio: numberFlag('train-ratio', values['train-ratio']),
-    clusterId: values['cluster-id'],
-    releaseLabel: values['release-label'],
-    masterInstanceType: values['master-instance-type'],
-    coreInstanceType: values['core-instance-type'],
-    coreInstanceCount: integerFlag('core-instance-count', values['core-instance-count']),
-    serviceRole: values['service-role'],
-    jobFlowRole: values['job-flow-role'],
-    logUri: values['log-uri'],
-    idleTimeoutSeconds: integerFlag('idle-timeout', values['idle-timeout']),
-    subnetId: values['subnet-id'],
-    ec2KeyName: values['ec2-key-name'],
-    pollSeconds: numberFlag('poll-seconds', values['poll-seconds']),
-    timeoutMinutes: numberFlag('timeout-minutes', values['timeout-minutes']),
-    stepTimeoutMinutes: numberFlag('step-timeout', values['step-timeout']),
-    maxConsecutiveErrors: integerFlag('max-api-errors', values['max-api-errors']),
-    logWaitMinutes: numberFlag('log-wait-minutes', values['log-wait-minutes']),
-    requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']),
-    sseAlgorithm: values.sse as SseAlgorithm | undefined,
-    kmsKeyId: values['kms-key-id'],
-    expectedBucketOwner: values['expected-bucket-owner'],
-  };
-}
-
-function loadRunConfig(values: RunFlagValues, io: EmrIo): EmrConfig {
-  const { config, warnings } = loadEmrConfig({ configFile: values.config, flags: flagsFrom(values), defaultInput: DEFAULT_INPUT });
+function loadRunConfig(values: EmrRunValues, io: EmrIo): EmrConfig {
+  const { config, warnings } = resolveEmrConfig(values);
   if (!existsSync(config.job.input)) throw new UsageError(`--input: no such file: ${config.job.input}`);
   for (const warning of warnings) io.stderr.write(`pricecast emr: warning: ${warning}\n`);
   return config;
@@ -294,11 +198,11 @@ function loadRunConfig(values: RunFlagValues, io: EmrIo): EmrConfig {
  */
 async function buildPlan(
   config: EmrConfig,
-  values: RunFlagValues,
+  runIdGiven: string | undefined,
   io: EmrIo,
   creatorArn: string | null,
 ): Promise<EmrPlan> {
-  const runId = values['run-id'] !== undefined ? checkRunId(values['run-id']) : newRunId(new Date(), randomBytes(2).toString('hex'));
+  const runId = runIdGiven ?? newRunId(new Date(), randomBytes(2).toString('hex'));
   const attemptId = newRunId(new Date(), randomBytes(2).toString('hex'));
   const wheelhouseDir = config.files.wheelhouse ?? (await ensureWheelhouse({ log: (chunk) => io.stderr.write(chunk) }));
   const files = {
@@ -347,10 +251,10 @@ async function connect(config: Pick<EmrConfig, 'requestTimeoutSeconds' | 'expect
 }
 
 async function planCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: false });
+  const { values } = parseCommand(argv, PLAN_SETTINGS);
   if (values.help) return help(io, PLAN_HELP);
   const config = loadRunConfig(values, io);
-  const plan = await buildPlan(config, values, io, null);
+  const plan = await buildPlan(config, values.runId, io, null);
   const printable = printablePlan(config, plan, {
     note: 'no AWS calls were made: submit and stage also tag the cluster with your STS caller ARN (pricecast:creator)',
   });
@@ -363,13 +267,13 @@ async function planCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function stageCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: false });
+  const { values } = parseCommand(argv, PLAN_SETTINGS);
   if (values.help) return help(io, STAGE_HELP);
   const config = loadRunConfig(values, io);
   const run = runSignal(io, config.timeoutMinutes);
   try {
     const { clients, caller } = await connect(config, run.signal);
-    const plan = await buildPlan(config, values, io, caller.arn);
+    const plan = await buildPlan(config, values.runId, io, caller.arn);
     await checkBucket(clients.s3, config.bucket);
     const staged = await stageUploads(clients.s3, plan.uploads, {
       encryption: { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId },
@@ -443,11 +347,15 @@ function progressWriter(io: EmrIo): { write(line: string): void; end(): void } {
 }
 
 async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...RUN_FLAGS, output: { type: 'string' }, 'skip-compare': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-    allowPositionals: false,
-  });
+  // --json is looked for before parsing, so that a usage error is JSON too.
+  const wantsJson = argv.includes('--json');
+  let values: SettingValues<typeof SUBMIT_SETTINGS>;
+  try {
+    ({ values } = parseCommand(argv, SUBMIT_SETTINGS));
+  } catch (error) {
+    if (!wantsJson) throw error;
+    return jsonFailure(error, io, null);
+  }
   if (values.help) return help(io, SUBMIT_HELP);
   let plan: EmrPlan | null = null;
   let run: { signal: AbortSignal; dispose(): void } | null = null;
@@ -460,12 +368,12 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
     const config = loadRunConfig(values, io);
     run = runSignal(io, config.timeoutMinutes);
     const { clients, caller } = await connect(config, run.signal);
-    plan = await buildPlan(config, values, io, caller.arn);
+    plan = await buildPlan(config, values.runId, io, caller.arn);
     const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, plan.runId);
     log(`run ${plan.runId} attempt ${plan.layout.attemptId}: s3://${config.bucket}/${plan.layout.runKey}/`);
     if (plan.cost?.usdPerHour != null) log(`estimated cluster cost $${plan.cost.usdPerHour.toFixed(3)}/h (an estimate; see emr plan)`);
     const outcome = await submitRun(
-      { config, plan, outputDir, compare: !values['skip-compare'] },
+      { config, plan, outputDir, compare: !values.skipCompare },
       { s3: clients.s3, emr: clients.emr, signal: run.signal, log, progress: (line) => progress.write(line) },
     );
     progress.end();
@@ -504,23 +412,26 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
   } catch (error) {
     progress.end();
     if (!values.json) throw abortedError(error, run?.signal);
-    // --json: the failure as JSON on stdout too (the one line on stderr as usual).
-    const failure = abortedError(error, run?.signal);
-    const exitCode = reportEmrError(failure, io);
-    io.stdout.write(
-      `${JSON.stringify({
-        runId: plan?.runId ?? null,
-        attemptId: plan?.layout.attemptId ?? null,
-        exitCode,
-        status: 'error',
-        error: { kind: errorKind(failure), message: failure instanceof Error ? failure.message : String(failure) },
-      })}\n`,
-    );
-    return exitCode;
+    return jsonFailure(abortedError(error, run?.signal), io, plan);
   } finally {
     progress.end();
     run?.dispose();
   }
+}
+
+/** --json: the failure as one JSON object on stdout (and the one line on stderr as usual). */
+function jsonFailure(failure: unknown, io: EmrIo, plan: EmrPlan | null): number {
+  const exitCode = reportEmrError(failure, io);
+  io.stdout.write(
+    `${JSON.stringify({
+      runId: plan?.runId ?? null,
+      attemptId: plan?.layout.attemptId ?? null,
+      exitCode,
+      status: 'error',
+      error: { kind: errorKind(failure), message: failure instanceof Error ? failure.message : String(failure) },
+    })}\n`,
+  );
+  return exitCode;
 }
 
 /** An error thrown because the command's signal fired, said as such (the SDK only says "aborted"). */
@@ -553,34 +464,18 @@ function indent(text: string): string {
 }
 
 async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      bucket: { type: 'string' },
-      prefix: { type: 'string' },
-      'run-id': { type: 'string' },
-      'output-uri': { type: 'string' },
-      attempt: { type: 'string' },
-      output: { type: 'string' },
-      compare: { type: 'boolean', default: false },
-      'expected-bucket-owner': { type: 'string' },
-      'request-timeout': { type: 'string' },
-      input: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: false,
-  });
+  const { values, given } = parseCommand(argv, FETCH_SETTINGS);
   if (values.help) return help(io, FETCH_HELP);
   if (values.input !== undefined && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${values.input}`);
+  const passed = <K extends 'bucket' | 'prefix' | 'expectedBucketOwner' | 'requestTimeoutSeconds'>(key: K) =>
+    given.has(key) ? values[key] : undefined;
   const { config } = loadEmrConfig({
-    configFile: values.config,
+    configFile: values.configFile,
     flags: {
-      bucket: values.bucket,
-      prefix: values.prefix,
-      expectedBucketOwner: values['expected-bucket-owner'],
-      requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']),
+      bucket: passed('bucket'),
+      prefix: passed('prefix'),
+      expectedBucketOwner: passed('expectedBucketOwner'),
+      requestTimeoutSeconds: passed('requestTimeoutSeconds'),
     },
     requireBucket: false,
   });
@@ -596,7 +491,7 @@ async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function fetchRun(
-  values: { 'output-uri'?: string; 'run-id'?: string; attempt?: string; output?: string; compare?: boolean; input?: string; json?: boolean },
+  values: SettingValues<typeof FETCH_SETTINGS>,
   config: EmrConfig,
   { s3 }: AwsClients,
   io: EmrIo,
@@ -604,20 +499,19 @@ async function fetchRun(
   let manifest: RunManifest | null = null;
   let outputUri: string;
   let defaultName: string;
-  if (values['output-uri'] !== undefined) {
-    if (values['run-id'] !== undefined || values.attempt !== undefined) throw new UsageError('give --run-id [--attempt] or --output-uri, not both');
-    outputUri = values['output-uri'];
-    if (!/^s3:\/\/[^/]+\//.test(outputUri)) throw new UsageError(`--output-uri: expected s3://BUCKET/KEY/, got "${outputUri}"`);
+  if (values.outputUri !== undefined) {
+    if (values.runId !== undefined || values.attempt !== undefined) throw new UsageError('give --run-id [--attempt] or --output-uri, not both');
+    outputUri = values.outputUri;
     defaultName = outputUri.replace(/\/+$/, '').split('/').pop() ?? 'output';
   } else {
-    if (values['run-id'] === undefined) throw new UsageError('--run-id is required (or --output-uri)');
-    const runId = checkRunId(values['run-id']);
+    if (values.runId === undefined) throw new UsageError('--run-id is required (or --output-uri)');
+    const runId = values.runId;
     checkBucketName(config.bucket);
     const runKey = joinKey(config.prefix, 'runs', runId);
     manifest = await readManifest(s3, config.bucket, runKey);
     // One attempt's folder only: the latest (run.json) or the one asked for.
     outputUri = values.attempt !== undefined
-      ? `${s3Uri(config.bucket, joinKey(runKey, 'attempts', checkRunId(values.attempt), 'output'))}/`
+      ? `${s3Uri(config.bucket, joinKey(runKey, 'attempts', values.attempt, 'output'))}/`
       : manifest.outputUri;
     defaultName = runId;
   }
@@ -640,21 +534,12 @@ async function fetchRun(
 }
 
 async function listCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      all: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'request-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: false,
-  });
+  const { values } = parseCommand(argv, LIST_SETTINGS);
   if (values.help) return help(io, LIST_HELP);
   const run = runSignal(io);
   let clusters;
   try {
-    const { emr } = createClients({ signal: run.signal, requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']) });
+    const { emr } = createClients({ signal: run.signal, requestTimeoutSeconds: values.requestTimeoutSeconds });
     clusters = await listManagedClusters(emr, { states: values.all ? undefined : ACTIVE_CLUSTER_STATES });
   } catch (error) {
     throw abortedError(error, run.signal);
@@ -679,22 +564,11 @@ async function listCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function cleanupCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      all: { type: 'boolean', default: false },
-      yes: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      'request-timeout': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    allowPositionals: false,
-  });
+  const { values } = parseCommand(argv, CLEANUP_SETTINGS);
   if (values.help) return help(io, CLEANUP_HELP);
   const run = runSignal(io);
   try {
-    const clients = createClients({ signal: run.signal, requestTimeoutSeconds: numberFlag('request-timeout', values['request-timeout']) });
+    const clients = createClients({ signal: run.signal, requestTimeoutSeconds: values.requestTimeoutSeconds });
     const caller = await callerIdentity(clients.sts);
     const running = await listManagedClusters(clients.emr, { states: TERMINABLE_CLUSTER_STATES });
     const targets = cleanupTargets(running, caller.arn, values.all);
@@ -703,7 +577,7 @@ async function cleanupCommand(argv: string[], io: EmrIo): Promise<number> {
     const describe = (c: (typeof targets)[number]) => `${c.id} (${c.state}, run ${c.runId ?? '-'}, created by ${c.creator ?? 'unknown'})`;
     const report = (terminated: string[]) => {
       if (values.json) {
-        io.stdout.write(`${JSON.stringify({ dryRun: values['dry-run'], caller: caller.arn, all: values.all, clusters: ids, terminated, othersSkipped: others })}\n`);
+        io.stdout.write(`${JSON.stringify({ dryRun: values.dryRun, caller: caller.arn, all: values.all, clusters: ids, terminated, othersSkipped: others })}\n`);
       }
     };
     if (others > 0 && !values.json) {
@@ -714,7 +588,7 @@ async function cleanupCommand(argv: string[], io: EmrIo): Promise<number> {
       report([]);
       return 0;
     }
-    if (values['dry-run']) {
+    if (values.dryRun) {
       if (!values.json) for (const c of targets) io.stdout.write(`would terminate ${describe(c)}\n`);
       report([]);
       return 0;

@@ -1,20 +1,36 @@
 /**
- * The EMR run's configuration: a JSON file (optional) overlaid with command-line flags, validated into
- * an `EmrConfig`. The default cluster is a single m5.xlarge node (the job runs in one partition, so
- * core nodes would idle; `--core-instance-count 2` gives the original Airflow job's 1+2 shape) with
- * Hadoop, Spark and Livy, PySpark on the bootstrap's venv, and a release whose Spark matches the
- * `pyspark==` pin in pyspark/requirements.txt.
+ * The EMR run's settings, declared once in the project's settings table (src/settings.ts: flag, type,
+ * default, help, config key, validation), and resolved into an `EmrConfig`: flags over the `--config`
+ * JSON file over the defaults, then the checks that span settings (a KMS key only with aws:kms, the
+ * release's Spark against the pyspark pin). The job's own settings are the shared JOB_SETTINGS, so a
+ * setting the job gains reaches the cluster's spark-submit step without a change here (plan.ts).
  *
- * Credentials, profile and region are deliberately NOT configuration: they come from the AWS SDK's
- * default chain (environment, ~/.aws/config and credentials, SSO, instance role), so they never end up
- * in a config file or shell history.
+ * The default cluster is a single m5.xlarge node (the job runs in one partition, so core nodes would
+ * idle; `--core-instance-count 2` gives the original Airflow job's 1+2 shape) with Hadoop, Spark and
+ * Livy, PySpark on the bootstrap's venv, and a release whose Spark matches the `pyspark==` pin in
+ * pyspark/requirements.txt.
+ *
+ * Credentials, profile and region are deliberately NOT settings: they come from the AWS SDK's default
+ * chain (environment, ~/.aws/config and credentials, SSO, instance role), so they never end up in a
+ * config file or shell history.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
-import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from '../engine/pipeline.js';
-import type { SplitMode } from '../engine/types.js';
 import { PROJECT_ROOT } from '../parity/pyenv.js';
+import {
+  CONFIG_SETTING,
+  isPositiveIntegerRule,
+  isPositiveRule,
+  JOB_SETTINGS,
+  optionalSetting,
+  parseCommand,
+  setting,
+  type JobSettings,
+  type Setting,
+  type SettingMap,
+  type SettingValues,
+} from '../settings.js';
 
 /**
  * Spark shipped by each EMR release (AWS, "Spark release history" in the EMR Release Guide,
@@ -59,13 +75,106 @@ export const DEFAULT_FILES = {
   wheelhouseBuilder: join(PROJECT_ROOT, 'pyspark', 'wheelhouse.sh'),
 } as const;
 
-export interface EmrJobConfig {
-  /** Local CSV to stage and run on. */
-  input: string;
-  seed: number;
-  split: SplitMode;
-  trainRatio: number;
-}
+const nonEmpty = (what: string) => (v: string) => (v.trim() !== '' ? undefined : what);
+const relative = (path: string) => path.slice(PROJECT_ROOT.length + 1);
+
+/** The EMR settings (the job's come from JOB_SETTINGS). Order = order in --help. */
+export const EMR_SETTINGS = {
+  bucket: optionalSetting({ flag: 'bucket', kind: 'string', configKey: 'bucket', metavar: 'NAME', help: 'S3 bucket for staging, output and logs (required; never created by the tool)' }),
+  prefix: setting({ flag: 'prefix', kind: 'string', configKey: 'prefix', metavar: 'P', help: 'key prefix in the bucket', default: DEFAULT_PREFIX }),
+  clusterId: optionalSetting({
+    flag: 'cluster-id', kind: 'string', configKey: 'clusterId', metavar: 'j-XXX',
+    help: 'add the steps to this existing cluster instead of creating one; it is left running, and a failed step only cancels this run\'s steps',
+    validate: (v: string) => (/^j-[A-Z0-9]+$/.test(v) ? undefined : 'a cluster id like j-1ABCDEFGHIJKL'),
+  }),
+  releaseLabel: setting({
+    flag: 'release-label', kind: 'string', configKey: 'releaseLabel', metavar: 'L', default: DEFAULT_RELEASE_LABEL,
+    help: 'EMR release; its Spark must be the line pyspark/requirements.txt pins',
+    validate: (v: string) => (/^emr-\d+\.\d+\.\d+$/.test(v) ? undefined : 'a label like emr-7.10.0'),
+  }),
+  masterInstanceType: setting({ flag: 'master-instance-type', kind: 'string', configKey: 'masterInstanceType', metavar: 'T', help: 'master node instance type', default: DEFAULT_INSTANCE_TYPE, validate: nonEmpty('an instance type') }),
+  coreInstanceType: setting({ flag: 'core-instance-type', kind: 'string', configKey: 'coreInstanceType', metavar: 'T', help: 'core node instance type', default: DEFAULT_INSTANCE_TYPE, validate: nonEmpty('an instance type') }),
+  coreInstanceCount: setting({
+    flag: 'core-instance-count', kind: 'integer', configKey: 'coreInstanceCount', metavar: 'N', default: DEFAULT_CORE_INSTANCE_COUNT,
+    help: 'core nodes; 0 = a single-node cluster (the job runs in one partition, so core nodes would idle); 2 = the original 1+2 shape',
+    validate: (v: number) => (Number.isInteger(v) && v >= 0 && v <= 256 ? undefined : 'an integer from 0 to 256'),
+  }),
+  applications: setting({
+    flag: 'application', kind: 'strings', configKey: 'applications', metavar: 'NAME', default: [...DEFAULT_APPLICATIONS] as string[],
+    help: 'EMR applications (repeatable); must include Hadoop (s3-dist-cp, HDFS) and Spark',
+    validate: (v: string[]) => (v.includes('Spark') && v.includes('Hadoop') ? undefined : 'a list that includes Hadoop and Spark'),
+  }),
+  serviceRole: setting({ flag: 'service-role', kind: 'string', configKey: 'serviceRole', metavar: 'R', help: 'EMR service role', default: DEFAULT_SERVICE_ROLE, validate: nonEmpty('a role name or ARN') }),
+  jobFlowRole: setting({ flag: 'job-flow-role', kind: 'string', configKey: 'jobFlowRole', metavar: 'R', help: 'EC2 instance profile of the nodes', default: DEFAULT_JOB_FLOW_ROLE, validate: nonEmpty('an instance profile name or ARN') }),
+  logUri: optionalSetting({
+    flag: 'log-uri', kind: 'string', configKey: 'logUri', metavar: 'URI', defaultText: 's3://BUCKET/PREFIX/logs/',
+    help: 'where EMR writes cluster and step logs',
+    validate: (v: string) => (/^s3n?:\/\/[^/]+\//.test(v) ? undefined : 'an s3:// URI ending in a folder'),
+  }),
+  idleTimeoutSeconds: setting({
+    flag: 'idle-timeout', kind: 'integer', configKey: 'idleTimeoutSeconds', metavar: 'S', default: DEFAULT_IDLE_TIMEOUT_SECONDS,
+    help: 'auto-termination: an idle cluster ends itself after S seconds',
+    validate: (v: number) => {
+      const [min, max] = IDLE_TIMEOUT_RANGE;
+      return Number.isInteger(v) && v >= min && v <= max ? undefined : `an integer from ${min} to ${max} (EMR's limits)`;
+    },
+  }),
+  subnetId: optionalSetting({ flag: 'subnet-id', kind: 'string', configKey: 'subnetId', metavar: 'ID', help: 'EC2 subnet of the cluster', validate: nonEmpty('a subnet id') }),
+  ec2KeyName: optionalSetting({ flag: 'ec2-key-name', kind: 'string', configKey: 'ec2KeyName', metavar: 'NAME', help: 'EC2 key pair for SSH to the nodes', validate: nonEmpty('a key pair name') }),
+  tags: setting({
+    flag: 'tag', kind: 'strings', configKey: 'tags', metavar: 'KEY=VALUE', default: [] as string[],
+    help: 'an extra cluster tag (repeatable; the tool adds its own pricecast:* tags)',
+    validate: (v: string[]) =>
+      v.every((t) => /^[^=]+=/.test(t)) ? (v.some((t) => t.startsWith('pricecast:')) ? 'no pricecast:* keys (the tool sets those)' : undefined) : 'KEY=VALUE items',
+  }),
+  stepTimeoutMinutes: setting({
+    flag: 'step-timeout', kind: 'number', configKey: 'stepTimeoutMinutes', metavar: 'M', default: DEFAULT_STEP_TIMEOUT_MINUTES,
+    help: 'each step is killed after M minutes (`timeout` on the node), which fails it and ends the cluster even with no client watching',
+    // `timeout` gets whole seconds (at least 1); at most a week, like the idle timeout.
+    validate: (v: number) => (v * 60 >= 1 && v <= 10_080 ? undefined : 'minutes, at least 1/60 and at most 10080 (a week)'),
+  }),
+  sseAlgorithm: setting<'string', SseAlgorithm>({
+    flag: 'sse', kind: 'string', configKey: 'sseAlgorithm', metavar: 'ALG', default: 'AES256', choices: SSE_ALGORITHMS,
+    help: 'server-side encryption of every staged object',
+  }),
+  kmsKeyId: optionalSetting({ flag: 'kms-key-id', kind: 'string', configKey: 'kmsKeyId', metavar: 'ID', help: 'the KMS key (id, alias or ARN) for --sse aws:kms', validate: nonEmpty('a KMS key id') }),
+  expectedBucketOwner: optionalSetting({
+    flag: 'expected-bucket-owner', kind: 'string', configKey: 'expectedBucketOwner', metavar: 'ACCOUNT', defaultText: "the caller's own account (STS)",
+    help: 'the account that must own the bucket, sent with every S3 call (S3 refuses a bucket of another owner)',
+    validate: (v: string) => (/^\d{12}$/.test(v) ? undefined : 'a 12-digit AWS account id'),
+  }),
+  pollSeconds: setting({ flag: 'poll-seconds', kind: 'number', configKey: 'pollSeconds', metavar: 'S', help: 'how often to poll the cluster', default: DEFAULT_POLL_SECONDS, validate: isPositiveRule }),
+  timeoutMinutes: setting({
+    flag: 'timeout-minutes', kind: 'number', configKey: 'timeoutMinutes', metavar: 'M', default: DEFAULT_TIMEOUT_MINUTES, validate: isPositiveRule,
+    help: 'give up (and terminate the cluster) after M minutes, AWS calls in flight included',
+  }),
+  maxConsecutiveErrors: setting({
+    flag: 'max-api-errors', kind: 'integer', configKey: 'maxConsecutiveErrors', metavar: 'N', default: DEFAULT_MAX_CONSECUTIVE_ERRORS, validate: isPositiveIntegerRule,
+    help: 'transient API errors in a row (throttling, 5xx, network, timeouts; each retried with backoff) before giving up',
+  }),
+  logWaitMinutes: setting({
+    flag: 'log-wait-minutes', kind: 'number', configKey: 'logWaitMinutes', metavar: 'M', default: DEFAULT_LOG_WAIT_MINUTES,
+    help: 'after a failed step, wait up to M minutes for EMR to copy its log to S3, then print the job\'s error from it',
+    validate: (v: number) => (v >= 0 ? undefined : 'minutes, 0 or more'),
+  }),
+  requestTimeoutSeconds: setting({
+    flag: 'request-timeout', kind: 'number', configKey: 'requestTimeoutSeconds', metavar: 'S', default: DEFAULT_REQUEST_TIMEOUT_SECONDS, validate: isPositiveRule,
+    help: 'every AWS request fails (and is retried by the SDK) after S seconds without an answer',
+  }),
+  script: setting({ flag: 'job-script', kind: 'string', configKey: 'files.script', metavar: 'FILE', help: 'the job to stage', default: DEFAULT_FILES.script, defaultText: relative(DEFAULT_FILES.script) }),
+  bootstrap: setting({ flag: 'bootstrap-script', kind: 'string', configKey: 'files.bootstrap', metavar: 'FILE', help: 'the bootstrap action to stage', default: DEFAULT_FILES.bootstrap, defaultText: relative(DEFAULT_FILES.bootstrap) }),
+  requirements: setting({ flag: 'requirements', kind: 'string', configKey: 'files.requirements', metavar: 'FILE', help: 'the pins whose pyspark line the release must match', default: DEFAULT_FILES.requirements, defaultText: relative(DEFAULT_FILES.requirements) }),
+  wheelhouse: optionalSetting({
+    flag: 'wheelhouse', kind: 'string', configKey: 'files.wheelhouse', metavar: 'DIR', defaultText: '.cache/wheelhouse, built by pyspark/wheelhouse.sh',
+    help: 'the offline wheelhouse the bootstrap installs from (.whl files and a hash-pinned requirements.txt)',
+  }),
+} satisfies SettingMap;
+
+/** What `plan`, `stage` and `submit` take: the config file, the EMR settings and the job's. */
+export const EMR_RUN_SETTINGS = { config: CONFIG_SETTING, ...EMR_SETTINGS, ...JOB_SETTINGS } satisfies SettingMap;
+export type EmrRunValues = SettingValues<typeof EMR_RUN_SETTINGS>;
+/** Values given in code (tests, library callers), by setting name; the rest come from the file or defaults. */
+export type EmrFlags = Partial<Omit<EmrRunValues, 'config'>>;
 
 export interface EmrConfig {
   /** The S3 bucket for staging, output and logs. Must exist; the tool never creates buckets. */
@@ -78,9 +187,7 @@ export interface EmrConfig {
   /** 0 makes a single-node cluster (HDFS on the master). */
   coreInstanceCount: number;
   applications: string[];
-  /** The EMR service role (RunJobFlow ServiceRole). */
   serviceRole: string;
-  /** The EC2 instance profile of the nodes (RunJobFlow JobFlowRole). */
   jobFlowRole: string;
   /** Where EMR writes cluster and step logs; default s3://BUCKET/PREFIX/logs/. */
   logUri: string;
@@ -89,61 +196,19 @@ export interface EmrConfig {
   ec2KeyName: string | null;
   /** Extra tags on the cluster (the tool's own pricecast:* tags are always added). */
   tags: Record<string, string>;
-  job: EmrJobConfig;
-  /**
-   * The job and the bootstrap script (staged), the requirements (checked against the release's Spark),
-   * and the wheelhouse folder the bootstrap installs from (null: built by pyspark/wheelhouse.sh).
-   */
+  job: JobSettings;
+  /** The job and bootstrap (staged), the pins (checked), the wheelhouse (null: built by pyspark/wheelhouse.sh). */
   files: { script: string; bootstrap: string; requirements: string; wheelhouse: string | null };
-  /** Each step is killed after this long (`timeout` around it), failing it and ending the cluster. */
-  stepTimeoutMinutes: number;
-  /** Transient API errors in a row (throttling, 5xx, network) before the wait gives up. */
-  maxConsecutiveErrors: number;
-  /** How long to wait for a failed step's log to reach S3. */
-  logWaitMinutes: number;
-  /** Every AWS request gives up (and is retried) after this long without an answer. */
-  requestTimeoutSeconds: number;
-  /** Server-side encryption of every object the tool writes. */
-  sseAlgorithm: SseAlgorithm;
-  /** The KMS key for aws:kms (id, alias or ARN); null with AES256. */
-  kmsKeyId: string | null;
-  /** The account that must own the bucket (ExpectedBucketOwner); null = the caller's own account. */
-  expectedBucketOwner: string | null;
   pollSeconds: number;
-  /** Waiting longer than this counts as a failure (and terminates a cluster the tool created). */
   timeoutMinutes: number;
-  /** Run the steps on this existing cluster instead of creating one (it is left running). */
   clusterId: string | null;
-}
-
-/** What the command line may set (all optional; undefined = take the file's value or the default). */
-export interface EmrFlags {
-  bucket?: string;
-  prefix?: string;
-  releaseLabel?: string;
-  masterInstanceType?: string;
-  coreInstanceType?: string;
-  coreInstanceCount?: number;
-  logUri?: string;
-  idleTimeoutSeconds?: number;
-  subnetId?: string;
-  ec2KeyName?: string;
-  serviceRole?: string;
-  jobFlowRole?: string;
-  input?: string;
-  seed?: number;
-  split?: SplitMode;
-  trainRatio?: number;
-  pollSeconds?: number;
-  timeoutMinutes?: number;
-  clusterId?: string;
-  stepTimeoutMinutes?: number;
-  maxConsecutiveErrors?: number;
-  logWaitMinutes?: number;
-  requestTimeoutSeconds?: number;
-  sseAlgorithm?: SseAlgorithm;
-  kmsKeyId?: string;
-  expectedBucketOwner?: string;
+  stepTimeoutMinutes: number;
+  maxConsecutiveErrors: number;
+  logWaitMinutes: number;
+  requestTimeoutSeconds: number;
+  sseAlgorithm: SseAlgorithm;
+  kmsKeyId: string | null;
+  expectedBucketOwner: string | null;
 }
 
 export interface LoadedEmrConfig {
@@ -152,84 +217,78 @@ export interface LoadedEmrConfig {
   warnings: string[];
 }
 
-/** Keys a config file may hold: EmrConfig's, with `job` and `files` as nested objects. */
-const FILE_KEYS = new Set([
-  'bucket', 'prefix', 'releaseLabel', 'masterInstanceType', 'coreInstanceType', 'coreInstanceCount',
-  'applications', 'serviceRole', 'jobFlowRole', 'logUri', 'idleTimeoutSeconds', 'subnetId', 'ec2KeyName',
-  'tags', 'job', 'files', 'pollSeconds', 'timeoutMinutes', 'clusterId', 'stepTimeoutMinutes',
-  'maxConsecutiveErrors', 'logWaitMinutes', 'requestTimeoutSeconds', 'sseAlgorithm', 'kmsKeyId',
-  'expectedBucketOwner',
-]);
-const JOB_KEYS = new Set(['input', 'seed', 'split', 'trainRatio']);
-const FILES_KEYS = new Set(['script', 'bootstrap', 'requirements', 'wheelhouse']);
-
 /**
- * Reads the config file (when given), overlays the flags, fills in defaults and validates. Every
- * problem is a UsageError naming the setting. `requireBucket: false` lets `list`/`cleanup` run
- * without one.
+ * For library callers and tests: the config file (when given) under `flags` (values by setting name),
+ * over the defaults, resolved and checked like the command line. `requireBucket: false` lets
+ * `list`/`cleanup`/`fetch --output-uri` run without one.
  */
 export function loadEmrConfig(
   options: { configFile?: string; flags?: EmrFlags; requireBucket?: boolean; defaultInput?: string } = {},
 ): LoadedEmrConfig {
-  const file = options.configFile ? readConfigFile(options.configFile) : {};
-  const flags = options.flags ?? {};
-  const fileJob = (file.job ?? {}) as Record<string, unknown>;
-  const fileFiles = (file.files ?? {}) as Record<string, unknown>;
-  const where = options.configFile ? `config ${options.configFile}` : 'config';
-  const warnings: string[] = [];
+  const fromFile = parseCommand(options.configFile !== undefined ? ['--config', options.configFile] : [], EMR_RUN_SETTINGS);
+  const flags = Object.fromEntries(Object.entries(options.flags ?? {}).filter(([, v]) => v !== undefined)) as EmrFlags;
+  for (const [name, value] of Object.entries(flags)) checkSetting(name, value);
+  const values = { ...fromFile.values, ...(options.defaultInput !== undefined && !fromFile.given.has('input') ? { input: options.defaultInput } : {}), ...flags };
+  return resolveEmrConfig(values, { requireBucket: options.requireBucket });
+}
 
-  const pick = <T>(flag: T | undefined, key: string, fallback: T, from: Record<string, unknown> = file): T =>
-    flag !== undefined ? flag : from[key] !== undefined ? (from[key] as T) : fallback;
+/** A value given in code gets the same checks as one from a flag or the file. */
+function checkSetting(name: string, value: unknown): void {
+  const s = (EMR_RUN_SETTINGS as SettingMap)[name] as Setting<any> | undefined;
+  if (s === undefined) throw new UsageError(`unknown setting ${name}`);
+  const problem = s.choices && !s.choices.includes(value as string)
+    ? s.choices.map((c) => `"${c}"`).join(' or ')
+    : s.validate?.(value);
+  if (problem) throw new UsageError(`${s.configKey ?? name} (--${s.flag}): expected ${problem}, got ${JSON.stringify(value)}`);
+}
 
-  const bucket = pick(flags.bucket, 'bucket', '');
+/** Parsed values → EmrConfig, with the checks that span settings. */
+export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?: boolean } = {}): LoadedEmrConfig {
+  const bucket = values.bucket ?? '';
   if (options.requireBucket !== false) checkBucketName(bucket);
-  const prefix = normalisePrefix(pick(flags.prefix, 'prefix', DEFAULT_PREFIX));
-
+  const prefix = normalisePrefix(values.prefix);
+  const job = Object.fromEntries(Object.keys(JOB_SETTINGS).map((name) => [name, values[name as keyof EmrRunValues]])) as JobSettings;
   const config: EmrConfig = {
     bucket,
     prefix,
-    releaseLabel: pick(flags.releaseLabel, 'releaseLabel', DEFAULT_RELEASE_LABEL),
-    masterInstanceType: pick(flags.masterInstanceType, 'masterInstanceType', DEFAULT_INSTANCE_TYPE),
-    coreInstanceType: pick(flags.coreInstanceType, 'coreInstanceType', DEFAULT_INSTANCE_TYPE),
-    coreInstanceCount: pick(flags.coreInstanceCount, 'coreInstanceCount', DEFAULT_CORE_INSTANCE_COUNT),
-    applications: pick(undefined, 'applications', [...DEFAULT_APPLICATIONS]),
-    serviceRole: pick(flags.serviceRole, 'serviceRole', DEFAULT_SERVICE_ROLE),
-    jobFlowRole: pick(flags.jobFlowRole, 'jobFlowRole', DEFAULT_JOB_FLOW_ROLE),
-    logUri: pick(flags.logUri, 'logUri', bucket ? `s3://${bucket}/${joinKey(prefix, 'logs')}/` : ''),
-    idleTimeoutSeconds: pick(flags.idleTimeoutSeconds, 'idleTimeoutSeconds', DEFAULT_IDLE_TIMEOUT_SECONDS),
-    subnetId: pick<string | null>(flags.subnetId, 'subnetId', null),
-    ec2KeyName: pick<string | null>(flags.ec2KeyName, 'ec2KeyName', null),
-    tags: pick(undefined, 'tags', {}),
-    job: {
-      input: pick(flags.input, 'input', options.defaultInput ?? '', fileJob),
-      seed: pick(flags.seed, 'seed', DEFAULT_SEED, fileJob),
-      split: pick<SplitMode>(flags.split, 'split', 'random', fileJob),
-      trainRatio: pick(flags.trainRatio, 'trainRatio', DEFAULT_TRAIN_RATIO, fileJob),
-    },
-    files: {
-      script: pick(undefined, 'script', DEFAULT_FILES.script, fileFiles),
-      bootstrap: pick(undefined, 'bootstrap', DEFAULT_FILES.bootstrap, fileFiles),
-      requirements: pick(undefined, 'requirements', DEFAULT_FILES.requirements, fileFiles),
-      wheelhouse: pick<string | null>(undefined, 'wheelhouse', null, fileFiles),
-    },
-    stepTimeoutMinutes: pick(flags.stepTimeoutMinutes, 'stepTimeoutMinutes', DEFAULT_STEP_TIMEOUT_MINUTES),
-    maxConsecutiveErrors: pick(flags.maxConsecutiveErrors, 'maxConsecutiveErrors', DEFAULT_MAX_CONSECUTIVE_ERRORS),
-    logWaitMinutes: pick(flags.logWaitMinutes, 'logWaitMinutes', DEFAULT_LOG_WAIT_MINUTES),
-    requestTimeoutSeconds: pick(flags.requestTimeoutSeconds, 'requestTimeoutSeconds', DEFAULT_REQUEST_TIMEOUT_SECONDS),
-    sseAlgorithm: pick<SseAlgorithm>(flags.sseAlgorithm, 'sseAlgorithm', 'AES256'),
-    kmsKeyId: pick<string | null>(flags.kmsKeyId, 'kmsKeyId', null),
-    expectedBucketOwner: pick<string | null>(flags.expectedBucketOwner, 'expectedBucketOwner', null),
-    pollSeconds: pick(flags.pollSeconds, 'pollSeconds', DEFAULT_POLL_SECONDS),
-    timeoutMinutes: pick(flags.timeoutMinutes, 'timeoutMinutes', DEFAULT_TIMEOUT_MINUTES),
-    clusterId: pick<string | null>(flags.clusterId, 'clusterId', null),
+    releaseLabel: values.releaseLabel,
+    masterInstanceType: values.masterInstanceType,
+    coreInstanceType: values.coreInstanceType,
+    coreInstanceCount: values.coreInstanceCount,
+    applications: values.applications,
+    serviceRole: values.serviceRole,
+    jobFlowRole: values.jobFlowRole,
+    logUri: values.logUri ?? (bucket ? `s3://${bucket}/${joinKey(prefix, 'logs')}/` : ''),
+    idleTimeoutSeconds: values.idleTimeoutSeconds,
+    subnetId: values.subnetId ?? null,
+    ec2KeyName: values.ec2KeyName ?? null,
+    tags: Object.fromEntries(values.tags.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)])),
+    job,
+    files: { script: values.script, bootstrap: values.bootstrap, requirements: values.requirements, wheelhouse: values.wheelhouse ?? null },
+    pollSeconds: values.pollSeconds,
+    timeoutMinutes: values.timeoutMinutes,
+    clusterId: values.clusterId ?? null,
+    stepTimeoutMinutes: values.stepTimeoutMinutes,
+    maxConsecutiveErrors: values.maxConsecutiveErrors,
+    logWaitMinutes: values.logWaitMinutes,
+    requestTimeoutSeconds: values.requestTimeoutSeconds,
+    sseAlgorithm: values.sseAlgorithm,
+    kmsKeyId: values.kmsKeyId ?? null,
+    expectedBucketOwner: values.expectedBucketOwner ?? null,
   };
-  validate(config, where);
+  if (config.sseAlgorithm === 'aws:kms' && config.kmsKeyId === null) {
+    throw new UsageError('--kms-key-id: a KMS key id, alias or ARN is required with --sse aws:kms [kmsKeyId]');
+  }
+  if (config.sseAlgorithm === 'AES256' && config.kmsKeyId !== null) {
+    throw new UsageError('--kms-key-id: no key with AES256 (add --sse aws:kms) [kmsKeyId]');
+  }
 
+  const warnings: string[] = [];
   let requirements: string | null = null;
   try {
     requirements = readFileSync(config.files.requirements, 'utf8');
   } catch {
-    // Only `plan`/`submit` stage the file; they check it exists (plan's file facts). Here, nothing to compare.
+    // Only `plan`/`submit` stage files; they check the ones they read. Here, nothing to compare.
   }
   if (requirements !== null) {
     const check = checkSparkLine(config.releaseLabel, pinnedPysparkVersion(requirements));
@@ -237,99 +296,6 @@ export function loadEmrConfig(
     if (check.level === 'warning') warnings.push(check.message);
   }
   return { config, warnings };
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`--config: cannot read ${path}: ${(error as Error).message}`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`--config: ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(`--config: ${path} must hold a JSON object`);
-  }
-  const record = parsed as Record<string, unknown>;
-  // Unknown keys are refused, so a typo ("coreInstanceCont") is not silently ignored.
-  const unknown = (keys: string[], allowed: Set<string>, path: string) => {
-    const bad = keys.filter((k) => !allowed.has(k));
-    if (bad.length > 0) throw new UsageError(`--config: unknown setting ${path}${bad[0]} (known: ${[...allowed].join(', ')})`);
-  };
-  unknown(Object.keys(record), FILE_KEYS, '');
-  for (const [key, allowed] of [['job', JOB_KEYS], ['files', FILES_KEYS]] as const) {
-    const value = record[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new UsageError(`--config: ${key} must be an object`);
-    }
-    unknown(Object.keys(value), allowed, `${key}.`);
-  }
-  return record;
-}
-
-function validate(c: EmrConfig, where: string): void {
-  const fail = (setting: string, expected: string, got: unknown): never => {
-    throw new UsageError(`${where}: ${setting}: expected ${expected}, got ${JSON.stringify(got)}`);
-  };
-  const isString = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!/^emr-\d+\.\d+\.\d+$/.test(String(c.releaseLabel))) fail('releaseLabel', 'a label like emr-7.10.0', c.releaseLabel);
-  if (!isString(c.masterInstanceType)) fail('masterInstanceType', 'an instance type', c.masterInstanceType);
-  if (!isString(c.coreInstanceType)) fail('coreInstanceType', 'an instance type', c.coreInstanceType);
-  if (!Number.isInteger(c.coreInstanceCount) || c.coreInstanceCount < 0 || c.coreInstanceCount > 256) {
-    fail('coreInstanceCount', 'an integer from 0 to 256', c.coreInstanceCount);
-  }
-  if (!Array.isArray(c.applications) || !c.applications.every(isString)) fail('applications', 'a list of names', c.applications);
-  if (!c.applications.includes('Spark')) fail('applications', 'a list that includes Spark', c.applications);
-  if (!c.applications.includes('Hadoop')) fail('applications', 'a list that includes Hadoop (s3-dist-cp and HDFS)', c.applications);
-  if (!isString(c.serviceRole)) fail('serviceRole', 'a role name or ARN', c.serviceRole);
-  if (!isString(c.jobFlowRole)) fail('jobFlowRole', 'an instance profile name or ARN', c.jobFlowRole);
-  if (c.logUri !== '' && !/^s3n?:\/\/[^/]+\//.test(c.logUri)) fail('logUri', 'an s3:// URI ending in a folder', c.logUri);
-  const [minIdle, maxIdle] = IDLE_TIMEOUT_RANGE;
-  if (!Number.isInteger(c.idleTimeoutSeconds) || c.idleTimeoutSeconds < minIdle || c.idleTimeoutSeconds > maxIdle) {
-    fail('idleTimeoutSeconds', `an integer from ${minIdle} to ${maxIdle} (EMR's limits)`, c.idleTimeoutSeconds);
-  }
-  if (c.subnetId !== null && !isString(c.subnetId)) fail('subnetId', 'a subnet id', c.subnetId);
-  if (c.ec2KeyName !== null && !isString(c.ec2KeyName)) fail('ec2KeyName', 'a key pair name', c.ec2KeyName);
-  if (typeof c.tags !== 'object' || c.tags === null || Array.isArray(c.tags) || !Object.values(c.tags).every((v) => typeof v === 'string')) {
-    fail('tags', 'an object of string values', c.tags);
-  }
-  if (Object.keys(c.tags).some((k) => k.startsWith('pricecast:'))) fail('tags', 'no pricecast:* keys (the tool sets those)', c.tags);
-  if (typeof c.job.input !== 'string') fail('job.input', 'a file path', c.job.input);
-  if (!Number.isSafeInteger(c.job.seed)) fail('job.seed', 'an integer', c.job.seed);
-  if (c.job.split !== 'random' && c.job.split !== 'time') fail('job.split', '"random" or "time"', c.job.split);
-  if (!(typeof c.job.trainRatio === 'number' && c.job.trainRatio > 0 && c.job.trainRatio < 1)) {
-    fail('job.trainRatio', 'a number strictly between 0 and 1', c.job.trainRatio);
-  }
-  for (const key of ['script', 'bootstrap', 'requirements'] as const) {
-    if (!isString(c.files[key])) fail(`files.${key}`, 'a file path', c.files[key]);
-  }
-  if (!(typeof c.pollSeconds === 'number' && c.pollSeconds > 0)) fail('pollSeconds', 'a positive number', c.pollSeconds);
-  if (!(typeof c.timeoutMinutes === 'number' && c.timeoutMinutes > 0)) fail('timeoutMinutes', 'a positive number', c.timeoutMinutes);
-  if (c.clusterId !== null && !/^j-[A-Z0-9]+$/.test(String(c.clusterId))) fail('clusterId', 'a cluster id like j-1ABCDEFGHIJKL', c.clusterId);
-  if (c.files.wheelhouse !== null && !isString(c.files.wheelhouse)) fail('files.wheelhouse', 'a folder path', c.files.wheelhouse);
-  // `timeout` gets whole seconds (at least 1); at most a week, like the idle timeout.
-  if (!(typeof c.stepTimeoutMinutes === 'number' && c.stepTimeoutMinutes * 60 >= 1 && c.stepTimeoutMinutes <= 10_080)) {
-    fail('stepTimeoutMinutes', 'minutes, at least 1/60 and at most 10080 (a week)', c.stepTimeoutMinutes);
-  }
-  if (!(Number.isInteger(c.maxConsecutiveErrors) && c.maxConsecutiveErrors >= 1)) {
-    fail('maxConsecutiveErrors', 'a positive integer', c.maxConsecutiveErrors);
-  }
-  if (!(typeof c.logWaitMinutes === 'number' && c.logWaitMinutes >= 0)) fail('logWaitMinutes', 'a number of minutes, 0 or more', c.logWaitMinutes);
-  if (!(typeof c.requestTimeoutSeconds === 'number' && c.requestTimeoutSeconds > 0)) {
-    fail('requestTimeoutSeconds', 'a positive number of seconds', c.requestTimeoutSeconds);
-  }
-  if (!SSE_ALGORITHMS.includes(c.sseAlgorithm)) fail('sseAlgorithm', '"AES256" or "aws:kms"', c.sseAlgorithm);
-  if (c.sseAlgorithm === 'aws:kms' && !isString(c.kmsKeyId)) fail('kmsKeyId', 'a KMS key id, alias or ARN (required with aws:kms)', c.kmsKeyId);
-  if (c.sseAlgorithm === 'AES256' && c.kmsKeyId !== null) fail('kmsKeyId', 'no key with AES256 (use --sse aws:kms)', c.kmsKeyId);
-  if (c.expectedBucketOwner !== null && !/^\d{12}$/.test(String(c.expectedBucketOwner))) {
-    fail('expectedBucketOwner', 'a 12-digit AWS account id', c.expectedBucketOwner);
-  }
 }
 
 /** S3's bucket naming rules (general purpose buckets), so a typo fails here and not mid-run. */

@@ -25,7 +25,7 @@
 import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } from '@aws-sdk/client-emr';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { SplitMode } from '../engine/types.js';
+import { JOB_SETTINGS, type JobSettings } from '../settings.js';
 import { joinKey, PYSPARK_PYTHON, type EmrConfig } from './config.js';
 import { estimateHourlyCost, type CostEstimate } from './cost.js';
 
@@ -97,7 +97,7 @@ export interface RunManifest {
   /** The attempt whose output `outputUri` is (the latest one staged under this run id). */
   attemptId: string;
   input: { name: string; sha256: string; size: number; uri: string };
-  job: { seed: number; split: SplitMode; trainRatio: number };
+  job: Omit<JobSettings, 'input'>;
   outputUri: string;
   releaseLabel: string;
 }
@@ -217,9 +217,26 @@ export function stepTimeoutArgs(config: EmrConfig): string[] {
   return ['timeout', '--signal=TERM', '--kill-after=60', `${Math.round(config.stepTimeoutMinutes * 60)}s`];
 }
 
-/** The job's settings as its flags (the input and output are the run's HDFS paths, added by the caller). */
-export function jobArgs(job: EmrConfig['job']): string[] {
-  return ['--seed', String(job.seed), '--split', job.split, '--train-ratio', String(job.trainRatio)];
+/**
+ * The job's settings as its flags, every one of JOB_SETTINGS but the input (the run's HDFS path, added
+ * by the caller): the reference job takes the same flags, so a setting added to the table reaches the
+ * cluster without a change here. Unset optional settings are left out.
+ */
+export function jobArgs(job: JobSettings): string[] {
+  const args: string[] = [];
+  for (const [name, s] of Object.entries(JOB_SETTINGS)) {
+    if (name === 'input') continue;
+    const value = (job as Record<string, unknown>)[name];
+    if (value === undefined || value === null) continue;
+    args.push(`--${s.flag}`, String(value));
+  }
+  return args;
+}
+
+/** The job's settings as recorded in run.json (the input is described by its S3 copy instead). */
+export function jobManifest(job: JobSettings): Omit<JobSettings, 'input'> {
+  const { input: _input, ...rest } = job;
+  return rest;
 }
 
 /** The folder holding a file URI (s3-dist-cp copies folders). */
@@ -242,7 +259,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     attemptId,
     input: { name: inputName, sha256: files.input.sha256, size: files.input.size, uri: layout.inputUri },
     // The local input path stays out: the run is described by S3 URIs only.
-    job: { seed: config.job.seed, split: config.job.split, trainRatio: config.job.trainRatio },
+    job: jobManifest(config.job),
     outputUri: layout.outputUri,
     releaseLabel: config.releaseLabel,
   };
