@@ -56,7 +56,7 @@ describe('ExpandingFit', () => {
     const label = targetLabel(target, rows.price, rows.nextPrice);
     let refits = 0;
     const solvers = new Set<string>();
-    walkForward(features, rows.price, rows.nextPrice, plan, (s, incremental) => {
+    walkForward(features, rows.price, rows.nextPrice, plan, { onRefit: (s, incremental) => {
       const scratch = fitWeightedLeastSquares(
         features.map((c) => c.subarray(0, s)),
         label.subarray(0, s),
@@ -66,7 +66,7 @@ describe('ExpandingFit', () => {
       expect(incremental.solver).toBe(scratch.solver);
       solvers.add(incremental.solver);
       refits++;
-    });
+    } });
     expect(refits).toBe(Math.ceil((plan.n - plan.trainCount) / k));
     if (spec.includes('volume') && _name.startsWith('constant')) expect([...solvers]).toEqual(['fallback']);
     else expect([...solvers]).toEqual(['cholesky']);

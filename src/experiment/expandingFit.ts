@@ -23,10 +23,14 @@ export class ExpandingFit {
   private readonly abSum: Float64Array;
   private readonly aaSum: Float64Array;
 
-  /** @param features the feature columns of the whole series; @param label its label column */
+  /**
+   * @param features the feature columns of the whole series; @param label its label column
+   * @param featureNames the columns' names, for the message when the sums overflow
+   */
   constructor(
     private readonly features: readonly Float64Array[],
     private readonly label: Float64Array,
+    private readonly featureNames?: readonly string[],
   ) {
     this.k = features.length;
     this.aSum = new Float64Array(this.k);
@@ -70,6 +74,6 @@ export class ExpandingFit {
       aSum: this.aSum,
       abSum: this.abSum,
       aaSum: this.aaSum,
-    });
+    }, this.featureNames);
   }
 }

@@ -8,6 +8,7 @@
  * (absent, or an earlier experiment output) before the computation, not after it.
  */
 import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { formatDay } from '../engine/dates.js';
 import { InputError, UsageError } from '../engine/errors.js';
 import { formatFeatureItem } from '../engine/featureSpec.js';
@@ -46,10 +47,14 @@ export interface ExperimentOptions {
   threads?: 'auto' | number;
 }
 
+export type ExperimentStage = 'ingest' | 'features' | 'walkForward' | 'metrics' | 'report' | 'write';
+
 export interface ExperimentRun {
   results: ExperimentResults;
   forecasts: ForecastTable;
   outputDir: string | null;
+  /** Wall time of each stage in milliseconds. */
+  timings: Record<ExperimentStage, number>;
 }
 
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
@@ -63,8 +68,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   }
   if (options.output !== undefined) await checkExperimentOutput(options.output);
 
+  const timings = { ingest: 0, features: 0, walkForward: 0, metrics: 0, report: 0, write: 0 };
+  let started = performance.now();
+  const lap = (stage: ExperimentStage) => {
+    const now = performance.now();
+    timings[stage] += now - started;
+    started = now;
+  };
   const { ingest, sorted } = await loadSeries(options.input, sets.flatMap((s) => s.items), options.ingest);
+  lap('ingest');
   const rows = commonRows(sorted.columns, sets);
+  lap('features');
   const n = rows.day.length;
   const plan = walkForwardPlan(n, options.trainRatio, options.refitEvery, options.target);
   const widest = Math.max(...sets.map((s) => s.items.length));
@@ -81,7 +95,9 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     );
   }
 
-  const forecasts = await forecastSets(rows, plan, options.threads ?? 'auto');
+  const featureNames = sets.map((set) => set.items.map((item) => item.column));
+  const forecasts = await forecastSets(rows, featureNames, plan, options.threads ?? 'auto');
+  lap('walkForward');
   const test = (column: Float64Array) => column.subarray(plan.trainCount);
   const price = test(rows.price);
   const nextPrice = test(rows.nextPrice);
@@ -121,15 +137,20 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     sets: sets.map((set, i) => ({ name: set.name, forecasts: forecasts[i] })),
   };
 
+  lap('metrics');
+
   let outputDir: string | null = null;
   if (options.output !== undefined) {
+    const report = await renderReport(results, table);
+    lap('report');
     outputDir = await writeExperimentFolder(options.output, {
       results: resultsJson(results),
       forecasts: encodeForecastsParquet(table),
-      report: await renderReport(results, table),
+      report,
     });
+    lap('write');
   }
-  return { results, forecasts: table, outputDir };
+  return { results, forecasts: table, outputDir, timings };
 }
 
 /** Pretty JSON; non-finite numbers (no DM test, no price move) are written as null. */

@@ -30,20 +30,25 @@ export function walkForwardPlan(n: number, trainRatio: number, refitEvery: numbe
   return { n, trainCount: Math.floor(n * trainRatio), refitEvery, target };
 }
 
-/**
- * Price forecasts for the test rows (length n − trainCount).
- * @param onRefit called after each fit with the window end s (rows 0 … s − 1) and the solution
- */
+export interface WalkForwardOptions {
+  /** The feature columns' names (for the message when the fit overflows). */
+  featureNames?: readonly string[];
+  /** Called after each fit with the window end s (rows 0 … s − 1) and the solution. */
+  onRefit?: (windowEnd: number, solution: WlsSolution) => void;
+}
+
+/** Price forecasts for the test rows (length n − trainCount). */
 export function walkForward(
   features: Float64Array[],
   price: Float64Array,
   nextPrice: Float64Array,
   plan: WalkForwardPlan,
-  onRefit?: (windowEnd: number, solution: WlsSolution) => void,
+  options: WalkForwardOptions = {},
 ): Float64Array {
   const { n, trainCount, refitEvery, target } = plan;
+  const { featureNames, onRefit } = options;
   const label = targetLabel(target, price, nextPrice);
-  const fit = new ExpandingFit(features, label);
+  const fit = new ExpandingFit(features, label, featureNames);
   const forecasts = new Float64Array(n - trainCount);
   for (let s = trainCount; s < n; s += refitEvery) {
     fit.extendTo(s);
