@@ -167,6 +167,7 @@ export function reportError(error: unknown, options: { json?: boolean } = {}): n
   // parseArgs' own errors (unknown flag, missing value) are usage errors too.
   const code = (error as { code?: string } | null)?.code;
   if (error instanceof InputError || error instanceof UsageError) exitCode = 2;
+  else if ((error as Error | null)?.name === 'Interrupted') exitCode = (error as { exitCode: number }).exitCode; // parity/spark.ts
   else if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
     exitCode = 2;
     message = `${message} (see --help)`;
