@@ -68,7 +68,7 @@ function windowStart(i: number, window: number): number {
  * The kernel keeps y when x equals it ("avoid numerical errors on constant series"), and, with
  * ignore_na=False, lets a missing value decay the old weight. Writes into `out` (a new array by default).
  */
-export function ewmMean(x: Float64Array, options: EwmOptions, out = new Float64Array(x.length)): Float64Array {
+export function ewmMean(x: Float64Array, options: EwmOptions, out: Float64Array = new Float64Array(x.length)): Float64Array {
   // `out` may be `x` itself: row i is read before it is written, and never read again.
   const vals = windowValues(x);
   const n = vals.length;
