@@ -43,5 +43,5 @@ export function encodeForecastsParquet(table: ForecastTable): Uint8Array {
   const schema = new Schema(fields);
   const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length, children }));
   const wasmTable = WasmTable.fromIPCStream(tableToIPC(new Table(schema, [batch]), 'stream'));
-  return writeParquet(wasmTable, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).build());
+  return writeParquet(wasmTable, new WriterPropertiesBuilder().setCompression(Compression.SNAPPY).setDictionaryEnabled(false).build());
 }
