@@ -380,6 +380,16 @@ afterAll(() => {
     `of ${primitiveStats.cases} cases bit-identical (ewm, rolling sum/mean/var/std/min/max, diff, shift, pct_change,`,
     'cumsum, sum, mean; inputs with NaN, ±inf, runs of equal values, large offsets).',
     '',
+    'Notes:',
+    "- daily_log_return is the one indicator that is not bit-identical: numpy's log (Intel SVML on this AVX-512",
+    "  machine, libm elsewhere) and V8's Math.log differ by an ulp on about a quarter of inputs. The test holds",
+    '  it to 2 ulps of each log; relative to a small daily return that can exceed 1e-12 (seeded random walks',
+    '  of 20-320 rows reached 8e-12 in a one-off sweep), on the data here it stays below it.',
+    "- volume_price_trend: ta's smoothing_factor=None is catalogued as 0 (ta tests `if smoothing_factor:`, so",
+    "  both mean no smoothing); dropnans=True drops ta's NaN rows, which come back as NaN on the frame's index,",
+    '  so the feature column is the same either way (the comparison reindexes ta\'s result).',
+    "- bollinger_* window_dev is typed float (ta annotates int but multiplies with it; 2.5 works in ta).",
+    '',
   ];
   writeFileSync(target, lines.join('\n'));
 });
