@@ -30,6 +30,7 @@ Usage:
   pricecast predict [options]     run the local engine: CSV in, Parquet predictions + _model.json out
   pricecast parity [options]      run the PySpark reference job and the engine on the same input, compare
   pricecast features [--json]     the feature catalogue: what --features accepts (ta functions, arguments)
+  pricecast experiment [options]  walk-forward test of feature sets against "tomorrow = today", with a report
   pricecast emr <command>         plan | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
   pricecast help [command]
 
@@ -127,6 +128,10 @@ export async function main(argv: string[]): Promise<number> {
         return await predictCommand(rest);
       case 'parity':
         return await parityCommand(rest);
+      case 'experiment': {
+        const { experimentCommand } = await import('./experiment/command.js');
+        return await experimentCommand(rest);
+      }
       case 'features': {
         const { featuresCommand } = await import('./catalogueCommand.js');
         return await featuresCommand(rest);
@@ -142,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
         const topic = rest[0];
         if (topic === 'predict') process.stdout.write(`${PREDICT_HELP()}\n`);
         else if (topic === 'parity') process.stdout.write(`${PARITY_HELP()}\n`);
+        else if (topic === 'experiment') process.stdout.write(`${(await import('./experiment/command.js')).EXPERIMENT_HELP()}\n`);
         else if (topic === 'emr') {
           const { runEmrCommand } = await import('./emr/commands.js');
           return await runEmrCommand(['--help']);
@@ -149,7 +155,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (expected predict, parity or emr; see pricecast --help)`);
+        throw new UsageError(`unknown command "${command}" (expected predict, parity, experiment, features or emr; see pricecast --help)`);
     }
   } catch (error) {
     return reportError(error, { json: rest.includes('--json') });

@@ -20,6 +20,8 @@ import { FORMATS, parseColumnMapping, type InputFormat } from './engine/layouts.
 import { MISSING_POLICIES, type MissingPolicy } from './engine/missing.js';
 import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/featureSpec.js';
 import type { SplitMode } from './engine/types.js';
+import { DEFAULT_TARGET, TARGETS, type Target } from './experiment/target.js';
+import { DEFAULT_REFIT_EVERY } from './experiment/walkForward.js';
 import { PROJECT_ROOT } from './paths.js';
 
 /** The value types a setting can have. `strings` is a repeatable flag (`--set a=x --set b=y`). */
@@ -204,6 +206,57 @@ export const CONFIG_SETTING = optionalSetting({
   metavar: 'FILE',
   help: "JSON file of settings, keys as shown in [brackets]; flags win",
 });
+
+// ---------------------------------------------------------------------------------------------------
+// `experiment`: walk-forward evaluation of feature sets (SPEC.md section 10, src/experiment/).
+
+export const EXPERIMENT_SETTINGS = {
+  input: JOB_SETTINGS.input,
+  format: JOB_SETTINGS.format,
+  columns: JOB_SETTINGS.columns,
+  thousands: JOB_SETTINGS.thousands,
+  missing: JOB_SETTINGS.missing,
+  set: setting({
+    flag: 'set',
+    kind: 'strings',
+    configKey: 'experiment.sets',
+    metavar: 'NAME=SPEC',
+    help: 'a feature set to compare, NAME=a --features spec (repeatable); none: the built-in ladder (the original four features, then each ta family added in turn)',
+    default: [] as string[],
+  }),
+  sets: optionalSetting({
+    flag: 'sets',
+    kind: 'string',
+    configKey: 'experiment.setsFile',
+    metavar: 'FILE',
+    help: 'a JSON or YAML file of feature sets: {NAME: SPEC, ...} or [{name, features}, ...]',
+  }),
+  trainRatio: setting({ ...JOB_SETTINGS.trainRatio, help: 'rows before the first forecast: floor(n × R) of the n common rows, 0 < R < 1' }),
+  refitEvery: setting({
+    flag: 'refit-every',
+    kind: 'integer',
+    configKey: 'experiment.refitEvery',
+    metavar: 'K',
+    help: 'refit the model every K test rows (expanding window: on every row before the block)',
+    default: DEFAULT_REFIT_EVERY,
+    validate: isPositiveIntegerRule,
+  }),
+  target: setting<'string', Target>({
+    flag: 'target',
+    kind: 'string',
+    configKey: 'experiment.target',
+    metavar: 'T',
+    help: "what the model fits: price (tomorrow's price) or return (tomorrow's simple return, turned back into a price to score)",
+    default: DEFAULT_TARGET,
+    choices: TARGETS,
+  }),
+  output: OUTPUT_SETTING('out/experiment', 'folder for results.json, forecasts.parquet and report.html'),
+  json: setting({ ...JSON_SETTING, help: "print results.json's content on stdout instead of the table" }),
+  config: CONFIG_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
+export type ExperimentSettings = SettingValues<typeof EXPERIMENT_SETTINGS>;
 
 // ---------------------------------------------------------------------------------------------------
 // Parsing.

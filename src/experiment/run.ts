@@ -27,8 +27,6 @@ import { assertUniqueNames, PERSISTENCE, type FeatureSet } from './sets.js';
 import type { Target } from './target.js';
 import { walkForwardPlan } from './walkForward.js';
 
-export const DEFAULT_REFIT_EVERY = 1;
-export const DEFAULT_EXPERIMENT_TARGET: Target = 'price';
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
 export const MIN_TEST_ROWS = 2;
 

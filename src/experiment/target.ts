@@ -5,6 +5,7 @@
  */
 export const TARGETS = ['price', 'return'] as const;
 export type Target = (typeof TARGETS)[number];
+export const DEFAULT_TARGET: Target = 'price';
 
 /** The label column the model is fitted to. */
 export function targetLabel(target: Target, price: Float64Array, nextPrice: Float64Array): Float64Array {

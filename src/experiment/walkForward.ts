@@ -16,6 +16,9 @@ import type { WlsSolution } from '../engine/wls.js';
 import { ExpandingFit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
 
+/** K when none is given: refit before every forecast. */
+export const DEFAULT_REFIT_EVERY = 1;
+
 export interface WalkForwardPlan {
   /** Rows (the common rows of every set). */
   n: number;

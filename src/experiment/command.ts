@@ -1,0 +1,46 @@
+/**
+ * `pricecast experiment`: parse the settings (src/settings.ts), collect the sets, run, print the
+ * ranked table (or results.json with --json).
+ */
+import { ingestOptionsOf } from '../engine/input.js';
+import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../settings.js';
+import { formatRankedTable } from './rankedTable.js';
+import { resultsJson, runExperiment } from './run.js';
+import { parseSetFlag, readSetsFile } from './sets.js';
+
+export const EXPERIMENT_HELP = () => `pricecast experiment: which feature sets forecast tomorrow's price better than "tomorrow = today"?
+
+Usage: pricecast experiment [--input FILE] [--set NAME=SPEC]... [--sets FILE] [--train-ratio R]
+                            [--refit-every K] [--target price|return] [--output DIR] [--json]
+
+Walk-forward evaluation (SPEC.md section 10): every set is fitted (Spark ML's least squares) on an
+expanding window, refitted every K rows, and forecasts each test row from the rows before it only;
+all sets and the persistence baseline are scored on the same rows. Prints the sets ranked by skill
+(1 - mse/mse of persistence) with the Diebold-Mariano p-value against persistence, and writes
+DIR/results.json, DIR/forecasts.parquet and DIR/report.html (charts, opens offline).
+
+Options:
+${formatOptionsHelp(EXPERIMENT_SETTINGS)}
+
+Exit codes: 0 done, 2 bad input, spec or usage (nothing written), 1 anything else.`;
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommand(argv, EXPERIMENT_SETTINGS);
+  if (values.help) {
+    process.stdout.write(`${EXPERIMENT_HELP()}\n`);
+    return 0;
+  }
+  const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
+  const run = await runExperiment({
+    input: values.input,
+    sets,
+    trainRatio: values.trainRatio,
+    refitEvery: values.refitEvery,
+    target: values.target,
+    output: values.output,
+    ingest: ingestOptionsOf(values),
+  });
+  if (values.json) process.stdout.write(resultsJson(run.results));
+  else process.stdout.write(`${formatRankedTable(run.results)}\nwrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);
+  return 0;
+}
