@@ -755,7 +755,8 @@ def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict
 
     Written to a hidden temporary sibling and renamed into place, so a failed run leaves no half folder
     and an earlier output stays whole until the new one is complete. An existing OUTPUT is replaced only
-    when it is empty or an earlier output of this tool (its _model.json says tool "pricecast").
+    when it is empty or an earlier output of this tool: nothing in it but regular files of the output's
+    names (OUTPUT_FILE) and its _model.json says tool "pricecast" (the engine's rule, src/engine/output.ts).
     """
     target = HadoopFs(spark, output)
     check_output_replaceable(target)
@@ -777,11 +778,28 @@ def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict
                 fs.rename(retired, target.path)
             raise RuntimeError(f"could not rename {staging.toString()} to {output}")
         if had_earlier:
-            fs.delete(retired, True)
+            _delete_output_folder(fs, retired)
     finally:
         if fs.exists(staging):
             fs.delete(staging, True)
     return target.path.toString()
+
+
+# The names an output folder may hold (src/engine/output.ts OUTPUT_FILE): our part file, Spark's, _SUCCESS,
+# _model.json, and Hadoop's .crc checksums of them.
+_OUTPUT_NAME = (r"(?:part-\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-c\d{3})?\.snappy\.parquet"
+                r"|_SUCCESS|_model\.json)")
+OUTPUT_FILE = re.compile(rf"^(?:{_OUTPUT_NAME}|\.{_OUTPUT_NAME}\.crc)$")
+
+
+def _delete_output_folder(fs, folder) -> None:
+    """Deletes an earlier output file by file, then the empty folder: never recursively, so that anything
+    that appeared in it since the check stays (the folder then stays too)."""
+    for status in fs.listStatus(folder):
+        if status.isFile() and OUTPUT_FILE.match(status.getPath().getName()):
+            fs.delete(status.getPath(), False)
+    if len(fs.listStatus(folder)) == 0:
+        fs.delete(folder, False)
 
 
 def check_output_replaceable(target: HadoopFs) -> None:
@@ -790,8 +808,14 @@ def check_output_replaceable(target: HadoopFs) -> None:
         return
     if not fs.getFileStatus(path).isDirectory():
         raise OutputRefused(f"--output {path.toString()} is a file; refusing to replace it")
-    if len(fs.listStatus(path)) == 0:
+    entries = fs.listStatus(path)
+    if len(entries) == 0:
         return
+    foreign = sorted(s.getPath().getName() for s in entries
+                     if not OUTPUT_FILE.match(s.getPath().getName()) or not s.isFile() or s.isSymlink())
+    if foreign:
+        raise OutputRefused(f"--output {path.toString()} exists and is not a pricecast output (it also holds "
+                            f"{', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); refusing to replace it")
     model_json = target.child("_model.json")
     try:
         earlier = json.loads(target.read_text(model_json)) if fs.exists(model_json) else None
