@@ -82,8 +82,8 @@ export interface LinearModel {
   intercept: number;
   /**
    * `cholesky`: Spark's normal-equation solve succeeded.
-   * `fallback`: the Cholesky factorisation failed (a constant feature); Spark retries with L-BFGS,
-   * we solve the reduced system exactly. Statistics that need (A^T A)^-1 are then unavailable.
+   * `fallback`: the Cholesky factorisation failed (a constant feature, collinear features); Spark retries
+   * with L-BFGS, we compute its limit exactly (wls.ts). Statistics that need (A^T A)^-1 are then unavailable.
    */
   solver: 'cholesky' | 'fallback';
 }
