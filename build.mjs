@@ -6,7 +6,8 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli.ts'],
+  // experiment-worker: the worker thread src/experiment/parallel.ts starts (dist/experiment-worker.js).
+  entryPoints: { cli: 'src/cli.ts', 'experiment-worker': 'src/experiment/worker.ts' },
   // PRICECAST_OUTDIR: the build test bundles into a folder of its own, leaving dist/ alone.
   outdir: process.env.PRICECAST_OUTDIR ?? 'dist',
   bundle: true,

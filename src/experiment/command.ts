@@ -39,6 +39,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     target: values.target,
     output: values.output,
     ingest: ingestOptionsOf(values),
+    threads: values.threads === 'auto' ? 'auto' : Number(values.threads),
   });
   if (values.json) process.stdout.write(resultsJson(run.results));
   else process.stdout.write(`${formatRankedTable(run.results)}\nwrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);
