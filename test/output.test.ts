@@ -5,8 +5,8 @@
  * including Spark's own file names, several part files and `.crc` files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/engine/errors.js';
@@ -41,7 +41,7 @@ function report(seed: number): ModelReport {
   return {
     tool: 'pricecast',
     engine: 'typescript',
-    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: [] },
+    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: { count: 0, first: [] } },
     seed,
     split: 'random',
     trainRatio: 0.7,
@@ -276,6 +276,31 @@ describe('writeSparkOutput', () => {
     const before = await snapshot(out);
     await expect(writeSparkOutput(out, encodePredictionsParquet(predictions([2])), broken)).rejects.toThrow(TypeError);
     expect(await snapshot(out)).toEqual(before);
+    expect(await readdir(root)).toEqual(['out']);
+  });
+});
+
+describe('the lock beside the output', () => {
+  it('an empty lock is a run being written (refused) unless it is old (a run that died creating it: taken over)', async () => {
+    const root = await parent('empty-lock');
+    const out = join(root, 'out');
+    const lock = join(root, '.out.lock');
+    await writeFile(lock, '');
+    const error = await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1)).catch((e) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.message).toMatch(/another pricecast run is writing this output right now/);
+    expect(error.message).toContain(lock);
+    const old = new Date(Date.now() - 60_000);
+    await utimes(lock, old, old);
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
+    expect(await readdir(root)).toEqual(['out']);
+  });
+
+  it('a lock of a process that no longer exists is taken over', async () => {
+    const root = await parent('dead-lock');
+    const out = join(root, 'out');
+    await writeFile(join(root, '.out.lock'), `2147483646 ${hostname()}\n`);
+    await writeSparkOutput(out, encodePredictionsParquet(predictions([1])), report(1));
     expect(await readdir(root)).toEqual(['out']);
   });
 });

@@ -166,13 +166,33 @@ export async function assertReplaceable(dir: string): Promise<void> {
     else if (!(await lstat(join(dir, name))).isFile()) foreign.push(`${name} (not a regular file)`);
   }
   if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`);
-  let report: unknown;
+  let tool: unknown;
   try {
-    report = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8'));
+    tool = await reportTool(join(dir, MODEL_FILE));
   } catch {
     throw refuse(`no readable ${MODEL_FILE}`);
   }
-  if ((report as { tool?: unknown } | null)?.tool !== 'pricecast') throw refuse(`${MODEL_FILE} was not written by pricecast`);
+  if (tool !== 'pricecast') throw refuse(`${MODEL_FILE} was not written by pricecast`);
+}
+
+/** How much of a _model.json is read to tell whose it is: a report is a few KiB (an earlier format listed every collapsed date: tens of MB). */
+const MODEL_PREFIX_BYTES = 64 * 1024;
+
+/**
+ * The `tool` of a _model.json from at most its first MODEL_PREFIX_BYTES: parsed whole when it fits, else
+ * taken from the opening `{ "tool": "…"`, the key both writers (engine and PySpark job) put first.
+ */
+async function reportTool(file: string): Promise<unknown> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(MODEL_PREFIX_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer.toString('utf8', 0, bytesRead);
+    if (bytesRead <= MODEL_PREFIX_BYTES) return (JSON.parse(text) as { tool?: unknown } | null)?.tool;
+    return /^\s*\{\s*"tool"\s*:\s*"([^"\\]*)"/.exec(text)?.[1];
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -212,6 +232,9 @@ function ignoreMissing(error: NodeJS.ErrnoException): void {
 }
 
 // ---- the lock -------------------------------------------------------------------------------------
+
+/** An empty lock file older than this is a crashed run's (a live one writes its pid within milliseconds). */
+const EMPTY_LOCK_STALE_MS = 10_000;
 
 interface OutputLock {
   path: string;
@@ -261,8 +284,10 @@ async function acquireLock(target: string): Promise<OutputLock> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    // A lock is written right after it is created: an empty one is being written now.
-    if (holder === '' || lockOwnerAlive(holder)) {
+    // A lock is written right after it is created: an empty one is being written now, unless it is
+    // older than a few seconds (its writer died between creating and writing it).
+    const writing = holder === '' && Date.now() - (await stat(path).then((s) => s.mtimeMs, () => 0)) < EMPTY_LOCK_STALE_MS;
+    if (writing || (holder !== '' && lockOwnerAlive(holder))) {
       const who = holder === '' ? 'another pricecast run' : `another pricecast run (pid ${holder.trim().replace(' ', ' on ')})`;
       throw new UsageError(
         `${target}: ${who} is writing this output right now; nothing was written (run again when it has finished, or remove ${path} if no such run exists)`,
