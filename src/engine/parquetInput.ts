@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { DateDay, tableFromIPC, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { DailyColumnsBuilder } from './columns.js';
@@ -48,7 +48,14 @@ export async function readDailyParquet(input: string, options: LayoutOptions = {
     const bytes = await readFile(file);
     hash.update(bytes);
     if (bytes.subarray(0, 4).toString('latin1') !== PARQUET_MAGIC) {
-      throw new InputError(file, 0, null, null, 'a Parquet data file (it does not start with PAR1)');
+      if (file === input) throw new InputError(file, 0, null, null, 'a Parquet data file (it does not start with PAR1)');
+      throw new InputError(
+        input,
+        0,
+        null,
+        null,
+        `a CSV file, or a folder of Parquet data files; this is a folder, and its ${basename(file)} is not Parquet`,
+      );
     }
     let table;
     try {
