@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDailyCsv } from '../src/engine/csv.js';
 import { InputError } from '../src/engine/errors.js';
+import { prepareDaily } from '../src/engine/input.js';
 import { ROOT } from './helpers/cli.js';
 
 const BAD = join(ROOT, 'fixtures', 'bad');
@@ -29,8 +30,11 @@ async function csvFile(name: string, content: string | Buffer): Promise<string> 
   return file;
 }
 
+/** Read, then sort/dedupe and --missing (its default, error), as the pipeline does. */
 async function inputError(file: string): Promise<InputError> {
   const error = await readDailyCsv(file).then(
+    (read) => prepareDaily(read),
+  ).then(
     () => null,
     (e: unknown) => e,
   );

@@ -4,6 +4,7 @@
  * documented parameters; the CLI writes the same bytes as the function.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import {
   SeededRandom,
   type GenerateOptions,
 } from '../fixtures/generate.js';
+import { BUNDLED_EXAMPLES, generateVendorCsv, monthDayYear, withThousands } from '../fixtures/vendors.js';
 import { ROOT } from './helpers/cli.js';
 
 let work: string;
@@ -202,5 +204,33 @@ describe('fixtures/default.csv', () => {
     });
     expect(code).toBe(0);
     expect(await readFile(out, 'utf8')).toBe(generate({ rows: 50, seed: 9, repeatedDate: false, zeroMarketCap: false }).text);
+  });
+});
+
+describe('fixtures/vendors and fixtures/algorand.csv', () => {
+  it.each(Object.entries(BUNDLED_EXAMPLES))('vendors/%s is exactly the vendor generator output', async (name, options) => {
+    const onDisk = await readFile(join(ROOT, 'fixtures', 'vendors', name), 'utf8');
+    expect(onDisk === generateVendorCsv(options)).toBe(true);
+  });
+
+  it('the vendor files hold what they stand for: their layout, dates and gaps', () => {
+    const coingecko = generateVendorCsv({ layout: 'coingecko', rows: 30, seed: 1, gaps: 2 }).split('\n');
+    expect(coingecko[0]).toBe('snapped_at,price,market_cap,total_volume');
+    expect(coingecko[1]).toMatch(/^2019-06-20 00:00:00 UTC,1\.5,/);
+    expect(coingecko.filter((line) => /UTC,[^,]+,,/.test(line))).toHaveLength(2);
+    const cmc = generateVendorCsv({ layout: 'coinmarketcap', rows: 30, seed: 1 }).split('\n');
+    expect(cmc[0]).toBe('Date,Open,High,Low,Close,Volume,Market Cap');
+    expect(cmc[1].startsWith('"Jul 19, 2019",')).toBe(true); // newest first: day 30 from 2019-06-20
+    expect(cmc[30].startsWith('"Jun 20, 2019",')).toBe(true);
+    expect(withThousands(1551050000)).toBe('1,551,050,000');
+    expect(monthDayYear('2017-09-05')).toBe('Sep 05, 2017');
+  });
+
+  it('algorand.csv is the original project\'s data, unchanged (../shared/data/algorandCSV.csv when present)', async () => {
+    const bundled = await readFile(join(ROOT, 'fixtures', 'algorand.csv'));
+    const shared = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+    if (existsSync(shared)) expect(bundled.equals(await readFile(shared))).toBe(true);
+    const { rowsRead } = await readDailyCsv(join(ROOT, 'fixtures', 'algorand.csv'));
+    expect(rowsRead).toBe(bundled.toString('utf8').trim().split('\n').length - 1);
   });
 });

@@ -126,9 +126,11 @@ export function resolveLayout(file: string, header: readonly string[], options: 
       );
     }
     if (matches.length === 0) {
-      // A header that has a layout's date column is most likely that layout with columns missing.
-      const near = LAYOUT_NAMES.find((name) => names.has(LAYOUTS[name].columns.date!));
-      if (near !== undefined) layout = LAYOUTS[near];
+      // A header with two or more of a layout's columns is most likely that layout with columns missing
+      // (the most such columns wins; ties go to the earlier layout).
+      const overlap = (name: LayoutName) => LAYOUTS[name].signature.filter((column) => names.has(column)).length;
+      const near = LAYOUT_NAMES.reduce((best, name) => (overlap(name) > overlap(best) ? name : best));
+      if (overlap(near) >= 2) layout = LAYOUTS[near];
       else {
         throw new InputError(
           file,
@@ -151,7 +153,8 @@ export function resolveLayout(file: string, header: readonly string[], options: 
         ? `the columns given by --columns; missing ${absent.map((f) => `${f}=${layout.columns[f] ?? '?'}`).join(', ')}`
         : layout.name === 'pricecast'
           ? `a header with the columns ${INPUT_FIELDS.join(', ')} (any order); missing ${columnsOf.join(', ')}`
-          : `the ${layout.name} layout's columns (${layout.signature.join(',')}); missing ${columnsOf.join(', ')}`;
+          : `the ${layout.name} layout's columns (${layout.signature.join(',')}); missing ${columnsOf.join(', ')}` +
+            '; for another layout name the columns with --columns date=COL,price=COL,volume=COL,marketCap=COL';
     throw new InputError(file, 1, columnsOf.join(', '), headerText, how);
   }
   const thousands = layout.thousands || options.thousands === ',';
