@@ -44,6 +44,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DateType, DoubleType, StringType, StructField, StructType
 
 REQUIRED_COLUMNS = ("date", "price", "volume", "marketCap")
+# _model.json lists the collapsed dates' count and only the first this many (src/engine/types.ts).
+COLLAPSED_DATES_LISTED = 20
 # Rows left after clean-up that a split needs to both fit and test.
 MIN_ROWS_TO_FIT_AND_TEST = 10
 
@@ -267,7 +269,7 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], reco
     return BadInput(path, line, column, fields[header.index(column)], expected)
 
 
-def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, List[str]]:
+def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
     """Ascending dates, one row per date: the LAST row in file order (SPEC.md section 1).
 
     SPEC 8 fix: the seed script computed RSI in file order before sorting by date, and a repeated date made
@@ -278,8 +280,10 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, List[str]]:
     ranked = rows.withColumn("__copies", F.count(F.lit(1)).over(Window.partitionBy("date"))) \
                  .withColumn("__rank", F.row_number().over(last_first))
     kept = ranked.where(F.col("__rank") == 1)
-    collapsed = [r["day"] for r in kept.where(F.col("__copies") > 1).orderBy("date")
-                 .select(F.date_format("date", "yyyy-MM-dd").alias("day")).collect()]
+    repeated = kept.where(F.col("__copies") > 1)
+    collapsed = {"count": repeated.count(),
+                 "first": [r["day"] for r in repeated.orderBy("date").limit(COLLAPSED_DATES_LISTED)
+                           .select(F.date_format("date", "yyyy-MM-dd").alias("day")).collect()]}
     daily = kept.select("date", "price", "volume", "marketCap")
     return daily, collapsed
 
@@ -679,7 +683,7 @@ def predict(model: LinearRegressionModel, test: DataFrame, columns: List[str]) -
 
 
 def model_report(model: LinearRegressionModel, test: DataFrame, *, input_file: str, sha256: str,
-                 rows_read: int, collapsed: List[str], seed: int, split: str, train_ratio: float,
+                 rows_read: int, collapsed: dict, seed: int, split: str, train_ratio: float,
                  rows: dict, items: List[dict]) -> dict:
     """_model.json: exactly the ModelReport interface of src/engine/types.ts, with engine "pyspark"."""
     summary = model.summary
@@ -892,8 +896,8 @@ def print_summary(report: dict, written: str) -> None:
     lines = [
         f"read {report['input']['rowsRead']} rows from {report['input']['file']}; "
         f"{rows['afterDedupe']} distinct dates"
-        + (f" ({len(collapsed)} repeated, last row kept: {', '.join(collapsed[:10])}"
-           f"{', ...' if len(collapsed) > 10 else ''})" if collapsed else ""),
+        + (f" ({collapsed['count']} repeated, last row kept: {', '.join(collapsed['first'][:10])}"
+           f"{', ...' if collapsed['count'] > 10 else ''})" if collapsed["count"] else ""),
         f"{rows['afterDropNulls']} rows after feature warm-up and the last day; {report['split']} split "
         f"(train ratio {report['trainRatio']}, seed {report['seed']}): {rows['train']} train, {rows['test']} test",
         "coefficients: " + ", ".join(f"{n}={c!r}" for n, c in zip(model["featureNames"], model["coefficients"]))

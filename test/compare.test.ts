@@ -19,7 +19,7 @@ function report(overrides: Partial<ModelReport['model']> = {}): ModelReport {
   return {
     tool: 'pricecast',
     engine: 'typescript',
-    input: { file: 'x.csv', sha256: 'abc', rowsRead: 30, duplicateDatesCollapsed: [] },
+    input: { file: 'x.csv', sha256: 'abc', rowsRead: 30, duplicateDatesCollapsed: { count: 0, first: [] } },
     seed: 42,
     split: 'random',
     trainRatio: 0.7,

@@ -29,8 +29,9 @@ describe('runPipeline on the default data', () => {
     const { rows, input } = result.report;
     const csvLines = (await readFile(DEFAULT_CSV, 'utf8')).trim().split('\n').length - 1;
     expect(input.rowsRead).toBe(csvLines);
-    expect(rows.afterDedupe).toBe(input.rowsRead - input.duplicateDatesCollapsed.length);
-    expect(input.duplicateDatesCollapsed.length).toBe(1); // the generator's one repeated date
+    expect(rows.afterDedupe).toBe(input.rowsRead - input.duplicateDatesCollapsed.count);
+    expect(input.duplicateDatesCollapsed.count).toBe(1); // the generator's one repeated date
+    expect(input.duplicateDatesCollapsed.first).toHaveLength(1);
     expect(rows.afterDropNulls).toBe(rows.afterDedupe - 14); // 13 warm-up rows + the last row
     expect(rows.train + rows.test).toBe(rows.afterDropNulls);
     // 70/30 in expectation; a Bernoulli split of ~985 rows lands within a few percent of it.

@@ -129,7 +129,7 @@ type ShapeOf<T> = { [K in keyof T]-?: T[K] extends string ? 'string' : T[K] exte
 const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
   tool: 'string',
   engine: 'string',
-  input: { file: 'string', sha256: 'string', rowsRead: 'number', duplicateDatesCollapsed: 'string[]' },
+  input: { file: 'string', sha256: 'string', rowsRead: 'number', duplicateDatesCollapsed: { count: 'number', first: 'string[]' } },
   seed: 'number',
   split: 'string',
   trainRatio: 'number',
@@ -234,7 +234,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
     expect(described.file).toBe('daily.csv');
     expect(described.sha256).toBe(createHash('sha256').update(readFileSync(input)).digest('hex'));
     expect(described.rowsRead).toBe(DAYS + 1);
-    expect(described.duplicateDatesCollapsed).toEqual([days[REPEATED_DAY].date]);
+    expect(described.duplicateDatesCollapsed).toEqual({ count: 1, first: [days[REPEATED_DAY].date] });
   });
 
   it('counts rows as SPEC.md defines them', () => {

@@ -20,9 +20,9 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   row('rows read', `${report.input.rowsRead}`);
   row(
     'duplicates collapsed',
-    collapsed.length === 0
+    collapsed.count === 0
       ? '0'
-      : `${collapsed.length} (kept the last row of ${abbreviate(collapsed, 5).join(', ')})`,
+      : `${collapsed.count} (kept the last row of ${abbreviate(collapsed.first, 5, collapsed.count).join(', ')})`,
   );
   row('after clean-up', `${rows.afterDropNulls} (feature warm-up, null/NaN/±inf rows and the last row dropped)`);
   const splitText =
@@ -51,8 +51,9 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   return `${lines.join('\n')}\n`;
 }
 
-function abbreviate(items: string[], max: number): string[] {
-  return items.length <= max ? items : [...items.slice(0, max), `… ${items.length - max} more`];
+/** The first `max` items, then how many more of `total` (default: the items' own count) there are. */
+function abbreviate(items: string[], max: number, total = items.length): string[] {
+  return total <= max ? items : [...items.slice(0, max), `… ${total - max} more`];
 }
 
 function fmt(x: number): string {

@@ -121,6 +121,9 @@ export interface PredictionColumns extends LabelledColumns {
  * OUTPUT/_model.json. Written identically (same keys, same meaning) by the TypeScript engine and by
  * pyspark/price_regression.py, so the parity suite compares the two files field by field.
  */
+/** How many collapsed dates _model.json lists (the earliest); pyspark/price_regression.py has the same number. */
+export const COLLAPSED_DATES_LISTED = 20;
+
 export interface ModelReport {
   tool: 'pricecast';
   /** Which half wrote it. */
@@ -130,8 +133,11 @@ export interface ModelReport {
     file: string;
     sha256: string;
     rowsRead: number;
-    /** YYYY-MM-DD, ascending. */
-    duplicateDatesCollapsed: string[];
+    /**
+     * Dates that appeared more than once (their last row was kept): how many, and the first
+     * COLLAPSED_DATES_LISTED of them (YYYY-MM-DD, ascending). Not all: an intraday file collapses millions.
+     */
+    duplicateDatesCollapsed: { count: number; first: string[] };
     /** The layout read (src/engine/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
     layout?: string;
     /** What --missing did (src/engine/missing.ts). */

@@ -30,7 +30,7 @@ export function smallReport(seed: number): ModelReport {
   return {
     tool: 'pricecast',
     engine: 'typescript',
-    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: [] },
+    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: { count: 0, first: [] } },
     seed,
     split: 'random',
     trainRatio: 0.7,
