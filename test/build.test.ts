@@ -37,7 +37,7 @@ describe('the bundled CLI', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const printed = JSON.parse(run.stdout);
-    const library = await runPipeline({ input: join(ROOT, 'fixtures', 'default.csv') });
+    const library = await runPipeline({ input: join(ROOT, 'fixtures', 'algorand.csv') }); // the default input
     expect(printed.model).toEqual(library.report.model);
     expect(printed.training).toEqual(library.report.training);
     expect(printed.outputDir).toBe(out);
