@@ -109,3 +109,18 @@ describe('no look-ahead', () => {
     }
   });
 });
+
+describe('worker threads', () => {
+  it('give the same forecasts, bit for bit, as one thread', async () => {
+    const { runExperiment } = await import('../src/experiment/run.js');
+    const sets = ['a=price,volume,marketCap,rsi', 'b=price', 'c=price,macd_diff,rsi(window=9)'].map(parseSetFlag);
+    const options = { input: REAL_CSV, sets, trainRatio: 0.7, refitEvery: 3, target: 'return' as const };
+    const one = await runExperiment({ ...options, threads: 1 });
+    const two = await runExperiment({ ...options, threads: 2 });
+    for (let i = 0; i < sets.length; i++) {
+      expect(two.forecasts.sets[i].name).toBe(sets[i].name);
+      expect(sameBits(two.forecasts.sets[i].forecasts, one.forecasts.sets[i].forecasts)).toBe(true);
+    }
+    expect(two.results).toEqual(one.results);
+  });
+});
