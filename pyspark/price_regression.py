@@ -70,10 +70,12 @@ class BadInput(Exception):
     """
 
     def __init__(self, file: str, line: int, column: Optional[str], value: Optional[str], expected: str):
-        where = f"{file}:{line}" if line > 0 else file
-        col = "" if column is None else f" column {column}:"
-        got = "" if value is None else f" (got {json.dumps(_truncate(value), ensure_ascii=False)})"
-        super().__init__(f"{where}:{col} expected {expected}{got}")
+        # Text from outside (file name, header, cell) is escaped as the engine's escapeControl does.
+        name = escape_control(file)
+        where = f"{name}:{line}" if line > 0 else name
+        col = "" if column is None else f" column {escape_control(column)}:"
+        got = "" if value is None else f" (got {escape_control(json.dumps(_truncate(value), ensure_ascii=False))})"
+        super().__init__(f"{where}:{col} expected {escape_control(expected)}{got}")
 
 
 class OutputRefused(Exception):
@@ -127,11 +129,360 @@ class HadoopFs:
 
 # --- stages ---------------------------------------------------------------------------------------------------
 
-def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True) -> Tuple[DataFrame, int, str]:
-    """SPEC.md section 1: the file's data rows in file order, validated.
+# --- ingest: layouts, dates, missing values (SPEC.md section 11; the engine's src/engine/layouts.ts,
+# dates.ts, missing.ts, parquetInput.ts, input.ts) ----------------------------------------------------------
+
+VALUE_FIELDS = ("price", "volume", "marketCap")
+# Each layout: the header name of each field, the names that identify it, and whether numbers may have
+# thousands separators. The engine's LAYOUTS (src/engine/layouts.ts), entry for entry.
+LAYOUTS = {
+    "pricecast": {"columns": {"date": "date", "price": "price", "volume": "volume", "marketCap": "marketCap"},
+                  "signature": ["date", "price", "volume", "marketCap"], "thousands": False},
+    "coingecko": {"columns": {"date": "snapped_at", "price": "price", "volume": "total_volume",
+                              "marketCap": "market_cap"},
+                  "signature": ["snapped_at", "price", "market_cap", "total_volume"], "thousands": False},
+    "coinmarketcap": {"columns": {"date": "Date", "price": "Close", "volume": "Volume", "marketCap": "Market Cap"},
+                      "signature": ["Date", "Open", "High", "Low", "Close", "Volume", "Market Cap"],
+                      "thousands": True},
+}
+MISSING_POLICIES = ("error", "previous", "zero", "drop")
+THOUSANDS_PATTERN = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM-DD 00:00:00 UTC, YYYY-MM-DDT00:00:00Z or Mon DD, YYYY"
+DATE_EXPECTED = f"a date that exists, written {DATE_FORMS}"
+DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calendar starts there)"
+DATE_NOT_MIDNIGHT_EXPECTED = "a daily date: midnight UTC (00:00:00), not another time of day"
+NUMBER_EXPECTED = "a finite decimal number"
+NUMBER_WITH_THOUSANDS_EXPECTED = "a finite decimal number (thousands separators allowed: 1,234.5)"
+MISSING_EXPECTED = ('a value; an empty or "-" cell is a missing value, refused by default: '
+                    "--missing previous, zero or drop fills or drops it")
+FIRST_GREGORIAN = "1582-10-15"
+_CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)? UTC|T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$")
+_MONTH_DAY_YEAR = re.compile(r"^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def escape_control(text: str) -> str:
+    """The engine's escapeControl (src/engine/errors.ts): control characters as visible escapes."""
+    def one(match):
+        c = match.group(0)
+        if c == "\n":
+            return "\\n"
+        if c == "\r":
+            return "\\r"
+        if c == "\t":
+            return "\\t"
+        code = ord(c)
+        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return _CONTROL.sub(one, text)
+
+
+class IngestOptions:
+    """--format, --columns, --thousands, --missing, and the value fields the features need."""
+
+    def __init__(self, format: str = "auto", columns: Optional[dict] = None, thousands: Optional[str] = None,
+                 missing: str = "error", required: Sequence[str] = VALUE_FIELDS):
+        self.format, self.columns, self.thousands, self.missing = format, columns, thousands, missing
+        self.required = ["price"] + [f for f in VALUE_FIELDS if f != "price" and f in required]
+
+
+def parse_column_mapping(text: str) -> dict:
+    """`date=Date,price=Close,volume=Volume` -> {"date": "Date", ...}; ValueError otherwise (as the engine)."""
+    mapping = {}
+    for item in text.split(","):
+        field, sep, column = item.partition("=")
+        field = field.strip()
+        if field not in ("date",) + VALUE_FIELDS or not sep or column == "":
+            raise ValueError(f"--columns: expected FIELD=COLUMN items, got {text!r}")
+        if field in mapping:
+            raise ValueError(f"--columns: {field} is given twice in {text!r}")
+        mapping[field] = column
+    if "date" not in mapping or "price" not in mapping:
+        raise ValueError(f"--columns: expected at least date=COLUMN and price=COLUMN, got {text!r}")
+    return mapping
+
+
+def resolve_layout(path: str, header: List[str], options: IngestOptions) -> dict:
+    """The engine's resolveLayout: the layout of a file with this header, or BadInput at line 1."""
+    names = set(header)
+    header_text = ",".join(header)
+    if options.columns is not None:
+        columns = {"date": None, "price": None, "volume": None, "marketCap": None, **options.columns}
+        layout = {"name": "columns", "columns": columns, "signature": [], "thousands": False}
+    elif options.format not in (None, "auto"):
+        layout = {"name": options.format, **LAYOUTS[options.format]}
+    else:
+        matches = [n for n, l in LAYOUTS.items() if all(c in names for c in l["signature"])]
+        if len(matches) > 1:
+            raise BadInput(path, 1, None, header_text,
+                           f"a header of one layout; this one has the columns of {' and '.join(matches)}: "
+                           f"choose with --format {'|'.join(matches)}")
+        if not matches:
+            overlap = {n: sum(c in names for c in l["signature"]) for n, l in LAYOUTS.items()}
+            near = max(LAYOUTS, key=lambda n: overlap[n])  # the first of the largest, as the engine
+            if overlap[near] < 2:
+                described = "; ".join(f"{n} ({','.join(l['signature'])})" for n, l in LAYOUTS.items())
+                raise BadInput(path, 1, None, header_text,
+                               f"a header of a recognised layout: {described}; or name the columns with "
+                               "--columns date=COL,price=COL,volume=COL,marketCap=COL")
+            matches = [near]
+        layout = {"name": matches[0], **LAYOUTS[matches[0]]}
+    needed = ["date"] + list(options.required)
+    absent = [f for f in needed if layout["columns"][f] is None or layout["columns"][f] not in names]
+    if absent:
+        columns_of = [layout["columns"][f] or f for f in absent]
+        if layout["name"] == "columns":
+            how = ("the columns given by --columns; missing "
+                   + ", ".join(f"{f}={layout['columns'][f] or '?'}" for f in absent))
+        elif layout["name"] == "pricecast":
+            how = (f"a header with the columns {', '.join(REQUIRED_COLUMNS)} (any order); "
+                   f"missing {', '.join(columns_of)}")
+        else:
+            how = (f"the {layout['name']} layout's columns ({','.join(layout['signature'])}); "
+                   f"missing {', '.join(columns_of)}"
+                   "; for another layout name the columns with --columns date=COL,price=COL,volume=COL,marketCap=COL")
+        raise BadInput(path, 1, ", ".join(columns_of), header_text, how)
+    if options.thousands == ",":
+        layout = {**layout, "thousands": True}
+    return layout
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _date_parts(text: str) -> Optional[Tuple[int, int, int]]:
+    """(year, month, day) of a date in one of the daily forms (any year), None otherwise (dates.ts)."""
+    ymd = text
+    if len(text) in (23, 20) and (text.endswith(" 00:00:00 UTC") or text.endswith("T00:00:00Z")):
+        ymd = text[:10]
+    match = _YMD.match(ymd)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _MONTH_DAY_YEAR.match(text)
+        if not match or match.group(1) not in MONTHS:
+            return None
+        year, month, day = int(match.group(3)), MONTHS.index(match.group(1)) + 1, int(match.group(2))
+    if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+        return None
+    return year, month, day
+
+
+def date_expected(text: str) -> str:
+    """What a refused date cell should have been: the engine's dateExpected, word for word."""
+    parts = _date_parts(text)
+    if parts is not None and parts < (1582, 10, 15):
+        return DATE_BEFORE_GREGORIAN_EXPECTED
+    if parts is None and _TIMESTAMP.match(text) and _date_parts(text[:10]) is not None:
+        return DATE_NOT_MIDNIGHT_EXPECTED
+    return DATE_EXPECTED
+
+
+def _daily_date(text):
+    """Spark SQL: the daily date forms -> DateType; null for anything else or a date that does not exist."""
+    ymd = (F.when(text.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), text)
+           .when(text.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00 UTC|T00:00:00Z)$"), F.substring(text, 1, 10)))
+    from_ymd = F.make_date(F.substring(ymd, 1, 4).cast("int"), F.substring(ymd, 6, 2).cast("int"),
+                           F.substring(ymd, 9, 2).cast("int"))
+    named = r"^([A-Z][a-z]{2}) ([0-9]{1,2}), ([0-9]{4})$"
+    month_of = F.create_map(*[x for i, m in enumerate(MONTHS) for x in (F.lit(m), F.lit(i + 1))])
+    month = month_of[F.regexp_extract(text, named, 1)]
+    from_named = F.when(text.rlike(named) & month.isNotNull(),
+                        F.make_date(F.regexp_extract(text, named, 3).cast("int"), month.cast("int"),
+                                    F.regexp_extract(text, named, 2).cast("int")))
+    # make_date is null for a date that does not exist (2021-02-30), with ANSI mode off (set in main).
+    return F.when(ymd.isNotNull(), from_ymd).otherwise(from_named)
+
+
+def _is_missing(text):
+    return text.isNull() | (text == "") | (text == "-")
+
+
+def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_text):
+    """The engine's row checks (csv.ts readRow, in its order) as Spark columns: date, values, problem code."""
+    day = _daily_date(text["date"])
+    day = F.when(day >= F.lit(FIRST_GREGORIAN).cast(DateType()), day)
+    values, missing, checks = {}, {}, []
+    for field, low in (("price", "gt"), ("volume", "ge"), ("marketCap", "ge")):
+        if text[field] is None:
+            values[field], missing[field] = F.lit(None).cast(DoubleType()), F.lit(False)
+            continue
+        raw = text[field]
+        plain = (F.when(raw.rlike(THOUSANDS_PATTERN), F.regexp_replace(raw, ",", "")).otherwise(raw)
+                 if layout["thousands"] else raw)
+        number = F.when(plain.rlike(DECIMAL_PATTERN), plain.cast(DoubleType()))
+        finite = number.isNotNull() & ~F.isnan(number) & (F.abs(number) < float("inf"))
+        is_missing = _is_missing(raw)
+        bound = number > 0 if low == "gt" else number >= 0
+        checks.append((~is_missing & ~finite, field, "number"))
+        checks.append((~is_missing & ~bound, field, "bound"))
+        values[field] = F.when(~is_missing, number)
+        missing[field] = is_missing & F.lit(field in options.required)
+    problem = F.when(not_text, F.lit("text")).when(corrupt, F.lit("fields")).when(day.isNull(), F.lit("date"))
+    for condition, field, kind in checks:
+        problem = problem.when(condition, F.lit(f"{field}:{kind}"))
+    return day, values, problem
+
+
+def read_daily_input(spark: SparkSession, path: str, options: IngestOptions):
+    """The engine's readDailyInput + prepareDaily: read (CSV or Parquet), sort and dedupe, apply --missing.
+
+    Returns (daily rows: date, price, volume, marketCap; data rows read; sha256; collapsed dates;
+    facts for _model.json's input: layout and missing).
+    """
+    hfs = HadoopFs(spark, path)
+    if not hfs.fs.exists(hfs.path):
+        raise BadInput(path, 0, None, None, "an input file; there is no such file")
+    if hfs.fs.getFileStatus(hfs.path).isDirectory() or _starts_with_parquet_magic(hfs):
+        rows, rows_read, sha256, layout = read_daily_parquet(spark, path, options)
+    else:
+        rows, rows_read, sha256, layout = read_daily_csv(spark, path, options=options)
+    daily, collapsed = sort_and_dedupe(rows)
+    daily, missing = fill_missing(spark, path, daily, options, layout)
+    return daily, rows_read, sha256, collapsed, {"layout": layout["read"], "missing": missing}
+
+
+def _starts_with_parquet_magic(hfs: HadoopFs) -> bool:
+    stream = hfs.fs.open(hfs.path)
+    try:
+        head = bytes(stream.read() & 0xFF for _ in range(4))  # py4j cannot fill a Python buffer
+        return head == b"PAR1"
+    finally:
+        stream.close()
+
+
+def fill_missing(spark: SparkSession, path: str, daily: DataFrame, options: IngestOptions, layout: dict):
+    """--missing, after sort and dedupe (the engine's fillMissing, src/engine/missing.ts).
+
+    `daily` has ROW_ID (file position) so a refused cell is named by its line; it is dropped here.
+    """
+    required = [f for f in VALUE_FIELDS if f in options.required]
+    any_missing = None
+    for f in required:
+        any_missing = F.col(f).isNull() if any_missing is None else (any_missing | F.col(f).isNull())
+    counts = daily.agg(*[F.sum(F.col(f).isNull().cast("int")).alias(f) for f in required],
+                       F.sum(any_missing.cast("int")).alias("__rows")).first()
+    cells = {f: int(counts[f] or 0) if f in required else 0 for f in VALUE_FIELDS}
+    rows_with_missing = int(counts["__rows"] or 0)
+    report = {"policy": options.missing, "cells": cells, "rowsDropped": 0}
+    if rows_with_missing == 0:
+        return daily.drop(ROW_ID), {**report, "cells": {f: 0 for f in VALUE_FIELDS}}
+
+    def fail(condition, fields: List[str], expected_of) -> None:
+        first = daily.where(condition).orderBy("date").first()
+        field = next(f for f in fields if first[f] is None)
+        line, cell = layout["locate"](first[ROW_ID], field)
+        raise BadInput(path, line, layout["columns"][field], cell, expected_of(field))
+
+    if options.missing == "error":
+        fail(any_missing, required, lambda f: MISSING_EXPECTED)
+    if options.missing == "drop":
+        return daily.where(~any_missing).drop(ROW_ID), {**report, "rowsDropped": rows_with_missing}
+    if options.missing == "zero":
+        if cells["price"] > 0:
+            fail(F.col("price").isNull(), ["price"],
+                 lambda f: "a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop")
+        return daily.fillna(0.0, subset=[f for f in required if f != "price"]).drop(ROW_ID), report
+    # previous: each field's last value in date order; a field missing on the first date cannot be filled.
+    upto = Window.orderBy("date").rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    filled = daily
+    for f in required:
+        filled = filled.withColumn(f, F.last(F.col(f), ignorenulls=True).over(upto))
+    filled = filled.cache()
+    still = None
+    for f in required:
+        still = F.col(f).isNull() if still is None else (still | F.col(f).isNull())
+    if filled.where(still).limit(1).count() > 0:
+        first = filled.where(still).orderBy("date").first()
+        field = next(f for f in required if first[f] is None)
+        line, cell = layout["locate"](first[ROW_ID], field)
+        raise BadInput(path, line, layout["columns"][field], cell,
+                       f"a value; --missing previous has no earlier {field} to carry forward (it is the first date)")
+    return filled.drop(ROW_ID), report
+
+
+def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
+    """Parquet input (src/engine/parquetInput.ts): a file or a Spark-style folder, any layout's columns.
+
+    File order = data files by name, rows in order; sha256 over those files' bytes in that order. A bad cell
+    is named by its data file and 1-based row.
+    """
+    hfs = HadoopFs(spark, path)
+    if hfs.fs.getFileStatus(hfs.path).isDirectory():
+        files = sorted((s.getPath() for s in hfs.fs.listStatus(hfs.path) if s.isFile()
+                        and not s.getPath().getName().startswith(("_", "."))), key=lambda p: p.getName())
+        if not files:
+            raise BadInput(path, 0, None, None, "a CSV file, or a Parquet folder with data files; this folder has none")
+    else:
+        files = [hfs.path]
+    digest = hfs._jvm.java.security.MessageDigest.getInstance("SHA-256")
+    for file in files:
+        stream = hfs.fs.open(file)
+        try:
+            hfs._jvm.org.apache.commons.codec.digest.DigestUtils.updateDigest(digest, stream)
+        finally:
+            stream.close()
+    sha256 = hfs._jvm.org.apache.commons.codec.binary.Hex.encodeHexString(digest.digest())
+    frame = spark.read.parquet(*[f.toString() for f in files])
+    layout = resolve_layout(path, frame.columns, options)
+    layout["read"] = f"parquet ({layout['name']})"
+    types = dict(frame.dtypes)
+    date_name = layout["columns"]["date"]
+    if types[date_name] not in ("date", "string"):
+        raise BadInput(path, 0, date_name, None, f"a date column of Parquet type DATE or a string; it is {types[date_name]}")
+    numbered = (frame.withColumn("__file", F.input_file_name()).withColumn("__mono", F.monotonically_increasing_id())
+                .withColumn(ROW_ID, F.row_number().over(Window.orderBy("__file", "__mono")) - 1)
+                .withColumn("__row", F.row_number().over(Window.partitionBy("__file").orderBy("__mono"))))
+    text = {}
+    for f in ("date",) + VALUE_FIELDS:
+        name = layout["columns"][f]
+        if name is None or name not in types:
+            text[f] = None
+        elif f == "date":
+            text[f] = F.col(f"`{name}`").cast(StringType())
+        else:
+            if not re.match(r"^(double|float|int|bigint|smallint|tinyint|decimal)", types[name]):
+                raise BadInput(path, 0, name, None, f"a numeric column; it is {types[name]}")
+            text[f] = F.col(f"`{name}`").cast(DoubleType()).cast(StringType())
+    day, values, problem = _validated(text, {**layout, "thousands": False}, options, F.lit(False), F.lit(False))
+    checked = numbered.select(F.col(ROW_ID), "__file", "__row", day.alias("date"),
+                              *[values[f].alias(f) for f in VALUE_FIELDS], problem.alias(PROBLEM),
+                              *[(text[f] if text[f] is not None else F.lit(None)).alias(f"__text_{f}")
+                                for f in ("date",) + VALUE_FIELDS]).cache()
+    rows_read = checked.count()
+    if rows_read == 0:
+        raise BadInput(path, 0, None, None, "data rows; the Parquet input has none")
+    bad = checked.where(F.col(PROBLEM).isNotNull()).orderBy(ROW_ID).first()
+    if bad is not None:
+        field, _, kind = bad[PROBLEM].partition(":")
+        cell = bad[f"__text_{field}"]
+        if field == "date":
+            expected = date_expected(cell or "")
+        elif kind == "number":
+            expected = NUMBER_EXPECTED
+        else:
+            expected = f"a {field} {'> 0' if field == 'price' else '>= 0'}"
+        raise BadInput(bad["__file"], int(bad["__row"]), layout["columns"][field], cell or "", expected)
+    rows_at = {}
+
+    def locate(row_id, field):
+        if not rows_at:
+            rows_at.update({r[ROW_ID]: int(r["__row"]) for r in checked.select(ROW_ID, "__row").collect()})
+        return rows_at[row_id], ""
+    layout["locate"] = locate
+    return checked.select(ROW_ID, "date", *VALUE_FIELDS), int(rows_read), sha256, layout
+
+
+def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
+                   options: Optional[IngestOptions] = None):
+    """SPEC.md sections 1 and 11: the file's data rows in file order, validated, missing cells null.
 
     Returns (rows with date (DateType), price, volume, marketCap (doubles) and ROW_ID = file position;
-    data rows read; sha256 of the file's bytes).
+    data rows read; sha256 of the file's bytes; the layout read).
 
     The file is read with multiLine=True: RFC 4180 quoted line breaks are allowed, and Spark then reads the
     file as one unsplittable stream, so monotonically_increasing_id numbers the records 0 (the header),
@@ -139,6 +490,7 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True) -> T
     It is read without a header so the job, not Spark, interprets it: Spark would silently rename repeated
     header names and pad or cut rows with the wrong number of fields.
     """
+    options = options or IngestOptions()
     hfs = HadoopFs(spark, path)
     if not hfs.fs.exists(hfs.path):
         raise BadInput(path, 0, None, None, "an input file; there is no such file")
@@ -157,49 +509,30 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True) -> T
             raise BadInput(path, 1, name, name,
                            "a header whose column names are all different; this name appears twice")
         seen.add(name)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
-    if missing:
-        raise BadInput(path, 1, ", ".join(missing), ",".join(header),
-                       f"a header with the columns {', '.join(REQUIRED_COLUMNS)} (any order); "
-                       f"missing {', '.join(missing)}")
+    layout = resolve_layout(path, header, options)
+    layout["read"] = layout["name"]
 
     fields = [f"c{i}" for i in range(len(header))]
     schema = StructType([StructField(f, StringType()) for f in fields] + [StructField(CORRUPT, StringType())])
     records = (reader.schema(schema)
                .option("mode", "PERMISSIVE")
                .option("columnNameOfCorruptRecord", CORRUPT)
+               # An empty field stays "" (a missing value, like "-"), not Spark's default null.
                .csv(path)
                .withColumn(ROW_ID, F.monotonically_increasing_id()))
     if records.rdd.getNumPartitions() != 1:
         # multiLine CSV is never split; if a Spark version ever did, ROW_ID would not be file order.
         raise RuntimeError("expected the CSV to be read as one partition (multiLine); file order is lost")
-    text = {name: F.col(fields[header.index(name)]) for name in REQUIRED_COLUMNS}
-    number = {name: F.when(text[name].rlike(DECIMAL_PATTERN), text[name].cast(DoubleType()))
-              for name in ("price", "volume", "marketCap")}
-
-    def finite(value):
-        return value.isNotNull() & ~F.isnan(value) & (F.abs(value) < float("inf"))
-
-    # make_date is null for a date that does not exist (2021-02-30), with ANSI mode off (set in main).
-    day = F.when(text["date"].rlike(DATE_PATTERN),
-                 F.make_date(F.substring(text["date"], 1, 4).cast("int"),
-                             F.substring(text["date"], 6, 2).cast("int"),
-                             F.substring(text["date"], 9, 2).cast("int")))
+    text = {f: (F.col(fields[header.index(layout["columns"][f])])
+                if layout["columns"][f] is not None and layout["columns"][f] in header else None)
+            for f in ("date",) + VALUE_FIELDS}
     # Not UTF-8 text (SPEC.md section 1): Spark decodes bytes that are not UTF-8 as U+FFFD, and keeps NUL.
     # A genuine U+FFFD in valid UTF-8 also matches; _describe_bad_record tells the two apart.
     raw_text = F.concat_ws("\n", *[F.col(f) for f in fields], F.col(CORRUPT))
     not_text = raw_text.rlike("[\\x00\\x{FFFD}]") if check_text else F.lit(False)
-    # The engine's checks, in the engine's order (src/engine/csv.ts: bytes first, then readRow): the first
-    # failing one is reported. Codes index PROBLEMS below.
-    problem = (F.when(not_text, 8)
-               .when(F.col(CORRUPT).isNotNull(), 0)
-               .when(day.isNull(), 1)
-               .when(~finite(number["price"]), 2).when(number["price"] <= 0, 3)
-               .when(~finite(number["volume"]), 4).when(number["volume"] < 0, 5)
-               .when(~finite(number["marketCap"]), 6).when(number["marketCap"] < 0, 7))
+    day, values, problem = _validated(text, layout, options, F.col(CORRUPT).isNotNull(), not_text)
     checked = (records.where(F.col(ROW_ID) > 0)
-               .select(F.col(ROW_ID), day.alias("date"), number["price"].alias("price"),
-                       number["volume"].alias("volume"), number["marketCap"].alias("marketCap"),
+               .select(F.col(ROW_ID), day.alias("date"), *[values[f].alias(f) for f in VALUE_FIELDS],
                        problem.alias(PROBLEM))
                .cache())
     counts = checked.agg(F.count(F.lit(1)).alias("rows"),
@@ -208,42 +541,25 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True) -> T
         raise BadInput(path, 0, None, None, "data rows after the header; the file has only a header")
     if counts["first_bad"] is not None:
         bad = checked.where(F.col(ROW_ID) == counts["first_bad"]).select(PROBLEM).first()
-        error = _describe_bad_record(spark, path, header, counts["first_bad"], bad[PROBLEM])
+        error = _describe_bad_record(spark, path, header, layout, counts["first_bad"], bad[PROBLEM])
         if error is None:  # a genuine U+FFFD, not a decoding error: check again without the text test
             checked.unpersist()
-            return read_daily_csv(spark, path, check_text=False)
+            return read_daily_csv(spark, path, check_text=False, options=options)
         raise error
-    return checked.drop(PROBLEM), int(counts["rows"]), sha256
+
+    def locate(row_id, field):
+        line, cells = _record_at(spark, path, row_id)
+        return line, cells[header.index(layout["columns"][field])]
+    layout["locate"] = locate
+    return checked.drop(PROBLEM), int(counts["rows"]), sha256, layout
 
 
-# The per-value problems by code; 0 (field count) and 8 (not UTF-8 text) are described from the record.
-PROBLEMS = {
-    1: ("date", "a date YYYY-MM-DD that exists"),
-    2: ("price", "a finite decimal number"), 3: ("price", "a price > 0"),
-    4: ("volume", "a finite decimal number"), 5: ("volume", "a volume >= 0"),
-    6: ("marketCap", "a finite decimal number"), 7: ("marketCap", "a marketCap >= 0"),
-}
-
-
-def _describe_bad_record(spark: SparkSession, path: str, header: List[str], record_index: int,
-                         problem: int) -> Optional[BadInput]:
-    """The error line for record number `record_index` (0 = header) of the file.
-
-    Error path only: Spark's CSV rows carry no line numbers, so the file is parsed again with Python's
-    csv module (same RFC 4180 rules; blank lines skipped as Spark skips them) to find the line the record
-    ends on, as the engine reports it, and its fields as they were written. The bytes come through Spark
-    (binaryFile), so this works on HDFS and S3 too.
-    """
+def _record_at(spark: SparkSession, path: str, record_index: int):
+    """(line the record ends on, its fields) of record `record_index` (0 = header). Error path only: Spark's
+    CSV rows carry no line numbers, so the file is parsed again with Python's csv module (same RFC 4180
+    rules; blank lines skipped as Spark skips them). The bytes come through Spark (binaryFile), so this
+    works on HDFS and S3 too."""
     content = bytes(spark.read.format("binaryFile").load(path).select("content").first()[0])
-    if problem == 8:
-        try:
-            content.decode("utf-8")
-            invalid_at = None
-        except UnicodeDecodeError as error:
-            invalid_at = error.start
-        nul_at = content.find(b"\x00")
-        if invalid_at is None and nul_at < 0:
-            return None  # valid UTF-8 without NUL: the U+FFFD Spark saw is a real character
     text = content.decode("utf-8-sig", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""))
     index = -1
@@ -254,19 +570,43 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], reco
         index += 1
         if index == record_index:
             break
-    line = reader.line_num
-    if problem == 8:
+    return reader.line_num, fields
+
+
+def _describe_bad_record(spark: SparkSession, path: str, header: List[str], layout: dict, record_index: int,
+                         problem: str) -> Optional[BadInput]:
+    """The error line for record number `record_index` (0 = header) of the file, as the engine words it."""
+    if problem == "text":
+        content = bytes(spark.read.format("binaryFile").load(path).select("content").first()[0])
+        try:
+            content.decode("utf-8")
+            invalid_at = None
+        except UnicodeDecodeError as error:
+            invalid_at = error.start
+        nul_at = content.find(b"\x00")
+        if invalid_at is None and nul_at < 0:
+            return None  # valid UTF-8 without NUL: the U+FFFD Spark saw is a real character
+    line, fields = _record_at(spark, path, record_index)
+    if problem == "text":
         at = min(x for x in (invalid_at, nul_at if nul_at >= 0 else None) if x is not None)
         what = "a NUL byte" if at == nul_at else "bytes that are not UTF-8"
         names = header + [f"[{i + 1}]" for i in range(len(header), len(fields))]
         column = next((names[i] for i, f in enumerate(fields) if "\x00" in f or "\ufffd" in f), None)
         value = next((f for f in fields if "\x00" in f or "\ufffd" in f), None)
-        return BadInput(path, line, column, value, f"a UTF-8 text CSV; found {what} at byte {at}")
-    if problem == 0:
+        return BadInput(path, line, column, value, f"a UTF-8 text CSV; found {what} at byte {at}: not a UTF-8 text CSV")
+    if problem == "fields":
         return BadInput(path, line, None, ",".join(fields),
                         f"{len(header)} fields as in the header, found {len(fields)}")
-    column, expected = PROBLEMS[problem]
-    return BadInput(path, line, column, fields[header.index(column)], expected)
+    field, _, kind = problem.partition(":")
+    column = layout["columns"][field]
+    value = fields[header.index(column)]
+    if field == "date":
+        expected = date_expected(value)
+    elif kind == "number":
+        expected = NUMBER_WITH_THOUSANDS_EXPECTED if layout["thousands"] else NUMBER_EXPECTED
+    else:
+        expected = f"a {field} {'> 0' if field == 'price' else '>= 0'}"
+    return BadInput(path, line, column, value, expected)
 
 
 def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
@@ -284,7 +624,7 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
     collapsed = {"count": repeated.count(),
                  "first": [r["day"] for r in repeated.orderBy("date").limit(COLLAPSED_DATES_LISTED)
                            .select(F.date_format("date", "yyyy-MM-dd").alias("day")).collect()]}
-    daily = kept.select("date", "price", "volume", "marketCap")
+    daily = kept.select("date", "price", "volume", "marketCap", ROW_ID)  # ROW_ID: for fill_missing's messages
     return daily, collapsed
 
 
@@ -831,14 +1171,17 @@ def check_output_replaceable(target: HadoopFs) -> None:
 
 
 def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, split: str,
-                 train_ratio: float, features: str = DEFAULT_FEATURE_SPEC) -> dict:
+                 train_ratio: float, features: str = DEFAULT_FEATURE_SPEC,
+                 ingest: Optional[IngestOptions] = None) -> dict:
     """The whole job. Raises FeatureSpecError or BadInput before anything is written."""
     items = parse_feature_spec(features)
+    ingest = ingest or IngestOptions()
+    # The fields the spec needs (the engine's requiredInputs): marketCap only when the spec names it.
+    ingest.required = ["price", "volume"] + (["marketCap"] if any(i["fn"] == "marketCap" for i in items) else [])
     columns = [item["column"] for item in items]
     min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
     check_output_replaceable(HadoopFs(spark, output))  # fail before the work, not after it
-    rows, rows_read, sha256 = read_daily_csv(spark, input_path)
-    daily, collapsed = sort_and_dedupe(rows)
+    daily, rows_read, sha256, collapsed, input_facts = read_daily_input(spark, input_path, ingest)
     daily = daily.cache()
     distinct_dates = daily.count()
     labelled, first_defined = compute_features(spark, daily, items)
@@ -865,6 +1208,7 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
         collapsed=collapsed, seed=seed, split=split, train_ratio=train_ratio,
         rows={"afterDedupe": int(distinct_dates), "afterDropNulls": int(n), "train": int(train_count),
               "test": int(test_count)}, items=items)
+    report["input"].update(input_facts)
     written = write_spark_output(spark, predict(model, test, columns), report, output)
     print_summary(report, written)
     return report
@@ -935,7 +1279,17 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="random: Spark's randomSplit (default); time: the first dates train")
     parser.add_argument("--features", default=DEFAULT_FEATURE_SPEC,
                         help=f"feature spec, e.g. price,rsi(window=9),macd_diff (default {DEFAULT_FEATURE_SPEC})")
+    parser.add_argument("--format", choices=["auto"] + list(LAYOUTS), default="auto",
+                        help="input layout (default auto: recognised from the header)")
+    parser.add_argument("--columns", default=None, help="date=COL,price=COL,volume=COL,marketCap=COL")
+    parser.add_argument("--thousands", choices=[","], default=None, help="allow 1,234.5 in any layout")
+    parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error",
+                        help="empty or '-' cells: error (default), previous, zero, drop")
     args = parser.parse_args(argv)
+    try:
+        args.columns = parse_column_mapping(args.columns) if args.columns is not None else None
+    except ValueError as error:
+        parser.error(str(error))
     if not (0.0 < args.train_ratio < 1.0):
         parser.error(f"--train-ratio: expected a number strictly between 0 and 1, got {args.train_ratio!r}")
     return args
@@ -950,7 +1304,10 @@ def main(argv: Sequence[str]) -> int:
     spark.conf.set("spark.sql.ansi.enabled", "false")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     try:
-        run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features)
+        ingest = IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
+                               missing=args.missing)
+        run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features,
+                     ingest)
         return 0
     except (BadInput, OutputRefused, FeatureSpecError) as error:
         print_error(spark, str(error))

@@ -17,7 +17,13 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   const row = (label: string, text: string) => lines.push(`  ${label.padEnd(22)}${text}`);
 
   lines.push(`pricecast predict  ${context.input}`);
-  row('rows read', `${report.input.rowsRead}`);
+  row('rows read', `${report.input.rowsRead}${report.input.layout ? ` (layout ${report.input.layout})` : ''}`);
+  const missing = report.input.missing;
+  if (missing !== undefined && (missing.rowsDropped > 0 || Object.values(missing.cells).some((n) => n > 0))) {
+    const cells = Object.entries(missing.cells).filter(([, n]) => n > 0).map(([field, n]) => `${field} ${n}`).join(', ');
+    const done = missing.policy === 'drop' ? `${missing.rowsDropped} days dropped` : `filled with ${missing.policy}`;
+    row('missing values', `${cells}: ${done} (--missing ${missing.policy})`);
+  }
   row(
     'duplicates collapsed',
     collapsed.count === 0

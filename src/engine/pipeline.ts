@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';
 import { selectRows } from './columns.js';
-import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './input.js';
+import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './input.js';
 import { formatDay } from './dates.js';
 import { InputError } from './errors.js';
 import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './featureSpec.js';
@@ -65,7 +65,10 @@ export interface PipelineOptions {
    */
   features?: string;
   /** How to read the input: layout (--format, --columns, --thousands) and --missing (input.ts). */
-  ingest?: IngestOptions;
+  format?: IngestOptions['format'];
+  columns?: IngestOptions['columns'];
+  thousands?: IngestOptions['thousands'];
+  missing?: IngestOptions['missing'];
 }
 
 export type StageName =
@@ -107,10 +110,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   if (options.output !== undefined) await prepareOutput(options.output); // fail before the work, not after
   const ingestStart = performance.now();
-  const ingest = await readDailyInput(options.input, { required: requiredInputs(items), ...options.ingest });
+  const ingest = await readDailyInput(options.input, { ...ingestOptionsOf(options), required: requiredInputs(items) });
   timings.ingest = performance.now() - ingestStart;
 
-  const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, options.ingest?.missing));
+  const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, options.missing));
   const distinctDates = sorted.columns.day.length;
 
   const labelled = timed('features', (): LabelledColumns => {
