@@ -21,7 +21,12 @@ import { DEFAULT_CSV } from './helpers/datasets.js';
 const BUNDLED_REAL = join(ROOT, 'fixtures', 'algorand.csv');
 const REAL_CSV = existsSync(BUNDLED_REAL) ? BUNDLED_REAL : join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
 
-const SETS = ['base=price,volume,marketCap,rsi', 'price_only=price', 'mixed=price,rsi(window=9),volume'];
+const SETS = [
+  'base=price,volume,marketCap,rsi',
+  'price_only=price',
+  'mixed=price,rsi(window=9),volume',
+  'ta=price,macd_diff,bollinger_pband(window=25,window_dev=1.5),on_balance_volume',
+];
 
 let env: PythonEnv;
 let work: string;
