@@ -4,7 +4,8 @@
  * (bench/generate.ts), each run as a whole process and measured as a process tree (bench/proctree.ts):
  * wall time, CPU time (user + sys), peak summed RSS.
  *
- *   engine:  node dist/cli.js predict --input F --output DIR
+ *   engine:  node .cache/bench-dist/cli.js predict --input F --output DIR (build.mjs's bundle, built into a
+ *            folder of the benchmark's own so that a concurrent `npm run build` cannot change it mid-run)
  *   pandas:  python bench/peers/pandas_peer.py --input F --output DIR     (the project's env)
  *   polars:  python bench/peers/polars_peer.py --input F --output DIR
  *   PySpark: spark-submit --master local[2] … pyspark/price_regression.py --input F --output DIR
@@ -41,7 +42,9 @@ import {
   type RunFigures,
 } from './stats.js';
 
-const CLI = join(PROJECT_ROOT, 'dist', 'cli.js');
+/** The bundle the benchmark times (--skip-build: as it is); PRICECAST_OUTDIR tells build.mjs where to put it. */
+const BUILD_DIR = join(PROJECT_ROOT, '.cache', 'bench-dist');
+const CLI = join(BUILD_DIR, 'cli.js');
 const PEERS_DIR = join(BENCH_DIR, 'peers');
 
 type Tool = 'engine' | 'pandas' | 'polars' | 'pyspark' | 'node';
@@ -283,9 +286,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (!options.skipBuild) {
-    // dist/ is the esbuild bundle `npm run build` makes (build.mjs; the typecheck is not needed to time it).
-    log('building: node build.mjs');
-    const build = spawnSync(process.execPath, ['build.mjs'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    // The esbuild bundle `npm run build` makes (build.mjs; the typecheck is not needed to time it).
+    log(`building: PRICECAST_OUTDIR=${BUILD_DIR} node build.mjs`);
+    const build = spawnSync(process.execPath, ['build.mjs'], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, PRICECAST_OUTDIR: BUILD_DIR },
+    });
     if (build.status !== 0) throw new Error(`node build.mjs failed:\n${build.stdout.trim()}\n${build.stderr.trim()}`);
   }
   const pyenv = options.skipSpark && !options.peers ? null : await ensurePythonEnv();

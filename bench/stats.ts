@@ -82,7 +82,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10
   --peers     also the pandas + numpy + ta and polars peers (bench/peers/), and no PySpark unless --spark
   --spark     with --peers: PySpark too
   --skip-spark  no PySpark
-  --skip-build  use dist/ as it is (default: node build.mjs first)
+  --skip-build  use the last benchmark build (.cache/bench-dist) as it is (default: node build.mjs first)
   --stages    sizes that get the engine's per-stage breakdown (default: 1m if among --sizes)
   --parity    size whose outputs are compared engine vs PySpark (default: 1m if among --sizes)
   --max-load  wait (up to 5 min) before each run until the 1-minute load average is below this
