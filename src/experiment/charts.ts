@@ -23,6 +23,8 @@ export const MAX_CHART_POINTS = 1000;
 export const MAX_CHART_SETS = 6;
 export const ACTUAL_SERIES = 'actual (next_price)';
 const WIDTH = 760;
+/** Set names are shown whole up to this many pixels (the ladder's are long). */
+const LABEL_LIMIT = 360;
 
 export interface ChartSpecs {
   actualVsForecasts: TopLevelSpec;
@@ -95,7 +97,7 @@ export function chartSpecs(results: ExperimentResults, table: ForecastTable): Ch
       encoding: {
         x: { field: 'date', type: 'temporal', title: 'date' },
         y: { field: 'value', type: 'quantitative', title: 'price', scale: { zero: false } },
-        color: { field: 'series', type: 'nominal', sort: seriesOrder, title: null },
+        color: { field: 'series', type: 'nominal', sort: seriesOrder, title: null, legend: { labelLimit: LABEL_LIMIT } },
         strokeDash: { condition: { test: `datum.series === '${PERSISTENCE}'`, value: [4, 3] }, value: [1, 0] },
       },
     },
@@ -114,7 +116,7 @@ export function chartSpecs(results: ExperimentResults, table: ForecastTable): Ch
           encoding: {
             x: { field: 'date', type: 'temporal', title: 'date' },
             y: { field: 'value', type: 'quantitative', title: 'cumulative squared-error difference' },
-            color: { field: 'set', type: 'nominal', sort: charted, title: null },
+            color: { field: 'set', type: 'nominal', sort: charted, title: null, legend: { labelLimit: LABEL_LIMIT } },
           },
         },
         { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
@@ -128,7 +130,7 @@ export function chartSpecs(results: ExperimentResults, table: ForecastTable): Ch
       data: { values: bars },
       mark: 'bar',
       encoding: {
-        y: { field: 'set', type: 'nominal', sort: '-x', title: null },
+        y: { field: 'set', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: LABEL_LIMIT } },
         x: { field: 'skill', type: 'quantitative', title: 'skill', axis: { format: '%' } },
         color: {
           field: 'significance',
