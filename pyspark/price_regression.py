@@ -848,6 +848,8 @@ def _parse_feature_value(fn: str, arg: dict, text: str, at: int) -> Any:
         value = 0.0 if value == 0 else value
     if arg.get("positive") and value <= 0:
         raise FeatureSpecError(at, f"{what} must be positive, got {quoted}")
+    if arg["type"] == "int" and not arg.get("positive") and value < 0:
+        raise FeatureSpecError(at, f"{what} must not be negative, got {quoted}")
     return value
 
 
@@ -1220,8 +1222,8 @@ def too_few_rows_message(first_defined: dict, columns: List[str], distinct: int,
     warm_up = 0
     for name in columns:
         if first_defined.get(name) is None:
-            return (f"more distinct dates: {name} has no value (it is null, NaN or \u00b1inf) on any of the "
-                    f"{distinct} dates")
+            return (f"every feature to have values: {name} is null, NaN or \u00b1inf on all {distinct} dates (too few "
+                    "dates for its warm-up, or arguments that leave it undefined)")
         warm_up = max(warm_up, first_defined[name])
     others = distinct - rows_left - warm_up - 1
     return (f"at least {warm_up + 1 + MIN_ROWS_TO_FIT_AND_TEST} distinct dates ({warm_up} warm-up rows, 1 row without "

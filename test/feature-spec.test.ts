@@ -109,6 +109,7 @@ const cases: Array<[string, string]> = [
   ['volume_price_trend(dropnans=1)', '--features: position 20: volume_price_trend argument dropnans expects true or false, got "1"'],
   ['rsi(window=0)', '--features: position 5: rsi argument window must be positive, got "0"'],
   ['macd(window_fast=-3)', '--features: position 6: macd argument window_fast must be positive, got "-3"'],
+  ['volume_price_trend(smoothing_factor=-3)', '--features: position 20: volume_price_trend argument smoothing_factor must not be negative, got "-3"'],
   ['price,price', '--features: position 7: duplicate item price (same as item 1)'],
   ['rsi(window=9,window=9)', '--features: position 14: argument window of rsi is given twice'],
   ['stoch', '--features: position 1: stoch needs high and low prices, which the input does not have (only functions of close and volume are supported)'],
@@ -259,6 +260,12 @@ describe('runPipeline with a feature spec', () => {
     const justShort = generated(work, 'short.csv', { rows: needed - 1, seed: 3, repeatedDate: false, zeroMarketCap: false });
     expect((await runPipeline({ input: enough, features })).report.rows.afterDropNulls).toBe(10);
     await expect(runPipeline({ input: justShort, features })).rejects.toThrow(`at least ${needed} distinct dates`);
+  });
+
+  it('a feature with no value on any date is named (here a band width of 0 standard deviations)', async () => {
+    const error = (await runPipeline({ input: DEFAULT_CSV, features: 'price,bollinger_pband(window_dev=0)' }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/expected every feature to have values: bollinger_pband_window_dev_0 is null, NaN or ±inf on all 1000 dates/);
   });
 });
 

@@ -185,6 +185,8 @@ function parseValue(indicator: Indicator, arg: Indicator['args'][number], text: 
   }
   if (value === 0) value = 0; // -0 → 0: one normal form
   if (arg.positive && value <= 0) fail(at, `${what} must be positive, got ${JSON.stringify(text)}`);
+  // An integer that is not a window (volume_price_trend's smoothing_factor, 0 = none) is a count: >= 0.
+  if (arg.type === 'int' && !arg.positive && value < 0) fail(at, `${what} must not be negative, got ${JSON.stringify(text)}`);
   return value;
 }
 

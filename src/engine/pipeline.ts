@@ -225,7 +225,7 @@ export function tooFewRowsMessage(labelled: LabelledColumns, columns: readonly s
     let first = 0;
     while (first < distinct && column[first] - column[first] !== 0) first++;
     if (first === distinct) {
-      return `more distinct dates: ${name} has no value (it is null, NaN or ±inf) on any of the ${distinct} dates`;
+      return `every feature to have values: ${name} is null, NaN or ±inf on all ${distinct} dates (too few dates for its warm-up, or arguments that leave it undefined)`;
     }
     warmUp = Math.max(warmUp, first);
   }
