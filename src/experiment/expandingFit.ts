@@ -46,21 +46,28 @@ export class ExpandingFit {
   /** Extends the window to rows 0 … end − 1. */
   extendTo(end: number): void {
     const { k, features, label, aSum, abSum, aaSum } = this;
+    // The row's values gathered once (the engine's `row`), the scalar sums kept in locals.
+    const row = new Float64Array(k);
+    let { wSum, bSum, bbSum } = this;
     for (let r = this.rows; r < end; r++) {
       const b = label[r];
-      this.wSum += 1.0;
-      this.bSum += b;
-      this.bbSum += b * b;
+      wSum += 1.0;
+      bSum += b;
+      bbSum += b * b;
       for (let j = 0; j < k; j++) {
         const x = features[j][r];
+        row[j] = x;
         aSum[j] += x;
         abSum[j] = fma(b, x, abSum[j]);
       }
       for (let j = 0, p = 0; j < k; p += j + 1, j++) {
-        const xj = features[j][r];
-        if (xj !== 0) for (let i = 0; i <= j; i++) aaSum[p + i] += features[i][r] * xj;
+        const xj = row[j];
+        if (xj !== 0) for (let i = 0; i <= j; i++) aaSum[p + i] += row[i] * xj;
       }
     }
+    this.wSum = wSum;
+    this.bSum = bSum;
+    this.bbSum = bbSum;
     this.rows = Math.max(this.rows, end);
   }
 
