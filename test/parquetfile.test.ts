@@ -67,10 +67,11 @@ describe('encodeParquet read back by JavaScript readers', () => {
       { name: 'date', type: 'date', values: days },
       { name: 'x', type: 'double', values: doubles },
     ], { rowGroupRows: 4, pageRows: 3 });
-    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const metadata = parquetMetadata(file);
     expect(Number(metadata.num_rows)).toBe(6);
     expect(metadata.row_groups.length).toBe(2);
-    const rows = await parquetReadObjects({ file: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+    const rows = await parquetReadObjects({ file });
     expect(rows.map((r) => r.x)).toEqual([1.5, null, -0, 5e-324, -1.7976931348623157e308, 0.1]);
     expect(Object.is(rows[2].x, -0)).toBe(true);
     expect(rows.map((r) => (r.date as Date).toISOString().slice(0, 10))).toEqual([

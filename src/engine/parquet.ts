@@ -8,11 +8,11 @@
  * `prediction` DOUBLE, all nullable (Spark's columns are `optional`); NaN in a column is written as
  * null, and null reads back as NaN (types.ts: NaN marks a null).
  *
- * parquet-wasm's `node` build (which the `parquet-wasm` entry resolves to under Node) instantiates its
- * WebAssembly synchronously from node_modules when imported, so both functions here are synchronous.
+ * Both functions are synchronous: parquet-wasm is loaded, synchronously, on the first read
+ * (parquetwasm.ts), so a run that only writes never pays for instantiating it.
  */
 import { DateDay, tableFromIPC, type Data, type DataType, type Vector } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import { parquetWasm } from './parquetwasm.js';
 import { encodeParquet, type ParquetColumn } from './parquetfile.js';
 import { FEATURE_NAMES, type PredictionColumns } from './types.js';
 
@@ -56,7 +56,7 @@ export function encodePredictionsParquet(p: PredictionColumns, features: readonl
  * @param features the feature columns to read (_model.json's `features`); default: the default spec's
  */
 export function decodePredictionsParquet(bytes: Uint8Array, features: readonly string[] = FEATURE_NAMES): PredictionColumns {
-  const table = tableFromIPC(readParquet(bytes).intoIPCStream());
+  const table = tableFromIPC(parquetWasm().readParquet(bytes).intoIPCStream());
   const length = table.numRows;
   const out = {} as PredictionColumns;
   for (const [name, key] of predictionParquetColumns(features)) {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DateDay, tableFromIPC, type Vector } from 'apache-arrow';
-import { readParquet } from 'parquet-wasm';
+import { parquetWasm } from './parquetwasm.js';
 import { DailyColumnsBuilder } from './columns.js';
 import type { DailyIngest, MissingCellSource } from './csv.js';
 import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
@@ -59,7 +59,7 @@ export async function readDailyParquet(input: string, options: LayoutOptions = {
     }
     let table;
     try {
-      table = tableFromIPC(readParquet(bytes).intoIPCStream());
+      table = tableFromIPC(parquetWasm().readParquet(bytes).intoIPCStream());
     } catch (error) {
       throw new InputError(file, 0, null, null, `a Parquet file that can be read (${String((error as Error).message ?? error).split('\n')[0]})`);
     }
