@@ -4,10 +4,12 @@
  * input columns and next_price exactly, every indicator column within 1e-12 relative, predictions, fit
  * and statistics within 1e-9 (src/parity/compare.ts). One spark-submit per spec, run one after another.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropNulls } from '../src/engine/clean.js';
 import { parseDay } from '../src/engine/dates.js';
 import { InputError, UsageError } from '../src/engine/errors.js';
 import { featureColumns, parseFeatureSpec } from '../src/engine/featureSpec.js';
@@ -135,6 +137,34 @@ describe('parity with mixed feature specs: engine vs PySpark + ta', () => {
     expect(spark.exitCode).toBe(2);
     expect(spark.stderr.trim().split('\n').pop()).toBe(engineLine);
     expect(existsSync(output)).toBe(false);
+  });
+});
+
+describe('the drop rule, table for table', () => {
+  it('the PySpark job drops the rows the engine drops: null, NaN, +inf, -inf in a feature or a null label', async () => {
+    const rows: Array<[number, number | null, number | null, number | null]> = [
+      [1, NaN, 1, 2], [2, 1, Infinity, 2], [3, 2, 2, 3], [4, -Infinity, 3, 4], [5, 0, 0, 5],
+      [6, null, 1, 2], [7, 5, 7, null], [8, 1e308, -1e308, 1], [9, 3, NaN, 1],
+    ];
+    const engine = dropNulls({
+      day: Int32Array.from(rows, (r) => r[0]),
+      a: Float64Array.from(rows, (r) => r[1] ?? NaN),
+      b: Float64Array.from(rows, (r) => r[2] ?? NaN),
+      nextPrice: Float64Array.from(rows, (r) => r[3] ?? NaN),
+    });
+    const encode = (v: number | null) => (v === null ? null : Number.isFinite(v) ? v : String(v).replace('Infinity', 'inf').replace('NaN', 'nan'));
+    const pyenv = await ensurePythonEnv();
+    const kept = await new Promise<number[]>((resolve, reject) => {
+      const child = spawn(pyenv.python, [join(ROOT, 'test', 'py', 'drop_nulls_check.py')], { env: pyenv.env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => (stdout += chunk));
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout.trim().split('\n').pop()!)) : reject(new Error(stderr))));
+      child.stdin.end(JSON.stringify({ rows: rows.map((r) => r.map(encode)) }));
+    });
+    expect(Array.from(engine.day)).toEqual([3, 5, 8]);
+    expect(kept).toEqual([3, 5, 8]);
   });
 });
 
