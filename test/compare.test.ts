@@ -87,3 +87,55 @@ describe('compareOutputs', () => {
     expect(r.notes.join()).toMatch(/L-BFGS/);
   });
 });
+
+describe('compareOutputs with other feature specs (SPEC.md section 9)', () => {
+  /** Test rows with the columns price, macd_diff and rsi_window_9; `nudge` scales macd_diff. */
+  function mixed(nudge = 1): { predictions: PredictionColumns; report: ModelReport } {
+    const p = predictions([1, 2, 3]);
+    const columns = ['price', 'macd_diff', 'rsi_window_9'];
+    const r = report({ featureNames: columns, coefficients: [0.9, 0.1, 0.01] });
+    r.features = columns;
+    r.training = { ...r.training, coefficientStandardErrors: [0.1, 0.2, 0.3, 0.4], tValues: [1, 2, 3, 4], pValues: [0.1, 0.2, 0.3, 0.4] };
+    return {
+      predictions: {
+        day: p.day,
+        price: p.price,
+        macd_diff: Float64Array.from([-0.012345678901234, 0.5, 3.25], (v) => v * nudge),
+        rsi_window_9: Float64Array.of(40, 50, 60),
+        nextPrice: p.nextPrice,
+        prediction: p.prediction,
+      },
+      report: r,
+    };
+  }
+
+  it('compares every listed feature column, in spec order, with the indicator tolerance', () => {
+    const r = compareOutputs(mixed(), mixed());
+    expect(r.ok).toBe(true);
+    expect(r.columns.map((d) => [d.name, d.tolerance])).toEqual([
+      ['price', 0], ['macd_diff', 1e-12], ['rsi_window_9', 1e-12], ['next_price', 0], ['prediction', 1e-9],
+    ]);
+  });
+
+  it('an indicator column 1e-11 off (relative) fails; 1e-13 passes', () => {
+    expect(compareOutputs(mixed(), mixed(1 + 1e-11)).columns.find((d) => d.name === 'macd_diff')?.ok).toBe(false);
+    expect(compareOutputs(mixed(), mixed(1 + 1e-11)).ok).toBe(false);
+    expect(compareOutputs(mixed(), mixed(1 + 1e-13)).ok).toBe(true);
+  });
+
+  it('fails when the two outputs list different feature columns, and says which', () => {
+    const other = mixed();
+    other.report.features = ['price', 'macd_diff', 'rsi'];
+    const r = compareOutputs(mixed(), other);
+    expect(r.ok).toBe(false);
+    expect(r.notes.join()).toMatch(/feature columns differ: engine \[price, macd_diff, rsi_window_9\], spark \[price, macd_diff, rsi\]/);
+  });
+
+  it('a feature column missing from one output is a failure, not a crash', () => {
+    const spark = mixed();
+    delete (spark.predictions as Partial<PredictionColumns>).rsi_window_9;
+    const r = compareOutputs(mixed(), spark);
+    expect(r.ok).toBe(false);
+    expect(r.columns.find((d) => d.name === 'rsi_window_9')?.problem).toBe('no such column in the spark output');
+  });
+});
