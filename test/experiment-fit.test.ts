@@ -124,3 +124,16 @@ describe('worker threads', () => {
     expect(two.results).toEqual(one.results);
   });
 });
+
+describe('choosing threads', () => {
+  it('stays in one thread for the real data, spreads a million rows over the cores', async () => {
+    const { chooseThreads } = await import('../src/experiment/parallel.js');
+    const { availableParallelism } = await import('node:os');
+    const forty = Array.from({ length: 40 }, () => 5);
+    expect(chooseThreads(walkForwardPlan(887, 0.7, 1, 'price'), forty, 'auto')).toBe(1);
+    const ten = Array.from({ length: 10 }, () => 5);
+    expect(chooseThreads(walkForwardPlan(1_000_000, 0.7, 20, 'price'), ten, 'auto')).toBe(Math.min(10, availableParallelism()));
+    expect(chooseThreads(walkForwardPlan(887, 0.7, 1, 'price'), forty, 3)).toBe(3);
+    expect(chooseThreads(walkForwardPlan(887, 0.7, 1, 'price'), [4], 8)).toBe(1);
+  });
+});

@@ -3,8 +3,8 @@
  * large enough to pay for starting them (each worker loads the code and receives a copy of its
  * columns). Sets are independent, so a set's forecasts are the same whichever thread computes them.
  *
- * 'auto' uses workers when the estimated work exceeds PARALLEL_MIN_WORK (bench/RESULTS.md,
- * "Experiment", has the measurements behind it) and the machine has more than one core.
+ * 'auto' uses workers when the estimated work exceeds PARALLEL_MIN_MS and the machine has more than
+ * one core.
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -16,10 +16,10 @@ import type { CommonRows } from './rows.js';
 import { walkForward, type WalkForwardPlan } from './walkForward.js';
 
 /**
- * Work units of one set: the row pass (k(k+3)/2 operations a row) and the solves (about (k + 1)³ a
- * refit). Workers start above this many in total.
+ * Workers start when the sets' walk-forwards are estimated to take longer than this in one thread:
+ * below it, starting two workers and copying their columns costs about what they would save.
  */
-export const PARALLEL_MIN_WORK = 20_000_000;
+export const PARALLEL_MIN_MS = 400;
 
 export interface SetJob {
   features: Float64Array[];
@@ -33,17 +33,23 @@ export interface WorkerRequest {
 }
 export type WorkerResponse = { forecasts: Float64Array[] } | { error: { name: string; message: string } };
 
-export function setWork(plan: WalkForwardPlan, k: number): number {
+/**
+ * Estimated single-thread time of one set's walk-forward, in ms: the row pass (k fused multiply-adds and
+ * k(k+1)/2 products a row, ~30k + 3k² ns) and the solves (~3 µs plus ~20 ns·(k+1)³ each), fitted to
+ * runs on this project's machine (bench/RESULTS.md, "Experiment"). A Cholesky failure (collinear
+ * features) makes the solves several times dearer; the estimate ignores that.
+ */
+export function setWorkMs(plan: WalkForwardPlan, k: number): number {
   const refits = Math.ceil((plan.n - plan.trainCount) / plan.refitEvery);
-  return (plan.n * k * (k + 3)) / 2 + refits * (k + 1) ** 3;
+  return (plan.n * (30 * k + 3 * k * k) + refits * (3000 + 20 * (k + 1) ** 3)) / 1e6;
 }
 
 /** Threads 'auto' resolves to for these sets. */
 export function chooseThreads(plan: WalkForwardPlan, widths: readonly number[], threads: 'auto' | number): number {
   const limit = Math.min(widths.length, threads === 'auto' ? availableParallelism() : threads);
   if (threads !== 'auto') return Math.max(1, limit);
-  const work = widths.reduce((sum, k) => sum + setWork(plan, k), 0);
-  return work >= PARALLEL_MIN_WORK ? Math.max(1, limit) : 1;
+  const work = widths.reduce((sum, k) => sum + setWorkMs(plan, k), 0);
+  return work >= PARALLEL_MIN_MS ? Math.max(1, limit) : 1;
 }
 
 /** The forecasts of each set (in order) over the test rows. */
@@ -66,7 +72,7 @@ export async function forecastSets(
   for (const i of order) {
     const w = load.indexOf(Math.min(...load));
     groups[w].push(i);
-    load[w] += setWork(plan, rows.features[i].length);
+    load[w] += setWorkMs(plan, rows.features[i].length);
   }
   const results = await Promise.all(
     groups.map((group) =>
