@@ -47,7 +47,7 @@ const BUILD_DIR = join(PROJECT_ROOT, '.cache', 'bench-dist');
 const CLI = join(BUILD_DIR, 'cli.js');
 const PEERS_DIR = join(BENCH_DIR, 'peers');
 
-type Tool = 'engine' | 'pandas' | 'polars' | 'pyspark' | 'node';
+type Tool = 'engine' | 'baseline' | 'pandas' | 'polars' | 'pyspark' | 'node';
 const PEERS = ['pandas', 'polars'] as const;
 
 interface RunRecord extends Omit<Measurement, 'stdout' | 'stderr'> {
@@ -107,10 +107,12 @@ process.stdout.write(JSON.stringify(result.timings));`;
   return JSON.parse(result.stdout) as Record<string, number>;
 }
 
-function toolCommand(tool: Tool, file: string, out: string, pyenv: PythonEnv | null): [string, string[], NodeJS.ProcessEnv | undefined] {
+function toolCommand(tool: Tool, file: string, out: string, pyenv: PythonEnv | null, baseline: string | null): [string, string[], NodeJS.ProcessEnv | undefined] {
   switch (tool) {
     case 'engine':
       return [process.execPath, [CLI, 'predict', '--input', file, '--output', out], undefined];
+    case 'baseline':
+      return [process.execPath, [baseline!, 'predict', '--input', file, '--output', out], undefined];
     case 'node':
       return [process.execPath, ['-e', '0'], undefined];
     case 'pyspark':
@@ -125,6 +127,7 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
   const file = ensureBenchData(size, log);
   const runs: RunRecord[] = [];
   const tools: Tool[] = ['engine'];
+  if (options.baseline !== null) tools.push('baseline');
   if (options.peers) tools.push(...PEERS);
   if (!options.skipSpark) tools.push('pyspark');
   if (size.name === 'default') tools.push('node');
@@ -134,7 +137,7 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
       await waitForLoad(options.maxLoad);
       const out = join(work, `${size.name}-${tool}-${run}`);
       const loadBefore = loadavg()[0];
-      const [command, args, env] = toolCommand(tool, file, out, pyenv);
+      const [command, args, env] = toolCommand(tool, file, out, pyenv, options.baseline);
       const m = await measureCommand(command, args, { env });
       checkRun(tool, m);
       const { stdout: _stdout, stderr: _stderr, ...figures } = m;
@@ -225,7 +228,7 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 function markdownTables(records: SizeRecord[]): string {
   const lines: string[] = [];
-  const others: Tool[] = ['pandas', 'polars', 'pyspark', 'node'];
+  const others: Tool[] = ['baseline', 'pandas', 'polars', 'pyspark', 'node'];
   const present = others.filter((t) => records.some((r) => r.medians[t] !== undefined));
   const header = ['size', 'rows', 'engine wall s', 'engine CPU s', 'engine peak MiB'];
   for (const t of present) header.push(`${t} wall s`, `${t} CPU s`, `${t} peak MiB`);

@@ -64,6 +64,8 @@ export interface BenchOptions {
   skipSpark: boolean;
   /** Also run the pandas and polars peers (bench/peers/). */
   peers: boolean;
+  /** Another build of the CLI (its cli.js) run as the tool `baseline`, e.g. the engine before a change. */
+  baseline: string | null;
   skipBuild: boolean;
   /** Sizes that also get the engine's per-stage breakdown (in-process runPipeline timings). */
   stageSizes: string[];
@@ -81,6 +83,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10
   --runs      runs of each tool per size, alternating the tools run by run (default 3)
   --peers     also the pandas + numpy + ta and polars peers (bench/peers/), and no PySpark unless --spark
   --spark     with --peers: PySpark too
+  --baseline  another build's cli.js, run alternately as "baseline" (before/after a change, same load)
   --skip-spark  no PySpark
   --skip-build  use the last benchmark build (.cache/bench-dist) as it is (default: node build.mjs first)
   --stages    sizes that get the engine's per-stage breakdown (default: 1m if among --sizes)
@@ -99,6 +102,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'skip-spark': { type: 'boolean', default: false },
       peers: { type: 'boolean', default: false },
       spark: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       'skip-build': { type: 'boolean', default: false },
       stages: { type: 'string' },
       parity: { type: 'string' },
@@ -127,7 +131,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxLoad = Number(values['max-load']);
     if (!(maxLoad > 0)) throw new Error(`--max-load: a positive number, got ${values['max-load']}\n${BENCH_USAGE}`);
   }
-  return { sizes, runs, skipSpark, peers, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null };
+  return { sizes, runs, skipSpark, peers, baseline: values.baseline ?? null, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null };
 }
 
 /** Another tool's median figures divided by the engine's (wall > 1: the engine is that many times faster). */

@@ -35,6 +35,7 @@ describe('parseBenchArgs', () => {
       runs: 3,
       skipSpark: false,
       peers: false,
+      baseline: null,
       skipBuild: false,
       stageSizes: ['1m'],
       paritySize: '1m',
@@ -52,6 +53,7 @@ describe('parseBenchArgs', () => {
       runs: 5,
       skipSpark: false,
       peers: false,
+      baseline: null,
       skipBuild: true,
       stageSizes: ['10m'],
       paritySize: '10m',
@@ -72,6 +74,7 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs(['--peers'])).toMatchObject({ peers: true, skipSpark: true, paritySize: null });
     expect(parseBenchArgs(['--peers', '--spark'])).toMatchObject({ peers: true, skipSpark: false, paritySize: '1m' });
     expect(() => parseBenchArgs(['--spark', '--skip-spark'])).toThrow(/contradict/);
+    expect(parseBenchArgs(['--baseline', 'before/dist/cli.js']).baseline).toBe('before/dist/cli.js');
   });
 
   it('refuses bad values and unknown flags', () => {
