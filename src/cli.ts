@@ -147,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
         const topic = rest[0];
         if (topic === 'predict') process.stdout.write(`${PREDICT_HELP()}\n`);
         else if (topic === 'parity') process.stdout.write(`${PARITY_HELP()}\n`);
+        else if (topic === 'features') return await (await import('./catalogueCommand.js')).featuresCommand(['--help']);
         else if (topic === 'experiment') process.stdout.write(`${(await import('./experiment/command.js')).EXPERIMENT_HELP()}\n`);
         else if (topic === 'emr') {
           const { runEmrCommand } = await import('./emr/commands.js');
