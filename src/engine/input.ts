@@ -10,8 +10,10 @@
  * InputError naming the path: one line, exit 2 (issue 10, item 7). Then `prepareDaily` sorts,
  * de-duplicates and applies `--missing` (dedupe.ts, missing.ts).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { readDailyCsv, type DailyIngest } from './csv.js';
 import { sortAndDedupe, type DedupedDaily } from './dedupe.js';
 import { InputError } from './errors.js';
@@ -94,4 +96,23 @@ export function requiredInputs(items: ReadonlyArray<{ fn: string }>): ValueField
   const required: ValueField[] = ['price', 'volume'];
   if (items.some((item) => item.fn === 'marketCap')) required.push('marketCap');
   return required;
+}
+
+/**
+ * A path that can be read twice (the parity run reads its input with the engine, then with Spark): stdin,
+ * a pipe or a FIFO is copied once into `dir` and the copy's path returned; a file or folder is returned
+ * as it is.
+ */
+export async function inputReadableTwice(input: string, dir: string): Promise<string> {
+  if (input !== STDIN_INPUT) {
+    try {
+      const stats = await stat(input);
+      if (stats.isFile() || stats.isDirectory()) return input;
+    } catch (error) {
+      throw inputPathError(input, error);
+    }
+  }
+  const copy = join(dir, input === STDIN_INPUT ? 'stdin.csv' : `${basename(input) || 'input'}.csv`);
+  await pipeline(input === STDIN_INPUT ? process.stdin : createReadStream(input), createWriteStream(copy));
+  return copy;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
 import { readSparkOutput } from '../engine/output.js';
-import { ingestOptionsOf } from '../engine/input.js';
+import { ingestOptionsOf, inputReadableTwice } from '../engine/input.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
 import type { JobSettings } from '../settings.js';
 import { compareOutputs, type ParityReport } from './compare.js';
@@ -35,9 +35,11 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
   const work = options.keep ? resolve(options.keep) : await mkdtemp(join(tmpdir(), 'pricecast-parity-'));
   const scratch = await mkdtemp(join(tmpdir(), 'pricecast-spark-')); // Spark's own temporary files
   try {
+    // Both halves read the input: stdin or a pipe is copied once (input.ts), a file is read where it is.
+    const input = await inputReadableTwice(options.input, scratch);
     // The engine first: bad input is then reported by the engine's own one-line error, fast.
     const engine = await runPipeline({
-      input: options.input,
+      input,
       seed: options.seed,
       split: options.split,
       trainRatio: options.trainRatio,
@@ -49,7 +51,7 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
     const sparkOut = join(work, 'spark');
     log('spark: running pyspark/price_regression.py with spark-submit (local mode)…');
     const spark = await runSparkJob({
-      input: options.input,
+      input,
       output: sparkOut,
       seed: options.seed,
       split: options.split,
