@@ -51,6 +51,7 @@ function python(args: string[]): Promise<string> {
 }
 
 interface NumpyRun {
+  parquet: { columns: string[]; dates: string[]; maxRelativeDifference: Record<string, number> };
   rows: number;
   trainRows: number;
   testRows: number;
@@ -67,11 +68,13 @@ for (const [label, file] of [['default', DEFAULT_CSV], ['real', REAL_CSV]] as co
 describe('walk-forward against an independent numpy implementation', () => {
   it.each(cases)('%s data, refit every %i, target %s', async (label, refitEvery, target, csv) => {
     const sets = SETS.map(parseSetFlag);
-    const mine = await runExperiment({ input: csv, sets, trainRatio: 0.7, refitEvery, target, threads: 1 });
+    const output = join(work, `out-${label}-${refitEvery}-${target}`);
+    const mine = await runExperiment({ input: csv, sets, trainRatio: 0.7, refitEvery, target, threads: 1, output });
     const job = join(work, `job-${label}-${refitEvery}-${target}.json`);
+    const parquet = join(output, 'forecasts.parquet');
     await writeFile(
       job,
-      JSON.stringify({ csv, trainRatio: 0.7, refitEvery, target, sets: sets.map((s) => ({ name: s.name, items: s.items })) }),
+      JSON.stringify({ csv, trainRatio: 0.7, refitEvery, target, sets: sets.map((s) => ({ name: s.name, items: s.items })), parquet }),
     );
     const numpy = JSON.parse(await python([join(ROOT, 'test', 'py', 'walkforward.py'), job])) as NumpyRun;
 
@@ -88,6 +91,14 @@ describe('walk-forward against an independent numpy implementation', () => {
       let worst = 0;
       for (let t = 0; t < got.length; t++) worst = Math.max(worst, relativeDifference(got[t], expected[t]));
       expect(worst, `${name}: largest relative difference of a forecast`).toBeLessThanOrEqual(1e-9);
+    }
+
+    // forecasts.parquet as pandas reads it.
+    expect(numpy.parquet.columns).toEqual(['date', 'price', 'next_price', 'persistence', ...sets.map((s) => s.name)]);
+    expect(numpy.parquet.dates[0]).toBe(numpy.firstTestDate);
+    expect(numpy.parquet.dates).toHaveLength(numpy.testRows);
+    for (const [name, difference] of Object.entries(numpy.parquet.maxRelativeDifference)) {
+      expect(difference, `forecasts.parquet column ${name} vs numpy`).toBeLessThanOrEqual(1e-9);
     }
 
     // Metrics.

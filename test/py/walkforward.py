@@ -4,7 +4,8 @@
     python walkforward.py JOB.json
 
 JOB.json: {"csv": PATH, "trainRatio": r, "refitEvery": K, "target": "price"|"return",
-           "sets": [{"name": ..., "items": [{"fn": "rsi", "args": {"window": 9}}, ...]}, ...]}
+           "sets": [{"name": ..., "items": [{"fn": "rsi", "args": {"window": 9}}, ...]}, ...],
+           "parquet": optional path of the engine's forecasts.parquet, read back with pandas}
 
 Prints JSON: {"rows", "trainRows", "testRows", "firstTestDate", "forecasts": {name: [...]},
 "metrics": {name: {rmse, mae, mape, r2, directionalAccuracy, skill, dm: {statistic, pValue} | null}}},
@@ -170,7 +171,20 @@ def main(path):
         f = walk_forward(x, price, next_price, train_count, job["refitEvery"], job["target"])
         forecasts[s["name"]] = f
         result_metrics[s["name"]] = metrics(f, actual, today, persistence)
+    parquet = {}
+    if job.get("parquet"):
+        # The engine's forecasts.parquet as pandas (pyarrow) reads it: largest relative difference of
+        # each column from this script's own values.
+        table = pd.read_parquet(job["parquet"])
+        parquet["columns"] = list(table.columns)
+        parquet["dates"] = [str(d)[:10] for d in table["date"]]
+        expected = {"price": today, "next_price": actual, **forecasts}
+        parquet["maxRelativeDifference"] = {
+            name: float(np.max(np.abs(table[name].to_numpy() - values) / np.maximum(np.abs(values), 1e-300)))
+            for name, values in expected.items()
+        }
     json.dump({
+        "parquet": parquet,
         "rows": n,
         "trainRows": train_count,
         "testRows": n - train_count,
