@@ -57,8 +57,9 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   const timeoutMs = (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
   const common = {
     maxAttempts: SDK_MAX_ATTEMPTS,
-    // connectionTimeout: TCP connect; requestTimeout: no response byte for this long.
-    requestHandler: { connectionTimeout: Math.min(timeoutMs, 10_000), requestTimeout: timeoutMs },
+    // connectionTimeout: TCP connect; requestTimeout: no response for this long, which this SDK version
+    // only logs unless throwOnRequestTimeout is set (then it is a retryable TimeoutError).
+    requestHandler: { connectionTimeout: Math.min(timeoutMs, 10_000), requestTimeout: timeoutMs, throwOnRequestTimeout: true },
   };
   return {
     s3: bindSignal(new S3Client({ ...common, ...(customS3Endpoint(env) !== null ? { forcePathStyle: true } : {}) }), options.signal),

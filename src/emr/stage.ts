@@ -89,7 +89,11 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
   } catch (error) {
     const status = (error as S3ServiceException).$metadata?.httpStatusCode;
     if (status === 404) throw new UsageError(`bucket ${bucket} does not exist (create it first; the tool never creates buckets)`);
-    if (status === 403) throw new UsageError(`bucket ${bucket}: access denied for the current AWS credentials`);
+    if (status === 403) {
+      throw new UsageError(
+        `bucket ${bucket}: access denied for the current AWS credentials, or it is not owned by the expected account (--expected-bucket-owner, default your own)`,
+      );
+    }
     throw error;
   }
 }
