@@ -161,6 +161,8 @@ describe('readDailyCsv: bad input (fixtures/bad)', () => {
     ['date-feb-30.csv', 4, 'date', '2021-02-30'],
     ['date-not-padded.csv', 4, 'date', '2021-2-3'],
     ['date-text.csv', 4, 'date', 'yesterday'],
+    ['date-before-gregorian.csv', 4, 'date', '1582-10-14'],
+    ['date-not-midnight.csv', 4, 'date', '2021-01-03 12:00:00 UTC'],
     ['price-zero.csv', 4, 'price', '0'],
     ['price-negative.csv', 4, 'price', '-1.6'],
     ['volume-negative.csv', 4, 'volume', '-1200'],
@@ -200,6 +202,9 @@ describe('readDailyCsv: bad input (fixtures/bad)', () => {
     ['nul-bytes.csv', /NUL byte .*not a UTF-8 text CSV/],
     ['invalid-utf8.csv', /not a UTF-8 text CSV/],
     ['price-zero.csv', /price > 0/],
+    ['volume-empty.csv', /missing value.*--missing/],
+    ['date-before-gregorian.csv', /on or after 1582-10-15/],
+    ['date-not-midnight.csv', /midnight UTC/],
     ['volume-negative.csv', /volume >= 0/],
     ['marketcap-negative.csv', /marketCap >= 0/],
   ])('%s says what is wrong (%s)', async (name, pattern) => {

@@ -3,7 +3,7 @@
  * calendar) and hand-picked edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDay, MAX_DAY, MIN_DAY, parseDay } from '../src/engine/dates.js';
+import { dateExpected, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDay } from '../src/engine/dates.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -65,5 +65,39 @@ describe('formatDay', () => {
     expect(() => formatDay(MAX_DAY + 1)).toThrow(RangeError);
     expect(() => formatDay(MIN_DAY - 1)).toThrow(RangeError);
     expect(() => formatDay(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('parseDailyDate: the vendors\' daily forms (SPEC.md section 11)', () => {
+  it('reads every form of a day as that day, against Date for a sweep of days', () => {
+    const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    for (let day = FIRST_GREGORIAN_DAY; day <= MAX_DAY; day += 1009) {
+      const iso = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+      const named = `${MONTHS[Number(iso.slice(5, 7)) - 1]} ${iso.slice(8)}, ${iso.slice(0, 4)}`;
+      for (const text of [iso, `${iso} 00:00:00 UTC`, `${iso}T00:00:00Z`, named, named.replace(/ 0(\d),/, ' $1,')]) {
+        if (parseDailyDate(text) !== day) expect([text, parseDailyDate(text)]).toEqual([text, day]);
+      }
+    }
+  });
+
+  it.each([
+    ['2021-02-03 00:00:01 UTC', 'midnight'],
+    ['2021-02-03T12:00:00Z', 'midnight'],
+    ['2021-02-03T00:00:00', 'exists'], // no zone: ambiguous
+    ['2021-02-03 00:00:00', 'exists'],
+    ['03/02/2021', 'exists'],
+    ['Feb 29, 2021', 'exists'],
+    ['feb 03, 2021', 'exists'],
+    ['Feb 003, 2021', 'exists'],
+    ['1582-10-14', '1582-10-15'],
+    ['Jan 01, 0001', '1582-10-15'],
+  ])('%s is not a daily date; the message says %s', (text, word) => {
+    const day = parseDailyDate(text);
+    expect(Number.isNaN(day) || day < FIRST_GREGORIAN_DAY).toBe(true);
+    expect(dateExpected(text)).toContain(word);
+  });
+
+  it('FIRST_GREGORIAN_DAY is 1582-10-15', () => {
+    expect(formatDay(FIRST_GREGORIAN_DAY)).toBe('1582-10-15');
   });
 });

@@ -91,3 +91,17 @@ describe('sortAndDedupe', () => {
     expect(collapsedDays.length).toBeGreaterThan(0);
   });
 });
+
+describe('sortAndDedupe: where each kept row came from', () => {
+  it('fileRows holds the file position of each kept row (the last of a repeated day)', () => {
+    const columns: DailyColumns = {
+      day: Int32Array.from([3, 1, 2, 1, 3]),
+      price: Float64Array.from([30, 10, 20, 11, 31]),
+      volume: new Float64Array(5),
+      marketCap: new Float64Array(5),
+    };
+    const { fileRows, columns: sorted } = sortAndDedupe(columns);
+    expect(Array.from(fileRows)).toEqual([3, 2, 4]);
+    expect(Array.from(sorted.price)).toEqual([11, 20, 31]);
+  });
+});
