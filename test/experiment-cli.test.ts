@@ -69,6 +69,16 @@ describe('pricecast experiment', () => {
     expect(JSON.parse(run.stdout).sets.map((s: { name: string }) => s.name)).toEqual(['persistence', 'base', 'short', 'extra']);
   });
 
+  it('takes its settings from a --config file too (flags win)', async () => {
+    const config = join(work, 'experiment.json');
+    await writeFile(config, JSON.stringify({ job: { input: REAL }, experiment: { sets: ['p=price', 'v=price,volume'], refitEvery: 30, target: 'return' } }));
+    const run = await runCli(['experiment', '--config', config, '--target', 'price', '--output', join(work, 'config-out'), '--json']);
+    expect(run.stderr).toBe('');
+    const printed = JSON.parse(run.stdout);
+    expect([printed.refitEvery, printed.target, printed.input.file]).toEqual([30, 'price', 'algorand.csv']);
+    expect(printed.sets.map((s: { name: string }) => s.name)).toEqual(['persistence', 'p', 'v']);
+  });
+
   const bad: [string, () => Promise<string[]>, RegExp][] = [
     ['an unknown function', async () => ['--set', 'x=price,rsii'], /set "x".*rsii.*did you mean "rsi"/],
     ['a set without a name', async () => ['--set', 'price,volume'], /--set: expected NAME=SPEC/],
