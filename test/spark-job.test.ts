@@ -120,10 +120,10 @@ async function readOutput(dir: string): Promise<{ rows: OutputRow[]; report: Mod
   return { rows, report, files };
 }
 
-type Shape = 'string' | 'number' | 'string[]' | 'number[]' | 'number[]|null' | { [key: string]: Shape };
+type Shape = 'string' | 'number' | 'string[]' | 'number[]' | 'number[]|null' | 'object[]' | { [key: string]: Shape };
 type ShapeOf<T> = { [K in keyof T]-?: T[K] extends string ? 'string' : T[K] extends number ? 'number'
   : T[K] extends string[] ? 'string[]' : T[K] extends number[] ? 'number[]'
-  : T[K] extends number[] | null ? 'number[]|null' : ShapeOf<T[K]> };
+  : T[K] extends number[] | null ? 'number[]|null' : NonNullable<T[K]> extends object[] ? 'object[]' : ShapeOf<T[K]> };
 
 /** ModelReport's keys, as the compiler checks them against src/engine/types.ts (every key, no extra). */
 const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
@@ -135,6 +135,7 @@ const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
   trainRatio: 'number',
   rows: { afterDedupe: 'number', afterDropNulls: 'number', train: 'number', test: 'number' },
   features: 'string[]',
+  featureSpecs: 'object[]',
   model: { featureNames: 'string[]', coefficients: 'number[]', intercept: 'number', solver: 'string' },
   training: {
     numInstances: 'number',
@@ -158,6 +159,7 @@ function expectShape(value: unknown, shape: Shape, path = '_model.json'): void {
   else if (shape === 'string[]') expect(Array.isArray(value) && value.every((x) => typeof x === 'string'), path).toBe(true);
   else if (shape === 'number[]') expect(isNumbers(value), path).toBe(true);
   else if (shape === 'number[]|null') expect(value === null || isNumbers(value), path).toBe(true);
+  else if (shape === 'object[]') expect(Array.isArray(value) && value.every((x) => typeof x === 'object' && x !== null), path).toBe(true);
   else {
     expect(typeof value === 'object' && value !== null, path).toBe(true);
     expect(Object.keys(value as object).sort(), path).toEqual(Object.keys(shape).sort());
