@@ -136,9 +136,10 @@ PY
     chmodSync(join(bin, 'aws'), 0o755);
     const venv = join(work, 'venv');
     const bootstrapArgs = plan.runJobFlow!.BootstrapActions![0].ScriptBootstrapAction!.Args!;
+    const nodeEnv: NodeJS.ProcessEnv = { ...process.env, ...moto.env };
+    delete nodeEnv.AWS_PROFILE; // moto.env blanks it; boto3 reads a blank one as a profile name
     const installed = await run('bash', [join(ROOT, 'pyspark', 'bootstrap.sh'), ...bootstrapArgs], {
-      ...process.env,
-      ...moto.env,
+      ...nodeEnv,
       PATH: `${bin}:${process.env.PATH}`,
       PRICECAST_PYTHON: python39(),
       PRICECAST_VENV: venv,
@@ -153,9 +154,13 @@ PY
     expect(versions.stdout.trim()).toBe('(3, 9) 0.11.0');
 
     // The same job, PySpark's Python being the venv (as spark-env's PYSPARK_PYTHON makes it on EMR).
+    // SPARK_HOME given, as on EMR (/usr/lib/spark): otherwise spark-submit asks PYSPARK_PYTHON where
+    // pyspark is installed, and the venv has none (EMR's Spark is not a pip package there either).
+    const sparkHome = (await run(pyenv.python, ['-c', 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'], pyenv.env)).stdout.trim();
     const out = join(work, 'spark-out');
     const job = await run(pyenv.sparkSubmit, sparkSubmitArgs({ input, output: out }), {
       ...pyenv.env,
+      SPARK_HOME: sparkHome,
       PYSPARK_PYTHON: join(venv, 'bin', 'python3'),
       PYSPARK_DRIVER_PYTHON: join(venv, 'bin', 'python3'),
     });
