@@ -19,6 +19,8 @@ export interface CommonRows {
   nextPrice: Float64Array;
   /** Per set (in the given order), its feature columns on the kept rows, in spec order. */
   features: Float64Array[][];
+  /** The feature item (normalised) with the fewest finite values, and how many dates it has them on. */
+  scarcest: { item: string; dates: number; of: number } | null;
 }
 
 export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): CommonRows {
@@ -39,6 +41,12 @@ export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): C
   const next = nextPrice(series.price);
 
   const n = series.day.length;
+  let scarcest: CommonRows['scarcest'] = null;
+  columns.forEach((column, c) => {
+    let finite = 0;
+    for (let r = 0; r < n; r++) if (Number.isFinite(column[r])) finite++;
+    if (scarcest === null || finite < scarcest.dates) scarcest = { item: keys[c], dates: finite, of: n };
+  });
   const keep = new Uint8Array(n);
   let kept = 0;
   for (let r = 0; r < n; r++) {
@@ -60,5 +68,6 @@ export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): C
     price: select(series.price, (size) => new Float64Array(size)),
     nextPrice: select(next, (size) => new Float64Array(size)),
     features: sets.map((set) => set.items.map((item) => selected[index.get(formatFeatureItem(item))!])),
+    scarcest,
   };
 }

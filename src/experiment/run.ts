@@ -89,7 +89,8 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       null,
       `enough rows for a walk-forward: ${minTrain} training rows (the widest set has ${widest} features) and ` +
         `${MIN_TEST_ROWS} test rows; ${n} rows have every feature of every set and a next price, and train ratio ` +
-        `${options.trainRatio} gives ${plan.trainCount} training and ${n - plan.trainCount} test rows`,
+        `${options.trainRatio} gives ${plan.trainCount} training and ${n - plan.trainCount} test rows` +
+        (rows.scarcest === null ? '' : ` (${rows.scarcest.item} has values on ${rows.scarcest.dates} of ${rows.scarcest.of} dates)`),
     );
   }
 
