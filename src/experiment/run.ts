@@ -26,6 +26,7 @@ import { loadSeries } from './series.js';
 import { assertUniqueNames, PERSISTENCE, type FeatureSet } from './sets.js';
 import type { Target } from './target.js';
 import { walkForwardPlan } from './walkForward.js';
+import { isPositiveIntegerRule, isRatioRule } from '../settings.js';
 
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
 export const MIN_TEST_ROWS = 2;
@@ -58,12 +59,11 @@ export interface ExperimentRun {
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
   const sets = options.sets && options.sets.length > 0 ? options.sets : builtInLadder();
   assertUniqueNames(sets);
-  if (!Number.isInteger(options.refitEvery) || options.refitEvery < 1) {
-    throw new UsageError(`--refit-every: expected a positive integer, got ${options.refitEvery}`);
-  }
-  if (!(options.trainRatio > 0 && options.trainRatio < 1)) {
-    throw new UsageError(`--train-ratio: expected a number strictly between 0 and 1, got ${options.trainRatio}`);
-  }
+  // The settings table's rules, for library callers (the CLI has applied them already).
+  const refitProblem = isPositiveIntegerRule(options.refitEvery);
+  if (refitProblem) throw new UsageError(`--refit-every: expected ${refitProblem}, got ${options.refitEvery}`);
+  const ratioProblem = isRatioRule(options.trainRatio);
+  if (ratioProblem) throw new UsageError(`--train-ratio: expected ${ratioProblem}, got ${options.trainRatio}`);
   if (options.output !== undefined) await checkExperimentOutput(options.output);
 
   const timings = { ingest: 0, features: 0, walkForward: 0, metrics: 0, report: 0, write: 0 };
