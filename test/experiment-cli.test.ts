@@ -79,6 +79,16 @@ describe('pricecast experiment', () => {
     expect(printed.sets.map((s: { name: string }) => s.name)).toEqual(['persistence', 'p', 'v']);
   });
 
+  it('reads vendor layouts, and needs only the columns its sets use', async () => {
+    const blank = join(ROOT, 'fixtures', 'vendors', 'coingecko-blank-market-cap.csv');
+    const ok = await runCli(['experiment', '--input', blank, '--set', 'p=price,volume,rsi', '--refit-every', '10', '--output', join(work, 'vendor-out'), '--json']);
+    expect(ok.stderr).toBe('');
+    expect(JSON.parse(ok.stdout).input.file).toBe('coingecko-blank-market-cap.csv');
+    const refused = await runCli(['experiment', '--input', blank, '--set', 'm=price,marketCap', '--output', join(work, 'vendor-never')]);
+    expectOneLineError(refused, /market_cap.*--missing/);
+    expect(existsSync(join(work, 'vendor-never'))).toBe(false);
+  });
+
   const bad: [string, () => Promise<string[]>, RegExp][] = [
     ['an unknown function', async () => ['--set', 'x=price,rsii'], /set "x".*rsii.*did you mean "rsi"/],
     ['a set without a name', async () => ['--set', 'price,volume'], /--set: expected NAME=SPEC/],

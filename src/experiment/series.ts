@@ -15,6 +15,6 @@ export interface LoadedSeries {
 
 /** @param items every feature item of every set: they say which input fields the file must have */
 export async function loadSeries(input: string, items: readonly FeatureItem[], options: IngestOptions = {}): Promise<LoadedSeries> {
-  const ingest = await readDailyInput(input, { required: requiredInputs(items), ...options });
+  const ingest = await readDailyInput(input, { ...options, required: requiredInputs(items) });
   return { ingest, sorted: prepareDaily(ingest, options.missing).deduped };
 }
