@@ -115,7 +115,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   const results: ExperimentResults = {
     tool: 'pricecast',
     command: 'experiment',
-    input: { file: basename(options.input), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
+    input: { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
     trainRatio: options.trainRatio,
     refitEvery: options.refitEvery,
     target: options.target,
