@@ -23,7 +23,7 @@ import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { DailyColumnsBuilder } from './columns.js';
-import { scanPlainCsv } from './csvscan.js';
+import { MAX_LINE_BYTES, scanPlainCsv } from './csvscan.js';
 import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
 import { InputError } from './errors.js';
 import { INPUT_FIELDS, resolveLayout, VALUE_FIELDS, type Layout, type LayoutOptions, type ValueField } from './layouts.js';
@@ -32,11 +32,8 @@ import type { IngestResult } from './types.js';
 /** The required columns of the contract's own layout, found by header name in any order. */
 export const REQUIRED_COLUMNS = INPUT_FIELDS;
 
-/**
- * The longest physical line accepted. Vendor rows are ~100 bytes; a longer line is not daily price data,
- * and refusing it at once bounds the memory of every error path (issue 10, item 1).
- */
-export const MAX_LINE_BYTES = 1 << 20;
+/** The longest physical line accepted (declared in csvscan.ts, which holds to it too). */
+export { MAX_LINE_BYTES };
 
 /** A cell the file leaves empty: an empty field, or CoinMarketCap's `-`. missing.ts decides what it means. */
 export function isMissingCell(text: string): boolean {

@@ -29,6 +29,12 @@ import { parseDecimal } from './decimal.js';
 import type { IngestResult } from './types.js';
 
 const BUFFER_BYTES = 1 << 22;
+/**
+ * The longest physical line accepted, here and in csv.ts. Vendor rows are ~100 bytes; a longer line is not
+ * daily price data, and csv.ts refuses it before csv-parse sees it, which bounds the memory and time of
+ * every error path (issue 10, item 1: csv-parse spends seconds on a one-megabyte field).
+ */
+export const MAX_LINE_BYTES = 1 << 16;
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
@@ -150,6 +156,7 @@ function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Arr
   const length = text.length;
   while (pos < length) {
     const lineFeed = text.indexOf('\n', pos);
+    if (lineFeed - pos > MAX_LINE_BYTES) return false; // csv.ts refuses it
     let lineEnd = lineFeed;
     if (crlf) {
       if (text.charCodeAt(lineFeed - 1) !== CR || lineFeed === pos) return false;
