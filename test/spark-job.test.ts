@@ -129,7 +129,14 @@ type ShapeOf<T> = { [K in keyof T]-?: T[K] extends string ? 'string' : T[K] exte
 const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
   tool: 'string',
   engine: 'string',
-  input: { file: 'string', sha256: 'string', rowsRead: 'number', duplicateDatesCollapsed: { count: 'number', first: 'string[]' } },
+  input: {
+    file: 'string',
+    sha256: 'string',
+    rowsRead: 'number',
+    duplicateDatesCollapsed: { count: 'number', first: 'string[]' },
+    layout: 'string',
+    missing: { policy: 'string', cells: { price: 'number', volume: 'number', marketCap: 'number' }, rowsDropped: 'number' },
+  },
   seed: 'number',
   split: 'string',
   trainRatio: 'number',
