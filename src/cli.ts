@@ -31,7 +31,7 @@ Usage:
   pricecast parity [options]      run the PySpark reference job and the engine on the same input, compare
   pricecast features [--json]     the feature catalogue: what --features accepts (ta functions, arguments)
   pricecast experiment [options]  walk-forward test of feature sets against "tomorrow = today", with a report
-  pricecast emr <command>         plan | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
+  pricecast emr <command>         plan | stage | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
   pricecast help [command]
 
 Run 'pricecast <command> --help' for a command's options.`;
