@@ -23,7 +23,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readSparkOutput } from '../src/engine/output.js';
 import { compareOutputs, type ParityReport } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
@@ -67,6 +67,9 @@ interface SizeRecord {
   medians: Partial<Record<Tool, RunFigures>>;
   stages: Record<string, number> | null;
   stageRuns: Record<string, number>[];
+  /** The same for the --baseline build's source tree (its cli.js two folders down), run alternately. */
+  baselineStages: Record<string, number> | null;
+  baselineStageRuns: Record<string, number>[];
   parity: ParityReport | null;
   /** Each peer's last output against the engine's last output. */
   peerChecks: Partial<Record<(typeof PEERS)[number], PeerCheck>>;
@@ -94,8 +97,8 @@ function checkRun(tool: string, m: Measurement): void {
  * one esbuild bundle that does not export runPipeline, so the source is run through tsx (compiled once
  * on load; the stages themselves run the same JIT-compiled code either way).
  */
-function stageTimings(input: string, output: string): Record<string, number> {
-  const script = `import { runPipeline } from ${JSON.stringify(join(PROJECT_ROOT, 'src', 'engine', 'pipeline.ts'))};
+function stageTimings(input: string, output: string, root = PROJECT_ROOT): Record<string, number> {
+  const script = `import { runPipeline } from ${JSON.stringify(join(root, 'src', 'engine', 'pipeline.ts'))};
 const result = await runPipeline({ input: ${JSON.stringify(input)}, output: ${JSON.stringify(output)} });
 process.stdout.write(JSON.stringify(result.timings));`;
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
@@ -156,21 +159,28 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
   const lastSparkOut = lastOut.get('pyspark') ?? null;
 
   const stageRuns: Record<string, number>[] = [];
+  const baselineStageRuns: Record<string, number>[] = [];
   if (options.stageSizes.includes(size.name)) {
+    const roots: Array<[string, Record<string, number>[]]> = [[PROJECT_ROOT, stageRuns]];
+    if (options.baseline !== null) roots.push([dirname(dirname(resolve(options.baseline))), baselineStageRuns]);
     for (let run = 1; run <= options.runs; run++) {
-      await waitForLoad(options.maxLoad);
-      const out = join(work, `${size.name}-stages-${run}`);
-      try {
-        stageRuns.push(stageTimings(file, out));
-      } catch (error) {
-        log(`  ${size.name} stage timings failed (the runs above are kept): ${(error as Error).message}`);
+      for (const [root, into] of roots) {
+        await waitForLoad(options.maxLoad);
+        const out = join(work, `${size.name}-stages-${run}`);
+        try {
+          into.push(stageTimings(file, out, root));
+        } catch (error) {
+          log(`  ${size.name} stage timings failed in ${root} (the runs above are kept): ${(error as Error).message}`);
+        }
+        await rm(out, { recursive: true, force: true });
       }
-      await rm(out, { recursive: true, force: true });
     }
   }
   // The stage names are whatever runPipeline reports (in its order), so a new stage shows up here by itself.
-  const stages =
-    stageRuns.length === 0 ? null : Object.fromEntries(Object.keys(stageRuns[0]).map((s) => [s, median(stageRuns.map((r) => r[s] ?? 0))]));
+  const medianStages = (runs: Record<string, number>[]) =>
+    runs.length === 0 ? null : Object.fromEntries(Object.keys(runs[0]).map((s) => [s, median(runs.map((r) => r[s] ?? 0))]));
+  const stages = medianStages(stageRuns);
+  const baselineStages = medianStages(baselineStageRuns);
 
   const peerChecks: SizeRecord['peerChecks'] = {};
   if (lastEngineOut !== null) {
@@ -218,6 +228,8 @@ async function benchSize(size: BenchSize, options: BenchOptions, work: string, p
     medians,
     stages,
     stageRuns,
+    baselineStages,
+    baselineStageRuns,
     parity,
     peerChecks,
   };
@@ -271,9 +283,20 @@ function markdownTables(records: SizeRecord[]): string {
     if (r.stages === null) continue;
     const names = Object.keys(r.stages);
     const total = names.reduce((sum, s) => sum + r.stages![s], 0);
-    lines.push('', `Engine stages at ${r.size} (median of ${r.stageRuns.length} in-process runs, ms):`, '', '| stage | ms | share |', '|---|---:|---:|');
-    for (const s of names) lines.push(`| ${s} | ${r.stages[s].toFixed(0)} | ${((100 * r.stages[s]) / total).toFixed(0)}% |`);
-    lines.push(`| total | ${total.toFixed(0)} | 100% |`);
+    const before = r.baselineStages;
+    if (before === null) {
+      lines.push('', `Engine stages at ${r.size} (median of ${r.stageRuns.length} in-process runs, ms):`, '', '| stage | ms | share |', '|---|---:|---:|');
+      for (const s of names) lines.push(`| ${s} | ${r.stages[s].toFixed(0)} | ${((100 * r.stages[s]) / total).toFixed(0)}% |`);
+      lines.push(`| total | ${total.toFixed(0)} | 100% |`);
+      continue;
+    }
+    const all = [...new Set([...Object.keys(before), ...names])];
+    const beforeTotal = Object.values(before).reduce((sum, ms) => sum + ms, 0);
+    lines.push('', `Engine stages at ${r.size}, baseline and engine alternating (median of ${r.stageRuns.length} in-process runs each, ms):`, '',
+      '| stage | baseline ms | share | engine ms | share |', '|---|---:|---:|---:|---:|');
+    const cell = (ms: number | undefined, sum: number) => (ms === undefined ? '– | –' : `${ms.toFixed(0)} | ${((100 * ms) / sum).toFixed(0)}%`);
+    for (const s of all) lines.push(`| ${s} | ${cell(before[s], beforeTotal)} | ${cell(r.stages[s], total)} |`);
+    lines.push(`| total | ${beforeTotal.toFixed(0)} | 100% | ${total.toFixed(0)} | 100% |`);
   }
   return `${lines.join('\n')}\n`;
 }
