@@ -131,10 +131,10 @@ describe('the Airflow DAG', () => {
 
   it('a failure run against the moto server: real `pricecast emr stage`, the sensor fails, the teardown terminates, the run is failed', async () => {
     let moto: MotoServer | null = null;
+    const saved = { ...process.env };
     try {
       moto = await startMoto();
       const bucket = 'pricecast-airflow-server';
-      const saved = { ...process.env };
       Object.assign(process.env, moto.env);
       delete process.env.AWS_PROFILE;
       const { s3 } = createClients();
@@ -165,9 +165,9 @@ describe('the Airflow DAG', () => {
       expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(
         expect.arrayContaining(['pricecast/runs/af-fail/job/price_regression.py', 'pricecast/runs/af-fail/run.json']),
       );
+    } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
-    } finally {
       await moto?.stop();
     }
   });
