@@ -133,8 +133,14 @@ describe.each(['pricecast', 'coingecko', 'coinmarketcap', 'columns'] as const)('
 });
 
 describe('realistic files in each vendor layout (fixtures/vendors)', () => {
+  it('a CoinGecko export, as downloaded', async () => {
+    const { engine } = await expectParity(join(ROOT, 'fixtures', 'vendors', 'coingecko.csv'));
+    expect(engine.report.input.layout).toBe('coingecko');
+  });
+
   it('a CoinGecko export with a blank market cap, --missing previous', async () => {
-    const { engine } = await expectParity(join(ROOT, 'fixtures', 'vendors', 'coingecko.csv'), { missing: 'previous' });
+    const input = join(ROOT, 'fixtures', 'vendors', 'coingecko-blank-market-cap.csv');
+    const { engine } = await expectParity(input, { missing: 'previous' });
     expect(engine.report.input.missing!.cells.marketCap).toBe(1);
   });
 
@@ -158,6 +164,15 @@ describe('Parquet input and refusals', () => {
     await runPipeline({ input: join(ROOT, 'fixtures', 'algorand.csv'), output: folder });
     const { engine } = await expectParity(folder);
     expect(engine.report.input.layout).toBe('parquet (pricecast)');
+  });
+
+  it('control characters in a refused value are escaped alike by both (issue 10, item 8)', async () => {
+    const file = join(work, 'escape.csv');
+    const rows = Array.from({ length: 30 }, (_, t) => day(t)).map((d, t) => `${d.date},${t === 3 ? '1\u001b[2J\u009b' : d.price},1,1`);
+    await writeFile(file, `date,price,volume,marketCap\n${rows.join('\n')}\n`);
+    const line = await expectSameRefusal(file);
+    expect(line).not.toMatch(/[\u001b\u009b]/);
+    expect(line).toContain(`${file}:5: column price`);
   });
 
   it('a date before 1582-10-15 is refused by both, exit 2, the same line (issue 10, item 5)', async () => {
