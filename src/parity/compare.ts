@@ -67,7 +67,7 @@ export function compareOutputs(engine: RunOutput, spark: RunOutput): ParityRepor
   const fitTolerance = fallback ? FALLBACK_TOLERANCE : DEFAULT_TOLERANCE;
   if (fallback) {
     notes.push(
-      `a constant feature made Spark fall back to L-BFGS (tolerance 1e-6): fit compared to ${FALLBACK_TOLERANCE} relative`,
+      `a constant or collinear feature made Spark fall back to L-BFGS (tolerance 1e-6): fit compared to ${FALLBACK_TOLERANCE} relative`,
     );
   }
 
