@@ -4,6 +4,7 @@
  * (fixtures/vendors, made by fixtures/vendors.ts), Parquet input, and the refusals both halves must word
  * the same (--missing error, a date before 1582-10-15: issue 10 item 5).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,17 @@ describe('Parquet input and refusals', () => {
     const line = await expectSameRefusal(file);
     expect(line).not.toMatch(/[\u001b\u009b]/);
     expect(line).toContain(`${file}:5: column price`);
+  });
+
+  it('a FIFO is read once and handed to both halves (issue 10, item 2)', async () => {
+    const fifo = join(work, 'prices.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const parity = expectParity(fifo, { missing: 'drop' });
+    const writer = spawn('sh', ['-c', `cat ${JSON.stringify(join(ROOT, 'fixtures', 'vendors', 'coinmarketcap.csv'))} > ${JSON.stringify(fifo)}`]);
+    const { engine } = await parity;
+    writer.kill();
+    expect(engine.report.input.layout).toBe('coinmarketcap');
+    expect(engine.report.input.missing!.rowsDropped).toBe(3);
   });
 
   it('a date before 1582-10-15 is refused by both, exit 2, the same line (issue 10, item 5)', async () => {
