@@ -63,6 +63,7 @@
 
 import { UsageError } from './errors.js';
 import { fma } from './fma.js';
+import { solveNormalEquationQuasiNewton } from './quasiNewton.js';
 import { dpptrf, dpptri, dpptrs, packedUpper, symmetricEigen } from './lapack.js';
 
 /**
@@ -225,7 +226,16 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
     inverse = full.inverse;
     solver = 'cholesky';
   } else {
-    x = solveFallback(aaBar, aBar, abBar, bBar);
+    // Spark's catch: QuasiNewtonSolver on the same aa, ab (getAtA/getAtB rebuilt from the scaled means).
+    const bbBar = bbSum / wSum / (bStd * bStd);
+    const aa = new Float64Array(aaBar.length + k + 1);
+    aa.set(aaBar);
+    aa.set(aBar, aaBar.length);
+    aa[aa.length - 1] = 1.0;
+    const ab = new Float64Array(k + 1);
+    ab.set(abBar);
+    ab[k] = bBar;
+    x = solveNormalEquationQuasiNewton({ aa, ab, aBar, bBar, bbBar }).x;
     solver = 'fallback';
   }
 
