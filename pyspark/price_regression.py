@@ -187,6 +187,17 @@ class IngestOptions:
         self.required = ["price"] + [f for f in VALUE_FIELDS if f != "price" and f in required]
 
 
+def required_inputs(items: List[dict]) -> List[str]:
+    """The engine's requiredInputs: price always; volume and marketCap when an item is that column or
+    (volume) a ta function taking volume. Other fields may be absent from the file."""
+    catalogue, _ = feature_catalogue()
+
+    def uses(field: str) -> bool:
+        return any(i["fn"] == field or (field == "volume" and "volume" in catalogue.get(i["fn"], {}).get("inputs", []))
+                   for i in items)
+    return ["price"] + [f for f in ("volume", "marketCap") if uses(f)]
+
+
 def parse_column_mapping(text: str) -> dict:
     """`date=Date,price=Close,volume=Volume` -> {"date": "Date", ...}; ValueError otherwise (as the engine)."""
     mapping = {}
@@ -1178,8 +1189,7 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
     """The whole job. Raises FeatureSpecError or BadInput before anything is written."""
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
-    # The fields the spec needs (the engine's requiredInputs): marketCap only when the spec names it.
-    ingest.required = ["price", "volume"] + (["marketCap"] if any(i["fn"] == "marketCap" for i in items) else [])
+    ingest.required = required_inputs(items)
     columns = [item["column"] for item in items]
     min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
     check_output_replaceable(HadoopFs(spark, output))  # fail before the work, not after it

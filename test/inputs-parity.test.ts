@@ -150,6 +150,14 @@ describe('realistic files in each vendor layout (fixtures/vendors)', () => {
     expect(engine.report.input.missing!.rowsDropped).toBe(3);
   });
 
+  it('only a date and a price column, with a spec of price indicators (no volume needed)', async () => {
+    const file = join(work, 'close-only.csv');
+    const rows = Array.from({ length: DAYS }, (_, t) => day(t)).map((d) => `${d.date},${d.price}`);
+    await writeFile(file, `Day,Close\n${rows.join('\n')}\n`);
+    const { engine } = await expectParity(file, { columns: 'date=Day,price=Close', features: 'price,rsi,macd_diff(window_slow=12,window_fast=5,window_sign=4)' });
+    expect(engine.report.features.slice(0, 2)).toEqual(['price', 'rsi']);
+  });
+
   it('a Yahoo-layout file with --columns and a feature spec without marketCap', async () => {
     const { engine } = await expectParity(join(ROOT, 'fixtures', 'vendors', 'yahoo.csv'), {
       columns: YAHOO_COLUMNS,

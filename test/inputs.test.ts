@@ -95,6 +95,13 @@ describe('layouts, recognised by header', () => {
     expect(error.message).toContain('marketCap=?');
   });
 
+  it('the fields a feature spec needs: volume for volume indicators, marketCap only by name', async () => {
+    const { requiredInputs } = await import('../src/engine/input.js');
+    expect(requiredInputs([{ fn: 'price' }, { fn: 'rsi' }])).toEqual(['price']);
+    expect(requiredInputs([{ fn: 'price' }, { fn: 'on_balance_volume' }])).toEqual(['price', 'volume']);
+    expect(requiredInputs([{ fn: 'marketCap' }, { fn: 'volume' }])).toEqual(['price', 'volume', 'marketCap']);
+  });
+
   it('an unrecognised header lists the recognised layouts and --columns', async () => {
     const error = await refused('Day,Value\n2021-01-01,1\n');
     expect(error.line).toBe(1);

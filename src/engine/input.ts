@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { readDailyCsv, type DailyIngest } from './csv.js';
 import { sortAndDedupe, type DedupedDaily } from './dedupe.js';
 import { InputError } from './errors.js';
+import { findIndicator } from './indicators/catalogue.js';
 import type { LayoutOptions, ValueField } from './layouts.js';
 import { fillMissing, type MissingPolicy, type MissingReport } from './missing.js';
 import { PARQUET_MAGIC, readDailyParquet } from './parquetInput.js';
@@ -88,14 +89,14 @@ export function inputPathError(input: string, error: unknown): InputError {
 }
 
 /**
- * The value fields a feature spec needs from the file: price always (it is the label), marketCap only
- * when the spec names it, volume unless nothing could use it. A field outside this set may be absent
- * (`--columns date=Date,price=Close,volume=Volume` for a Yahoo download and a spec without marketCap).
+ * The value fields a feature spec needs from the file: price always (it is the label), volume and
+ * marketCap when an item is that column or (volume) an indicator of it. A field outside this set may be
+ * absent (`--columns date=Date,price=Close,volume=Volume` for a Yahoo download, `--features price,volume,rsi`).
  */
 export function requiredInputs(items: ReadonlyArray<{ fn: string }>): ValueField[] {
-  const required: ValueField[] = ['price', 'volume'];
-  if (items.some((item) => item.fn === 'marketCap')) required.push('marketCap');
-  return required;
+  const uses = (field: ValueField) =>
+    items.some((item) => item.fn === field || (field === 'volume' && findIndicator(item.fn)?.inputs.includes('volume')));
+  return ['price', ...(['volume', 'marketCap'] as const).filter(uses)];
 }
 
 /**
