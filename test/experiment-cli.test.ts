@@ -134,6 +134,13 @@ describe('pricecast experiment', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses an output path under a file before computing anything', async () => {
+    const file = join(work, 'plain-file');
+    await writeFile(file, 'x');
+    const run = await runCli(['experiment', '--input', REAL, '--set', 'p=price', '--output', join(file, 'out')]);
+    expectOneLineError(run, /cannot write .*plain-file is a file, not a folder/);
+  });
+
   it('refuses an output folder that is not an experiment output, and leaves it alone', async () => {
     const out = join(work, 'mine');
     await mkdir(out);

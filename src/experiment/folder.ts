@@ -19,7 +19,8 @@
  * experiment layout needs (no lock: two experiments writing one folder at once is not guarded).
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, readdir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { exists } from '../engine/output.js';
@@ -60,9 +61,27 @@ export async function assertExperimentReplaceable(dir: string): Promise<void> {
   }
 }
 
-/** Before any computation: repairs an interrupted replace and checks `dir` may be written. */
+/**
+ * Before any computation: the nearest existing folder on the way to `dir` is a writable folder, an
+ * interrupted replace is repaired, and an existing `dir` may be replaced. Creates nothing.
+ */
 export async function checkExperimentOutput(dir: string): Promise<void> {
   const target = resolve(dir);
+  let existing = dirname(target);
+  for (;;) {
+    try {
+      if (!(await stat(existing)).isDirectory()) throw new UsageError(`cannot write ${dir}: ${existing} is a file, not a folder`);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(existing) === existing) throw writeFailure(error, dir);
+      existing = dirname(existing);
+    }
+  }
+  try {
+    await access(existing, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw writeFailure(error, dir);
+  }
   await recover(target);
   if (await exists(target)) await assertExperimentReplaceable(target);
 }
