@@ -24,7 +24,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { readSparkOutput } from '../src/engine/output.js';
+import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { compareOutputs, type ParityReport } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';

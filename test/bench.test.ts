@@ -20,7 +20,7 @@ import {
   type ProcStat,
 } from '../bench/proctree.js';
 import { compareMedians, median, parseBenchArgs, relativeToEngine } from '../bench/stats.js';
-import { readSparkOutput } from '../src/engine/output.js';
+import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { runPipeline } from '../src/engine/pipeline.js';
 import { randomSplit, ROLE_TEST, ROLE_TRAIN } from '../src/engine/split.js';
 import type { PredictionColumns } from '../src/engine/types.js';

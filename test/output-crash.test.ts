@@ -12,7 +12,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSparkOutput, type OutputStep } from '../src/engine/output.js';
+import type { OutputStep } from '../src/engine/output.js';
+import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { ROOT } from './helpers/cli.js';
 
 let work: string;

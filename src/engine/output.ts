@@ -500,7 +500,3 @@ export async function commitFolder(staging: string, target: string, _replacing: 
     await lock.release();
   }
 }
-
-// Reading an output folder back is not the engine's work (only parity, EMR and the benchmarks do it):
-// it lives in src/readback/sparkOutput.ts; re-exported here until every caller imports it from there.
-export { readSparkOutput } from '../readback/sparkOutput.js';

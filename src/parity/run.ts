@@ -7,11 +7,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
-import { readSparkOutput } from '../engine/output.js';
 import { ingestOptionsOf, inputReadableTwice } from '../engine/input.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
 import type { JobSettings } from '../settings.js';
-import { compareOutputs, type ParityReport } from './compare.js';
+import type { ParityReport } from './compare.js';
+import { compareEngineWithFolder } from './compareFolder.js';
 import { catchSignals, runSparkJob } from './spark.js';
 
 /** The job settings (each defaulting as in the jobs themselves) and where to keep the outputs. */
@@ -69,12 +69,7 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       throw new Error(`the PySpark job failed with exit code ${spark.exitCode}:\n${tail}`);
     }
     log(`spark: done in ${(spark.wallMs / 1000).toFixed(1)} s`);
-    const sparkOutput = await readSparkOutput(sparkOut);
-    if (sparkOutput.report === null) throw new Error(`the PySpark job wrote no _model.json in ${sparkOut}`);
-    const report = compareOutputs(
-      { predictions: engine.predictions, report: engine.report },
-      { predictions: sparkOutput.predictions, report: sparkOutput.report },
-    );
+    const { report } = await compareEngineWithFolder(sparkOut, { predictions: engine.predictions, report: engine.report });
     return { report, engine, sparkWallMs: spark.wallMs };
   } finally {
     // The temporary folder is ours (mkdtemp); a --keep folder is the user's and stays.
