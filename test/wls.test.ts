@@ -1,8 +1,9 @@
 /**
  * The weighted-least-squares layer beyond the plain Cholesky path (issue 10, items 6 and 9):
  * - collinear features (volume and marketCap affine in price): Cholesky fails and Spark retries with
- *   L-BFGS; the engine returns that iteration's limit, the minimum-norm solution over the centred,
- *   standardized features, checked here against numpy's lstsq (test/py/lstsq.py --centre);
+ *   L-BFGS, which heads for the minimum-norm solution over the centred, standardized features; the
+ *   engine runs the same L-BFGS (test/quasi-newton.test.ts: bit for bit against PySpark), checked here
+ *   to land near numpy's lstsq (test/py/lstsq.py --centre);
  * - values near 1e300: the sums overflow; the fit refuses with FitOverflowError (a usage error,
  *   exit 2) instead of returning an all-NaN model;
  * - lapack.ts's symmetric eigen-decomposition, which the fallback uses, reconstructs its matrix.
@@ -92,10 +93,11 @@ describe('the fallback when Cholesky fails (collinear features)', () => {
     // the largest cut (about the engine's eigenvalue cut-off, 1e-10, square-rooted).
     const numpy = await numpyLstsq(features, label, ['--centre', '--rcond', '1e-5']);
     expect(numpy.rank).toBe(3); // price/volume/marketCap count once, the 4th column, the intercept
+    // Spark's L-BFGS (ported exactly, test/quasi-newton.test.ts) stops at its tolerance 1e-6 near this limit.
     fit.coefficients.forEach((c, j) => {
-      expect(relativeDifference(c, numpy.coefficients[j]), `coefficient ${j}: ${c} vs ${numpy.coefficients[j]}`).toBeLessThanOrEqual(1e-9);
+      expect(relativeDifference(c, numpy.coefficients[j]), `coefficient ${j}: ${c} vs ${numpy.coefficients[j]}`).toBeLessThanOrEqual(1e-5);
     });
-    expect(relativeDifference(fit.intercept, numpy.intercept)).toBeLessThanOrEqual(1e-9);
+    expect(relativeDifference(fit.intercept, numpy.intercept)).toBeLessThanOrEqual(1e-5);
   });
 
   it('the collinear features share the weight equally in standardized units, the prediction is the full fit', () => {
@@ -118,8 +120,10 @@ describe('the fallback when Cholesky fails (collinear features)', () => {
     expect(fit.solver).toBe('fallback');
     expect(fit.coefficients[0]).toBeCloseTo(fit.coefficients[1], 12);
     const reduced = fitWeightedLeastSquares([features[0], features[3]], label);
-    expect(relativeDifference(2 * fit.coefficients[0], reduced.coefficients[0])).toBeLessThan(1e-10);
-    expect(relativeDifference(fit.intercept, reduced.intercept)).toBeLessThan(1e-10);
+    // Near the exact split: Spark's L-BFGS stops on a 1e-6 relative change of the objective, which
+    // leaves the parameters ~√1e-6 off at worst (measured here: 4e-5 on the intercept).
+    expect(relativeDifference(2 * fit.coefficients[0], reduced.coefficients[0])).toBeLessThan(1e-4);
+    expect(relativeDifference(fit.intercept, reduced.intercept)).toBeLessThan(1e-4);
   });
 });
 

@@ -33,19 +33,13 @@
  * intercept, e.g. volume and marketCap affine in price), Spark's `WeightedLeastSquares` (solver
  * "auto") catches the `SingularMatrixException` and retries with `QuasiNewtonSolver`
  * (`NormalEquationSolver.scala`): Breeze L-BFGS (maxIter 100, memory 10, tol 1e-6) on the same
- * standardized quadratic  ½ xᵀ(AᵀA)x − xᵀ(Aᵀb) + ½ bbBar, started at x = (0, …, 0, bBar), where its
- * cost function (`NormalEquationCostFun`) overwrites the intercept with its optimum bBar − aBarᵀx_f
- * at every evaluation. So L-BFGS really minimises over the features alone, with the centred
- * (covariance) matrix C = aaBar − aBar aBarᵀ, from x_f = 0; its gradients C x_f − (abBar − aBar bBar)
- * lie in range(C), so every iterate does too, and the limit is the minimum-norm solution
- *
- *   x_f* = C⁺ (abBar − aBar·bBar),   intercept = bBar − aBarᵀ x_f*
- *
- * (in standardized units: collinear features share the weight equally). We compute that limit
- * directly (`solveFallback`: Jacobi eigen-decomposition of C, eigenvalues below 1e-10 of aaBar's
- * largest diagonal entry treated as zero, directions L-BFGS cannot resolve either). A constant feature's coefficient is
- * then exactly 0, as in Spark. Spark stops L-BFGS at its tolerance, so the two agree to about 1e-6
- * relative, not bit for bit; there is no (AᵀA)⁻¹, hence no diagInvAtWA (solver `fallback`).
+ * standardized quadratic ½ xᵀ(AᵀA)x − xᵀ(Aᵀb) + ½ bbBar (bbBar = Σb²/n / bStd²), started at
+ * x = (0, …, 0, bBar). ./quasiNewton.ts runs that iteration step for step in the same arithmetic
+ * order; on the same sums it gives Spark's coefficients bit for bit (test/quasi-newton.test.ts). It
+ * heads for the minimum-norm solution over the centred features, but stops at maxIter or its
+ * tolerance, on ill-conditioned indicator sets far from it, and then the result is very sensitive to
+ * the last bits of the input (SPEC.md section 7). A constant feature's coefficient stays exactly 0.
+ * There is no (AᵀA)⁻¹, hence no diagInvAtWA (solver `fallback`).
  *
  * Overflow: values near 1e300 make Σ a² infinite and every coefficient NaN (Spark returns that
  * model). The fit refuses instead (`FitOverflowError`, exit 2): the sums and the solution must be
@@ -64,7 +58,7 @@
 import { UsageError } from './errors.js';
 import { fma } from './fma.js';
 import { solveNormalEquationQuasiNewton } from './quasiNewton.js';
-import { dpptrf, dpptri, dpptrs, packedUpper, symmetricEigen } from './lapack.js';
+import { dpptrf, dpptri, dpptrs, packedUpper } from './lapack.js';
 
 /**
  * The training data's sums overflow a double (values of magnitude ~1e154 and beyond): the fit would
@@ -72,14 +66,6 @@ import { dpptrf, dpptri, dpptrs, packedUpper, symmetricEigen } from './lapack.js
  */
 export class FitOverflowError extends UsageError {
 }
-
-/**
- * Fallback: eigenvalues of the centred standardized matrix C below this fraction of the largest
- * diagonal entry of aaBar (or of C's largest eigenvalue) count as zero. Rounding in the sums puts
- * ~1e-12 of that scale on the exact null directions of collinear data (measured: test/wls.test.ts);
- * a real direction this flat would also be left alone by L-BFGS at tolerance 1e-6.
- */
-export const FALLBACK_RELATIVE_EIGENVALUE_CUTOFF = 1e-10;
 
 export interface WlsSolution {
   /** One per feature column, in input order. */
@@ -92,7 +78,7 @@ export interface WlsSolution {
   diagInvAtWA: Float64Array | null;
   /**
    * `cholesky`: Spark's normal-equation path (also for a constant label, where Spark returns before
-   * solving). `fallback`: Cholesky failed and Spark would use L-BFGS; we solve the reduced system.
+   * solving). `fallback`: Cholesky failed; Spark's L-BFGS (./quasiNewton.ts).
    */
   solver: 'cholesky' | 'fallback';
 }
@@ -330,38 +316,4 @@ function trySolve(
   for (let jj = 0; jj < m; jj++) x[chosen[jj]] = atb[jj];
   x[k] = atb[m];
   return { x, inverse, failedColumn: 0 };
-}
-
-/**
- * The point L-BFGS converges to when Cholesky fails (see the header): the feature part
- * x_f* = C⁺(abBar − aBar·bBar), C = aaBar − aBar aBarᵀ, and the intercept bBar − aBarᵀx_f*.
- * Returns x* (length k + 1, intercept last).
- */
-function solveFallback(aaBar: Float64Array, aBar: Float64Array, abBar: Float64Array, bBar: number): Float64Array {
-  const k = aBar.length;
-  const covariance = new Float64Array(aaBar.length);
-  for (let j = 0; j < k; j++) {
-    for (let i = 0; i <= j; i++) covariance[packedUpper(i, j)] = aaBar[packedUpper(i, j)] - aBar[i] * aBar[j];
-  }
-  const gradientAtZero = new Float64Array(k);
-  for (let j = 0; j < k; j++) gradientAtZero[j] = abBar[j] - aBar[j] * bBar;
-  const { values, vectors } = symmetricEigen(k, covariance);
-  // C's entries are differences of uncentred means (aaBar_ij − aBar_i aBar_j), so their rounding
-  // error scales with aaBar's diagonal, not with C's: the cut-off does too.
-  let scale = 0;
-  for (const value of values) scale = Math.max(scale, Math.abs(value));
-  for (let j = 0; j < k; j++) scale = Math.max(scale, aaBar[packedUpper(j, j)]);
-  const cutoff = scale * FALLBACK_RELATIVE_EIGENVALUE_CUTOFF;
-  const x = new Float64Array(k + 1);
-  for (let e = 0; e < k; e++) {
-    if (!(values[e] > cutoff)) continue;
-    let projection = 0;
-    for (let i = 0; i < k; i++) projection += vectors[i + k * e] * gradientAtZero[i];
-    const step = projection / values[e];
-    for (let i = 0; i < k; i++) x[i] += step * vectors[i + k * e];
-  }
-  let predictedMean = 0;
-  for (let j = 0; j < k; j++) predictedMean += x[j] * aBar[j];
-  x[k] = bBar - predictedMean;
-  return x;
 }
