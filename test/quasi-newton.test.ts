@@ -13,6 +13,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropNulls } from '../src/engine/clean.js';
+import { selectRows } from '../src/engine/columns.js';
+import { computeFeatures, featureColumns, parseFeatureSpec } from '../src/engine/featureSpec.js';
+import { assembleFeatures } from '../src/engine/features.js';
+import { INDICATORS } from '../src/engine/indicators/catalogue.js';
+import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs } from '../src/engine/input.js';
+import { nextPrice } from '../src/engine/label.js';
+import { randomSplit, ROLE_TRAIN } from '../src/engine/split.js';
 import { fitWeightedLeastSquares } from '../src/engine/wls.js';
 import { relativeDifference } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
@@ -143,6 +151,35 @@ function indicatorProblem(n: number, seed: number): Problem {
   return { name: 'indicators', features, label };
 }
 
+const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+
+/**
+ * The training rows of `pricecast predict --features <all 39 ta functions>` on the real Algorand
+ * data (seed 42, ratio 0.7), as the engine assembles them: exactly collinear (bollinger_hband +
+ * bollinger_lband = 2 · bollinger_mavg, …) and so ill-conditioned that L-BFGS stops at maxIter.
+ */
+async function realIndicatorProblem(): Promise<Problem> {
+  const items = parseFeatureSpec(INDICATORS.map((i) => i.name).join(','));
+  const columns = featureColumns(items);
+  const ingest = await readDailyInput(REAL_CSV, { ...ingestOptionsOf({}), required: requiredInputs(items) });
+  const { deduped } = prepareDaily(ingest, 'error');
+  const values = computeFeatures(items, deduped.columns);
+  const table = { day: deduped.columns.day } as Parameters<typeof dropNulls>[0];
+  columns.forEach((column, j) => ((table as unknown as Record<string, Float64Array>)[column] = values[j]));
+  table.nextPrice = nextPrice(deduped.columns.price);
+  const cleaned = dropNulls(table);
+  const train = selectRows(cleaned, randomSplit(cleaned.day.length, 0.7, 42).role, ROLE_TRAIN);
+  return { name: 'real data, all 39 indicators', features: assembleFeatures(train, columns), label: train.nextPrice };
+}
+
+/** numpy's minimum-norm least squares over the centred, standardized features (test/py/lstsq.py). */
+async function minimumNorm(problem: Problem): Promise<{ coefficients: number[]; intercept: number }> {
+  const file = join(work, `lstsq-${Math.random().toString(36).slice(2)}.json`);
+  const x = Array.from(problem.label, (_, i) => problem.features.map((f) => f[i]));
+  await writeFile(file, JSON.stringify({ x, y: Array.from(problem.label) }));
+  return JSON.parse(await python([join(ROOT, 'test', 'py', 'lstsq.py'), file, '--centre', '--rcond', '1e-7']));
+}
+
 function predictions(features: Float64Array[], coefficients: Float64Array, intercept: number): number[] {
   return Array.from(features[0], (_, i) => {
     let dot = 0;
@@ -155,11 +192,13 @@ describe('the L-BFGS fallback against PySpark', () => {
   const problems = [affineProblem(600, 5), constantProblem(300, 3), indicatorProblem(500, 7), indicatorProblem(800, 21)];
   let spark: SparkFit[];
   beforeAll(async () => {
+    problems.push(await realIndicatorProblem());
     spark = await sparkFits(problems);
   }, 300_000);
 
-  for (const [index, problem] of problems.entries()) {
-    it(`${problem.name} #${index}: coefficients, intercept and predictions within 1e-5, the objective history Spark's`, () => {
+  for (const index of [0, 1, 2, 3, 4]) {
+    it(`problem #${index} (affine, constant, indicators ×2, real data): bit for bit where it matters: coefficients, intercept and predictions within 1e-5, the objective history Spark's`, () => {
+      const problem = problems[index];
       const reference = spark[index];
       const fit = fitWeightedLeastSquares(problem.features, problem.label);
       expect(fit.solver).toBe('fallback');
@@ -171,10 +210,29 @@ describe('the L-BFGS fallback against PySpark', () => {
       let predictionRel = 0;
       engine.forEach((v, i) => (predictionRel = Math.max(predictionRel, relativeDifference(v, reference.predictions[i]))));
       const text = `${problem.name}: coef ${coefficientRel} intercept ${interceptRel} prediction ${predictionRel}; iterations spark ${reference.objectiveHistory.length}`;
-      console.log(text, JSON.stringify(Array.from(fit.coefficients)), JSON.stringify(reference.coefficients));
+      // The same L-BFGS states: one objective value per state, the stop at the same iteration.
+      expect(fit.objectiveHistory, text).toEqual(reference.objectiveHistory);
       expect(coefficientRel, text).toBeLessThanOrEqual(1e-5);
       expect(interceptRel, text).toBeLessThanOrEqual(1e-5);
       expect(predictionRel, text).toBeLessThanOrEqual(1e-5);
     });
   }
+
+  it('on the real data L-BFGS stops at maxIter, far from the minimum-norm point: the engine follows Spark, not the limit', async () => {
+    const problem = problems[4];
+    const reference = spark[4];
+    expect(reference.objectiveHistory.length).toBe(101); // the start and 100 iterations
+    const limit = await minimumNorm(problem);
+    let sparkVsLimit = 0;
+    let engineVsSpark = 0;
+    const fit = fitWeightedLeastSquares(problem.features, problem.label);
+    const engine = predictions(problem.features, fit.coefficients, fit.intercept);
+    const atLimit = predictions(problem.features, Float64Array.from(limit.coefficients), limit.intercept);
+    reference.predictions.forEach((p, i) => {
+      sparkVsLimit = Math.max(sparkVsLimit, relativeDifference(p, atLimit[i]));
+      engineVsSpark = Math.max(engineVsSpark, relativeDifference(engine[i], p));
+    });
+    expect(sparkVsLimit).toBeGreaterThan(1e-3);
+    expect(engineVsSpark).toBeLessThanOrEqual(1e-12);
+  });
 });

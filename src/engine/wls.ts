@@ -81,6 +81,8 @@ export interface WlsSolution {
    * solving). `fallback`: Cholesky failed; Spark's L-BFGS (./quasiNewton.ts).
    */
   solver: 'cholesky' | 'fallback';
+  /** `fallback` only: the objective at every L-BFGS state (Spark's `summary.objectiveHistory`). */
+  objectiveHistory?: number[];
 }
 
 /**
@@ -207,6 +209,7 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
   let x: Float64Array; // standardized solution, length k + 1, intercept last
   let inverse: Float64Array | null = null;
   let solver: WlsSolution['solver'];
+  let objectiveHistory: number[] | undefined;
   if (full.failedColumn === 0) {
     x = full.x;
     inverse = full.inverse;
@@ -221,7 +224,9 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
     const ab = new Float64Array(k + 1);
     ab.set(abBar);
     ab[k] = bBar;
-    x = solveNormalEquationQuasiNewton({ aa, ab, aBar, bBar, bbBar }).x;
+    const quasiNewton = solveNormalEquationQuasiNewton({ aa, ab, aBar, bBar, bbBar });
+    x = quasiNewton.x;
+    objectiveHistory = quasiNewton.objectiveHistory;
     solver = 'fallback';
   }
 
@@ -246,7 +251,9 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
       diagInvAtWA[i - 1] = inverse[i + ((i - 1) * i) / 2 - 1] / (wSum * multiplier);
     }
   }
-  return { coefficients, intercept, diagInvAtWA, solver };
+  return objectiveHistory === undefined
+    ? { coefficients, intercept, diagInvAtWA, solver }
+    : { coefficients, intercept, diagInvAtWA, solver, objectiveHistory };
 }
 
 /**
