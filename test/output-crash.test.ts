@@ -6,14 +6,13 @@
  * A second process run while the first is stopped mid-write (SIGSTOP at a step) must refuse with one
  * line naming the path and exit 2, leaving the first run to finish (item 7, concurrent runs).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputStep } from '../src/engine/output.js';
 import { readSparkOutput } from '../src/readback/sparkOutput.js';
+import { startChild, waitUntilStopped } from './helpers/child.js';
 import { ROOT } from './helpers/cli.js';
 
 let work: string;
@@ -24,46 +23,12 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-interface ChildRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 const WRITER = join(ROOT, 'test', 'helpers', 'output-writer.ts');
-
-function startWriter(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PRICECAST_TEST_CRASH_AT: '', PRICECAST_TEST_STOP_AT: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const done = new Promise<ChildRun>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done };
-}
-
+const startWriter = (args: string[], env: NodeJS.ProcessEnv = {}) => startChild(WRITER, args, env);
 const runWriter = (args: string[], env: NodeJS.ProcessEnv = {}) => startWriter(args, env).done;
 
 async function seedOf(dir: string): Promise<number> {
   return JSON.parse(await readFile(join(dir, '_model.json'), 'utf8')).seed;
-}
-
-/** A process's state letter from /proc (T = stopped). */
-function processState(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-}
-
-async function waitUntilStopped(pid: number): Promise<void> {
-  while (processState(pid) !== 'T') await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Parent folder with an earlier output (seed 1) in `out`. */

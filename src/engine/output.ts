@@ -13,6 +13,13 @@
  *
  * ## The replace protocol (crash-safe)
  *
+ * The protocol is one mechanism for every output folder pricecast writes; what differs between them is
+ * an `OutputLayout`: the exact file names a folder of that kind may hold, the file written last (its
+ * presence marks a complete folder) and the file whose opening string fields say the folder is ours.
+ * `SPARK_LAYOUT` (below) is predict's and `emr fetch`'s; src/experiment/folder.ts declares the
+ * experiment's (results.json with `"tool": "pricecast", "command": "experiment"`, forecasts.parquet,
+ * report.html). Below, "output file", "_SUCCESS" and "_model.json" stand for the layout's.
+ *
  * Every name the writer uses sits beside DIR (same parent, so renames are atomic on one file system)
  * and starts with `.NAME.`, NAME being DIR's base name; T is a random token of 12 hex digits:
  *
@@ -25,7 +32,7 @@
  *   1. lock: create `.NAME.lock` exclusively. Held by a live process → refuse ("another pricecast run
  *      is writing DIR", exit 2). Held by a dead process on this host → a crashed run: take it over.
  *   2. recover (below), then check DIR is replaceable (`assertReplaceable`).
- *   3. stage: write part file, _model.json, then _SUCCESS into `.NAME.tmp-T`.        → `staged`
+ *   3. stage: write the layout's files into `.NAME.tmp-T`, _SUCCESS last.             → `staged`
  *   4. if DIR exists: rename DIR → `.NAME.old-T`.                                    → `aside`
  *   5. rename `.NAME.tmp-T` → DIR.                                                   → `committed`
  *   6. delete `.NAME.old-T` file by file, then the folder.                  → `removing`, `removed`
@@ -45,9 +52,9 @@
  *
  * The replace rule (`assertReplaceable`, shared with `emr fetch` and the PySpark job's writer):
  * an existing DIR is replaced only if it is a real folder (not a link) that is empty, or whose entries
- * are all regular files named like an output file (`part-NNNNN-<uuid>[-cNNN].snappy.parquet`,
- * `_SUCCESS`, `_model.json`, or their `.crc` checksums) and whose _model.json says
- * `"tool": "pricecast"`. Folders are never deleted recursively: files are unlinked one by one, then
+ * are all regular files named like an output file of its layout (Spark's: `part-NNNNN-<uuid>[-cNNN].snappy.parquet`,
+ * `_SUCCESS`, `_model.json`, or their `.crc` checksums) and whose marker file says it is ours
+ * (Spark's: _model.json with `"tool": "pricecast"`). Folders are never deleted recursively: files are unlinked one by one, then
  * the empty folder is removed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -64,6 +71,34 @@ const OUTPUT_NAME = `(?:part-\\d{5}-${UUID}(?:-c\\d{3})?\\.snappy\\.parquet|_SUC
 /** The exact names an output folder may hold: the layout above, Spark's names, and Hadoop's `.crc` files. */
 export const OUTPUT_FILE = new RegExp(`^(?:${OUTPUT_NAME}|\\.${OUTPUT_NAME}\\.crc)$`);
 const TOKEN = /^[0-9a-f]{12}$/;
+
+/** Which files make an output folder of one kind, and how to tell an earlier one of ours (see the header). */
+export interface OutputLayout {
+  /** Who writes this kind, as refusals say it: "not a <writer> output", "was not written by <writer>". */
+  writer: string;
+  /** The exact names a folder of this kind may hold. */
+  fileName: RegExp;
+  /** Written last: a staged folder holding it is complete. */
+  completeFile: string;
+  /** The JSON file that says the folder is ours, and the string fields it must hold. */
+  markerFile: string;
+  marker: Readonly<Record<string, string>>;
+}
+
+/** predict's layout: Spark's part file, _SUCCESS and the ModelReport. */
+export const SPARK_LAYOUT: OutputLayout = {
+  writer: 'pricecast',
+  fileName: OUTPUT_FILE,
+  completeFile: SUCCESS_FILE,
+  markerFile: MODEL_FILE,
+  marker: { tool: 'pricecast' },
+};
+
+/** One file of an output, as the writer stages it. */
+export interface OutputFile {
+  name: string;
+  data: string | Uint8Array;
+}
 
 /** The protocol's steps, in order (see the header); a test may crash or stop the process at any. */
 export type OutputStep = 'locked' | 'recovered' | 'staged' | 'aside' | 'committed' | 'removing' | 'removed';
@@ -145,13 +180,13 @@ function outputFailure(error: unknown, dir: string, doing: string): Error {
 // ---- the replace rule -----------------------------------------------------------------------------
 
 /**
- * Throws UsageError unless `dir` is a folder that is empty or holds an earlier pricecast output and
+ * Throws UsageError unless `dir` is a folder that is empty or holds an earlier output of `layout` and
  * nothing else (regular files of the exact output names): the one rule for replacing a folder, used by
- * the engine's writer and by `emr fetch`.
+ * the engine's writer, the experiment's and `emr fetch`.
  */
-export async function assertReplaceable(dir: string): Promise<void> {
+export async function assertReplaceable(dir: string, layout: OutputLayout = SPARK_LAYOUT): Promise<void> {
   const refuse = (why: string) =>
-    new UsageError(`${dir} exists and is not a pricecast output (${why}); refusing to replace it`);
+    new UsageError(`${dir} exists and is not a ${layout.writer} output (${why}); refusing to replace it`);
   const stat = await lstat(dir);
   if (stat.isSymbolicLink()) throw refuse('it is a symbolic link');
   if (!stat.isDirectory()) throw refuse('it is not a folder');
@@ -159,44 +194,53 @@ export async function assertReplaceable(dir: string): Promise<void> {
   if (names.length === 0) return;
   const foreign: string[] = [];
   for (const name of names) {
-    if (!OUTPUT_FILE.test(name)) foreign.push(name);
+    if (!layout.fileName.test(name)) foreign.push(name);
     else if (!(await lstat(join(dir, name))).isFile()) foreign.push(`${name} (not a regular file)`);
   }
   if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`);
-  let tool: unknown;
+  let fields: Record<string, unknown>;
   try {
-    tool = await reportTool(join(dir, MODEL_FILE));
+    fields = await markerFields(join(dir, layout.markerFile));
   } catch {
-    throw refuse(`no readable ${MODEL_FILE}`);
+    throw refuse(`no readable ${layout.markerFile}`);
   }
-  if (tool !== 'pricecast') throw refuse(`${MODEL_FILE} was not written by pricecast`);
+  if (!Object.entries(layout.marker).every(([key, value]) => fields[key] === value)) {
+    throw refuse(`${layout.markerFile} was not written by ${layout.writer}`);
+  }
 }
 
-/** How much of a _model.json is read to tell whose it is: a report is a few KiB (an earlier format listed every collapsed date: tens of MB). */
-const MODEL_PREFIX_BYTES = 64 * 1024;
+/** How much of a marker file is read to tell whose it is: a report is a few KiB (an earlier format listed every collapsed date: tens of MB). */
+const MARKER_PREFIX_BYTES = 64 * 1024;
 
 /**
- * The `tool` of a _model.json from at most its first MODEL_PREFIX_BYTES: parsed whole when it fits, else
- * taken from the opening `{ "tool": "…"`, the key both writers (engine and PySpark job) put first.
+ * The fields of a marker file from at most its first MARKER_PREFIX_BYTES: parsed whole when it fits,
+ * else the string fields it opens with (`{ "tool": "…", …`), the keys every writer (engine, PySpark
+ * job, experiment) puts first.
  */
-async function reportTool(file: string): Promise<unknown> {
+async function markerFields(file: string): Promise<Record<string, unknown>> {
   const handle = await open(file, 'r');
   try {
-    const buffer = Buffer.alloc(MODEL_PREFIX_BYTES + 1);
+    const buffer = Buffer.alloc(MARKER_PREFIX_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const text = buffer.toString('utf8', 0, bytesRead);
-    if (bytesRead <= MODEL_PREFIX_BYTES) return (JSON.parse(text) as { tool?: unknown } | null)?.tool;
-    return /^\s*\{\s*"tool"\s*:\s*"([^"\\]*)"/.exec(text)?.[1];
+    if (bytesRead <= MARKER_PREFIX_BYTES) {
+      const parsed: unknown = JSON.parse(text);
+      return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+    }
+    const fields: Record<string, string> = {};
+    const field = /\s*[{,]\s*"([^"\\]*)"\s*:\s*"([^"\\]*)"/y;
+    for (let m = field.exec(text); m !== null; m = field.exec(text)) fields[m[1]] = m[2];
+    return fields;
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Deletes a folder of ours without recursion: each entry must be a regular file of an output name,
+ * Deletes a folder of ours without recursion: each entry must be a regular file of a `layout` name,
  * else nothing more is deleted and false is returned. A missing folder counts as removed.
  */
-async function removeOutputFolder(dir: string, onFirstFile?: () => void): Promise<boolean> {
+async function removeOutputFolder(dir: string, layout: OutputLayout, onFirstFile?: () => void): Promise<boolean> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -206,7 +250,7 @@ async function removeOutputFolder(dir: string, onFirstFile?: () => void): Promis
   }
   for (const name of names) {
     const path = join(dir, name);
-    if (!OUTPUT_FILE.test(name) || !(await lstat(path)).isFile()) return false;
+    if (!layout.fileName.test(name) || !(await lstat(path)).isFile()) return false;
   }
   let first = true;
   for (const name of names) {
@@ -317,7 +361,7 @@ export interface RecoveryReport {
  * Repairs what an interrupted run left beside `target` (see the header). Call with the lock held;
  * `ownToken` is a staging token of the caller's that must survive (emr fetch stages before locking).
  */
-async function recover(target: string, ownToken?: string): Promise<RecoveryReport> {
+async function recover(target: string, layout: OutputLayout, ownToken?: string): Promise<RecoveryReport> {
   const parent = dirname(target);
   const prefix = `.${basename(target)}.`;
   const report: RecoveryReport = { interruptedReplace: null, removed: [] };
@@ -337,7 +381,7 @@ async function recover(target: string, ownToken?: string): Promise<RecoveryRepor
   if (asides.length > 0 && !(await exists(target))) {
     const token = asides[0];
     const staged = join(parent, `${prefix}tmp-${token}`);
-    if (await exists(join(staged, SUCCESS_FILE))) {
+    if (await exists(join(staged, layout.completeFile))) {
       await rename(staged, target);
       report.interruptedReplace = 'finished';
     } else {
@@ -350,7 +394,7 @@ async function recover(target: string, ownToken?: string): Promise<RecoveryRepor
     for (const token of ours(kind)) {
       const dir = join(parent, `${prefix}${kind}-${token}`);
       if (!(await exists(dir))) continue;
-      if (await removeOutputFolder(dir)) report.removed.push(dir);
+      if (await removeOutputFolder(dir, layout)) report.removed.push(dir);
     }
   }
   return report;
@@ -364,7 +408,7 @@ async function recover(target: string, ownToken?: string): Promise<RecoveryRepor
  * interrupted earlier replace is repaired on the way. Writes nothing that stays (the lock is created
  * and removed; a missing parent is not created yet). Throws UsageError (exit 2) naming the path.
  */
-export async function prepareOutput(dir: string): Promise<RecoveryReport> {
+export async function prepareOutput(dir: string, layout: OutputLayout = SPARK_LAYOUT): Promise<RecoveryReport> {
   const target = resolve(dir);
   const parent = dirname(target);
   try {
@@ -384,9 +428,9 @@ export async function prepareOutput(dir: string): Promise<RecoveryReport> {
     if (existing !== parent) return { interruptedReplace: null, removed: [] };
     const lock = await acquireLock(target);
     try {
-      const recovered = await recover(target);
+      const recovered = await recover(target, layout);
       if (await exists(target)) {
-        await assertReplaceable(target);
+        await assertReplaceable(target, layout);
         await access(target, constants.W_OK | constants.X_OK); // its files are unlinked one by one
       }
       return recovered;
@@ -400,16 +444,41 @@ export async function prepareOutput(dir: string): Promise<RecoveryReport> {
 
 // ---- the writer -----------------------------------------------------------------------------------
 
+/** predict's output: the part file, the ModelReport as _model.json, _SUCCESS (SPEC.md section 7). */
 export async function writeSparkOutput(
   dir: string,
   parquetBytes: Uint8Array,
   report: ModelReport,
   options: WriteSparkOutputOptions = {},
 ): Promise<{ dir: string; partFile: string }> {
+  const body = modelJson(report); // before anything is touched: a report that cannot be serialised
+  const partName = `part-00000-${randomUUID()}.snappy.parquet`;
+  const files: OutputFile[] = [
+    { name: partName, data: parquetBytes },
+    { name: MODEL_FILE, data: body },
+    { name: SUCCESS_FILE, data: '' },
+  ];
+  await writeOutputFolder(dir, SPARK_LAYOUT, files, options);
+  return { dir, partFile: join(dir, partName) };
+}
+
+/**
+ * Writes `files` as the folder `dir` of `layout` by the protocol (steps 1-7 of the header): the
+ * layout's complete file last, whatever its place in `files`. Returns the folder's absolute path.
+ */
+export async function writeOutputFolder(
+  dir: string,
+  layout: OutputLayout,
+  files: readonly OutputFile[],
+  options: WriteSparkOutputOptions = {},
+): Promise<string> {
+  const stray = files.find((file) => !layout.fileName.test(file.name));
+  if (stray) throw new Error(`${stray.name} is not a file name of a ${layout.writer} output`);
+  const completes = files.filter((file) => file.name === layout.completeFile);
+  if (completes.length !== 1) throw new Error(`a ${layout.writer} output is written with one ${layout.completeFile}`);
+  const ordered = [...files.filter((file) => file.name !== layout.completeFile), ...completes];
   const target = resolve(dir);
   const parent = dirname(target);
-  const name = basename(target);
-  const body = modelJson(report); // before anything is touched: a report that cannot be serialised
   try {
     await mkdir(parent, { recursive: true });
   } catch (error) {
@@ -422,23 +491,20 @@ export async function writeSparkOutput(
     throw outputFailure(error, dir, 'write');
   }
   const token = randomToken();
-  const staging = join(parent, `.${name}.tmp-${token}`);
-  const partName = `part-00000-${randomUUID()}.snappy.parquet`;
+  const staging = join(parent, `.${basename(target)}.tmp-${token}`);
   try {
-    await recover(target);
+    await recover(target, layout);
     const replacing = await exists(target);
-    if (replacing) await assertReplaceable(target);
+    if (replacing) await assertReplaceable(target, layout);
     await mkdir(staging);
     try {
-      await writeFile(join(staging, partName), parquetBytes);
-      await writeFile(join(staging, MODEL_FILE), body);
-      await writeFile(join(staging, SUCCESS_FILE), '');
+      for (const file of ordered) await writeFile(join(staging, file.name), file.data);
       testHook('staged');
       await options.beforeCommit?.(staging);
-      if (replacing) await assertReplaceable(target); // again: it may have changed since the first look
-      await swapIn(staging, target, token, replacing);
+      if (replacing) await assertReplaceable(target, layout); // again: it may have changed since the first look
+      await swapIn(staging, target, token, replacing, layout);
     } catch (error) {
-      await removeOutputFolder(staging).catch(() => {});
+      await removeOutputFolder(staging, layout).catch(() => {});
       throw error;
     }
   } catch (error) {
@@ -446,7 +512,7 @@ export async function writeSparkOutput(
   } finally {
     await lock.release();
   }
-  return { dir, partFile: join(dir, partName) };
+  return target;
 }
 
 /**
@@ -454,7 +520,7 @@ export async function writeSparkOutput(
  * staging folder in, the earlier one deleted. If the rename in fails, the earlier folder is put back.
  * A failure to delete the old folder does not undo a complete run: the next run removes it.
  */
-async function swapIn(staging: string, target: string, token: string, replacing: boolean): Promise<void> {
+async function swapIn(staging: string, target: string, token: string, replacing: boolean, layout: OutputLayout): Promise<void> {
   const aside = join(dirname(target), `.${basename(target)}.old-${token}`);
   if (replacing) {
     await rename(target, aside);
@@ -468,7 +534,7 @@ async function swapIn(staging: string, target: string, token: string, replacing:
   }
   testHook('committed');
   if (replacing) {
-    await removeOutputFolder(aside, () => testHook('removing')).catch(() => false);
+    await removeOutputFolder(aside, layout, () => testHook('removing')).catch(() => false);
     testHook('removed');
   }
 }
@@ -479,7 +545,7 @@ async function swapIn(staging: string, target: string, token: string, replacing:
  * and calls this. Whether `target` exists is looked at again under the lock (`_replacing`, what the
  * caller saw, is kept for its signature).
  */
-export async function commitFolder(staging: string, target: string, _replacing: boolean): Promise<void> {
+export async function commitFolder(staging: string, target: string, _replacing: boolean, layout: OutputLayout = SPARK_LAYOUT): Promise<void> {
   const match = /\.tmp-([0-9a-f]{12})$/.exec(staging);
   const token = match?.[1] ?? randomToken();
   let lock: OutputLock;
@@ -489,11 +555,11 @@ export async function commitFolder(staging: string, target: string, _replacing: 
     throw outputFailure(error, target, 'write');
   }
   try {
-    await recover(target, token);
+    await recover(target, layout, token);
     // Checked again, whatever the caller saw: it may have changed (or gone) during the download.
     const present = await exists(target);
-    if (present) await assertReplaceable(target);
-    await swapIn(staging, target, token, present);
+    if (present) await assertReplaceable(target, layout);
+    await swapIn(staging, target, token, present, layout);
   } catch (error) {
     throw outputFailure(error, target, 'write');
   } finally {
