@@ -9,9 +9,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutputStep } from '../src/engine/output.js';
 import { startChild, waitUntilStopped } from './helpers/child.js';
 import { ROOT, runCli } from './helpers/cli.js';
+import { crashAtEachStep, withEarlierOutput, type ProtocolWriter } from './helpers/crash-matrix.js';
 
 const WRITER = join(ROOT, 'test', 'helpers', 'experiment-writer.ts');
 const SPARK_WRITER = join(ROOT, 'test', 'helpers', 'output-writer.ts');
@@ -36,15 +36,9 @@ async function wholeFolderN(dir: string): Promise<number> {
   return n;
 }
 
+const EXPERIMENT_WRITER: ProtocolWriter = { script: WRITER, check: 'check', versionOf: wholeFolderN };
 /** Parent folder with an earlier experiment folder (N = 1) in `out`. */
-async function withEarlierFolder(name: string): Promise<{ root: string; out: string }> {
-  const root = join(work, name);
-  await mkdir(root);
-  const out = join(root, 'out');
-  const first = await runWriter(['write', out, '1']);
-  expect(first.code, first.stderr).toBe(0);
-  return { root, out };
-}
+const withEarlierFolder = (name: string) => withEarlierOutput(EXPERIMENT_WRITER, work, name);
 
 function expectOneLineRefusal(run: { code: number | null; stderr: string }, out: string, pattern: RegExp): void {
   expect(run.code, run.stderr).toBe(2);
@@ -53,36 +47,8 @@ function expectOneLineRefusal(run: { code: number | null; stderr: string }, out:
   expect(run.stderr).toMatch(pattern);
 }
 
-/** Where each crash leaves the folder before any repair: the earlier one (1), none, or the new one (2). */
-const CRASH_STATES: Array<[OutputStep, 1 | 2 | null]> = [
-  ['locked', 1],
-  ['staged', 1],
-  ['aside', null],
-  ['committed', 2],
-  ['removing', 2],
-  ['removed', 2],
-];
-
 describe('an experiment folder write killed at each step', () => {
-  it.each(CRASH_STATES)('killed at %s: the next run repairs it and leaves no leftovers', async (step, visible) => {
-    const { root, out } = await withEarlierFolder(`crash-${step}`);
-    const crashed = await runWriter(['write', out, '2'], { PRICECAST_TEST_CRASH_AT: step });
-    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-    if (visible === null) expect((await readdir(root)).includes('out')).toBe(false);
-    else expect(await wholeFolderN(out)).toBe(visible);
-    expect((await readdir(root)).some((n) => n.startsWith('.out.'))).toBe(true);
-
-    // The check before the computation repairs: one whole folder, no hidden sibling, no lock.
-    const checked = await runWriter(['check', out]);
-    expect(checked.code, checked.stderr).toBe(0);
-    expect(await readdir(root)).toEqual(['out']);
-    expect(await wholeFolderN(out)).toBe(visible ?? 2); // killed between the renames: the new one was complete
-
-    const next = await runWriter(['write', out, '3']);
-    expect(next.code, next.stderr).toBe(0);
-    expect(await wholeFolderN(out)).toBe(3);
-    expect(await readdir(root)).toEqual(['out']);
-  });
+  crashAtEachStep(EXPERIMENT_WRITER, () => work);
 
   it('killed between the renames with an incomplete new folder: the earlier folder is restored', async () => {
     const { root, out } = await withEarlierFolder('restore');

@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OutputStep } from '../src/engine/output.js';
 import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { startChild, waitUntilStopped } from './helpers/child.js';
+import { crashAtEachStep, withEarlierOutput as sharedWithEarlierOutput, type ProtocolWriter } from './helpers/crash-matrix.js';
 import { ROOT } from './helpers/cli.js';
 
 let work: string;
@@ -31,57 +31,20 @@ async function seedOf(dir: string): Promise<number> {
   return JSON.parse(await readFile(join(dir, '_model.json'), 'utf8')).seed;
 }
 
-/** Parent folder with an earlier output (seed 1) in `out`. */
-async function withEarlierOutput(name: string): Promise<{ root: string; out: string }> {
-  const root = join(work, name);
-  await mkdir(root);
-  const out = join(root, 'out');
-  const first = await runWriter(['write', out, '1']);
-  expect(first.code, first.stderr).toBe(0);
-  return { root, out };
-}
-
-/** Where each crash leaves the output before any repair: the earlier one (1), none, or the new one (2). */
-const CRASH_STATES: Array<[OutputStep, 1 | 2 | null]> = [
-  ['locked', 1],
-  ['staged', 1],
-  ['aside', null],
-  ['committed', 2],
-  ['removing', 2],
-  ['removed', 2],
-];
+/** predict's layout: the version is the report's seed, and the predictions must be that seed's. */
+const SPARK_WRITER: ProtocolWriter = {
+  script: WRITER,
+  check: 'prepare',
+  async versionOf(dir) {
+    const seed = await seedOf(dir);
+    expect((await readSparkOutput(dir)).predictions.day[0]).toBe(18000 + seed);
+    return seed;
+  },
+};
+const withEarlierOutput = (name: string) => sharedWithEarlierOutput(SPARK_WRITER, work, name);
 
 describe('a write killed at each step of the replace', () => {
-  it.each(CRASH_STATES)('killed at %s: the next run repairs it and leaves no leftovers', async (step, visible) => {
-    const { root, out } = await withEarlierOutput(`crash-${step}`);
-    const crashed = await runWriter(['write', out, '2'], { PRICECAST_TEST_CRASH_AT: step });
-    expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-    // What the crash left: the output path holds a whole output, or (between the two renames) nothing.
-    if (visible === null) {
-      expect((await readdir(root)).includes('out')).toBe(false);
-    } else {
-      expect(await seedOf(out)).toBe(visible);
-      expect((await readSparkOutput(out)).predictions.day[0]).toBe(18000 + visible);
-    }
-    expect((await readdir(root)).some((n) => n.startsWith('.out.'))).toBe(true);
-
-    // The check before the computation already repairs: a complete output, no hidden sibling.
-    const prepared = await runWriter(['prepare', out]);
-    expect(prepared.code, prepared.stderr).toBe(0);
-    expect(await readdir(root)).toEqual(['out']);
-    const seed = await seedOf(out);
-    // Killed after the new output was complete (staged or later) only an already-visible new output or
-    // a finished swap may show the new one; before that, the earlier one.
-    expect(seed).toBe(visible ?? 2);
-    if (step === 'aside') expect(JSON.parse(prepared.stdout).interruptedReplace).toBe('finished');
-    expect((await readSparkOutput(out)).predictions.day[0]).toBe(18000 + seed);
-
-    // And the next write replaces it normally.
-    const next = await runWriter(['write', out, '3']);
-    expect(next.code, next.stderr).toBe(0);
-    expect(await seedOf(out)).toBe(3);
-    expect(await readdir(root)).toEqual(['out']);
-  });
+  crashAtEachStep(SPARK_WRITER, () => work);
 
   it('killed between the renames with an incomplete new folder: the earlier output is restored', async () => {
     const { root, out } = await withEarlierOutput('restore');

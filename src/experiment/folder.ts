@@ -8,7 +8,7 @@
  * An existing DIR is replaced only if it holds nothing but regular files of these names and a
  * results.json opening with `"tool": "pricecast", "command": "experiment"` (run.ts writes those first).
  */
-import { prepareOutput, writeOutputFolder, type OutputLayout } from '../engine/output.js';
+import { prepareOutput, writeOutputFolder, type OutputLayout, type RecoveryReport } from '../engine/output.js';
 
 export const RESULTS_FILE = 'results.json';
 export const FORECASTS_FILE = 'forecasts.parquet';
@@ -32,8 +32,8 @@ export interface ExperimentFiles {
  * Before any computation: the path can be written, no other run is writing it, an interrupted
  * replace is repaired, and an existing `dir` may be replaced. Leaves nothing behind.
  */
-export async function checkExperimentOutput(dir: string): Promise<void> {
-  await prepareOutput(dir, EXPERIMENT_LAYOUT);
+export function checkExperimentOutput(dir: string): Promise<RecoveryReport> {
+  return prepareOutput(dir, EXPERIMENT_LAYOUT);
 }
 
 /** Writes the folder by the protocol; returns its absolute path. */

@@ -5,7 +5,7 @@
  *   node --import tsx test/helpers/experiment-writer.ts write DIR N
  *   node --import tsx test/helpers/experiment-writer.ts check DIR
  *
- * Every file of the folder written with N carries N, so a test can tell a whole folder from a mix.
+ * `check` prints the recovery report as JSON. Every file of the folder written with N carries N, so a test can tell a whole folder from a mix.
  * With PRICECAST_TEST_CRASH_AT=<step> in its environment output.ts kills it at that step.
  */
 import { checkExperimentOutput, writeExperimentFolder } from '../../src/experiment/folder.js';
@@ -20,7 +20,7 @@ export function experimentFiles(n: number) {
 
 async function main(argv: string[]): Promise<void> {
   const [command, dir, nText] = argv;
-  if (command === 'check') await checkExperimentOutput(dir);
+  if (command === 'check') process.stdout.write(`${JSON.stringify(await checkExperimentOutput(dir))}\n`);
   else if (command === 'write') process.stdout.write(`${await writeExperimentFolder(dir, experimentFiles(Number(nText)))}\n`);
   else throw new Error('usage: experiment-writer.ts write DIR N | check DIR');
 }
