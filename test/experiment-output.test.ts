@@ -123,12 +123,15 @@ describe('look-alike folders are refused and left alone', () => {
 describe('pricecast experiment end to end', () => {
   const experiment = (out: string, refitEvery: number) =>
     ['experiment', '--input', REAL, '--set', 'p=price', '--refit-every', String(refitEvery), '--output', out];
+  const emptyRoot = async (name: string) => {
+    const root = join(work, name);
+    await mkdir(root);
+    return { root, out: join(root, 'out') };
+  };
   const refitOf = async (out: string) => JSON.parse(await readFile(join(out, 'results.json'), 'utf8')).refitEvery;
 
   it('a run killed between the renames is finished by the next run, which then writes its own', async () => {
-    const root = join(work, 'cli-crash');
-    await mkdir(root);
-    const out = join(root, 'out');
+    const { root, out } = await emptyRoot('cli-crash');
     expect((await runCli(experiment(out, 5))).code).toBe(0);
     const killed = await startChild(CLI, experiment(out, 6), { PRICECAST_TEST_CRASH_AT: 'aside' }).done;
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
@@ -148,9 +151,7 @@ describe('pricecast experiment end to end', () => {
   });
 
   it('two experiments writing one folder: the second says another run is writing, the first completes', async () => {
-    const root = join(work, 'cli-concurrent');
-    await mkdir(root);
-    const out = join(root, 'out');
+    const { root, out } = await emptyRoot('cli-concurrent');
     const first = startChild(CLI, experiment(out, 5), { PRICECAST_TEST_STOP_AT: 'staged' });
     await waitUntilStopped(first.child.pid!);
     const second = await runCli(experiment(out, 7));
@@ -164,9 +165,7 @@ describe('pricecast experiment end to end', () => {
   });
 
   it('a folder holding an earlier experiment is replaced whole', async () => {
-    const root = join(work, 'cli-replace');
-    await mkdir(root);
-    const out = join(root, 'out');
+    const { root, out } = await emptyRoot('cli-replace');
     expect((await runCli(experiment(out, 5))).code).toBe(0);
     expect((await runCli(experiment(out, 8))).code).toBe(0);
     expect(await refitOf(out)).toBe(8);
