@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, UsageError } from './engine/errors.js';
+import { escapeControl, InputError, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/format.js';
 import {
   formatOptionsHelp,
@@ -80,7 +80,7 @@ Exit codes: 0 within tolerance, 1 outside tolerance or PySpark failed, 2 bad inp
 
 /** The job settings every command shares, with the input checked to exist. */
 function jobSettings(values: JobSettings): JobSettings {
-  if (values.input !== '-' && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${values.input}`);
+  if (values.input !== '-' && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${escapeControl(values.input)}`);
   return values;
 }
 
@@ -179,6 +179,9 @@ export function reportError(error: unknown, options: { json?: boolean } = {}): n
     exitCode = 2;
     message = `${message} (see --help)`;
   }
+  // Paths and values are escaped where messages are made; this catches what slipped through (a raw ESC
+  // from a library's message), keeping the line breaks of a multi-line PySpark tail.
+  message = message.split('\n').map(escapeControl).join('\n');
   process.stderr.write(`pricecast: ${message}\n`);
   if (exitCode === 1 && process.env.PRICECAST_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   if (options.json) {

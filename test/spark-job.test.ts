@@ -358,7 +358,7 @@ describe('bad input and output folders', () => {
     writeFileSync(join(output, 'notes.txt'), 'keep me');
     const result = await runSparkJob({ input, output });
     expect(result.exitCode, describeRun(result)).toBe(2);
-    expect(result.stderr).toMatch(/not an earlier pricecast output/);
+    expect(result.stderr).toMatch(/is not a pricecast output \(it also holds notes\.txt\)/);
     expect(readdirSync(output)).toEqual(['notes.txt']);
     expect(readFileSync(join(output, 'notes.txt'), 'utf8')).toBe('keep me');
   });
