@@ -20,7 +20,7 @@ export async function renderReport(results: ExperimentResults, table: ForecastTa
       const m = set.metrics;
       const v = verdict(set);
       const cls = v.startsWith('better') ? 'better' : v.startsWith('worse') ? 'worse' : 'none';
-      return `<tr class="${cls}"><td>${i + 1}</td><td>${escapeHtml(set.name)}</td><td class="spec">${escapeHtml(set.features.join(', ') || '(price today)')}</td>` +
+      return `<tr class="${cls}"><td>${i + 1}</td><td>${escapeHtml(set.name)}</td><td class="spec">${featuresCell(set.features)}</td>` +
         `<td>${num(m.skill * 100, 2)}%</td><td>${num(m.rmse, 6)}</td><td>${num(m.mae, 6)}</td><td>${num(m.mape * 100, 2)}%</td>` +
         `<td>${num(m.r2, 4)}</td><td>${num(m.directionalAccuracy * 100, 1)}%</td>` +
         `<td>${m.dm === null ? '–' : num(m.dm.statistic, 3)}</td><td>${m.dm === null ? '–' : pValue(m.dm.pValue)}</td>` +
@@ -34,7 +34,7 @@ export async function renderReport(results: ExperimentResults, table: ForecastTa
 <meta charset="utf-8">
 <title>pricecast experiment: ${escapeHtml(r.input.file)}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1280px; color: #222; padding: 0 1em; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: right; vertical-align: top; }
 th:nth-child(2), td:nth-child(2), td.spec, th:last-child, td:last-child { text-align: left; }
@@ -77,4 +77,11 @@ function num(x: number, digits: number): string {
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A short feature list inline; a long one folded, so the ranked table stays readable. */
+function featuresCell(features: readonly string[]): string {
+  if (features.length === 0) return '(price today)';
+  const list = escapeHtml(features.join(', '));
+  return features.length <= 4 ? list : `<details><summary>${features.length} features</summary>${list}</details>`;
 }
