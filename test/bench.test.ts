@@ -26,6 +26,7 @@ import { randomSplit, ROLE_TEST, ROLE_TRAIN } from '../src/engine/split.js';
 import type { PredictionColumns } from '../src/engine/types.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
+import { runPython } from './helpers/python.js';
 import { generated, repeatedDates } from './helpers/datasets.js';
 
 describe('parseBenchArgs', () => {
@@ -243,16 +244,7 @@ describe('the benchmark peers do the engine\'s job (pandas + numpy + ta, polars)
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const python = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-    });
+  const python = (args: string[]): Promise<string> => runPython(env, args);
 
   it("spark_split.py's vectorised XORShiftRandom draws the engine's split (itself checked against Spark)", async () => {
     const cases = [

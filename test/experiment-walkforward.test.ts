@@ -4,7 +4,6 @@
  * refits every window from scratch, the t tail from its own incomplete-beta continued fraction), on the
  * bundled default data and the real Algorand data, refitting every row and every 5 rows, both targets.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { relativeDifference } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
 import { DEFAULT_CSV } from './helpers/datasets.js';
+import { runPython } from './helpers/python.js';
 
 const BUNDLED_REAL = join(ROOT, 'fixtures', 'algorand.csv');
 const REAL_CSV = existsSync(BUNDLED_REAL) ? BUNDLED_REAL : join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
@@ -39,15 +39,7 @@ afterAll(async () => {
 });
 
 function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-  });
+  return runPython(env, args);
 }
 
 interface NumpyRun {

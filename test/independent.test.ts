@@ -4,7 +4,6 @@
  *   relative), via test/py/lstsq.py;
  * - the engine's output folder read as a whole by pyarrow and pandas, as users read Spark outputs.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { runPipeline, type PipelineResult } from '../src/engine/pipeline.js';
 import { relativeDifference } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
+import { runPython } from './helpers/python.js';
 import { DEFAULT_CSV } from './helpers/datasets.js';
 
 let env: PythonEnv;
@@ -30,15 +30,7 @@ afterAll(async () => {
 });
 
 function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-  });
+  return runPython(env, args);
 }
 
 describe('independent checks', () => {

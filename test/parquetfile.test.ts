@@ -5,7 +5,6 @@
  * files back: values, nulls, types, several row groups and pages, and the statistics (a filter that
  * prunes row groups by min/max gives the right count only if they are right).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { decodePredictionsParquet, encodePredictionsParquet } from '../src/engin
 import { encodeParquet, type ParquetColumn } from '../src/engine/parquetfile.js';
 import { snappyCompress } from '../src/engine/snappy.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
+import { runPython } from './helpers/python.js';
 
 function uncompress(compressed: Uint8Array, length: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -133,16 +133,7 @@ describe('encodeParquet read back by pyarrow, DuckDB and Spark', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const python = (script: string, args: string[] = []): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(env.python, ['-c', script, ...args], { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-    });
+  const python = (script: string, args: string[] = []): Promise<string> => runPython(env, ['-c', script, ...args]);
 
   /** The expected rows: dates as YYYY-MM-DD, NaN as null. */
   function expectedRows(): Array<Record<string, string | number | null>> {

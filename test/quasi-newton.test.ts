@@ -8,7 +8,6 @@
  * predictions within 1e-5 relative (SPEC.md section 7), and Spark's objective history (one value per
  * L-BFGS state) matched value for value, which pins the iteration count and the stopping rule.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import { fitWeightedLeastSquares } from '../src/engine/wls.js';
 import { relativeDifference } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { ROOT } from './helpers/cli.js';
+import { runPython } from './helpers/python.js';
 
 interface SparkFit {
   coefficients: number[];
@@ -50,15 +50,7 @@ afterAll(async () => {
 });
 
 function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-  });
+  return runPython(env, args);
 }
 
 /** One Spark session fits every problem (Spark start-up dominates). */

@@ -9,7 +9,6 @@
  * - lapack.ts's symmetric eigen-decomposition, which the fallback uses, reconstructs its matrix.
  * The comparison with the real PySpark job is test/wls-spark.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { FitOverflowError, fitWeightedLeastSquares } from '../src/engine/ols.js'
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { relativeDifference } from '../src/parity/compare.js';
 import { ROOT } from './helpers/cli.js';
+import { runPython } from './helpers/python.js';
 
 let env: PythonEnv;
 let work: string;
@@ -32,15 +32,7 @@ afterAll(async () => {
 });
 
 function python(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(env.python, args, { env: env.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`python exited ${code}: ${stderr}`))));
-  });
+  return runPython(env, args);
 }
 
 /** Deterministic pseudo-random integers (test input only). */
