@@ -22,7 +22,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { DailyColumnsBuilder } from './columns.js';
 import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
 import { parseDecimal } from './decimal.js';
@@ -52,7 +56,42 @@ const REQUIRED = ['date', 'price', 'volume', 'marketCap'];
  * The file's rows, as `readDailyCsv` returns them, or null when the file needs the csv-parse path
  * (anything unusual, including every kind of bad input).
  */
-export async function scanPlainCsv(file: string, acceptHeader?: (names: string[]) => boolean): Promise<IngestResult | null> {
+export async function scanPlainCsv(
+  file: string,
+  acceptHeader?: (names: string[]) => boolean,
+  options: ScanOptions = {},
+): Promise<IngestResult | null> {
+  const threads = options.threads ?? availableParallelism();
+  if (threads >= 2) {
+    let size = -1;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      // the csv-parse path reports it
+    }
+    if (size >= (options.minParallelBytes ?? PARALLEL_MIN_BYTES)) {
+      const scanned = await scanInParallel(file, size, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader);
+      if (scanned !== null) return scanned;
+      // Anything a worker could not parse plainly: this thread decides, from the file's first byte.
+    }
+  }
+  return scanInThisThread(file, acceptHeader);
+}
+
+/** How the scan runs; the defaults are the engine's (tests force the parallel path on small files). */
+export interface ScanOptions {
+  /** Worker threads; below 2, the file is scanned in this thread. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Files smaller than this are scanned in this thread (starting workers costs ~30-50 ms). */
+  minParallelBytes?: number;
+  /** Bytes read at a time, each read's whole lines being one worker's task. */
+  chunkBytes?: number;
+}
+
+/** Smaller files are scanned in this thread: starting the workers would cost more than they save. */
+export const PARALLEL_MIN_BYTES = 8 << 20;
+
+async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean): Promise<IngestResult | null> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -127,7 +166,7 @@ export async function scanPlainCsv(file: string, acceptHeader?: (names: string[]
 }
 
 /** Roles of the header's fields, or null unless it names each required column exactly once. */
-function headerRoles(line: string): Int8Array | null {
+export function headerRoles(line: string): Int8Array | null {
   const names = line.split(',');
   if (new Set(names).size !== names.length) return null;
   const roles = new Int8Array(names.length).fill(OTHER);
@@ -150,7 +189,7 @@ function countLines(text: string, from: number): number {
  * characters as bytes (Latin-1), for the numbers. False as soon as a
  * line is not a plainly valid row (the caller falls back to csv-parse).
  */
-function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Array, crlf: boolean, columns: DailyColumnsBuilder): boolean {
+export function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Array, crlf: boolean, columns: DailyColumnsBuilder): boolean {
   const fieldCount = roles.length;
   let pos = from;
   const length = text.length;
@@ -205,4 +244,197 @@ function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Arr
     pos = lineFeed + 1;
   }
   return true;
+}
+
+/**
+ * One worker's task: the whole lines `bytes[start, end)` of a read buffer (transferred, not copied),
+ * with the header's field roles. `last`: the file's final bytes, whose last line may lack its '\n'.
+ */
+export interface ScanTask {
+  buffer: ArrayBuffer;
+  start: number;
+  end: number;
+  last: boolean;
+  roles: number[];
+  crlf: boolean;
+}
+
+/** A task's rows (buffers transferred), or ok: false when a line is not plainly valid. */
+export type ScanTaskResult =
+  | { ok: true; rows: number; day: Int32Array; price: Float64Array; volume: Float64Array; marketCap: Float64Array }
+  | { ok: false };
+
+/**
+ * The data lines of one region after the header, exactly as the single-threaded scan treats them:
+ * the same byte checks (NUL, quote, UTF-8, a CR in an LF file) and `scanLines`. False: not plainly valid.
+ */
+export function scanRegion(region: Buffer, roles: Int8Array, crlf: boolean, last: boolean, columns: DailyColumnsBuilder): boolean {
+  if (region.indexOf(0) !== -1 || region.indexOf(QUOTE) !== -1 || !isUtf8(region)) return false;
+  let text = region.toString('latin1');
+  if (!crlf && text.indexOf('\r') !== -1) return false;
+  if (last && text.length > 0 && !text.endsWith('\n')) text += '\n';
+  return scanLines(text, region, 0, roles, crlf, columns);
+}
+
+/** The worker side of a task (csvscanWorker.ts): parse, then post the columns back. */
+export function runScanTask(task: ScanTask): { result: ScanTaskResult; transfer: ArrayBuffer[] } {
+  const region = Buffer.from(task.buffer, task.start, task.end - task.start);
+  const columns = new DailyColumnsBuilder();
+  columns.reserve(Math.ceil(region.length / 40) + 16);
+  if (!scanRegion(region, Int8Array.from(task.roles), task.crlf, task.last, columns)) return { result: { ok: false }, transfer: [] };
+  const { day, price, volume, marketCap } = columns.finish();
+  return {
+    result: { ok: true, rows: columns.length, day, price, volume, marketCap },
+    transfer: [day.buffer, price.buffer, volume.buffer, marketCap.buffer] as ArrayBuffer[],
+  };
+}
+
+/** A worker thread and its tasks in flight (it answers them in the order they were posted). */
+class ScanWorker {
+  private readonly worker = startScanWorker();
+  private readonly waiting: ((result: ScanTaskResult) => void)[] = [];
+  private dead = false;
+
+  constructor() {
+    this.worker.on('message', (result: ScanTaskResult) => this.waiting.shift()?.(result));
+    // A worker that fails (or cannot start) answers ok: false; the file is then scanned in this thread.
+    const fail = () => {
+      this.dead = true;
+      for (const resolve of this.waiting.splice(0)) resolve({ ok: false });
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', fail);
+  }
+
+  run(task: ScanTask): Promise<ScanTaskResult> {
+    if (this.dead) return Promise.resolve({ ok: false });
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage(task, [task.buffer]);
+    });
+  }
+
+  stop(): void {
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * The worker: from the bundle, dist/csvscan-worker.js beside the chunk that holds this code (build.mjs);
+ * from source (tsx, vitest), ./csvscanWorker.ts loaded through tsx's API, as src/experiment/parallel.ts does.
+ */
+function startScanWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./csvscan-worker.js', here));
+  const tsxApi = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const source = new URL('./csvscanWorker.ts', here).href;
+  const boot = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * The same scan with the parsing on `threads` workers. This thread reads the file once, chunk by
+ * chunk, hashes each chunk (while the workers parse the earlier ones), hands each chunk's whole lines
+ * to the next worker in turn, and appends the returned columns in file order. The header is read
+ * here, as the single-threaded scan reads it. Null whenever any part is not plainly valid: the caller
+ * then scans in one thread, which returns the same result or steps aside for csv-parse's message.
+ */
+export async function scanInParallel(
+  file: string,
+  size: number,
+  threads: number,
+  chunkBytes: number,
+  acceptHeader?: (names: string[]) => boolean,
+): Promise<IngestResult | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return null;
+  }
+  const workers = Array.from({ length: threads }, () => new ScanWorker());
+  try {
+    const hash = createHash('sha256');
+    const out = new DailyColumnsBuilder();
+    const results: (Promise<ScanTaskResult> | null)[] = [];
+    let appended = 0;
+    let sized = false;
+    let firstTaskBytes = 0;
+    let roles: number[] | null = null;
+    let crlf = false;
+    let carry: Buffer = Buffer.alloc(0);
+    let bytesRead = 0;
+    const maxInFlight = 2 * threads;
+
+    // The oldest task's rows onto the columns; false if it failed.
+    const takeOldest = async (): Promise<boolean> => {
+      const result = await results[appended]!;
+      results[appended] = null;
+      appended++;
+      if (!result.ok) return false;
+      const rows = result.rows;
+      if (!sized) {
+        // Size the columns from the first task's rows per byte (the single-threaded scan does the same).
+        out.reserve(Math.ceil((size / firstTaskBytes) * rows * 1.02) + 16);
+        sized = true;
+      }
+      if (out.length + rows > out.day.length) out.reserve(Math.max(2 * out.day.length, out.length + rows));
+      out.day.set(result.day.subarray(0, rows), out.length);
+      out.price.set(result.price.subarray(0, rows), out.length);
+      out.volume.set(result.volume.subarray(0, rows), out.length);
+      out.marketCap.set(result.marketCap.subarray(0, rows), out.length);
+      out.length += rows;
+      return true;
+    };
+
+    for (;;) {
+      // A fresh buffer per chunk: it is transferred to a worker.
+      const buffer = Buffer.from(new ArrayBuffer(chunkBytes));
+      carry.copy(buffer, 0);
+      const { bytesRead: got } = await handle.read(buffer, carry.length, buffer.length - carry.length, null);
+      if (got > 0) hash.update(buffer.subarray(carry.length, carry.length + got));
+      bytesRead += got;
+      const filled = carry.length + got;
+      const atEnd = got === 0;
+      const end = atEnd ? filled : buffer.lastIndexOf(LF, filled - 1) + 1;
+      if (end === 0) {
+        if (filled === buffer.length) return null; // a line longer than the buffer
+        if (!atEnd) {
+          carry = Buffer.from(buffer.subarray(0, filled));
+          continue;
+        }
+        break;
+      }
+      let start = 0;
+      if (roles === null) {
+        if (buffer[0] === BOM[0] && buffer[1] === BOM[1] && buffer[2] === BOM[2]) start = 3;
+        const headerEnd = buffer.indexOf(LF, start);
+        if (headerEnd === -1 || headerEnd >= end) return null;
+        const header = buffer.subarray(start, headerEnd + 1);
+        if (header.indexOf(0) !== -1 || header.indexOf(QUOTE) !== -1 || !isUtf8(header)) return null;
+        crlf = headerEnd > start && buffer[headerEnd - 1] === CR;
+        const names = buffer.subarray(start, crlf ? headerEnd - 1 : headerEnd).toString('utf8');
+        const headerRoleList = headerRoles(names);
+        if (headerRoleList === null) return null;
+        if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
+        roles = Array.from(headerRoleList);
+        start = headerEnd + 1;
+      }
+      carry = Buffer.from(buffer.subarray(end, filled));
+      if (start < end) {
+        const task: ScanTask = { buffer: buffer.buffer as ArrayBuffer, start, end, last: atEnd, roles, crlf };
+        const index = results.length;
+        results.push(workers[index % threads].run(task));
+        if (firstTaskBytes === 0) firstTaskBytes = end - start;
+      }
+      while (results.length - appended >= maxInFlight) if (!(await takeOldest())) return null;
+      if (atEnd) break;
+    }
+    while (appended < results.length) if (!(await takeOldest())) return null;
+    if (bytesRead !== size || out.length === 0) return null;
+    return { file, columns: out.finish(), rowsRead: out.length, sha256: hash.digest('hex') };
+  } finally {
+    for (const worker of workers) worker.stop();
+    await handle.close();
+  }
 }
