@@ -69,12 +69,32 @@ interface RunRecord extends Omit<Measurement, 'stdout' | 'stderr'> {
   loadBefore: number;
 }
 
+const EXPERIMENT_BENCH_USAGE = `usage: npx tsx bench/experiment.ts [--scenarios real-40,1m-10] [--runs 3] [--max-load 1.0] [--help]
+  --scenarios  real-40 (the bundled real data, 40 sets, daily refits) and/or 1m-10 (1M rows, 10 sets, refit every 20)
+  --runs       runs of each thread count (1 and 2, alternating) per scenario (default 3)
+  --max-load   wait before each run until the 1-minute load average is below this
+  --help       this text`;
+
+/** A bad flag: its message and the usage, without a stack, exit 2. */
+class UsageError extends Error {}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { scenarios: { type: 'string', default: 'real-40,1m-10' }, runs: { type: 'string', default: '3' }, 'max-load': { type: 'string' } },
+    options: {
+      scenarios: { type: 'string', default: 'real-40,1m-10' },
+      runs: { type: 'string', default: '3' },
+      'max-load': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
+  if (values.help!) {
+    process.stdout.write(`${EXPERIMENT_BENCH_USAGE}\n`);
+    return;
+  }
   const runs = Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: a positive integer, got ${values.runs}\n${EXPERIMENT_BENCH_USAGE}`);
   const maxLoad = values['max-load'] === undefined ? null : Number(values['max-load']);
+  if (maxLoad !== null && !(maxLoad > 0)) throw new UsageError(`--max-load: a positive number, got ${values['max-load']}\n${EXPERIMENT_BENCH_USAGE}`);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
   const work = await mkdtemp(join(tmpdir(), 'pricecast-bench-experiment-'));
   const record: Record<string, unknown> = {
@@ -86,7 +106,7 @@ async function main(): Promise<void> {
   try {
     for (const name of values.scenarios!.split(',')) {
       const scenario = SCENARIOS[name];
-      if (scenario === undefined) throw new Error(`unknown scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`);
+      if (scenario === undefined) throw new UsageError(`unknown scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`);
       const input = scenario.input();
       const sets = benchSets(scenario.sets);
       const setsFile = join(work, `${name}-sets.json`);
@@ -142,6 +162,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   process.stderr.write(`${(error as Error).stack ?? error}\n`);
   process.exitCode = 1;
 });

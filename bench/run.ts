@@ -35,6 +35,7 @@ import {
   compareMedians,
   median,
   medianFigures,
+  BENCH_USAGE,
   parseBenchArgs,
   relativeToEngine,
   type BenchOptions,
@@ -305,6 +306,10 @@ async function main(argv: string[]): Promise<number> {
   let options: BenchOptions;
   try {
     options = parseBenchArgs(argv);
+    if (options.help) {
+      process.stdout.write(`${BENCH_USAGE}\n`);
+      return 0;
+    }
     options.sizes.forEach(sizeByName);
     options.stageSizes.forEach(sizeByName);
   } catch (error) {

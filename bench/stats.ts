@@ -75,6 +75,8 @@ export interface BenchOptions {
   maxLoad: number | null;
   /** Where the JSON record goes (default bench/runs/<timestamp>.json). */
   out: string | null;
+  /** --help: print the usage and run nothing. */
+  help: boolean;
 }
 
 export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10m]] [--runs N] [--peers [--spark]] [--skip-spark]
@@ -89,7 +91,12 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10
   --stages    sizes that get the engine's per-stage breakdown (default: 1m if among --sizes)
   --parity    size whose outputs are compared engine vs PySpark (default: 1m if among --sizes)
   --max-load  wait (up to 5 min) before each run until the 1-minute load average is below this
-  --out       JSON record of every run (default bench/runs/<timestamp>.json)`;
+  --out       JSON record of every run (default bench/runs/<timestamp>.json)
+  --help      this text`;
+
+const DEFAULT_HELP_OPTIONS: Omit<BenchOptions, 'help'> = {
+  sizes: [], runs: 0, skipSpark: true, peers: false, baseline: null, skipBuild: true, stageSizes: [], paritySize: null, maxLoad: null, out: null,
+};
 
 /** Parses `npm run bench` flags. @throws Error with the usage on a bad flag. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
@@ -108,8 +115,10 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       parity: { type: 'string' },
       'max-load': { type: 'string' },
       out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help!) return { ...DEFAULT_HELP_OPTIONS, help: true };
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const sizes = list(values.sizes!);
   if (sizes.length === 0) throw new Error(`--sizes: at least one size\n${BENCH_USAGE}`);
@@ -131,7 +140,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxLoad = Number(values['max-load']);
     if (!(maxLoad > 0)) throw new Error(`--max-load: a positive number, got ${values['max-load']}\n${BENCH_USAGE}`);
   }
-  return { sizes, runs, skipSpark, peers, baseline: values.baseline ?? null, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null };
+  return { sizes, runs, skipSpark, peers, baseline: values.baseline ?? null, skipBuild: values['skip-build']!, stageSizes, paritySize, maxLoad, out: values.out ?? null, help: false };
 }
 
 /** Another tool's median figures divided by the engine's (wall > 1: the engine is that many times faster). */

@@ -42,7 +42,14 @@ describe('parseBenchArgs', () => {
       paritySize: '1m',
       maxLoad: null,
       out: null,
+      help: false,
     });
+  });
+
+  it('--help asks for the usage and nothing else, even beside other flags', () => {
+    expect(parseBenchArgs(['--help']).help).toBe(true);
+    expect(parseBenchArgs(['--sizes', '1m', '-h']).help).toBe(true);
+    expect(parseBenchArgs(['--sizes', '1m']).help).toBe(false);
   });
 
   it('reads every flag', () => {
@@ -60,6 +67,7 @@ describe('parseBenchArgs', () => {
       paritySize: '10m',
       maxLoad: 1.5,
       out: 'x.json',
+      help: false,
     });
   });
 
