@@ -23,7 +23,7 @@ import { INDICATORS } from '../src/engine/indicators/catalogue.js';
 import { runExperiment, type ExperimentStage } from '../src/experiment/run.js';
 import { featureSet, type FeatureSet } from '../src/experiment/sets.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName } from './generate.js';
-import { measureCommand, type Measurement } from './proctree.js';
+import { measureCommand, waitForLoad, type Measurement } from './proctree.js';
 import { median } from './stats.js';
 
 /** The bundle to run: dist/cli.js (npm run build), or PRICECAST_CLI. */
@@ -52,15 +52,6 @@ export function benchSets(count: number): FeatureSet[] {
     ...INDICATORS.filter((i) => i.name !== 'rsi').map((i): [string, string] => [`base+${i.name}`, `${BASE},${i.name}`]),
   ];
   return specs.slice(0, count).map(([name, spec]) => featureSet(name, spec, 'bench'));
-}
-
-async function waitForLoad(maxLoad: number | null): Promise<void> {
-  if (maxLoad === null) return;
-  const deadline = Date.now() + 5 * 60_000;
-  while (loadavg()[0] >= maxLoad && Date.now() < deadline) {
-    log(`  load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting`);
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
-  }
 }
 
 interface RunRecord extends Omit<Measurement, 'stdout' | 'stderr'> {

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -186,5 +186,18 @@ export async function measureCommand(
     };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits (up to 5 minutes, saying so on stderr every 15 s) until the 1-minute load average is below
+ * `maxLoad`, so that a measurement does not start while other work holds the cores; null: no wait.
+ */
+export async function waitForLoad(maxLoad: number | null): Promise<void> {
+  if (maxLoad === null) return;
+  const deadline = Date.now() + 5 * 60_000;
+  while (loadavg()[0] >= maxLoad && Date.now() < deadline) {
+    process.stderr.write(`  load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting\n`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
   }
 }

@@ -29,7 +29,7 @@ import { compareOutputs, type ParityReport } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName, type BenchSize } from './generate.js';
-import { measureCommand, type Measurement } from './proctree.js';
+import { measureCommand, waitForLoad, type Measurement } from './proctree.js';
 import { comparePeerOutput, type PeerCheck } from './peercheck.js';
 import {
   compareMedians,
@@ -77,15 +77,6 @@ interface SizeRecord {
 }
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function waitForLoad(maxLoad: number | null): Promise<void> {
-  if (maxLoad === null) return;
-  const deadline = Date.now() + 5 * 60_000;
-  while (loadavg()[0] >= maxLoad && Date.now() < deadline) {
-    log(`  load ${loadavg()[0].toFixed(2)} ≥ ${maxLoad}: waiting`);
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
-  }
-}
 
 function checkRun(tool: string, m: Measurement): void {
   if (m.exitCode !== 0) {

@@ -7,10 +7,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useScratchFolder } from './helpers/scratch.js';
 import { generateDailyCsv } from '../fixtures/generate.js';
 import { readDailyCsv, readDailyCsvWithCsvParse } from '../src/engine/csv.js';
 import { PARALLEL_MIN_BYTES, scanInParallel, scanPlainCsv } from '../src/engine/csvscan.js';
@@ -19,20 +19,8 @@ import { ROOT } from './helpers/cli.js';
 
 const SMALL_CHUNK = 16 << 10;
 const DEFAULT_CHUNK = 4 << 20;
-let work: string;
-let counter = 0;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-csvscan-parallel-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function file(content: string | Buffer): Promise<string> {
-  const path = join(work, `f${counter++}.csv`);
-  await writeFile(path, content);
-  return path;
-}
+const scratch = useScratchFolder('csvscan-parallel');
+const file = scratch.file;
 
 function generated(rows: number, seed: number): string {
   const chunks: string[] = [];
@@ -204,7 +192,7 @@ describe('the bundle finds its worker', () => {
     try {
       const entry = join(out, 'entry.mts');
       const data = await file(generated(20_000, 3));
-      await writeFile(join(work, 'entry.mts'), [
+      await writeFile(join(scratch.dir, 'entry.mts'), [
         `import { stat } from 'node:fs/promises';`,
         `import { scanInParallel, scanPlainCsv } from ${JSON.stringify(join(ROOT, 'src/engine/csvscan.ts'))};`,
         `const path = ${JSON.stringify(data)};`,
@@ -216,12 +204,12 @@ describe('the bundle finds its worker', () => {
       ].join('\n'));
       const script = [
         `import { build } from 'esbuild';`,
-        `await build({ entryPoints: { entry: ${JSON.stringify(join(work, 'entry.mts'))}, 'csvscan-worker': 'src/engine/csvscanWorker.ts' },`,
+        `await build({ entryPoints: { entry: ${JSON.stringify(join(scratch.dir, 'entry.mts'))}, 'csvscan-worker': 'src/engine/csvscanWorker.ts' },`,
         `  outdir: ${JSON.stringify(out)}, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });`,
       ].join('\n');
       const built = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
       expect(built.stderr).toBe('');
-      const run = spawnSync(process.execPath, [join(out, 'entry.js')], { cwd: work, encoding: 'utf8' });
+      const run = spawnSync(process.execPath, [join(out, 'entry.js')], { cwd: scratch.dir, encoding: 'utf8' });
       expect(run.stderr).toBe('');
       const printed = JSON.parse(run.stdout);
       expect(printed.parallel).not.toBeNull();

@@ -3,28 +3,15 @@
  * must return exactly what csv-parse's path returns (columns bit for bit, row count, sha256); on
  * anything else it must step aside (null), so that csv-parse decides and words the error.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchFolder } from './helpers/scratch.js';
 import { generateDailyCsv } from '../fixtures/generate.js';
 import { readDailyCsv, readDailyCsvWithCsvParse } from '../src/engine/csv.js';
 import { scanPlainCsv } from '../src/engine/csvscan.js';
 
-let work: string;
-let counter = 0;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-csvscan-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function file(content: string | Buffer): Promise<string> {
-  const path = join(work, `f${counter++}.csv`);
-  await writeFile(path, content);
-  return path;
-}
+const scratch = useScratchFolder('csvscan');
+const file = scratch.file;
 
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -98,7 +85,7 @@ describe('scanPlainCsv steps aside for csv-parse', () => {
   });
 
   it('a missing file (readDailyCsv then reports it as csv-parse path does)', async () => {
-    const missing = join(work, 'nope.csv');
+    const missing = join(scratch.dir, 'nope.csv');
     expect(await scanPlainCsv(missing)).toBeNull();
     await expect(readDailyCsv(missing)).rejects.toThrow(/no such file/);
   });

@@ -9,11 +9,9 @@
  */
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EMRClient } from '@aws-sdk/client-emr';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClients } from '../src/emr/clients.js';
 import { loadEmrConfig } from '../src/emr/config.js';
 import { planRun } from '../src/emr/plan.js';
 import { localFileFacts } from '../src/emr/stage.js';
@@ -23,27 +21,23 @@ import { ensureWheelhouse, wheelhouseFiles } from '../src/emr/wheelhouse.js';
 import { ensurePythonEnv } from '../src/parity/pyenv.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { localStepRunner } from './helpers/emr-local-steps.js';
-import { startMoto, useMotoEnv, type MotoServer } from './helpers/moto.js';
+import { openMotoSession, type MotoServer, type MotoSession } from './helpers/moto.js';
 
 const BUCKET = 'pricecast-e2e';
+let session: MotoSession;
 let moto: MotoServer;
-let restoreEnv: () => void;
 let s3: S3Client;
 let emr: EMRClient;
 let work: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto);
-  ({ s3, emr } = createClients());
+  session = await openMotoSession('emr-e2e');
+  ({ moto, s3, emr, work } = session);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  work = mkdtempSync(join(tmpdir(), 'pricecast-emr-e2e-'));
 });
 
 afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('EMR end to end: moto for the API, local PySpark for the steps', () => {

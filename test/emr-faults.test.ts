@@ -8,13 +8,11 @@ import { DescribeClusterCommand, EMRClient } from '@aws-sdk/client-emr';
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyAwsError } from '../src/emr/awsErrors.js';
-import { createClients } from '../src/emr/clients.js';
 import { loadEmrConfig, type EmrFlags } from '../src/emr/config.js';
 import { findJobError, readFailureLog } from '../src/emr/failureLog.js';
 import { parseS3Uri, planRun, type EmrPlan } from '../src/emr/plan.js';
@@ -25,30 +23,26 @@ import { wheelhouseFiles } from '../src/emr/wheelhouse.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { awsJsonError, faultProxy, hangingListener, s3XmlError, type FaultProxy } from './helpers/emr-faults.js';
 import { fakeClock, scriptedStatusReader } from './helpers/emr-script.js';
-import { startMoto, useMotoEnv, type MotoServer } from './helpers/moto.js';
+import { openMotoSession, type MotoServer, type MotoSession } from './helpers/moto.js';
 
 const BUCKET = 'pricecast-faults';
 const MOTO_ACCOUNT = '123456789012';
+let session: MotoSession;
 let moto: MotoServer;
 let proxy: FaultProxy;
-let restoreEnv: () => void;
 let s3: S3Client;
 let emr: EMRClient;
 let work: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto);
-  ({ s3, emr } = createClients());
+  session = await openMotoSession('emr-faults');
+  ({ moto, s3, emr, work } = session);
   proxy = await faultProxy(moto.endpoint);
-  work = mkdtempSync(join(tmpdir(), 'pricecast-emr-faults-'));
 });
 
 afterAll(async () => {
-  restoreEnv?.();
   await proxy?.close();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await session?.close();
 });
 
 beforeEach(async () => {

@@ -20,12 +20,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClients } from '../src/emr/clients.js';
 import { loadEmrConfig, type EmrConfig, type EmrFlags } from '../src/emr/config.js';
 import { parseS3Uri, planRun, type EmrPlan } from '../src/emr/plan.js';
 import { localFileFacts, stageUploads } from '../src/emr/stage.js';
@@ -34,26 +32,22 @@ import { sdkStatusReader, type EmrStatusReader } from '../src/emr/wait.js';
 import { wheelhouseFiles } from '../src/emr/wheelhouse.js';
 import { runCli, ROOT } from './helpers/cli.js';
 import { fakeClock, scriptedStatusReader, type ScriptedPoll } from './helpers/emr-script.js';
-import { startMoto, useMotoEnv, type MotoServer } from './helpers/moto.js';
+import { openMotoSession, type MotoServer, type MotoSession } from './helpers/moto.js';
 
 const BUCKET = 'pricecast-test-bucket';
+let session: MotoSession;
 let moto: MotoServer;
-let restoreEnv: () => void;
 let s3: S3Client;
 let emr: EMRClient;
 let work: string;
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto);
-  ({ s3, emr } = createClients());
-  work = mkdtempSync(join(tmpdir(), 'pricecast-emr-moto-'));
+  session = await openMotoSession('emr-moto');
+  ({ moto, s3, emr, work } = session);
 });
 
 afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await session?.close();
 });
 
 beforeEach(async () => {

@@ -10,12 +10,11 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../src/engine/pipeline.js';
-import { createClients } from '../src/emr/clients.js';
 import { loadEmrConfig } from '../src/emr/config.js';
 import { planRun } from '../src/emr/plan.js';
 import { localFileFacts, stageUploads } from '../src/emr/stage.js';
@@ -24,11 +23,11 @@ import { compareEngineWithFolder } from '../src/parity/compareFolder.js';
 import { ensurePythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';
 import { ROOT } from './helpers/cli.js';
-import { startMoto, useMotoEnv, type MotoServer } from './helpers/moto.js';
+import { openMotoSession, type MotoServer, type MotoSession } from './helpers/moto.js';
 
 const BUCKET = 'pricecast-wheelhouse';
+let session: MotoSession;
 let moto: MotoServer;
-let restoreEnv: () => void;
 let s3: S3Client;
 let work: string;
 let wheelhouse: string;
@@ -54,18 +53,14 @@ function python39(): string {
 }
 
 beforeAll(async () => {
-  moto = await startMoto();
-  restoreEnv = useMotoEnv(moto);
-  ({ s3 } = createClients());
+  session = await openMotoSession('wheelhouse');
+  ({ moto, s3, work } = session);
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  work = mkdtempSync(join(tmpdir(), 'pricecast-wheelhouse-'));
   wheelhouse = await ensureWheelhouse({ log: (chunk) => process.stderr.write(chunk) });
 });
 
 afterAll(async () => {
-  restoreEnv?.();
-  await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  await session?.close();
 });
 
 describe('the offline wheelhouse', () => {

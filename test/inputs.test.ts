@@ -3,10 +3,9 @@
  * prepareDaily): layouts by header, the daily date forms, thousands separators, the --missing policies,
  * Parquet input. Each file here is written out by hand so the expected columns can be read off it.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useScratchFolder } from './helpers/scratch.js';
 import { InputError } from '../src/engine/errors.js';
 import { prepareDaily, readDailyInput, type IngestOptions } from '../src/engine/input.js';
 import { runPipeline } from '../src/engine/pipeline.js';
@@ -15,20 +14,8 @@ import { ROOT } from './helpers/cli.js';
 const MS_PER_DAY = 86_400_000;
 const dayOf = (text: string) => Date.parse(`${text}T00:00:00Z`) / MS_PER_DAY;
 
-let work: string;
-let counter = 0;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-inputs-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
-async function file(content: string, name = `f${counter++}.csv`): Promise<string> {
-  const path = join(work, name);
-  await writeFile(path, content);
-  return path;
-}
+const scratch = useScratchFolder('inputs');
+const file = scratch.file;
 
 /** Read + sort/dedupe + --missing, as the pipeline does; the rows as plain arrays. */
 async function ingest(content: string, options: IngestOptions = {}) {
@@ -221,7 +208,7 @@ describe('--missing, after sort and dedupe', () => {
 describe('Parquet input', () => {
   it('a Spark-layout folder and its part file read as the rows they hold', async () => {
     // The engine's own output folder holds date, price, volume, marketCap: a valid Parquet input.
-    const out = join(work, 'as-input');
+    const out = join(scratch.dir, 'as-input');
     const first = await runPipeline({ input: join(ROOT, 'fixtures', 'default.csv'), output: out });
     const read = await readDailyInput(out);
     expect(read.layout).toBe('parquet (pricecast)');

@@ -13,8 +13,9 @@ import { UsageError } from '../src/engine/errors.js';
 import { writeSparkOutput } from '../src/engine/output.js';
 import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { encodePredictionsParquet } from '../src/engine/parquet.js';
-import type { ModelReport, PredictionColumns } from '../src/engine/types.js';
+import type { ModelReport } from '../src/engine/types.js';
 import { ROOT } from './helpers/cli.js';
+import { predictionsFor, smallReport } from './helpers/output-writer.js';
 
 let work: string;
 beforeAll(async () => {
@@ -24,44 +25,16 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function predictions(days: number[]): PredictionColumns {
-  const n = days.length;
-  const of = (f: (i: number) => number) => Float64Array.from({ length: n }, (_v, i) => f(i));
-  return {
-    day: Int32Array.from(days),
-    price: of((i) => days[i] / 1000),
-    volume: of((i) => i),
-    marketCap: of((i) => 10 * i),
-    rsi: of(() => 50),
-    nextPrice: of((i) => days[i] / 1000 + 0.5),
-    prediction: of((i) => days[i] / 1000 + 0.25),
-  };
-}
+const predictions = predictionsFor;
 
+/** The helper's report with non-finite statistics (NaN, ±Infinity), as a two-row fit gives them. */
 function report(seed: number): ModelReport {
+  const small = smallReport(seed);
   return {
-    tool: 'pricecast',
-    engine: 'typescript',
-    input: { file: 'x.csv', sha256: 'ab', rowsRead: 3, duplicateDatesCollapsed: { count: 0, first: [] } },
-    seed,
-    split: 'random',
-    trainRatio: 0.7,
-    rows: { afterDedupe: 3, afterDropNulls: 3, train: 2, test: 1 },
-    features: ['price', 'volume', 'marketCap', 'rsi'],
-    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [1, 0, 0, 0], intercept: 0, solver: 'fallback' },
-    training: {
-      numInstances: 2,
-      degreesOfFreedom: 0,
-      coefficientStandardErrors: null,
-      tValues: null,
-      pValues: null,
-      r2: NaN,
-      r2adj: -Infinity,
-      meanSquaredError: 0,
-      rootMeanSquaredError: 0,
-      meanAbsoluteError: 0,
-      explainedVariance: Infinity,
-    },
+    ...small,
+    rows: { ...small.rows, test: 1 },
+    model: { ...small.model, solver: 'fallback' },
+    training: { ...small.training, r2: NaN, r2adj: -Infinity, explainedVariance: Infinity },
     test: { numInstances: 1, rootMeanSquaredError: 0.5, meanAbsoluteError: 0.5, r2: NaN },
   };
 }

@@ -6,7 +6,13 @@
  * environment (the SDK's default chain reads them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EMRClient } from '@aws-sdk/client-emr';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { createClients } from '../../src/emr/clients.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 
 export interface MotoServer {
@@ -120,4 +126,39 @@ export function useMotoEnv(moto: MotoServer): () => void {
       else process.env[key] = value;
     }
   };
+}
+
+/** What an EMR test file works with: the server, this process's SDK pointed at it, a scratch folder. */
+export interface MotoSession {
+  moto: MotoServer;
+  s3: S3Client;
+  emr: EMRClient;
+  work: string;
+  /** Restores the environment, stops the server (by PID) and removes the scratch folder. */
+  close(): Promise<void>;
+}
+
+/** Starts moto, points this process's SDK at it (useMotoEnv), makes the clients and a scratch folder. */
+export async function openMotoSession(prefix: string): Promise<MotoSession> {
+  const moto = await startMoto();
+  const restoreEnv = useMotoEnv(moto);
+  try {
+    const { s3, emr } = createClients();
+    const work = mkdtempSync(join(tmpdir(), `pricecast-${prefix}-`));
+    return {
+      moto,
+      s3,
+      emr,
+      work,
+      async close() {
+        restoreEnv();
+        await moto.stop();
+        rmSync(work, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    restoreEnv();
+    await moto.stop();
+    throw error;
+  }
 }

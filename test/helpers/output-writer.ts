@@ -12,8 +12,8 @@ import { prepareOutput, writeSparkOutput } from '../../src/engine/output.js';
 import { encodePredictionsParquet } from '../../src/engine/parquet.js';
 import type { ModelReport, PredictionColumns } from '../../src/engine/types.js';
 
-export function smallPredictions(seed: number): PredictionColumns {
-  const days = [18000 + seed, 18001 + seed];
+/** Prediction columns for the given days (values derived from each day, rsi 50). */
+export function predictionsFor(days: number[]): PredictionColumns {
   const of = (f: (i: number) => number) => Float64Array.from(days, (_d, i) => f(i));
   return {
     day: Int32Array.from(days),
@@ -26,6 +26,11 @@ export function smallPredictions(seed: number): PredictionColumns {
   };
 }
 
+export function smallPredictions(seed: number): PredictionColumns {
+  return predictionsFor([18000 + seed, 18001 + seed]);
+}
+
+/** A small, plausible `_model.json` report; `seed` tells one output from another. */
 export function smallReport(seed: number): ModelReport {
   return {
     tool: 'pricecast',
