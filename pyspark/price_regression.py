@@ -27,6 +27,7 @@ import inspect
 import io
 import json
 import math
+import operator
 import posixpath
 import re
 import sys
@@ -154,6 +155,9 @@ DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calenda
 DATE_NOT_MIDNIGHT_EXPECTED = "a daily date: midnight UTC (00:00:00), not another time of day"
 NUMBER_EXPECTED = "a finite decimal number"
 NUMBER_WITH_THOUSANDS_EXPECTED = "a finite decimal number (thousands separators allowed: 1,234.5)"
+# The bound on each value field (SPEC.md section 1; the engine's src/engine/valueRules.ts): the
+# comparison with 0 and the text an error gives.
+VALUE_BOUNDS = {"price": (operator.gt, "> 0"), "volume": (operator.ge, ">= 0"), "marketCap": (operator.ge, ">= 0")}
 MISSING_EXPECTED = ('a value; an empty or "-" cell is a missing value, refused by default: '
                     "--missing previous, zero or drop fills or drops it")
 FIRST_GREGORIAN = "1582-10-15"
@@ -318,7 +322,7 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
     day = _daily_date(text["date"])
     day = F.when(day >= F.lit(FIRST_GREGORIAN).cast(DateType()), day)
     values, missing, checks = {}, {}, []
-    for field, low in (("price", "gt"), ("volume", "ge"), ("marketCap", "ge")):
+    for field, (within, _text) in VALUE_BOUNDS.items():
         if text[field] is None:
             values[field], missing[field] = F.lit(None).cast(DoubleType()), F.lit(False)
             continue
@@ -328,7 +332,7 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
         number = F.when(plain.rlike(DECIMAL_PATTERN), plain.cast(DoubleType()))
         finite = number.isNotNull() & ~F.isnan(number) & (F.abs(number) < float("inf"))
         is_missing = _is_missing(raw)
-        bound = number > 0 if low == "gt" else number >= 0
+        bound = within(number, 0)
         checks.append((~is_missing & ~finite, field, "number"))
         checks.append((~is_missing & ~bound, field, "bound"))
         values[field] = F.when(~is_missing, number)
@@ -476,7 +480,7 @@ def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
         elif kind == "number":
             expected = NUMBER_EXPECTED
         else:
-            expected = f"a {field} {'> 0' if field == 'price' else '>= 0'}"
+            expected = bound_expected(field)
         raise BadInput(bad["__file"], int(bad["__row"]), layout["columns"][field], cell or "", expected)
     rows_at = {}
 
@@ -616,8 +620,13 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], layo
     elif kind == "number":
         expected = NUMBER_WITH_THOUSANDS_EXPECTED if layout["thousands"] else NUMBER_EXPECTED
     else:
-        expected = f"a {field} {'> 0' if field == 'price' else '>= 0'}"
+        expected = bound_expected(field)
     return BadInput(path, line, column, value, expected)
+
+
+def bound_expected(field: str) -> str:
+    """What an error says is expected of a value outside its field's bound, e.g. "a price > 0"."""
+    return f"a {field} {VALUE_BOUNDS[field][1]}"
 
 
 def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:

@@ -27,6 +27,7 @@ import { MAX_LINE_BYTES, scanPlainCsv } from './csvscan.js';
 import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
 import { InputError } from './errors.js';
 import { INPUT_FIELDS, resolveLayout, VALUE_FIELDS, type Layout, type LayoutOptions, type ValueField } from './layouts.js';
+import { boundExpected, VALUE_BOUNDS } from './valueRules.js';
 import type { IngestResult } from './types.js';
 
 /** The required columns of the contract's own layout, found by header name in any order. */
@@ -162,12 +163,6 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
   };
 
   // The checks of each value field, in the order SPEC.md section 1 gives them.
-  const LOWER_BOUND = [
-    (v: number) => v > 0,
-    (v: number) => v >= 0,
-    (v: number) => v >= 0,
-  ];
-  const BOUND_TEXT = ['> 0', '>= 0', '>= 0'];
   const values = [NaN, NaN, NaN];
 
   const readRow = (record: string[], line: number): void => {
@@ -188,8 +183,8 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
         continue;
       }
       const value = number(text, line, valueName[k]);
-      if (!LOWER_BOUND[k](value)) {
-        throw new InputError(file, line, valueName[k], text, `a ${VALUE_FIELDS[k]} ${BOUND_TEXT[k]}`);
+      if (!VALUE_BOUNDS[VALUE_FIELDS[k]].passes(value)) {
+        throw new InputError(file, line, valueName[k], text, boundExpected(VALUE_FIELDS[k]));
       }
       values[k] = value;
     }

@@ -31,6 +31,7 @@ import { DailyColumnsBuilder } from './columns.js';
 import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import type { IngestResult } from './types.js';
+import { VALUE_BOUNDS } from './valueRules.js';
 
 const BUFFER_BYTES = 1 << 22;
 /**
@@ -51,6 +52,9 @@ const VOLUME = 2;
 const MARKET_CAP = 3;
 const OTHER = -1;
 const REQUIRED = ['date', 'price', 'volume', 'marketCap'];
+const priceInBound = VALUE_BOUNDS.price.passes;
+const volumeInBound = VALUE_BOUNDS.volume.passes;
+const marketCapInBound = VALUE_BOUNDS.marketCap.passes;
 
 /**
  * The file's rows, as `readDailyCsv` returns them, or null when the file needs the csv-parse path
@@ -238,8 +242,8 @@ export function scanLines(text: string, bytes: Uint8Array, from: number, roles: 
       fieldStart = fieldEnd + 1;
     }
     // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
-    if (!(day >= FIRST_GREGORIAN_DAY) || !(price > 0 && price < Infinity)) return false;
-    if (!(volume >= 0 && volume < Infinity) || !(marketCap >= 0 && marketCap < Infinity)) return false;
+    if (!(day >= FIRST_GREGORIAN_DAY) || !(price < Infinity && priceInBound(price))) return false;
+    if (!(volume < Infinity && volumeInBound(volume)) || !(marketCap < Infinity && marketCapInBound(marketCap))) return false;
     columns.push(day, price, volume, marketCap);
     pos = lineFeed + 1;
   }
