@@ -4,8 +4,9 @@
  * included; billing is per second with a one-minute minimum.
  */
 
-/** When and where the table's prices were read. */
-export const PRICES_AS_OF = '2025-01, us-east-1 On-Demand (public Amazon EC2 and Amazon EMR pricing pages)';
+/** Where the table's prices come from: typed in by hand, not fetched (this tool never calls a pricing API). */
+export const PRICES_AS_OF =
+  '2025-01, us-east-1 On-Demand, typed in by hand from the public Amazon EC2 and Amazon EMR pricing pages (not fetched: check them before relying on it)';
 
 /** USD per instance-hour: EC2 On-Demand (Linux) and the EMR uplift. */
 export const HOURLY_PRICES_USD: Readonly<Record<string, { ec2: number; emr: number }>> = {
