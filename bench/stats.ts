@@ -94,10 +94,6 @@ export const BENCH_USAGE = `usage: npm run bench -- [--sizes default,100k,1m[,10
   --out       JSON record of every run (default bench/runs/<timestamp>.json)
   --help      this text`;
 
-const DEFAULT_HELP_OPTIONS: Omit<BenchOptions, 'help'> = {
-  sizes: [], runs: 0, skipSpark: true, peers: false, baseline: null, skipBuild: true, stageSizes: [], paritySize: null, maxLoad: null, out: null,
-};
-
 /** Parses `npm run bench` flags. @throws Error with the usage on a bad flag. */
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const { values } = parseArgs({
@@ -118,7 +114,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help!) return { ...DEFAULT_HELP_OPTIONS, help: true };
+  if (values.help!) return { ...parseBenchArgs([]), help: true }; // the other flags are not checked
   const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const sizes = list(values.sizes!);
   if (sizes.length === 0) throw new Error(`--sizes: at least one size\n${BENCH_USAGE}`);

@@ -15,7 +15,7 @@ import { readSparkOutput } from '../src/readback/sparkOutput.js';
 import { encodePredictionsParquet } from '../src/engine/parquet.js';
 import type { ModelReport } from '../src/engine/types.js';
 import { ROOT } from './helpers/cli.js';
-import { predictionsFor, smallReport } from './helpers/output-writer.js';
+import { predictionsFor as predictions, smallReport } from './helpers/output-writer.js';
 
 let work: string;
 beforeAll(async () => {
@@ -24,8 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-const predictions = predictionsFor;
 
 /** The helper's report with non-finite statistics (NaN, ±Infinity), as a two-row fit gives them. */
 function report(seed: number): ModelReport {

@@ -27,7 +27,7 @@ import { MAX_LINE_BYTES, scanPlainCsv } from './csvscan.js';
 import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
 import { InputError } from './errors.js';
 import { INPUT_FIELDS, resolveLayout, VALUE_FIELDS, type Layout, type LayoutOptions, type ValueField } from './layouts.js';
-import { boundExpected, VALUE_BOUNDS } from './valueRules.js';
+import { boundExpected, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
 import type { IngestResult } from './types.js';
 
 /** The required columns of the contract's own layout, found by header name in any order. */
@@ -69,7 +69,6 @@ const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
  */
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-const NUMBER_EXPECTED = 'a finite decimal number';
 const READ_CHUNK_BYTES = 1 << 20;
 
 /** How to read a CSV: the layout options (layouts.ts) and, for a pipe or stdin, the stream to read once. */
@@ -162,7 +161,7 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     otherAt = record.map((_name, i) => i).filter((i) => !used.has(i));
   };
 
-  // The checks of each value field, in the order SPEC.md section 1 gives them.
+  // One row's values, reused row after row (NaN: missing or not in the file).
   const values = [NaN, NaN, NaN];
 
   const readRow = (record: string[], line: number): void => {

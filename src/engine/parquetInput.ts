@@ -20,7 +20,7 @@ import type { DailyIngest, MissingCellSource } from './csv.js';
 import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
 import { InputError } from './errors.js';
 import { resolveLayout, VALUE_FIELDS, type LayoutOptions, type ValueField } from './layouts.js';
-import { boundExpected, VALUE_BOUNDS } from './valueRules.js';
+import { boundExpected, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
 
 export const PARQUET_MAGIC = 'PAR1';
 
@@ -109,7 +109,7 @@ export async function readDailyParquet(input: string, options: LayoutOptions = {
         const value = Number(cell);
         const ok = Number.isFinite(value) && VALUE_BOUNDS[field].passes(value);
         if (!ok) {
-          const expected = !Number.isFinite(value) ? 'a finite decimal number' : boundExpected(field);
+          const expected = !Number.isFinite(value) ? NUMBER_EXPECTED : boundExpected(field);
           throw new InputError(file, line, layout.columns[field], String(cell), expected);
         }
         row[k] = value;
