@@ -7,8 +7,8 @@ import { build } from 'esbuild';
 
 await build({
   // experiment-worker: the worker thread src/experiment/parallel.ts starts (dist/experiment-worker.js).
-  // csvscan-worker: the CSV scan's worker threads (src/engine/csvscan.ts, dist/csvscan-worker.js).
-  entryPoints: { cli: 'src/cli.ts', 'experiment-worker': 'src/experiment/worker.ts', 'csvscan-worker': 'src/engine/csvscanWorker.ts' },
+  // csvscan-worker: the CSV scan's worker threads (src/engine/ingest/csvScan.ts, dist/csvscan-worker.js).
+  entryPoints: { cli: 'src/cli.ts', 'experiment-worker': 'src/experiment/worker.ts', 'csvscan-worker': 'src/engine/ingest/csvScanWorker.ts' },
   // PRICECAST_OUTDIR: the build test bundles into a folder of its own, leaving dist/ alone.
   outdir: process.env.PRICECAST_OUTDIR ?? 'dist',
   bundle: true,

@@ -1,6 +1,6 @@
 /**
  * `tsx bench/experiment.ts`: how long `pricecast experiment` takes, as a whole process (the esbuild
- * bundle, `node dist/cli.js experiment …`), measured as a process tree (bench/proctree.ts: wall, CPU
+ * bundle, `node dist/cli.js experiment …`), measured as a process tree (bench/procTree.ts: wall, CPU
  * of every thread, peak RSS), single-threaded and with two worker threads, alternating run by run;
  * then, in this process, where the time goes (runExperiment's stage timings, after one warm-up run).
  *
@@ -19,11 +19,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INDICATORS } from '../src/engine/indicators/catalogue.js';
+import { INDICATORS } from '../src/engine/features/indicators/catalogue.js';
 import { runExperiment, type ExperimentStage } from '../src/experiment/run.js';
 import { featureSet, type FeatureSet } from '../src/experiment/sets.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName } from './generate.js';
-import { measureCommand, waitForLoad, type Measurement } from './proctree.js';
+import { measureCommand, waitForLoad, type Measurement } from './procTree.js';
 import { median } from './stats.js';
 
 /** The bundle to run: dist/cli.js (npm run build), or PRICECAST_CLI. */

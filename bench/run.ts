@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the TypeScript engine against the reference PySpark job and, with --peers, against the
  * same job written with pandas + numpy + ta and with polars (bench/peers/), side by side on the same files
- * (bench/generate.ts), each run as a whole process and measured as a process tree (bench/proctree.ts):
+ * (bench/generate.ts), each run as a whole process and measured as a process tree (bench/procTree.ts):
  * wall time, CPU time (user + sys), peak summed RSS.
  *
  *   engine:  node .cache/bench-dist/cli.js predict --input F --output DIR (build.mjs's bundle, built into a
@@ -15,7 +15,7 @@
  * Per size the tools alternate (engine, pandas, polars, PySpark, engine, …) so that all see the same
  * machine load; the 1-minute load average is recorded before every run. Then, for the stage sizes, the
  * engine's per-stage timings (runPipeline's `timings`, in a fresh process per run); the peers' last
- * outputs checked against the engine's (bench/peercheck.ts); for the parity size the last engine and
+ * outputs checked against the engine's (bench/peerCheck.ts); for the parity size the last engine and
  * PySpark outputs compared row by row (src/parity/compare.ts). Medians go to stdout as Markdown tables;
  * every run goes to a JSON record under bench/runs/.
  */
@@ -29,8 +29,8 @@ import { compareOutputs, type ParityReport } from '../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName, type BenchSize } from './generate.js';
-import { measureCommand, waitForLoad, type Measurement } from './proctree.js';
-import { comparePeerOutput, type PeerCheck } from './peercheck.js';
+import { measureCommand, waitForLoad, type Measurement } from './procTree.js';
+import { comparePeerOutput, type PeerCheck } from './peerCheck.js';
 import {
   compareMedians,
   median,

@@ -1,5 +1,5 @@
 /**
- * The benchmark's arithmetic and flags, pure so that test/bench.test.ts can check them: medians of
+ * The benchmark's arithmetic and flags, pure so that test/bench/bench.test.ts can check them: medians of
  * repeated runs, TypeScript/PySpark ratios, and `npm run bench`'s argument parsing.
  */
 import { parseArgs } from 'node:util';

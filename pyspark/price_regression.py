@@ -51,7 +51,7 @@ COLLAPSED_DATES_LISTED = 20
 MIN_ROWS_TO_FIT_AND_TEST = 10
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# The engine's DECIMAL (src/engine/csv.ts): plain decimals and exponent forms; no spaces, hex, NaN, Infinity.
+# The engine's DECIMAL (src/engine/ingest/csv.ts): plain decimals and exponent forms; no spaces, hex, NaN, Infinity.
 DECIMAL_PATTERN = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 # What Spark's summary throws when (A^T A)^-1 is unknown (the fallback solver): "No Std. Error of
 # coefficients available ...", "No t-statistic available ...", "No p-value available ...".
@@ -130,12 +130,12 @@ class HadoopFs:
 
 # --- stages ---------------------------------------------------------------------------------------------------
 
-# --- ingest: layouts, dates, missing values (SPEC.md section 11; the engine's src/engine/layouts.ts,
+# --- ingest: layouts, dates, missing values (SPEC.md section 11; the engine's src/engine/ingest/layouts.ts,
 # dates.ts, missing.ts, parquetInput.ts, input.ts) ----------------------------------------------------------
 
 VALUE_FIELDS = ("price", "volume", "marketCap")
 # Each layout: the header name of each field, the names that identify it, and whether numbers may have
-# thousands separators. The engine's LAYOUTS (src/engine/layouts.ts), entry for entry.
+# thousands separators. The engine's LAYOUTS (src/engine/ingest/layouts.ts), entry for entry.
 LAYOUTS = {
     "pricecast": {"columns": {"date": "date", "price": "price", "volume": "volume", "marketCap": "marketCap"},
                   "signature": ["date", "price", "volume", "marketCap"], "thousands": False},
@@ -155,7 +155,7 @@ DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calenda
 DATE_NOT_MIDNIGHT_EXPECTED = "a daily date: midnight UTC (00:00:00), not another time of day"
 NUMBER_EXPECTED = "a finite decimal number"
 NUMBER_WITH_THOUSANDS_EXPECTED = "a finite decimal number (thousands separators allowed: 1,234.5)"
-# The bound on each value field (SPEC.md section 1; the engine's src/engine/valueRules.ts): the
+# The bound on each value field (SPEC.md section 1; the engine's src/engine/ingest/valueRules.ts): the
 # comparison with 0 and the text an error gives.
 VALUE_BOUNDS = {"price": (operator.gt, "> 0"), "volume": (operator.ge, ">= 0"), "marketCap": (operator.ge, ">= 0")}
 MISSING_EXPECTED = ('a value; an empty or "-" cell is a missing value, refused by default: '
@@ -371,7 +371,7 @@ def _starts_with_parquet_magic(hfs: HadoopFs) -> bool:
 
 
 def fill_missing(spark: SparkSession, path: str, daily: DataFrame, options: IngestOptions, layout: dict):
-    """--missing, after sort and dedupe (the engine's fillMissing, src/engine/missing.ts).
+    """--missing, after sort and dedupe (the engine's fillMissing, src/engine/ingest/missing.ts).
 
     `daily` has ROW_ID (file position) so a refused cell is named by its line; it is dropped here.
     """
@@ -421,7 +421,7 @@ def fill_missing(spark: SparkSession, path: str, daily: DataFrame, options: Inge
 
 
 def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
-    """Parquet input (src/engine/parquetInput.ts): a file or a Spark-style folder, any layout's columns.
+    """Parquet input (src/engine/ingest/parquetInput.ts): a file or a Spark-style folder, any layout's columns.
 
     File order = data files by name, rows in order; sha256 over those files' bytes in that order. A bad cell
     is named by its data file and 1-based row.
@@ -648,7 +648,7 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
     return daily, collapsed
 
 
-# --- feature specs (SPEC.md section 9): the same rules and messages as src/engine/featureSpec.ts --------------
+# --- feature specs (SPEC.md section 9): the same rules and messages as src/engine/features/spec.ts --------------
 
 DEFAULT_FEATURE_SPEC = "price,volume,marketCap,rsi"
 INPUT_FEATURES = ("price", "volume", "marketCap")
@@ -681,8 +681,8 @@ def feature_catalogue() -> Tuple[dict, List[str]]:
     """ta 0.11.0's functional API, read from ta itself: ({name: {module, inputs, args}}, names needing high/low).
 
     A function whose series arguments are only close and/or volume is usable; its keyword arguments (all but
-    fillna, in ta's order) are {name, type, default, positive}. test/feature-spec.test.ts checks this equals
-    the engine's catalogue (src/engine/indicators/catalogue.ts).
+    fillna, in ta's order) are {name, type, default, positive}. test/engine/features/spec.test.ts checks this equals
+    the engine's catalogue (src/engine/features/indicators/catalogue.ts).
     """
     functions, needs_high_low = {}, []
     for module in TA_MODULES:
@@ -1122,7 +1122,7 @@ def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict
     Written to a hidden temporary sibling and renamed into place, so a failed run leaves no half folder
     and an earlier output stays whole until the new one is complete. An existing OUTPUT is replaced only
     when it is empty or an earlier output of this tool: nothing in it but regular files of the output's
-    names (OUTPUT_FILE) and its _model.json says tool "pricecast" (the engine's rule, src/engine/output.ts).
+    names (OUTPUT_FILE) and its _model.json says tool "pricecast" (the engine's rule, src/engine/output/folder.ts).
     """
     target = HadoopFs(spark, output)
     check_output_replaceable(target)
@@ -1151,7 +1151,7 @@ def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict
     return target.path.toString()
 
 
-# The names an output folder may hold (src/engine/output.ts OUTPUT_FILE): our part file, Spark's, _SUCCESS,
+# The names an output folder may hold (src/engine/output/folder.ts OUTPUT_FILE): our part file, Spark's, _SUCCESS,
 # _model.json, and Hadoop's .crc checksums of them.
 _OUTPUT_NAME = (r"(?:part-\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?:-c\d{3})?\.snappy\.parquet"
                 r"|_SUCCESS|_model\.json)")

@@ -1,9 +1,9 @@
 /**
  * `pricecast features`: what `--features` accepts (SPEC.md section 9), printed from the catalogue the
- * parser uses (src/engine/indicators/catalogue.ts), so the list cannot drift from what is accepted.
+ * parser uses (src/engine/features/indicators/catalogue.ts), so the list cannot drift from what is accepted.
  */
-import { DEFAULT_FEATURE_SPEC, formatFeatureItem, INPUT_FEATURES } from './engine/featureSpec.js';
-import { INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './engine/indicators/catalogue.js';
+import { DEFAULT_FEATURE_SPEC, formatFeatureItem, INPUT_FEATURES } from './engine/features/spec.js';
+import { INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './engine/features/indicators/catalogue.js';
 import { formatOptionsHelp, HELP_SETTING, JSON_SETTING, parseCommand, type SettingMap } from './settings.js';
 
 const FEATURES_SETTINGS = { json: JSON_SETTING, help: HELP_SETTING } satisfies SettingMap;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeControl, InputError, UsageError } from './engine/errors.js';
-import { formatModelSummary } from './engine/format.js';
+import { formatModelSummary } from './engine/output/format.js';
 import {
   formatOptionsHelp,
   HELP_SETTING,

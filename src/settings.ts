@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './engine/errors.js';
 import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
-import { FORMATS, parseColumnMapping, type InputFormat } from './engine/layouts.js';
-import { MISSING_POLICIES, type MissingPolicy } from './engine/missing.js';
-import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/featureSpec.js';
+import { FORMATS, parseColumnMapping, type InputFormat } from './engine/ingest/layouts.js';
+import { MISSING_POLICIES, type MissingPolicy } from './engine/ingest/missing.js';
+import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/features/spec.js';
 import type { SplitMode } from './engine/types.js';
 import { DEFAULT_TARGET, TARGETS, type Target } from './experiment/target.js';
 import { DEFAULT_REFIT_EVERY } from './experiment/walkForward.js';
@@ -135,7 +135,7 @@ export const JOB_SETTINGS = {
     // Checked here so a bad spec fails before any work; the text itself is what the jobs take.
     parse: (text: string) => (parseFeatureSpec(text), text),
   }),
-  // How the input is read (SPEC.md section 11; src/engine/layouts.ts, missing.ts).
+  // How the input is read (SPEC.md section 11; src/engine/ingest/layouts.ts, missing.ts).
   format: setting<'string', InputFormat>({
     flag: 'format',
     kind: 'string',

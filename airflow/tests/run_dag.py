@@ -1,4 +1,4 @@
-"""Runs airflow/dags/pricecast_emr.py for test/airflow.test.ts and prints one JSON object of what happened.
+"""Runs airflow/dags/pricecast_emr.py for test/airflow/dag.test.ts and prints one JSON object of what happened.
 
     run_dag.py import                 DagBag import: errors, tasks, which task is a teardown of which
     run_dag.py success PLAN.json      dag.test() in-process under moto's mock_aws, the steps scripted to

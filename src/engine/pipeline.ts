@@ -13,18 +13,18 @@ import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';
 import { selectRows } from './columns.js';
-import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './input.js';
-import { formatDay } from './dates.js';
+import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './ingest/input.js';
+import { formatDay } from './ingest/dates.js';
 import { InputError } from './errors.js';
-import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './featureSpec.js';
-import { assembleFeatures } from './features.js';
+import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './features/spec.js';
+import { assembleFeatures } from './features/assemble.js';
 import { nextPrice } from './label.js';
-import { fitWeightedLeastSquares } from './ols.js';
-import { prepareOutput, writeSparkOutput } from './output.js';
-import { encodePredictionsParquet } from './parquet.js';
-import { predict } from './predict.js';
+import { fitWeightedLeastSquares } from './model/wls.js';
+import { prepareOutput, writeSparkOutput } from './output/folder.js';
+import { encodePredictionsParquet } from './output/predictionsParquet.js';
+import { predict } from './model/predict.js';
 import { randomSplit, ROLE_TEST, ROLE_TRAIN, timeSplit } from './split.js';
-import { regressionMetrics, trainingSummary } from './summary.js';
+import { regressionMetrics, trainingSummary } from './model/summary.js';
 import {
   COLLAPSED_DATES_LISTED,
   FEATURE_NAMES,

@@ -138,10 +138,10 @@ export interface ModelReport {
      * COLLAPSED_DATES_LISTED of them (YYYY-MM-DD, ascending). Not all: an intraday file collapses millions.
      */
     duplicateDatesCollapsed: { count: number; first: string[] };
-    /** The layout read (src/engine/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
+    /** The layout read (src/engine/ingest/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
     layout?: string;
-    /** What --missing did (src/engine/missing.ts). */
-    missing?: import('./missing.js').MissingReport;
+    /** What --missing did (src/engine/ingest/missing.ts). */
+    missing?: import('./ingest/missing.js').MissingReport;
   };
   seed: number;
   split: SplitMode;

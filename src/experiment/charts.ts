@@ -12,7 +12,7 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { formatDay } from '../engine/dates.js';
+import { formatDay } from '../engine/ingest/dates.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { forecastErrors } from './metrics.js';
 import { rankSets, SIGNIFICANCE_LEVEL, type ExperimentResults } from './results.js';

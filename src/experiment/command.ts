@@ -2,7 +2,7 @@
  * `pricecast experiment`: parse the settings (src/settings.ts), collect the sets, run, print the
  * ranked table (or results.json with --json).
  */
-import { ingestOptionsOf } from '../engine/input.js';
+import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../settings.js';
 import { formatRankedTable } from './rankedTable.js';
 import { resultsJson, runExperiment } from './run.js';

@@ -3,16 +3,16 @@
  * one solve instead of a pass over every row so far.
  *
  * The sums are Spark's `WeightedLeastSquares.Aggregator` fields with unit weights, accumulated row by
- * row in the order `fitWeightedLeastSquares` (src/engine/wls.ts) adds them, then solved by the same
+ * row in the order `fitWeightedLeastSquares` (src/engine/model/wls.ts) adds them, then solved by the same
  * `solveWeightedLeastSquares`:
  *   wSum += 1;  bSum += b;  bbSum += b·b;  aSum_j += a_j;  abSum_j = fma(b, a_j, abSum_j);
  *   aaSum (packed upper, BLAS dspr, a column skipped when a_j = 0) += a_i · a_j.
  * Rows are added in date order, exactly once, so after rows 0 … s−1 the sums are bit for bit those a
- * from-scratch fit on rows 0 … s−1 forms, and so is the solution (test/experiment-fit.test.ts checks
+ * from-scratch fit on rows 0 … s−1 forms, and so is the solution (test/experiment/expandingFit.test.ts checks
  * every refit of a walk-forward against a from-scratch engine fit).
  */
-import { fma } from '../engine/fma.js';
-import { solveWeightedLeastSquares, type WlsSolution } from '../engine/wls.js';
+import { fma } from '../engine/model/fma.js';
+import { solveWeightedLeastSquares, type WlsSolution } from '../engine/model/wls.js';
 
 export class ExpandingFit {
   private readonly k: number;

@@ -1,5 +1,5 @@
 /**
- * The experiment's output folder: predict's crash-safe replace protocol (src/engine/output.ts: lock,
+ * The experiment's output folder: predict's crash-safe replace protocol (src/engine/output/folder.ts: lock,
  * staging, swap, recovery by the next run, the replace rule) applied to this layout:
  *
  *   DIR/forecasts.parquet  DIR/report.html  DIR/results.json (written last: its presence marks a
@@ -8,7 +8,7 @@
  * An existing DIR is replaced only if it holds nothing but regular files of these names and a
  * results.json opening with `"tool": "pricecast", "command": "experiment"` (run.ts writes those first).
  */
-import { prepareOutput, writeOutputFolder, type OutputLayout, type RecoveryReport } from '../engine/output.js';
+import { prepareOutput, writeOutputFolder, type OutputLayout, type RecoveryReport } from '../engine/output/folder.js';
 
 export const RESULTS_FILE = 'results.json';
 export const FORECASTS_FILE = 'forecasts.parquet';

@@ -1,9 +1,9 @@
 /**
  * forecasts.parquet: one row per test row, in date order: `date` (DATE), `price`, `next_price`,
  * `persistence`, then one DOUBLE column per set, named after it. Written by the engine's own Parquet
- * writer (src/engine/parquetfile.ts), as the predictions are, so Spark, pyarrow/pandas and DuckDB read it.
+ * writer (src/engine/output/parquetFile.ts), as the predictions are, so Spark, pyarrow/pandas and DuckDB read it.
  */
-import { encodeParquet, type ParquetColumn } from '../engine/parquetfile.js';
+import { encodeParquet, type ParquetColumn } from '../engine/output/parquetFile.js';
 import { PERSISTENCE } from './sets.js';
 
 export interface ForecastTable {

@@ -4,8 +4,8 @@
  * ones before, every indicator with its default arguments. Reading down the ranked table answers
  * "does adding this family help?".
  */
-import { DEFAULT_FEATURE_SPEC, formatFeatureItem, parseFeatureSpec } from '../engine/featureSpec.js';
-import { INDICATORS } from '../engine/indicators/catalogue.js';
+import { DEFAULT_FEATURE_SPEC, formatFeatureItem, parseFeatureSpec } from '../engine/features/spec.js';
+import { INDICATORS } from '../engine/features/indicators/catalogue.js';
 import { featureSet, type FeatureSet } from './sets.js';
 
 export const LADDER_FAMILIES = ['momentum', 'trend', 'volatility', 'volume', 'others'] as const;

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FitOverflowError } from '../engine/wls.js';
+import { FitOverflowError } from '../engine/model/wls.js';
 import { UsageError } from '../engine/errors.js';
 import type { CommonRows } from './rows.js';
 import { walkForward, type WalkForwardPlan } from './walkForward.js';

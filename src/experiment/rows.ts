@@ -9,7 +9,7 @@
  */
 import { nextPrice } from '../engine/label.js';
 import type { DailyColumns } from '../engine/types.js';
-import { computeFeatures, formatFeatureItem } from '../engine/featureSpec.js';
+import { computeFeatures, formatFeatureItem } from '../engine/features/spec.js';
 import type { FeatureSet } from './sets.js';
 
 export interface CommonRows {

@@ -9,10 +9,10 @@
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatDay } from '../engine/dates.js';
+import { formatDay } from '../engine/ingest/dates.js';
 import { InputError, UsageError } from '../engine/errors.js';
-import { formatFeatureItem } from '../engine/featureSpec.js';
-import type { IngestOptions } from '../engine/input.js';
+import { formatFeatureItem } from '../engine/features/spec.js';
+import type { IngestOptions } from '../engine/ingest/input.js';
 import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInLadder } from './ladder.js';

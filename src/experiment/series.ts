@@ -3,10 +3,10 @@
  * recognises, then sort, dedupe and the missing-value policy (`readDailyInput` + `prepareDaily`, as
  * the pipeline calls them). One function, so a change in the engine's ingest is one change here.
  */
-import type { DailyIngest } from '../engine/csv.js';
-import type { DedupedDaily } from '../engine/dedupe.js';
-import type { FeatureItem } from '../engine/featureSpec.js';
-import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from '../engine/input.js';
+import type { DailyIngest } from '../engine/ingest/csv.js';
+import type { DedupedDaily } from '../engine/ingest/days.js';
+import type { FeatureItem } from '../engine/features/spec.js';
+import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from '../engine/ingest/input.js';
 
 export interface LoadedSeries {
   ingest: DailyIngest;

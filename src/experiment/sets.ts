@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InputError, UsageError } from '../engine/errors.js';
-import { parseFeatureSpec, type FeatureItem } from '../engine/featureSpec.js';
+import { parseFeatureSpec, type FeatureItem } from '../engine/features/spec.js';
 
 export interface FeatureSet {
   name: string;

@@ -11,8 +11,8 @@
  * The fit is the engine's Spark WLS on running sums (./expandingFit.ts); forecasts are the engine's
  * `predict` (Spark's dot product), block by block.
  */
-import { predict } from '../engine/predict.js';
-import type { WlsSolution } from '../engine/wls.js';
+import { predict } from '../engine/model/predict.js';
+import type { WlsSolution } from '../engine/model/wls.js';
 import { ExpandingFit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
 

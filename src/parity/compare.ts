@@ -16,8 +16,8 @@
  *   our exact reduced solve), SPEC.md section 6 says parity holds only to ~1e-6: 1e-5 relative is used
  *   for the fit's numbers and the predictions, and the report says so.
  */
-import { formatDay } from '../engine/dates.js';
-import { INPUT_FEATURES } from '../engine/featureSpec.js';
+import { formatDay } from '../engine/ingest/dates.js';
+import { INPUT_FEATURES } from '../engine/features/spec.js';
 import type { ModelReport, PredictionColumns } from '../engine/types.js';
 
 export interface RunOutput {

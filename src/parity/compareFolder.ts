@@ -4,7 +4,7 @@
  * folder back, insist on its _model.json, compare. The one place both do it.
  */
 import { UsageError } from '../engine/errors.js';
-import { MODEL_FILE } from '../engine/output.js';
+import { MODEL_FILE } from '../engine/output/folder.js';
 import { readSparkOutput } from '../readback/sparkOutput.js';
 import type { ModelReport } from '../engine/types.js';
 import { compareOutputs, type ParityReport, type RunOutput } from './compare.js';

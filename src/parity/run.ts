@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError } from '../engine/errors.js';
-import { ingestOptionsOf, inputReadableTwice } from '../engine/input.js';
+import { ingestOptionsOf, inputReadableTwice } from '../engine/ingest/input.js';
 import { runPipeline, type PipelineResult } from '../engine/pipeline.js';
 import type { JobSettings } from '../settings.js';
 import type { ParityReport } from './compare.js';

@@ -17,7 +17,7 @@ import { mkdir } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { IngestOptions } from '../engine/input.js';
+import type { IngestOptions } from '../engine/ingest/input.js';
 import type { SplitMode } from '../engine/types.js';
 import { ensurePythonEnv, PROJECT_ROOT } from './pyenv.js';
 
@@ -178,7 +178,7 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   if (options.split !== undefined) args.push('--split', options.split);
   if (options.trainRatio !== undefined) args.push('--train-ratio', String(options.trainRatio));
   if (options.features !== undefined) args.push('--features', options.features);
-  // How the input is read (src/engine/input.ts): the job takes the same flags.
+  // How the input is read (src/engine/ingest/input.ts): the job takes the same flags.
   if (options.format !== undefined && options.format !== 'auto') args.push('--format', options.format);
   if (typeof options.columns === 'string') args.push('--columns', options.columns);
   else if (options.columns != null) args.push('--columns', Object.entries(options.columns).map(([k, v]) => `${k}=${v}`).join(','));

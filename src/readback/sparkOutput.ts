@@ -2,13 +2,13 @@
  * Reading a Spark-layout output folder back (ours or Spark's): every `part-*.parquet`, concatenated and
  * sorted by date, and the report from _model.json when there is one. Used by the parity comparison
  * (src/parity/compareFolder.ts: `pricecast parity` and `pricecast emr fetch --compare`), the benchmarks
- * and the tests; the engine itself only writes folders (src/engine/output.ts).
+ * and the tests; the engine itself only writes folders (src/engine/output/folder.ts).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
-import { MODEL_FILE, SUCCESS_FILE } from '../engine/output.js';
-import { decodePredictionsParquet } from '../engine/parquet.js';
+import { MODEL_FILE, SUCCESS_FILE } from '../engine/output/folder.js';
+import { decodePredictionsParquet } from '../engine/output/predictionsParquet.js';
 import type { ModelReport, PredictionColumns } from '../engine/types.js';
 
 /** `part-00000-<uuid>.snappy.parquet` (ours) and `part-00000-<uuid>-c000.snappy.parquet` (Spark's). */

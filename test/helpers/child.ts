@@ -1,6 +1,6 @@
 /**
  * Child processes for the output protocol's crash and concurrency tests: a script run through tsx
- * with the test hooks of src/engine/output.ts (PRICECAST_TEST_CRASH_AT / _STOP_AT) cleared unless
+ * with the test hooks of src/engine/output/folder.ts (PRICECAST_TEST_CRASH_AT / _STOP_AT) cleared unless
  * given, and a wait for a child stopped at a hook.
  */
 import { spawn } from 'node:child_process';

@@ -1,4 +1,4 @@
-"""The reference job's drop_nulls on a hand-made table, for test/parity-features.test.ts.
+"""The reference job's drop_nulls on a hand-made table, for test/parity/features.test.ts.
 
 Reads {"rows": [[id, a, b, next_price], ...]} on stdin (values: numbers, null, or "nan"/"inf"/"-inf");
 writes the ids drop_nulls keeps, ascending, as JSON. Spark in local mode, one core.

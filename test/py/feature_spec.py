@@ -1,4 +1,4 @@
-"""The reference job's feature-spec parser and catalogue, for test/feature-spec.test.ts (no Spark session).
+"""The reference job's feature-spec parser and catalogue, for test/engine/features/spec.test.ts (no Spark session).
 
 Reads {"specs": [...]} on stdin; writes {"catalogue": {...}, "needsHighLow": [...], "parsed": [...]} where each
 parsed entry is {"ok": items} or {"error": message}, items' args as the job writes them to _model.json.

@@ -1,5 +1,5 @@
 """Fit Spark ML's LinearRegression (defaults: solver auto -> normal equations, falling back to L-BFGS
-when they are singular) on given feature matrices, for test/quasi-newton.test.ts.
+when they are singular) on given feature matrices, for test/engine/model/quasiNewton.test.ts.
 
     python spark_wls.py PATH
 

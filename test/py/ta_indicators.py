@@ -1,4 +1,4 @@
-"""Reference values for test/indicators.test.ts, from the project's Python env (ta 0.11.0, pandas 2.2.3).
+"""Reference values for test/engine/features/indicators.test.ts, from the project's Python env (ta 0.11.0, pandas 2.2.3).
 
 Reads one JSON request on stdin and writes one JSON answer on stdout, so a whole test file costs one
 Python start-up:

@@ -1,0 +1,284 @@
+/**
+ * Feature specs (SPEC.md section 9): the `--features` text, parsed into normalised items, and the
+ * columns they compute.
+ *
+ * Grammar: items separated by commas; an item is a name with optional keyword arguments in
+ * parentheses, spaces (space, tab, CR, LF) allowed around every token:
+ *
+ *   spec  = item *("," item)          item  = name ["(" [arg *("," arg)] ")"]
+ *   arg   = name "=" value            value = integer | decimal number | true | false
+ *
+ * A name is `price`, `volume`, `marketCap` (the input columns, no arguments) or a function of `ta`
+ * 0.11.0 that needs only close and/or volume (./indicators/catalogue.ts lists them with their
+ * arguments). Close is `price`; `fillna` is always false. Normalising fills every argument's default,
+ * so `rsi`, `rsi()` and `rsi(window=14)` are the same item.
+ *
+ * Column names: the function name when every argument has its default value (so the default spec's
+ * columns are exactly price, volume, marketCap, rsi), otherwise the function name followed, for each
+ * argument whose value is not the default (in the function's argument order), by `_<argument>_<value>`,
+ * the value written as JavaScript prints the number with `.` as `p`, `-` as `m` and `+` dropped, and
+ * true/false for a flag: `rsi(window=9)` is `rsi_window_9`, `bollinger_pband(window=25,window_dev=1.5)`
+ * is `bollinger_pband_window_25_window_dev_1p5`. Names match `[A-Za-z_][A-Za-z0-9_]*` and are unique.
+ *
+ * A bad spec is a UsageError (exit 2): one line, `--features: position P: what is wrong`, P the
+ * 1-based character position in the text. pyspark/price_regression.py's parse_feature_spec follows
+ * these rules and words its errors the same (test/engine/features/spec.test.ts compares the two).
+ */
+import { UsageError } from '../errors.js';
+import { findIndicator, INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './indicators/catalogue.js';
+import type { DailyColumns, FeatureItem } from '../types.js';
+
+export type { FeatureItem };
+
+export const DEFAULT_FEATURE_SPEC = 'price,volume,marketCap,rsi';
+
+/** The input columns usable as features as they are. */
+export const INPUT_FEATURES = ['price', 'volume', 'marketCap'] as const;
+type InputFeature = (typeof INPUT_FEATURES)[number];
+
+const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+const VALUE = /[^ \t\r\n,()=]+/y;
+const SPACE = /[ \t\r\n]/;
+const INTEGER = /^[+-]?[0-9]+$/;
+/** The CSV reader's decimal syntax (csv.ts): no spaces, hex, NaN or Infinity. */
+const DECIMAL = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+
+/** An item as written, before its names are checked. Positions are 0-based offsets in the text. */
+interface RawItem {
+  name: string;
+  at: number;
+  args: Array<{ name: string; value: string; at: number }>;
+}
+
+function fail(at: number | null, message: string): never {
+  throw new UsageError(`--features: ${at === null ? '' : `position ${at + 1}: `}${message}`);
+}
+
+/** What the text holds at `i`, for messages: one character, or the end. */
+function got(text: string, i: number): string {
+  return i >= text.length ? 'the end of the spec' : JSON.stringify(text[i]);
+}
+
+/** The syntax pass: items and their `name=value` arguments, unchecked. */
+function scan(text: string): RawItem[] {
+  let i = 0;
+  const skipSpaces = () => {
+    while (i < text.length && SPACE.test(text[i])) i++;
+  };
+  const name = (): string | null => {
+    NAME.lastIndex = i;
+    const match = NAME.exec(text);
+    if (match === null) return null;
+    i += match[0].length;
+    return match[0];
+  };
+  const items: RawItem[] = [];
+  for (;;) {
+    skipSpaces();
+    if (i >= text.length || text[i] === ',') fail(i, 'empty item');
+    const at = i;
+    const fn = name();
+    if (fn === null) fail(i, `expected a function name, got ${got(text, i)}`);
+    const item: RawItem = { name: fn, at, args: [] };
+    skipSpaces();
+    if (text[i] === '(') {
+      const open = i;
+      i++;
+      skipSpaces();
+      if (text[i] === ')') i++;
+      else {
+        for (;;) {
+          skipSpaces();
+          if (i >= text.length) fail(open, '"(" is never closed');
+          const argAt = i;
+          const arg = name();
+          if (arg === null) fail(i, `expected an argument name, got ${got(text, i)}`);
+          skipSpaces();
+          if (i >= text.length) fail(open, '"(" is never closed');
+          if (text[i] !== '=') fail(i, `expected "=" after ${arg}, got ${got(text, i)}`);
+          i++;
+          skipSpaces();
+          VALUE.lastIndex = i;
+          const value = VALUE.exec(text);
+          if (value === null) {
+            if (i >= text.length) fail(open, '"(" is never closed');
+            fail(i, `expected a value for ${arg}, got ${got(text, i)}`);
+          }
+          i += value[0].length;
+          item.args.push({ name: arg, value: value[0], at: argAt });
+          skipSpaces();
+          if (i >= text.length) fail(open, '"(" is never closed');
+          if (text[i] === ')') {
+            i++;
+            break;
+          }
+          if (text[i] !== ',') fail(i, `expected "," or ")", got ${got(text, i)}`);
+          i++;
+        }
+      }
+      skipSpaces();
+    }
+    items.push(item);
+    if (i >= text.length) return items;
+    if (text[i] === ')') fail(i, 'unexpected ")"');
+    if (text[i] !== ',') fail(i, `expected ",", got ${got(text, i)}`);
+    i++;
+  }
+}
+
+/** Levenshtein distance, for "did you mean". */
+export function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** Every name a spec may use: the input columns, then the catalogue's functions. */
+export function featureNames(): string[] {
+  return [...INPUT_FEATURES, ...INDICATORS.map((indicator) => indicator.name)];
+}
+
+/**
+ * The closest known name, or null: the first (alphabetically) that extends the name with `_...`
+ * (`ema` → `ema_indicator`), else the nearest by case-insensitive edit distance, at most 2 or a third
+ * of the name's length, ties broken alphabetically (so both engines suggest the same).
+ */
+export function closestName(name: string): string | null {
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  const candidates = [...featureNames()].sort();
+  const extension = candidates.find((candidate) => candidate.toLowerCase().startsWith(`${name.toLowerCase()}_`));
+  if (extension !== undefined) return extension;
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= limit ? best : null;
+}
+
+function parseValue(indicator: Indicator, arg: Indicator['args'][number], text: string, at: number): number | boolean {
+  const what = `${indicator.name} argument ${arg.name}`;
+  let value: number | boolean;
+  if (arg.type === 'bool') {
+    const lower = text.toLowerCase();
+    if (lower !== 'true' && lower !== 'false') fail(at, `${what} expects true or false, got ${JSON.stringify(text)}`);
+    return lower === 'true';
+  }
+  if (arg.type === 'int') {
+    value = Number(text);
+    if (!INTEGER.test(text) || !Number.isSafeInteger(value)) {
+      fail(at, `${what} expects an integer, got ${JSON.stringify(text)}`);
+    }
+  } else {
+    value = Number(text);
+    if (!DECIMAL.test(text) || !Number.isFinite(value)) fail(at, `${what} expects a number, got ${JSON.stringify(text)}`);
+  }
+  if (value === 0) value = 0; // -0 → 0: one normal form
+  if (arg.positive && value <= 0) fail(at, `${what} must be positive, got ${JSON.stringify(text)}`);
+  // An integer that is not a window (volume_price_trend's smoothing_factor, 0 = none) is a count: >= 0.
+  if (arg.type === 'int' && !arg.positive && value < 0) fail(at, `${what} must not be negative, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** A value as it appears in a column name: JavaScript's number text, `.` → p, `-` → m, `+` dropped. */
+function columnValueText(value: number | boolean): string {
+  return String(value).replace(/\./g, 'p').replace(/-/g, 'm').replace(/\+/g, '');
+}
+
+function columnName(fn: string, args: Record<string, number | boolean>, indicator: Indicator | undefined): string {
+  const changed = (indicator?.args ?? []).filter((arg) => args[arg.name] !== arg.default);
+  return [fn, ...changed.map((arg) => `${arg.name}_${columnValueText(args[arg.name])}`)].join('_');
+}
+
+/** The item as normalised text: `rsi(window=14)`, `price`, `on_balance_volume`. */
+export function formatFeatureItem(item: Pick<FeatureItem, 'fn' | 'args'>): string {
+  const args = Object.entries(item.args);
+  return args.length === 0 ? item.fn : `${item.fn}(${args.map(([name, value]) => `${name}=${String(value)}`).join(',')})`;
+}
+
+/** Parses and checks a feature spec; throws UsageError (one line, with the position) when it is bad. */
+export function parseFeatureSpec(text: string): FeatureItem[] {
+  if (/^[ \t\r\n]*$/.test(text)) {
+    fail(null, `expected a comma-separated list of items such as "${DEFAULT_FEATURE_SPEC}", got an empty spec`);
+  }
+  const items: FeatureItem[] = [];
+  const seen = new Map<string, number>();
+  const columns = new Map<string, number>();
+  for (const raw of scan(text)) {
+    let item: FeatureItem;
+    if ((INPUT_FEATURES as readonly string[]).includes(raw.name)) {
+      if (raw.args.length > 0) fail(raw.at, `${raw.name} takes no arguments`);
+      item = { column: raw.name, fn: raw.name, args: {} };
+    } else {
+      const indicator = findIndicator(raw.name);
+      if (indicator === undefined) {
+        if (NEEDS_HIGH_LOW.includes(raw.name)) {
+          fail(raw.at, `${raw.name} needs high and low prices, which the input does not have (only functions of close and volume are supported)`);
+        }
+        const suggestion = closestName(raw.name);
+        fail(
+          raw.at,
+          `unknown function ${JSON.stringify(raw.name)} ` +
+            (suggestion !== null ? `(did you mean "${suggestion}"?)` : '(pricecast features lists them)'),
+        );
+      }
+      const given = new Map<string, { value: string; at: number }>();
+      for (const arg of raw.args) {
+        if (!indicator.args.some((a) => a.name === arg.name)) {
+          const valid = indicator.args.map((a) => a.name).join(', ');
+          fail(
+            arg.at,
+            `${indicator.name} has no argument ${JSON.stringify(arg.name)} ` +
+              (valid === '' ? '(it takes none)' : `(its arguments: ${valid})`),
+          );
+        }
+        if (given.has(arg.name)) fail(arg.at, `argument ${arg.name} of ${indicator.name} is given twice`);
+        given.set(arg.name, arg);
+      }
+      const args: Record<string, number | boolean> = {};
+      for (const arg of indicator.args) {
+        const written = given.get(arg.name);
+        args[arg.name] = written === undefined ? arg.default : parseValue(indicator, arg, written.value, written.at);
+      }
+      item = { column: columnName(indicator.name, args, indicator), fn: indicator.name, args };
+    }
+    const normalised = formatFeatureItem(item);
+    const earlier = seen.get(normalised);
+    if (earlier !== undefined) fail(raw.at, `duplicate item ${normalised} (same as item ${earlier})`);
+    const sameColumn = columns.get(item.column);
+    if (sameColumn !== undefined) fail(raw.at, `item ${normalised} makes the column ${item.column}, as item ${sameColumn} does`);
+    items.push(item);
+    seen.set(normalised, items.length);
+    columns.set(item.column, items.length);
+  }
+  return items;
+}
+
+/** The column names of a parsed spec, in spec order. */
+export function featureColumns(items: readonly FeatureItem[]): string[] {
+  return items.map((item) => item.column);
+}
+
+/**
+ * One column per item, in spec order, over the date-sorted, de-duplicated series. Input features are
+ * the input's own arrays (no copy); indicators are new arrays in which NaN (warm-up) and ±inf (e.g. a
+ * zero band width) are kept for the drop stage.
+ */
+export function computeFeatures(items: readonly FeatureItem[], sorted: DailyColumns): Float64Array[] {
+  return items.map((item) => {
+    if ((INPUT_FEATURES as readonly string[]).includes(item.fn)) return sorted[item.fn as InputFeature];
+    const indicator = findIndicator(item.fn);
+    if (indicator === undefined) throw new UsageError(`--features: unknown function ${JSON.stringify(item.fn)}`);
+    return indicator.compute({ close: sorted.price, volume: sorted.volume }, item.args);
+  });
+}

@@ -1,0 +1,444 @@
+/**
+ * The fast path of CSV ingest: a hand-written scanner for the common file (no quotes, LF or CRLF line
+ * ends, valid rows), straight from read chunks into the typed-array columns.
+ *
+ * Why hand-written: csv-parse, at its cheapest (arrays of strings, no info objects), took 4.1 s for
+ * the 1M-row benchmark file (ingest stage, machine load ~3.8), about 0.24M rows/s, against the 1M
+ * rows/s end-to-end target for 10M rows; with this scanner the whole ingest stage (read, sha256,
+ * checks, parse) takes 0.5 s for the same file (median, bench/RESULTS.md). It never decides anything the
+ * csv-parse path (csv.ts) would decide differently: whenever a file is not plainly valid (a quote
+ * anywhere, a stray CR, a ragged row, a value that fails validation, a NUL byte, bytes that are not
+ * UTF-8, a header it does not accept, a date before 1582-10-15, a line longer than the read buffer, no
+ * data rows) it returns
+ * null, and the caller reads the file again with csv-parse, which produces the same one-line
+ * InputError as before. So RFC 4180 quoting, the BOM, CRLF, the validation and the error messages
+ * stay csv-parse's and csv.ts's; this file only has to be right on input that is valid.
+ *
+ * Per chunk: the bytes up to the last line feed are hashed, checked (NUL, quote, CR, UTF-8: native
+ * `indexOf`/`isUtf8` calls) and decoded as Latin-1 (one byte = one char, so offsets are byte
+ * offsets); each line's fields are located with `indexOf(',')` and parsed in place (`parseDayAt`,
+ * `parseDecimal`): no string is created per field or per row. The unfinished last line is moved to
+ * the front of the buffer for the next read.
+ */
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { DailyColumnsBuilder } from '../columns.js';
+import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
+import { parseDecimal } from './decimal.js';
+import type { IngestResult } from '../types.js';
+import { VALUE_BOUNDS } from './valueRules.js';
+
+const BUFFER_BYTES = 1 << 22;
+/**
+ * The longest physical line accepted, here and in csv.ts. Vendor rows are ~100 bytes; a longer line is not
+ * daily price data, and csv.ts refuses it before csv-parse sees it, which bounds the memory and time of
+ * every error path (issue 10, item 1: csv-parse spends seconds on a one-megabyte field).
+ */
+export const MAX_LINE_BYTES = 1 << 16;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** Field roles: which required column a field is, or OTHER (ignored). */
+const DATE = 0;
+const PRICE = 1;
+const VOLUME = 2;
+const MARKET_CAP = 3;
+const OTHER = -1;
+const REQUIRED = ['date', 'price', 'volume', 'marketCap'];
+const priceInBound = VALUE_BOUNDS.price.passes;
+const volumeInBound = VALUE_BOUNDS.volume.passes;
+const marketCapInBound = VALUE_BOUNDS.marketCap.passes;
+
+/**
+ * The file's rows, as `readDailyCsv` returns them, or null when the file needs the csv-parse path
+ * (anything unusual, including every kind of bad input).
+ */
+export async function scanPlainCsv(
+  file: string,
+  acceptHeader?: (names: string[]) => boolean,
+  options: ScanOptions = {},
+): Promise<IngestResult | null> {
+  const threads = options.threads ?? availableParallelism();
+  if (threads >= 2) {
+    let size = -1;
+    try {
+      size = (await stat(file)).size;
+    } catch {
+      // the csv-parse path reports it
+    }
+    if (size >= (options.minParallelBytes ?? PARALLEL_MIN_BYTES)) {
+      const scanned = await scanInParallel(file, size, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader);
+      if (scanned !== null) return scanned;
+      // Anything a worker could not parse plainly: this thread decides, from the file's first byte.
+    }
+  }
+  return scanInThisThread(file, acceptHeader);
+}
+
+/** How the scan runs; the defaults are the engine's (tests force the parallel path on small files). */
+export interface ScanOptions {
+  /** Worker threads; below 2, the file is scanned in this thread. Default: os.availableParallelism(). */
+  threads?: number;
+  /** Files smaller than this are scanned in this thread (starting workers costs ~30-50 ms). */
+  minParallelBytes?: number;
+  /** Bytes read at a time, each read's whole lines being one worker's task. */
+  chunkBytes?: number;
+}
+
+/** Smaller files are scanned in this thread: starting the workers would cost more than they save. */
+export const PARALLEL_MIN_BYTES = 8 << 20;
+
+async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean): Promise<IngestResult | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return null; // the csv-parse path reports it
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const hash = createHash('sha256');
+    const columns = new DailyColumnsBuilder();
+    const buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+    let filled = 0;
+    let roles: Int8Array | null = null;
+    let crlf = false;
+    let atFileStart = true;
+    let bytesRead = 0;
+    let sized = false;
+
+    for (;;) {
+      const { bytesRead: got } = await handle.read(buffer, filled, buffer.length - filled, null);
+      if (got > 0) hash.update(buffer.subarray(filled, filled + got));
+      bytesRead += got;
+      filled += got;
+      const atEnd = got === 0;
+      // The complete lines in the buffer; at the end of the file, everything left.
+      let end = atEnd ? filled : buffer.lastIndexOf(LF, filled - 1) + 1;
+      if (end === 0) {
+        if (filled === buffer.length) return null; // a line longer than the buffer
+        if (!atEnd) continue;
+      }
+      let start = 0;
+      if (atFileStart && end > 0) {
+        atFileStart = false;
+        if (buffer[0] === BOM[0] && buffer[1] === BOM[1] && buffer[2] === BOM[2]) start = 3;
+      }
+      const region = buffer.subarray(start, end);
+      if (region.indexOf(0) !== -1 || region.indexOf(QUOTE) !== -1 || !isUtf8(region)) return null;
+
+      let text = region.toString('latin1');
+      let from = 0;
+      if (roles === null) {
+        const headerEnd = text.indexOf('\n');
+        const headerLine = headerEnd === -1 ? text : text.slice(0, headerEnd);
+        crlf = headerLine.endsWith('\r');
+        const names = Buffer.from(crlf ? headerLine.slice(0, -1) : headerLine, 'latin1').toString('utf8');
+        roles = headerRoles(names);
+        if (roles === null || headerEnd === -1) return null;
+        // The caller's layout rules (layouts.ts): e.g. a header that is also another vendor's layout.
+        if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
+        from = headerEnd + 1;
+        // Size the columns from the header-less bytes per row of this first chunk.
+        const sample = text.length - from;
+        const rowsInSample = countLines(text, from);
+        if (rowsInSample > 0 && !sized) {
+          columns.reserve(Math.ceil(((size - start - from) / sample) * rowsInSample * 1.02) + 16);
+          sized = true;
+        }
+      }
+      if (!crlf && text.indexOf('\r', from) !== -1) return null;
+      if (atEnd && from < text.length && !text.endsWith('\n')) text += '\n'; // the last line, unterminated
+      if (!scanLines(text, region, from, roles, crlf, columns)) return null;
+
+      if (atEnd) break;
+      buffer.copy(buffer, 0, end, filled);
+      filled -= end;
+    }
+    if (bytesRead !== size || columns.length === 0) return null;
+    return { file, columns: columns.finish(), rowsRead: columns.length, sha256: hash.digest('hex') };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Roles of the header's fields, or null unless it names each required column exactly once. */
+export function headerRoles(line: string): Int8Array | null {
+  const names = line.split(',');
+  if (new Set(names).size !== names.length) return null;
+  const roles = new Int8Array(names.length).fill(OTHER);
+  for (let role = 0; role < REQUIRED.length; role++) {
+    const at = names.indexOf(REQUIRED[role]);
+    if (at === -1) return null;
+    roles[at] = role;
+  }
+  return roles;
+}
+
+function countLines(text: string, from: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n', from); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  return count;
+}
+
+/**
+ * Parses every line of `text` from `from` (each ends with '\n') into `columns`; `bytes` are the same
+ * characters as bytes (Latin-1), for the numbers. False as soon as a
+ * line is not a plainly valid row (the caller falls back to csv-parse).
+ */
+export function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Array, crlf: boolean, columns: DailyColumnsBuilder): boolean {
+  const fieldCount = roles.length;
+  let pos = from;
+  const length = text.length;
+  while (pos < length) {
+    const lineFeed = text.indexOf('\n', pos);
+    if (lineFeed - pos > MAX_LINE_BYTES) return false; // csv.ts refuses it
+    let lineEnd = lineFeed;
+    if (crlf) {
+      if (text.charCodeAt(lineFeed - 1) !== CR || lineFeed === pos) return false;
+      lineEnd--;
+      if (text.lastIndexOf('\r', lineEnd - 1) >= pos) return false;
+    }
+    if (lineEnd === pos) {
+      pos = lineFeed + 1; // a blank line: skipped, as csv.ts does
+      continue;
+    }
+    let day = NaN;
+    let price = NaN;
+    let volume = NaN;
+    let marketCap = NaN;
+    let fieldStart = pos;
+    for (let f = 0; f < fieldCount; f++) {
+      let fieldEnd: number;
+      if (f === fieldCount - 1) {
+        fieldEnd = lineEnd;
+        const comma = text.indexOf(',', fieldStart);
+        if (comma !== -1 && comma < lineEnd) return false; // more fields than the header
+      } else {
+        fieldEnd = text.indexOf(',', fieldStart);
+        if (fieldEnd === -1 || fieldEnd > lineEnd) return false; // fewer fields than the header
+      }
+      switch (roles[f]) {
+        case DATE:
+          day = parseDayAt(text, fieldStart, fieldEnd);
+          break;
+        case PRICE:
+          price = parseDecimal(bytes, fieldStart, fieldEnd);
+          break;
+        case VOLUME:
+          volume = parseDecimal(bytes, fieldStart, fieldEnd);
+          break;
+        case MARKET_CAP:
+          marketCap = parseDecimal(bytes, fieldStart, fieldEnd);
+          break;
+      }
+      fieldStart = fieldEnd + 1;
+    }
+    // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
+    if (!(day >= FIRST_GREGORIAN_DAY) || !(price < Infinity && priceInBound(price))) return false;
+    if (!(volume < Infinity && volumeInBound(volume)) || !(marketCap < Infinity && marketCapInBound(marketCap))) return false;
+    columns.push(day, price, volume, marketCap);
+    pos = lineFeed + 1;
+  }
+  return true;
+}
+
+/**
+ * One worker's task: the whole lines `bytes[start, end)` of a read buffer (transferred, not copied),
+ * with the header's field roles. `last`: the file's final bytes, whose last line may lack its '\n'.
+ */
+export interface ScanTask {
+  buffer: ArrayBuffer;
+  start: number;
+  end: number;
+  last: boolean;
+  roles: number[];
+  crlf: boolean;
+}
+
+/** A task's rows (buffers transferred), or ok: false when a line is not plainly valid. */
+export type ScanTaskResult =
+  | { ok: true; rows: number; day: Int32Array; price: Float64Array; volume: Float64Array; marketCap: Float64Array }
+  | { ok: false };
+
+/**
+ * The data lines of one region after the header, exactly as the single-threaded scan treats them:
+ * the same byte checks (NUL, quote, UTF-8, a CR in an LF file) and `scanLines`. False: not plainly valid.
+ */
+export function scanRegion(region: Buffer, roles: Int8Array, crlf: boolean, last: boolean, columns: DailyColumnsBuilder): boolean {
+  if (region.indexOf(0) !== -1 || region.indexOf(QUOTE) !== -1 || !isUtf8(region)) return false;
+  let text = region.toString('latin1');
+  if (!crlf && text.indexOf('\r') !== -1) return false;
+  if (last && text.length > 0 && !text.endsWith('\n')) text += '\n';
+  return scanLines(text, region, 0, roles, crlf, columns);
+}
+
+/** The worker side of a task (csvscanWorker.ts): parse, then post the columns back. */
+export function runScanTask(task: ScanTask): { result: ScanTaskResult; transfer: ArrayBuffer[] } {
+  const region = Buffer.from(task.buffer, task.start, task.end - task.start);
+  const columns = new DailyColumnsBuilder();
+  columns.reserve(Math.ceil(region.length / 40) + 16);
+  if (!scanRegion(region, Int8Array.from(task.roles), task.crlf, task.last, columns)) return { result: { ok: false }, transfer: [] };
+  const { day, price, volume, marketCap } = columns.finish();
+  return {
+    result: { ok: true, rows: columns.length, day, price, volume, marketCap },
+    transfer: [day.buffer, price.buffer, volume.buffer, marketCap.buffer] as ArrayBuffer[],
+  };
+}
+
+/** A worker thread and its tasks in flight (it answers them in the order they were posted). */
+class ScanWorker {
+  private readonly worker = startScanWorker();
+  private readonly waiting: ((result: ScanTaskResult) => void)[] = [];
+  private dead = false;
+
+  constructor() {
+    this.worker.on('message', (result: ScanTaskResult) => this.waiting.shift()?.(result));
+    // A worker that fails (or cannot start) answers ok: false; the file is then scanned in this thread.
+    const fail = () => {
+      this.dead = true;
+      for (const resolve of this.waiting.splice(0)) resolve({ ok: false });
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', fail);
+  }
+
+  run(task: ScanTask): Promise<ScanTaskResult> {
+    if (this.dead) return Promise.resolve({ ok: false });
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker.postMessage(task, [task.buffer]);
+    });
+  }
+
+  stop(): void {
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * The worker: from the bundle, dist/csvscan-worker.js beside the chunk that holds this code (build.mjs);
+ * from source (tsx, vitest), ./csvscanWorker.ts loaded through tsx's API, as src/experiment/parallel.ts does.
+ */
+function startScanWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./csvscan-worker.js', here));
+  const tsxApi = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+  const source = new URL('./csvScanWorker.ts', here).href;
+  const boot = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
+  return new Worker(boot, { eval: true });
+}
+
+/**
+ * The same scan with the parsing on `threads` workers. This thread reads the file once, chunk by
+ * chunk, hashes each chunk (while the workers parse the earlier ones), hands each chunk's whole lines
+ * to the next worker in turn, and appends the returned columns in file order. The header is read
+ * here, as the single-threaded scan reads it. Null whenever any part is not plainly valid: the caller
+ * then scans in one thread, which returns the same result or steps aside for csv-parse's message.
+ */
+export async function scanInParallel(
+  file: string,
+  size: number,
+  threads: number,
+  chunkBytes: number,
+  acceptHeader?: (names: string[]) => boolean,
+): Promise<IngestResult | null> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return null;
+  }
+  const workers = Array.from({ length: threads }, () => new ScanWorker());
+  try {
+    const hash = createHash('sha256');
+    const out = new DailyColumnsBuilder();
+    const results: (Promise<ScanTaskResult> | null)[] = [];
+    let appended = 0;
+    let sized = false;
+    let firstTaskBytes = 0;
+    let roles: number[] | null = null;
+    let crlf = false;
+    let carry: Buffer = Buffer.alloc(0);
+    let bytesRead = 0;
+    const maxInFlight = 2 * threads;
+
+    // The oldest task's rows onto the columns; false if it failed.
+    const takeOldest = async (): Promise<boolean> => {
+      const result = await results[appended]!;
+      results[appended] = null;
+      appended++;
+      if (!result.ok) return false;
+      const rows = result.rows;
+      if (!sized) {
+        // Size the columns from the first task's rows per byte (the single-threaded scan does the same).
+        out.reserve(Math.ceil((size / firstTaskBytes) * rows * 1.02) + 16);
+        sized = true;
+      }
+      if (out.length + rows > out.day.length) out.reserve(Math.max(2 * out.day.length, out.length + rows));
+      out.day.set(result.day.subarray(0, rows), out.length);
+      out.price.set(result.price.subarray(0, rows), out.length);
+      out.volume.set(result.volume.subarray(0, rows), out.length);
+      out.marketCap.set(result.marketCap.subarray(0, rows), out.length);
+      out.length += rows;
+      return true;
+    };
+
+    for (;;) {
+      // A fresh buffer per chunk: it is transferred to a worker.
+      const buffer = Buffer.from(new ArrayBuffer(chunkBytes));
+      carry.copy(buffer, 0);
+      const { bytesRead: got } = await handle.read(buffer, carry.length, buffer.length - carry.length, null);
+      if (got > 0) hash.update(buffer.subarray(carry.length, carry.length + got));
+      bytesRead += got;
+      const filled = carry.length + got;
+      const atEnd = got === 0;
+      const end = atEnd ? filled : buffer.lastIndexOf(LF, filled - 1) + 1;
+      if (end === 0) {
+        if (filled === buffer.length) return null; // a line longer than the buffer
+        if (!atEnd) {
+          carry = Buffer.from(buffer.subarray(0, filled));
+          continue;
+        }
+        break;
+      }
+      let start = 0;
+      if (roles === null) {
+        if (buffer[0] === BOM[0] && buffer[1] === BOM[1] && buffer[2] === BOM[2]) start = 3;
+        const headerEnd = buffer.indexOf(LF, start);
+        if (headerEnd === -1 || headerEnd >= end) return null;
+        const header = buffer.subarray(start, headerEnd + 1);
+        if (header.indexOf(0) !== -1 || header.indexOf(QUOTE) !== -1 || !isUtf8(header)) return null;
+        crlf = headerEnd > start && buffer[headerEnd - 1] === CR;
+        const names = buffer.subarray(start, crlf ? headerEnd - 1 : headerEnd).toString('utf8');
+        const headerRoleList = headerRoles(names);
+        if (headerRoleList === null) return null;
+        if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
+        roles = Array.from(headerRoleList);
+        start = headerEnd + 1;
+      }
+      carry = Buffer.from(buffer.subarray(end, filled));
+      if (start < end) {
+        const task: ScanTask = { buffer: buffer.buffer as ArrayBuffer, start, end, last: atEnd, roles, crlf };
+        const index = results.length;
+        results.push(workers[index % threads].run(task));
+        if (firstTaskBytes === 0) firstTaskBytes = end - start;
+      }
+      while (results.length - appended >= maxInFlight) if (!(await takeOldest())) return null;
+      if (atEnd) break;
+    }
+    while (appended < results.length) if (!(await takeOldest())) return null;
+    if (bytesRead !== size || out.length === 0) return null;
+    return { file, columns: out.finish(), rowsRead: out.length, sha256: hash.digest('hex') };
+  } finally {
+    for (const worker of workers) worker.stop();
+    await handle.close();
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * A worker thread of the parallel CSV scan (csvscan.ts): parses the line ranges it is sent and posts
+ * each range's columns back (buffers transferred, not copied), in the order the ranges came.
+ * Bundled as its own entry (dist/csvscan-worker.js, see build.mjs).
+ */
+import { parentPort } from 'node:worker_threads';
+import { runScanTask, type ScanTask } from './csvScan.js';
+
+parentPort?.on('message', (task: ScanTask) => {
+  const { result, transfer } = runScanTask(task);
+  parentPort!.postMessage(result, transfer);
+});

@@ -1,0 +1,117 @@
+/**
+ * Missing values (SPEC.md section 11): an empty or `-` cell of a value field the run needs, handled by
+ * `--missing`, after sort and dedupe (so a row a later duplicate replaces never counts, and "previous"
+ * means the previous DATE):
+ *
+ *   error     (default) bad input, naming the first such cell in date order and the flag
+ *   previous  the column's last value in date order; a missing first value is bad input
+ *   zero      0 (not for price, which must be > 0)
+ *   drop      the whole day is removed
+ *
+ * The same rules are `fill_missing` in pyspark/price_regression.py.
+ */
+import type { DailyIngest } from './csv.js';
+import type { DedupedDaily } from './days.js';
+import { InputError } from '../errors.js';
+import { VALUE_FIELDS, type ValueField } from './layouts.js';
+import type { DailyColumns } from '../types.js';
+
+export const MISSING_POLICIES = ['error', 'previous', 'zero', 'drop'] as const;
+export type MissingPolicy = (typeof MISSING_POLICIES)[number];
+
+/** What was done, for the summary and _model.json. */
+export interface MissingReport {
+  policy: MissingPolicy;
+  /** Missing cells per field among the kept days (filled, or the cause of a drop). */
+  cells: Record<ValueField, number>;
+  /** Days removed by `drop` (0 for the other policies). */
+  rowsDropped: number;
+}
+
+const MISSING_EXPECTED =
+  'a value; an empty or "-" cell is a missing value, refused by default: --missing previous, zero or drop fills or drops it';
+
+/**
+ * The deduplicated rows with the missing cells of the fields in `ingest.missingCells` handled per
+ * `policy`. Rows without a missing cell are untouched; with no missing cell at all, the input is returned.
+ * @throws InputError (the cell's line and column) for `error`, and for what `previous`/`zero` cannot fill.
+ */
+export function fillMissing(
+  deduped: DedupedDaily,
+  ingest: Pick<DailyIngest, 'file' | 'missingCells'>,
+  policy: MissingPolicy = 'error',
+  columnNames: Partial<Record<ValueField, string>> = {},
+): { deduped: DedupedDaily; missing: MissingReport } {
+  const cells: Record<ValueField, number> = { price: 0, volume: 0, marketCap: 0 };
+  const report = (rowsDropped: number): MissingReport => ({ policy, cells, rowsDropped });
+  if (ingest.missingCells.size === 0) return { deduped, missing: report(0) };
+
+  const { fileRows } = deduped;
+  const n = fileRows.length;
+  /** Kept rows (date order) that have a missing cell, in date order. */
+  const rowsWithMissing: number[] = [];
+  for (let k = 0; k < n; k++) if (ingest.missingCells.has(fileRows[k])) rowsWithMissing.push(k);
+  if (rowsWithMissing.length === 0) return { deduped, missing: report(0) };
+
+  const fail = (k: number, field: ValueField, expected: string): never => {
+    const source = ingest.missingCells.get(fileRows[k])!;
+    throw new InputError(ingest.file, source.line, columnNames[field] ?? field, source.text[field] ?? '', expected);
+  };
+  const missingFields = (k: number): ValueField[] =>
+    VALUE_FIELDS.filter((field) => ingest.missingCells.get(fileRows[k])!.text[field] !== undefined);
+
+  if (policy === 'error') {
+    const k = rowsWithMissing[0];
+    fail(k, missingFields(k)[0], MISSING_EXPECTED);
+  }
+  for (const k of rowsWithMissing) for (const field of missingFields(k)) cells[field]++;
+
+  if (policy === 'drop') {
+    const keep = new Uint8Array(n).fill(1);
+    for (const k of rowsWithMissing) keep[k] = 0;
+    const kept = n - rowsWithMissing.length;
+    const order = new Int32Array(kept);
+    for (let k = 0, j = 0; k < n; k++) if (keep[k] === 1) order[j++] = k;
+    const pick = <A extends Int32Array | Float64Array>(source: A): A => {
+      const out = new (source.constructor as new (m: number) => A)(kept);
+      for (let j = 0; j < kept; j++) out[j] = source[order[j]];
+      return out;
+    };
+    const columns: DailyColumns = {
+      day: pick(deduped.columns.day),
+      price: pick(deduped.columns.price),
+      volume: pick(deduped.columns.volume),
+      marketCap: pick(deduped.columns.marketCap),
+    };
+    const fileRowsKept = pick(fileRows);
+    return { deduped: { columns, collapsedDays: deduped.collapsedDays, fileRows: fileRowsKept }, missing: report(rowsWithMissing.length) };
+  }
+
+  const columns: DailyColumns = {
+    day: deduped.columns.day,
+    price: deduped.columns.price.slice(),
+    volume: deduped.columns.volume.slice(),
+    marketCap: deduped.columns.marketCap.slice(),
+  };
+  if (policy === 'zero') {
+    for (const k of rowsWithMissing) {
+      for (const field of missingFields(k)) {
+        if (field === 'price') fail(k, field, 'a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop');
+        columns[field][k] = 0;
+      }
+    }
+  } else {
+    // previous: a walk in date order carries each field's last value (a filled value counts as one).
+    for (const field of VALUE_FIELDS) {
+      const column = columns[field];
+      const missingAt = new Set(rowsWithMissing.filter((k) => ingest.missingCells.get(fileRows[k])!.text[field] !== undefined));
+      if (missingAt.size === 0) continue;
+      for (let k = 0; k < n; k++) {
+        if (!missingAt.has(k)) continue;
+        if (k === 0) fail(k, field, `a value; --missing previous has no earlier ${field} to carry forward (it is the first date)`);
+        column[k] = column[k - 1];
+      }
+    }
+  }
+  return { deduped: { ...deduped, columns }, missing: report(0) };
+}

@@ -1,0 +1,326 @@
+/**
+ * Ordinary least squares with an intercept, solved the way Spark ML's `LinearRegression()` does
+ * with its defaults (solver "auto" → "normal" for ≤ 4096 features, regParam 0, standardization on):
+ * `ml/optim/WeightedLeastSquares.scala` with `standardizeLabel = true`, `CholeskySolver` from
+ * `ml/optim/NormalEquationSolver.scala`, and `mllib/linalg/CholeskyDecomposition.scala`, which calls
+ * LAPACK `dppsv` (= `dpptrf` + `dpptrs`) and `dpptri` on the packed upper triangle.
+ *
+ * Objective (unit weights w_i = 1, n rows, features a_i ∈ R^k, label b_i):
+ *
+ *   min_{x, z}  1/(2n) Σ_i (a_iᵀ x + z − b_i)²
+ *
+ * Math, in Spark's order:
+ *   1. One pass over the rows (Spark's `Aggregator.add`): wSum = Σ w, bSum = Σ w b, bbSum = Σ w b²,
+ *      aSum = Σ w a, abSum = Σ (w b) a, aaSum = Σ w a aᵀ (packed upper, BLAS `dspr`:
+ *      aaSum[i,j] += a_i · (w a_j)). Spark's `BLAS.axpy` on short vectors runs netlib's
+ *      `Java11BLAS.daxpy` (Java 11+), which is `Math.fma(alpha, x, y)`: abSum is accumulated with a
+ *      fused multiply-add (./fma.ts). Without it the coefficients differ from Spark's in the last
+ *      ~3 digits (1e-12 relative); with it they were bit-identical to PySpark 3.5.3 on Java 17.
+ *      (`dspr` and the F2J LAPACK routines use no FMA.)
+ *   2. Means by `BLAS.scal(1/wSum)`: aBar, abBar, aaBar (a multiplication by the reciprocal);
+ *      bBar = bSum / wSum; population std devs bStd = √max(bbSum/wSum − bBar², 0),
+ *      aStd_j = √max(aaSum_jj/wSum − (aSum_j/wSum)², 0).
+ *   3. A constant label (bStd = 0): coefficients 0, intercept = bBar, no statistics (Spark returns
+ *      before solving).
+ *   4. Standardize (scale, do not centre): aBar_j /= aStd_j, abBar_j /= (aStd_j · bStd),
+ *      aaBar_ij /= (aStd_i · aStd_j), bBar /= bStd; a zero std makes the entry 0.
+ *   5. AᵀA = [[aaBar, aBar], [aBarᵀ, 1]] (intercept column last), Aᵀb = [abBar, bBar]; Cholesky
+ *      AᵀA = UᵀU (`dpptrf`), solve (`dpptrs`), invert from the factor (`dpptri`).
+ *   6. Back to the original scale: coefficient_j = x_j · (bStd / aStd_j) (0 where aStd_j = 0),
+ *      intercept = x_k · bStd; diag((AᵀWA)⁻¹)_j = inv_jj / (wSum · aStd_j²), intercept: inv_kk / wSum.
+ *
+ * When the factorisation fails (a constant feature, or features collinear with each other or with the
+ * intercept, e.g. volume and marketCap affine in price), Spark's `WeightedLeastSquares` (solver
+ * "auto") catches the `SingularMatrixException` and retries with `QuasiNewtonSolver`
+ * (`NormalEquationSolver.scala`): Breeze L-BFGS (maxIter 100, memory 10, tol 1e-6) on the same
+ * standardized quadratic ½ xᵀ(AᵀA)x − xᵀ(Aᵀb) + ½ bbBar (bbBar = Σb²/n / bStd²), started at
+ * x = (0, …, 0, bBar). ./quasiNewton.ts runs that iteration step for step in the same arithmetic
+ * order; on the same sums it gives Spark's coefficients bit for bit (test/engine/model/quasiNewton.test.ts). It
+ * heads for the minimum-norm solution over the centred features, but stops at maxIter or its
+ * tolerance, on ill-conditioned indicator sets far from it, and then the result is very sensitive to
+ * the last bits of the input (SPEC.md section 7). A constant feature's coefficient stays exactly 0.
+ * There is no (AᵀA)⁻¹, hence no diagInvAtWA (solver `fallback`).
+ *
+ * Overflow: values near 1e300 make Σ a² infinite and every coefficient NaN (Spark returns that
+ * model). The fit refuses instead (`FitOverflowError`, exit 2): the sums and the solution must be
+ * finite.
+ *
+ * Why hand-written: the point is to repeat Spark's arithmetic in Spark's order, so that the result
+ * agrees with Spark bit for bit even on ill-conditioned features (price vs marketCap; checked against
+ * PySpark 3.5.3 on Java 17, test/parity/sparkReference.test.ts). On Java 8 netlib picks Java8BLAS (no FMA) and
+ * Spark's own results move by ~1e-12 relative. A library solve
+ * would not: `ml-regression-multivariate-linear` on raw features returns a price coefficient of
+ * ~1e-18 instead of ~0.985 (its SVD drops the small singular values; SPEC.md section 6). The LAPACK
+ * routines in ./lapack.ts follow reference LAPACK/BLAS, which is what Spark runs when no native
+ * LAPACK is installed (netlib F2J translation), column by column in the same operation order.
+ */
+
+import { UsageError } from '../errors.js';
+import { fma } from './fma.js';
+import { solveNormalEquationQuasiNewton } from './quasiNewton.js';
+import { dpptrf, dpptri, dpptrs, packedUpper } from './lapack.js';
+
+/**
+ * The training data's sums overflow a double (values of magnitude ~1e154 and beyond): the fit would
+ * be all NaN. A usage error (exit 2): the user can rescale the column.
+ */
+export class FitOverflowError extends UsageError {
+}
+
+export interface WlsSolution {
+  /** One per feature column, in input order. */
+  coefficients: Float64Array;
+  intercept: number;
+  /**
+   * Diagonal of (AᵀWA)⁻¹ on the original scale, length k + 1, intercept last; null when Spark has
+   * none (Cholesky failed, or the label is constant).
+   */
+  diagInvAtWA: Float64Array | null;
+  /**
+   * `cholesky`: Spark's normal-equation path (also for a constant label, where Spark returns before
+   * solving). `fallback`: Cholesky failed; Spark's L-BFGS (./quasiNewton.ts).
+   */
+  solver: 'cholesky' | 'fallback';
+  /** `fallback` only: the objective at every L-BFGS state (Spark's `summary.objectiveHistory`). */
+  objectiveHistory?: number[];
+}
+
+/**
+ * Fit `label ≈ features · coefficients + intercept` as Spark ML's LinearRegression (normal solver).
+ * @param features the feature columns (each of the label's length)
+ * @param label the label column
+ * @param featureNames the columns' names, for error messages only (default "feature column j")
+ * @example fitWeightedLeastSquares([Float64Array.of(0, 1, 2)], Float64Array.of(1, 3, 5))
+ *   // → coefficients [2], intercept 1
+ */
+export function fitWeightedLeastSquares(
+  features: Float64Array[],
+  label: Float64Array,
+  featureNames?: readonly string[],
+): WlsSolution {
+  const k = features.length;
+  const n = label.length;
+  if (n === 0) throw new Error('Training dataset is empty.');
+  for (let j = 0; j < k; j++) {
+    if (features[j].length !== n) {
+      throw new RangeError(`feature column ${j} has ${features[j].length} rows, label has ${n}`);
+    }
+  }
+
+  // 1. Spark's Aggregator: one pass, rows in order, unit weight.
+  const w = 1.0;
+  const triK = (k * (k + 1)) / 2;
+  let wSum = 0;
+  let bSum = 0;
+  let bbSum = 0;
+  const aSum = new Float64Array(k);
+  const abSum = new Float64Array(k);
+  const aaSum = new Float64Array(triK);
+  const row = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    const b = label[r];
+    for (let j = 0; j < k; j++) row[j] = features[j][r];
+    wSum += w;
+    bSum += w * b;
+    bbSum += w * b * b;
+    const wb = w * b;
+    for (let j = 0; j < k; j++) {
+      // BLAS.axpy(w, f, aSum): Math.fma(1, x, y) rounds exactly like y + x, so a plain add.
+      aSum[j] += w * row[j];
+      // BLAS.axpy(w * l, f, abSum): Java11BLAS computes y = Math.fma(alpha, x, y).
+      abSum[j] = fma(wb, row[j], abSum[j]);
+    }
+    // BLAS.spr(w, f, aaSum) = reference dspr('U'): column j, rows 0..j.
+    let p = 0;
+    for (let j = 0; j < k; j++) {
+      const xj = row[j];
+      if (xj !== 0) {
+        const temp = w * xj;
+        for (let i = 0; i <= j; i++) aaSum[p + i] += row[i] * temp;
+      }
+      p += j + 1;
+    }
+  }
+
+  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum }, featureNames);
+}
+
+/**
+ * Spark's Aggregator state after its pass over the rows (step 1), unit weights: what the solve
+ * needs. aaSum is the packed upper triangle (column-major).
+ */
+export interface WlsSums {
+  wSum: number;
+  bSum: number;
+  bbSum: number;
+  aSum: Float64Array;
+  abSum: Float64Array;
+  aaSum: Float64Array;
+}
+
+/**
+ * Steps 2-6 from the sums: what `fitWeightedLeastSquares` does after its pass over the rows. Exported
+ * so an expanding window (src/experiment/expandingFit.ts) can keep the sums and refit without
+ * re-reading every row; sums formed in the same row order give the same solution bit for bit. The
+ * sums are not modified.
+ * @param featureNames the columns' names, for error messages only (default "feature column j")
+ */
+export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly string[]): WlsSolution {
+  const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
+  const k = aSum.length;
+  const n = wSum;
+  assertFiniteSums(sums, featureNames);
+
+  // 2. Summary statistics, as the Aggregator's accessors compute them.
+  const invWSum = 1.0 / wSum;
+  const aBar = scaled(aSum, invWSum);
+  const abBar = scaled(abSum, invWSum);
+  const aaBar = scaled(aaSum, invWSum);
+  const rawBBar = bSum / wSum;
+  const rawBStd = Math.sqrt(Math.max(bbSum / wSum - rawBBar * rawBBar, 0.0));
+  const aStd = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    const aw = aSum[j] / wSum;
+    aStd[j] = Math.sqrt(Math.max(aaSum[packedUpper(j, j)] / wSum - aw * aw, 0.0));
+  }
+
+  // 3. Constant label: Spark returns coefficients 0, intercept = mean, diagInvAtWA = [0] (none).
+  if (rawBStd === 0) {
+    return { coefficients: new Float64Array(k), intercept: rawBBar, diagInvAtWA: null, solver: 'cholesky' };
+  }
+  const bStd = rawBStd;
+
+  // 4. Standardize in place (Spark scales aBar, abBar, aaBar; a zero std gives 0).
+  const bBar = rawBBar / bStd;
+  for (let j = 0; j < k; j++) {
+    aBar[j] = aStd[j] === 0.0 ? 0.0 : aBar[j] / aStd[j];
+    abBar[j] = aStd[j] === 0.0 ? 0.0 : abBar[j] / (aStd[j] * bStd);
+  }
+  for (let j = 0, p = 0; j < k; j++) {
+    for (let i = 0; i <= j; i++, p++) {
+      aaBar[p] = aStd[j] === 0.0 || aStd[i] === 0.0 ? 0.0 : aaBar[p] / (aStd[i] * aStd[j]);
+    }
+  }
+  // (Spark then adds the L2 penalty to the diagonal; with regParam = 0 that adds 0.0.)
+
+  // 5. Cholesky on the full system (features + intercept).
+  const all = Array.from({ length: k }, (_, j) => j);
+  const full = trySolve(aaBar, aBar, abBar, bBar, all, true);
+  let x: Float64Array; // standardized solution, length k + 1, intercept last
+  let inverse: Float64Array | null = null;
+  let solver: WlsSolution['solver'];
+  let objectiveHistory: number[] | undefined;
+  if (full.failedColumn === 0) {
+    x = full.x;
+    inverse = full.inverse;
+    solver = 'cholesky';
+  } else {
+    // Spark's catch: QuasiNewtonSolver on the same aa, ab (getAtA/getAtB rebuilt from the scaled means).
+    const bbBar = bbSum / wSum / (bStd * bStd);
+    const aa = new Float64Array(aaBar.length + k + 1);
+    aa.set(aaBar);
+    aa.set(aBar, aaBar.length);
+    aa[aa.length - 1] = 1.0;
+    const ab = new Float64Array(k + 1);
+    ab.set(abBar);
+    ab[k] = bBar;
+    const quasiNewton = solveNormalEquationQuasiNewton({ aa, ab, aBar, bBar, bbBar });
+    x = quasiNewton.x;
+    objectiveHistory = quasiNewton.objectiveHistory;
+    solver = 'fallback';
+  }
+
+  // 6. Back to the original scale.
+  const coefficients = new Float64Array(k);
+  for (let j = 0; j < k; j++) {
+    coefficients[j] = x[j] * (aStd[j] !== 0.0 ? bStd / aStd[j] : 0.0);
+  }
+  const intercept = x[k] * bStd;
+  if (!coefficients.every(Number.isFinite) || !Number.isFinite(intercept)) {
+    throw new FitOverflowError(
+      `the fit overflows: the ${n} training rows give a non-finite coefficient or intercept ` +
+        `(features or label too large or too spread for double precision); rescale the data and rerun`,
+    );
+  }
+  let diagInvAtWA: Float64Array | null = null;
+  if (inverse !== null) {
+    const size = k + 1;
+    diagInvAtWA = new Float64Array(size);
+    for (let i = 1; i <= size; i++) {
+      const multiplier = i === size ? 1.0 : aStd[i - 1] * aStd[i - 1];
+      diagInvAtWA[i - 1] = inverse[i + ((i - 1) * i) / 2 - 1] / (wSum * multiplier);
+    }
+  }
+  return objectiveHistory === undefined
+    ? { coefficients, intercept, diagInvAtWA, solver }
+    : { coefficients, intercept, diagInvAtWA, solver, objectiveHistory };
+}
+
+/**
+ * Σ b², Σ a_j², Σ b a_j overflow first (Σ a_i a_j, i ≠ j, is bounded by them): any of them infinite
+ * means a value of magnitude ≳ 1e154 or a huge row count times a large value. Names the column.
+ */
+function assertFiniteSums(sums: WlsSums, featureNames: readonly string[] | undefined): void {
+  const k = sums.aSum.length;
+  const names = featureNames?.length === k ? featureNames : Array.from({ length: k }, (_, j) => `feature column ${j + 1}`);
+  let culprit: string | null = null;
+  for (let j = 0; j < k && culprit === null; j++) {
+    if (!Number.isFinite(sums.aaSum[packedUpper(j, j)])) culprit = names[j];
+  }
+  if (culprit === null && !Number.isFinite(sums.bbSum)) culprit = 'the label';
+  for (let j = 0; j < k && culprit === null; j++) if (!Number.isFinite(sums.abSum[j])) culprit = `the label times ${names[j]}`;
+  if (culprit === null) return;
+  throw new FitOverflowError(
+    `the fit overflows: the sum of squares of ${culprit} over the ${sums.wSum} training rows exceeds the ` +
+      `largest double (values of magnitude ~1e154 and above overflow it); rescale the column and rerun`,
+  );
+}
+
+function scaled(values: Float64Array, factor: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = factor * values[i]; // BLAS dscal: da * dx(i)
+  return out;
+}
+
+/**
+ * Build AᵀA (packed upper) and Aᵀb over the chosen feature indices plus the intercept column
+ * (Spark's `getAtA`/`getAtB`), then `dppsv` and optionally `dpptri`. `failedColumn` is LAPACK's
+ * INFO (> 0: not positive definite, Spark's SingularMatrixException), 0 on success; then `x` holds
+ * the solution scattered back to length k + 1 (unchosen features 0, intercept last).
+ */
+function trySolve(
+  aaBar: Float64Array,
+  aBar: Float64Array,
+  abBar: Float64Array,
+  bBar: number,
+  chosen: number[],
+  withInverse: boolean,
+): { x: Float64Array; inverse: Float64Array | null; failedColumn: number } {
+  const k = aBar.length;
+  const m = chosen.length;
+  const size = m + 1;
+  const ata = new Float64Array((size * (size + 1)) / 2);
+  let p = 0;
+  for (let jj = 0; jj < m; jj++) {
+    const j = chosen[jj];
+    for (let ii = 0; ii <= jj; ii++) ata[p++] = aaBar[packedUpper(chosen[ii], j)];
+  }
+  for (let jj = 0; jj < m; jj++) ata[p++] = aBar[chosen[jj]];
+  ata[p] = 1.0;
+  const atb = new Float64Array(size);
+  for (let jj = 0; jj < m; jj++) atb[jj] = abBar[chosen[jj]];
+  atb[m] = bBar;
+
+  const x = new Float64Array(k + 1);
+  const info = dpptrf(size, ata);
+  if (info !== 0) return { x, inverse: null, failedColumn: info };
+  dpptrs(size, ata, atb);
+  let inverse: Float64Array | null = null;
+  if (withInverse) {
+    if (dpptri(size, ata) !== 0) return { x, inverse: null, failedColumn: size };
+    inverse = ata;
+  }
+  for (let jj = 0; jj < m; jj++) x[chosen[jj]] = atb[jj];
+  x[k] = atb[m];
+  return { x, inverse, failedColumn: 0 };
+}

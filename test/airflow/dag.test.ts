@@ -1,0 +1,174 @@
+/**
+ * The Airflow DAG (airflow/dags/pricecast_emr.py) with real Airflow 3.1 and the Amazon provider, from
+ * the env airflow/provision.sh makes (.cache/airflow-env; built on first use, reused after), offline:
+ *   - it imports with no errors (DagBag), with terminate_cluster a teardown of create_cluster;
+ *   - a success run in-process under moto's mock_aws, the steps scripted to COMPLETED (moto never runs
+ *     steps; airflow/tests/run_dag.py says how), the plan coming from the real `pricecast emr plan`;
+ *   - a failure run against the moto SERVER, staging with the real `pricecast emr stage`: moto keeps the
+ *     steps RUNNING, the sensor times out, the run is marked failed and the teardown still terminates
+ *     the cluster.
+ * Each run gets a fresh AIRFLOW_HOME (SQLite, `airflow db migrate`).
+ */
+import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClients } from '../../src/emr/clients.js';
+import { runCli, ROOT } from '../helpers/cli.js';
+import { startMoto, type MotoServer } from '../helpers/moto.js';
+
+const RUN_DAG = join(ROOT, 'airflow', 'tests', 'run_dag.py');
+let envDir: string;
+let work: string;
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A fresh AIRFLOW_HOME with its database, and the environment to run Airflow in. */
+async function airflowHome(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  const home = mkdtempSync(join(work, 'home-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${join(envDir, 'bin')}:${process.env.PATH}`,
+    HOME: process.env.HOME,
+    AIRFLOW_HOME: home,
+    AIRFLOW__CORE__DAGS_FOLDER: join(ROOT, 'airflow', 'dags'),
+    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
+    AIRFLOW__CORE__UNIT_TEST_MODE: 'False',
+    // No developer profile or config leaks in.
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    PRICECAST_POKE_SECONDS: '1',
+    ...extra,
+  };
+  const migrated = await run(join(envDir, 'bin', 'airflow'), ['db', 'migrate'], env, home);
+  if (migrated.code !== 0) throw new Error(`airflow db migrate failed:\n${migrated.stderr}`);
+  return env;
+}
+
+async function runDag(args: string[], env: NodeJS.ProcessEnv) {
+  const done = await run(join(envDir, 'bin', 'python'), [RUN_DAG, ...args], env);
+  const last = done.stdout.trim().split('\n').pop() ?? '';
+  if (done.code !== 0 || !last.startsWith('{')) throw new Error(`run_dag.py ${args[0]} failed (exit ${done.code}):\n${done.stderr.slice(-6000)}`);
+  return JSON.parse(last);
+}
+
+/** A tiny stand-in wheelhouse (the DAG does not look inside it), as a config file for the CLI. */
+function tinyWheelhouseConfig(extra: Record<string, unknown> = {}): string {
+  const dir = join(work, 'wheelhouse');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'demo-1.0-py3-none-any.whl'), 'demo');
+  writeFileSync(join(dir, 'requirements.txt'), `demo==1.0 --hash=sha256:${createHash('sha256').update('demo').digest('hex')}\n`);
+  const file = join(work, 'emr.json');
+  writeFileSync(file, JSON.stringify({ files: { wheelhouse: dir }, ...extra }));
+  return file;
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'pricecast-airflow-'));
+  const provisioned = await run('bash', [join(ROOT, 'airflow', 'provision.sh')], process.env);
+  if (provisioned.code !== 0) throw new Error(`airflow/provision.sh failed:\n${provisioned.stderr}`);
+  envDir = provisioned.stdout.trim().split('\n').pop()!;
+});
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the Airflow DAG', () => {
+  it('imports with no errors; terminate_cluster is the teardown of create_cluster', async () => {
+    const result = await runDag(['import'], await airflowHome());
+    expect(result.errors).toEqual({});
+    expect(result.dagIds).toEqual(['pricecast_emr']);
+    expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_last_step']);
+    expect(result.teardowns).toEqual({ terminate_cluster: ['create_cluster'] });
+    expect(result.upstream.watch_last_step).toContain('add_steps');
+    expect(result.upstream.terminate_cluster).toContain('watch_last_step');
+    expect(result.upstream.compare).toContain('watch_last_step');
+  });
+
+  it('a success run in-process under moto: the plan\'s request and steps, the steps COMPLETED, the cluster terminated', async () => {
+    const planned = await runCli(['emr', 'plan', '--config', tinyWheelhouseConfig(), '--bucket', 'pricecast-airflow', '--run-id', 'af-ok', '--seed', '9']);
+    expect(planned.code, planned.stderr).toBe(0);
+    const plan = JSON.parse(planned.stdout);
+    const planFile = join(work, 'plan.json');
+    writeFileSync(planFile, planned.stdout);
+
+    const result = await runDag(['success', planFile], await airflowHome());
+    expect(result.runState).toBe('success');
+    expect(result.tasks).toEqual({
+      stage: 'success',
+      create_cluster: 'success',
+      add_steps: 'success',
+      watch_last_step: 'success',
+      terminate_cluster: 'success',
+      compare: 'skipped', // switched off in this run's conf (no output in the in-process mock)
+    });
+    expect(result.clusters).toHaveLength(1);
+    const [cluster] = result.clusters;
+    expect(cluster.state).toBe('TERMINATED');
+    expect(cluster.name).toBe(plan.runJobFlow.Name);
+    expect(cluster.tags).toMatchObject({ 'pricecast:managed': 'true', 'pricecast:run': 'af-ok' });
+    // The steps are the plan's, added once (the request's own Steps were left out of RunJobFlow).
+    expect(cluster.steps.map((s: { args: string[] }) => s.args)).toEqual(plan.runJobFlow.Steps.map((s: { HadoopJarStep: { Args: string[] } }) => s.HadoopJarStep.Args));
+    expect(cluster.steps.every((s: { state: string }) => s.state === 'COMPLETED')).toBe(true);
+  });
+
+  it('a failure run against the moto server: real `pricecast emr stage`, the sensor fails, the teardown terminates, the run is failed', async () => {
+    let moto: MotoServer | null = null;
+    const saved = { ...process.env };
+    try {
+      moto = await startMoto();
+      const bucket = 'pricecast-airflow-server';
+      Object.assign(process.env, moto.env);
+      delete process.env.AWS_PROFILE;
+      const { s3 } = createClients();
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      const config = tinyWheelhouseConfig({ bucket });
+      const env = await airflowHome({
+        AWS_ENDPOINT_URL: moto.endpoint,
+        PRICECAST_CMD: `${process.execPath} --import tsx ${join(ROOT, 'src', 'cli.ts')}`,
+        PRICECAST_STAGE_ARGS: `--config ${config} --run-id af-fail`,
+        PRICECAST_SENSOR_TIMEOUT_SECONDS: '4',
+      });
+      const result = await runDag(['against-server'], env);
+      expect(result.runState).toBe('failed');
+      expect(result.tasks).toMatchObject({
+        stage: 'success',
+        create_cluster: 'success',
+        add_steps: 'success',
+        watch_last_step: 'failed',
+        terminate_cluster: 'success',
+        compare: 'upstream_failed',
+      });
+      expect(result.clusters).toHaveLength(1);
+      const [cluster] = result.clusters;
+      expect(cluster.state).toBe('TERMINATED');
+      // Staged by the real CLI: tagged with the caller (moto's STS identity), files in the bucket.
+      expect(cluster.tags).toMatchObject({ 'pricecast:run': 'af-fail', 'pricecast:creator': 'arn:aws:sts::123456789012:user/moto' });
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'pricecast/runs/af-fail/' }));
+      expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(
+        expect.arrayContaining(['pricecast/runs/af-fail/job/price_regression.py', 'pricecast/runs/af-fail/run.json']),
+      );
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+      await moto?.stop();
+    }
+  });
+});

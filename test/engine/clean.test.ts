@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { dropNulls } from '../../src/engine/clean.js';
+import { selectRows } from '../../src/engine/columns.js';
+import { assembleFeatures } from '../../src/engine/features/assemble.js';
+import type { LabelledColumns } from '../../src/engine/types.js';
+
+function table(rsi: number[], next: number[]): LabelledColumns {
+  const n = rsi.length;
+  return {
+    day: Int32Array.from({ length: n }, (_, i) => 18000 + i),
+    price: Float64Array.from({ length: n }, (_, i) => 1 + i),
+    volume: Float64Array.from({ length: n }, (_, i) => 100 * (i + 1)),
+    marketCap: Float64Array.from({ length: n }, (_, i) => (i === 2 ? 0 : 1000 * (i + 1))),
+    rsi: Float64Array.from(rsi),
+    nextPrice: Float64Array.from(next),
+  };
+}
+
+describe('dropNulls', () => {
+  it('drops rows with a NaN rsi or next price and keeps the rest in order, every column', () => {
+    const t = table([NaN, NaN, 40, 55, 60], [2, 3, 4, 5, NaN]);
+    const out = dropNulls(t);
+    expect(Array.from(out.day)).toEqual([18002, 18003]);
+    expect(Array.from(out.price)).toEqual([3, 4]);
+    expect(Array.from(out.marketCap)).toEqual([0, 4000]); // a zero market cap is a number, kept
+    expect(Array.from(out.rsi)).toEqual([40, 55]);
+    expect(Array.from(out.nextPrice)).toEqual([4, 5]);
+    expect(out.day).toBeInstanceOf(Int32Array);
+  });
+  it('returns an empty table when every row has a null', () => {
+    expect(dropNulls(table([NaN, NaN], [1, NaN])).price.length).toBe(0);
+  });
+});
+
+describe('selectRows', () => {
+  it('selects the rows whose mask equals the wanted value', () => {
+    const t = table([1, 2, 3, 4], [5, 6, 7, 8]);
+    const mask = Uint8Array.of(1, 0, 0, 1);
+    expect(Array.from(selectRows(t, mask, 1).rsi)).toEqual([1, 4]);
+    expect(Array.from(selectRows(t, mask, 0).rsi)).toEqual([2, 3]);
+  });
+});
+
+describe('assembleFeatures', () => {
+  it('orders the vector price, volume, marketCap, rsi (SPEC.md section 4)', () => {
+    const t = table([7, 8], [1, 2]);
+    const [price, volume, marketCap, rsi] = assembleFeatures(t);
+    expect(price).toBe(t.price);
+    expect(volume).toBe(t.volume);
+    expect(marketCap).toBe(t.marketCap);
+    expect(rsi).toBe(t.rsi);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * dates.ts against JavaScript's own Date (an independent implementation of the proleptic Gregorian
+ * calendar) and hand-picked edge cases.
+ */
+import { describe, expect, it } from 'vitest';
+import { dateExpected, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDay } from '../../../src/engine/ingest/dates.js';
+
+const MS_PER_DAY = 86_400_000;
+
+describe('parseDay', () => {
+  it.each([
+    ['1970-01-01', 0],
+    ['1970-01-02', 1],
+    ['1969-12-31', -1],
+    ['2000-02-29', Date.UTC(2000, 1, 29) / MS_PER_DAY],
+    ['2019-06-20', Date.UTC(2019, 5, 20) / MS_PER_DAY],
+    ['9999-12-31', Date.UTC(9999, 11, 31) / MS_PER_DAY],
+  ])('%s → %d', (text, day) => {
+    expect(parseDay(text)).toBe(day);
+  });
+
+  it.each([
+    '2021-02-30', // no such day
+    '2021-02-29', // not a leap year
+    '1900-02-29', // century, not a leap year
+    '2021-13-01',
+    '2021-00-10',
+    '2021-01-00',
+    '2021-04-31',
+    '2021-2-3', // not zero-padded
+    '21-02-03',
+    '2021/02/03',
+    ' 2021-02-03',
+    '2021-02-03 ',
+    '2021-02-03T00:00',
+    '２０２１-02-03', // full-width digits
+    'yesterday',
+    '',
+  ])('%j is not a date', (text) => {
+    expect(parseDay(text)).toBeNaN();
+  });
+
+  it('agrees with Date on every day of four centuries (leap rules included)', () => {
+    for (let day = Date.UTC(1900, 0, 1) / MS_PER_DAY; day <= Date.UTC(2300, 0, 1) / MS_PER_DAY; day++) {
+      const iso = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+      if (parseDay(iso) !== day) expect(parseDay(iso)).toBe(day);
+    }
+  });
+});
+
+describe('formatDay', () => {
+  it('inverts parseDay and matches Date across the whole four-digit-year range', () => {
+    expect(formatDay(MIN_DAY)).toBe('0000-01-01');
+    expect(formatDay(MAX_DAY)).toBe('9999-12-31');
+    for (let day = MIN_DAY; day <= MAX_DAY; day += 997) {
+      const text = formatDay(day);
+      if (text !== new Date(day * MS_PER_DAY).toISOString().slice(0, 10)) {
+        expect(text).toBe(new Date(day * MS_PER_DAY).toISOString().slice(0, 10));
+      }
+      if (parseDay(text) !== day) expect(parseDay(text)).toBe(day);
+    }
+  });
+
+  it('refuses days outside 0000-01-01 … 9999-12-31', () => {
+    expect(() => formatDay(MAX_DAY + 1)).toThrow(RangeError);
+    expect(() => formatDay(MIN_DAY - 1)).toThrow(RangeError);
+    expect(() => formatDay(1.5)).toThrow(RangeError);
+  });
+});
+
+describe('parseDailyDate: the vendors\' daily forms (SPEC.md section 11)', () => {
+  it('reads every form of a day as that day, against Date for a sweep of days', () => {
+    const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    for (let day = FIRST_GREGORIAN_DAY; day <= MAX_DAY; day += 1009) {
+      const iso = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+      const named = `${MONTHS[Number(iso.slice(5, 7)) - 1]} ${iso.slice(8)}, ${iso.slice(0, 4)}`;
+      for (const text of [iso, `${iso} 00:00:00 UTC`, `${iso}T00:00:00Z`, named, named.replace(/ 0(\d),/, ' $1,')]) {
+        if (parseDailyDate(text) !== day) expect([text, parseDailyDate(text)]).toEqual([text, day]);
+      }
+    }
+  });
+
+  it.each([
+    ['2021-02-03 00:00:01 UTC', 'midnight'],
+    ['2021-02-03T12:00:00Z', 'midnight'],
+    ['2021-02-03T00:00:00', 'exists'], // no zone: ambiguous
+    ['2021-02-03 00:00:00', 'exists'],
+    ['03/02/2021', 'exists'],
+    ['Feb 29, 2021', 'exists'],
+    ['feb 03, 2021', 'exists'],
+    ['Feb 003, 2021', 'exists'],
+    ['1582-10-14', '1582-10-15'],
+    ['Jan 01, 0001', '1582-10-15'],
+  ])('%s is not a daily date; the message says %s', (text, word) => {
+    const day = parseDailyDate(text);
+    expect(Number.isNaN(day) || day < FIRST_GREGORIAN_DAY).toBe(true);
+    expect(dateExpected(text)).toContain(word);
+  });
+
+  it('FIRST_GREGORIAN_DAY is 1582-10-15', () => {
+    expect(formatDay(FIRST_GREGORIAN_DAY)).toBe('1582-10-15');
+  });
+});

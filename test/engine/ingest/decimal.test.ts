@@ -1,0 +1,84 @@
+/**
+ * parseDecimal against the definition it replaces: the CSV grammar (the regular expression below,
+ * as csv.ts and SPEC.md section 1 state it) and then `Number(text)`, the platform's correctly rounded
+ * conversion. Compared bit for bit (Object.is: -0 and NaN included).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseDecimal } from '../../../src/engine/ingest/decimal.js';
+import { SeededRandom } from '../../../fixtures/generate.js';
+
+const GRAMMAR = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const reference = (text: string): number => (GRAMMAR.test(text) ? Number(text) : NaN);
+
+/** The field surrounded by other text, as it sits in a CSV line. */
+function parseField(text: string): number {
+  const line = Buffer.from(`-9,${text},+7`, 'latin1');
+  return parseDecimal(line, 3, 3 + Buffer.byteLength(text, 'latin1'));
+}
+
+function expectSame(text: string): void {
+  const got = parseField(text);
+  const want = reference(text);
+  if (!Object.is(got, want)) expect.fail(`${JSON.stringify(text)}: got ${got}, Number() gives ${want}`);
+}
+
+describe('parseDecimal', () => {
+  it('reads plain decimals, signs, exponents and zeros as Number() does', () => {
+    for (const text of [
+      '0', '-0', '+0', '0.0', '-0.000e5', '1', '1.5', '-1.5', '+2', '.5', '2.', '3e-05', '1E3', '1e+21',
+      '0.1', '0.2', '0.3', '1234567890123456789', '0.000001234', '44651909.60190199', '1500000000',
+      '1.5173284326885843', '9007199254740993', '9007199254740992.5', '123456789012345678e-3', '1e22', '1e23',
+      '1e-22', '1e-23', '5e-324', '1.7976931348623157e308', '2.2250738585072014e-308', '00012.5000',
+      '12345678901234567890123', '0.30000000000000004', '7.0e0', '1e400', '1e-400',
+    ]) {
+      expectSame(text);
+    }
+  });
+
+  it('is NaN outside the grammar, like the regular expression', () => {
+    for (const text of ['', '.', '+', '-', 'e5', '1e', '1e+', '1.2.3', ' 1', '1 ', '0x1A', 'Infinity', 'NaN', '1,5', '--1', '1e5.5', '1e+-5', '+-1', '1.e', 'é']) {
+      expect(parseField(text)).toBeNaN();
+      expect(reference(text)).toBeNaN();
+    }
+  });
+
+  it('agrees with Number() on random shortest-form doubles (what String(x) writes)', () => {
+    const random = new SeededRandom(11);
+    const view = new DataView(new ArrayBuffer(8));
+    for (let k = 0; k < 300_000; k++) {
+      // Random bit patterns over a wide but finite range, and values like the data's.
+      let x: number;
+      if (k % 2 === 0) {
+        view.setUint32(0, (random.nextUint32() & 0x7fffffff) % 0x7ff00000);
+        view.setUint32(4, random.nextUint32());
+        x = view.getFloat64(0);
+      } else {
+        x = Math.exp((random.nextDouble() - 0.3) * 60);
+      }
+      expectSame(String(x));
+      expectSame(String(-x));
+    }
+  });
+
+  it('agrees with Number() on random digit strings, including near-ties that need the fallback', () => {
+    const random = new SeededRandom(5);
+    const digits = (n: number) => {
+      let s = '';
+      for (let i = 0; i < n; i++) s += String(random.nextUint32() % 10);
+      return s;
+    };
+    for (let k = 0; k < 300_000; k++) {
+      const n = 1 + (random.nextUint32() % 22);
+      let text = digits(n);
+      const dot = random.nextUint32() % (n + 2);
+      if (dot <= n) text = `${text.slice(0, dot)}.${text.slice(dot)}`;
+      if (text === '.') text = '0.';
+      if (random.nextUint32() % 3 === 0) text += `e${random.nextUint32() % 2 ? '-' : ''}${random.nextUint32() % 30}`;
+      if (random.nextUint32() % 4 === 0) text = `-${text}`;
+      expectSame(text);
+    }
+    // Exact midpoints between adjacent doubles (2^53 + odd): ties to even, decided by Number().
+    for (let m = 1; m < 2000; m += 2) expectSame(String(2n ** 53n + BigInt(m)));
+    for (let m = 1; m < 2000; m += 2) expectSame(`${String(2n ** 54n + 2n * BigInt(m))}e-1`);
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * The experiment's output folder: results.json, forecasts.parquet (read back by hyparquet, an
+ * independent reader) and report.html parsed: a self-contained page whose SVG charts exist and carry
+ * the run's data (series, points, values); and the folder's replace rule.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects, parquetSchema, parquetMetadata } from 'hyparquet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDay } from '../../src/engine/ingest/dates.js';
+import { ACTUAL_SERIES, chartedSets, chartRows, MAX_CHART_POINTS } from '../../src/experiment/charts.js';
+import { runExperiment, type ExperimentRun } from '../../src/experiment/run.js';
+import { rankSets, verdict, type ExperimentResults } from '../../src/experiment/results.js';
+import { parseSetFlag } from '../../src/experiment/sets.js';
+import { ROOT } from '../helpers/cli.js';
+
+const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const SETS = ['base=price,volume,marketCap,rsi', 'price_only=price', 'rsi9=price,rsi(window=9)'];
+
+let work: string;
+let run: ExperimentRun;
+let html: string;
+let svgs: string[];
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pricecast-experiment-report-'));
+  run = await runExperiment({
+    input: REAL_CSV,
+    sets: SETS.map(parseSetFlag),
+    trainRatio: 0.7,
+    refitEvery: 1,
+    target: 'price',
+    output: join(work, 'out'),
+  });
+  html = await readFile(join(work, 'out', 'report.html'), 'utf8');
+  svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+});
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** aria-labels of the mark items in an SVG (vega labels each item with its encoded fields). */
+function markLabels(svg: string, markClass: string): string[] {
+  const group = new RegExp(`<g class="mark-${markClass} role-mark[^"]*"[^>]*>([\\s\\S]*?)</g>`, 'g');
+  const labels: string[] = [];
+  for (const match of svg.matchAll(group)) {
+    for (const label of match[1].matchAll(/aria-label="([^"]*)"/g)) labels.push(label[1]);
+  }
+  return labels;
+}
+/** Points of each line path in an SVG's line marks ("M x,y L x,y …"). */
+function linePointCounts(svg: string): number[] {
+  const counts: number[] = [];
+  for (const match of svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/g)) {
+    for (const d of match[1].matchAll(/ d="([^"]*)"/g)) counts.push((d[1].match(/[ML]/g) ?? []).length);
+  }
+  return counts;
+}
+const number = (text: string) => Number(text.replace('−', '-').replace(/[,%]/g, ''));
+
+describe('results.json', () => {
+  it('states how it was run and lists persistence first, then the sets in the given order', async () => {
+    const results = JSON.parse(await readFile(join(work, 'out', 'results.json'), 'utf8')) as ExperimentResults;
+    expect(results).toMatchObject({ tool: 'pricecast', command: 'experiment', trainRatio: 0.7, refitEvery: 1, target: 'price' });
+    expect(results.input.file).toBe('algorandCSV.csv');
+    expect(results.input.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(results.sets.map((s) => s.name)).toEqual(['persistence', 'base', 'price_only', 'rsi9']);
+    expect(results.sets[1].features.slice(0, 3)).toEqual(['price', 'volume', 'marketCap']);
+    expect(results.sets[1].features[3]).toMatch(/^rsi/);
+    expect(results.sets[0].metrics.dm).toBeNull();
+    expect(results.testRows).toBe(results.rows - results.trainRows);
+    expect(results.trainRows).toBe(Math.floor(results.rows * 0.7));
+    expect(results.firstTestDate).toBe(formatDay(run.forecasts.day[0]));
+    expect(await readdir(join(work, 'out'))).toEqual(['forecasts.parquet', 'report.html', 'results.json']);
+  });
+});
+
+describe('forecasts.parquet', () => {
+  it('holds date, price, next_price, persistence and one column per set, as hyparquet reads it', async () => {
+    const bytes = await readFile(join(work, 'out', 'forecasts.parquet'));
+    const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const schema = parquetSchema(parquetMetadata(file));
+    expect(schema.children.map((c) => c.element.name)).toEqual(['date', 'price', 'next_price', 'persistence', 'base', 'price_only', 'rsi9']);
+    const rows = await parquetReadObjects({ file });
+    const f = run.forecasts;
+    expect(rows).toHaveLength(f.day.length);
+    expect(rows.map((r) => (r.date as Date).toISOString().slice(0, 10))).toEqual(Array.from(f.day, formatDay));
+    expect(rows.map((r) => r.next_price)).toEqual(Array.from(f.nextPrice));
+    expect(rows.map((r) => r.persistence)).toEqual(Array.from(f.price));
+    for (const set of f.sets) expect(rows.map((r) => r[set.name])).toEqual(Array.from(set.forecasts));
+  });
+});
+
+describe('report.html', () => {
+  it('is self-contained: no script, nothing loaded from elsewhere', () => {
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(/i);
+    expect(html).not.toMatch(/(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
+  });
+
+  it('has the ranked table with every set, its skill, DM p-value and verdict', () => {
+    const body = html.match(/<tbody>([\s\S]*?)<\/tbody>/)![1];
+    const rows = [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => c[1]));
+    const ranked = rankSets(run.results.sets);
+    expect(rows.map((r) => r[1])).toEqual(ranked.map((s) => s.name));
+    rows.forEach((cells, i) => {
+      expect(number(cells[3])).toBeCloseTo(ranked[i].metrics.skill * 100, 2);
+      expect(cells[cells.length - 1]).toBe(verdict(ranked[i]));
+    });
+    // On this data the original four features do not beat tomorrow = today (issue 9).
+    const base = rows.find((r) => r[1] === 'base')!;
+    expect(base[base.length - 1]).toBe('no better than tomorrow = today');
+  });
+
+  it('has three SVG charts', () => {
+    expect(svgs).toHaveLength(3);
+    for (const svg of svgs) expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  });
+
+  it('charts actual and forecasts: one line per series, a point per test row, starting at the first values', () => {
+    const [actual] = svgs;
+    const series = [ACTUAL_SERIES, 'persistence', ...chartedSets(run.results)];
+    const counts = linePointCounts(actual);
+    expect(counts).toEqual(series.map(() => run.forecasts.day.length));
+    const labels = markLabels(actual, 'line');
+    expect(labels.map((l) => l.match(/series: (.*)$/)![1])).toEqual(series);
+    const first = (name: string) =>
+      name === ACTUAL_SERIES ? run.forecasts.nextPrice[0] : name === 'persistence' ? run.forecasts.persistence[0] : run.forecasts.sets.find((s) => s.name === name)!.forecasts[0];
+    for (const label of labels) {
+      const name = label.match(/series: (.*)$/)![1];
+      expect(number(label.match(/price: ([^;]+);/)![1])).toBeCloseTo(first(name), 9);
+    }
+  });
+
+  it('charts the cumulative squared-error difference against persistence per set', () => {
+    const cumulative = svgs[1];
+    const charted = chartedSets(run.results);
+    expect(linePointCounts(cumulative)).toEqual(charted.map(() => run.forecasts.day.length));
+    const labels = markLabels(cumulative, 'line');
+    const f = run.forecasts;
+    for (const label of labels) {
+      const name = label.match(/set: (.*)$/)![1];
+      const forecast = f.sets.find((s) => s.name === name)!.forecasts[0];
+      const expected = (f.persistence[0] - f.nextPrice[0]) ** 2 - (forecast - f.nextPrice[0]) ** 2;
+      const value = number(label.match(/difference: ([^;]+);/)![1]);
+      expect(Math.abs(value - expected)).toBeLessThanOrEqual(Math.abs(expected) * 1e-9);
+    }
+  });
+
+  it('charts skill by set: one bar per set with its skill and p-value', () => {
+    const labels = markLabels(svgs[2], 'rect');
+    const sets = run.results.sets.filter((s) => s.name !== 'persistence');
+    expect(labels).toHaveLength(sets.length);
+    for (const set of sets) {
+      const label = labels.find((l) => l.includes(`set: ${set.name};`))!;
+      expect(number(label.match(/skill: ([^%]+)%/)![1])).toBeCloseTo(set.metrics.skill * 100, 5);
+      expect(number(label.match(/pValue: ([0-9.]+)/)![1])).toBeCloseTo(set.metrics.dm!.pValue, 4);
+    }
+  });
+});
+
+describe('long series in the charts', () => {
+  it('plots every m-th test row and the last, at most MAX_CHART_POINTS + 1', () => {
+    const { rows, stride } = chartRows(300_000);
+    expect(stride).toBe(300);
+    expect(rows.length).toBeLessThanOrEqual(MAX_CHART_POINTS + 1);
+    expect(rows[rows.length - 1]).toBe(299_999);
+    expect(chartRows(5).rows).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('output folder', () => {
+  const options = (output: string) => ({ input: REAL_CSV, sets: [parseSetFlag('p=price')], trainRatio: 0.7, refitEvery: 20, target: 'price' as const, output });
+
+  it('replaces an earlier experiment output', async () => {
+    const dir = join(work, 'again');
+    await runExperiment(options(dir));
+    const before = await readFile(join(dir, 'results.json'), 'utf8');
+    await runExperiment({ ...options(dir), refitEvery: 10 });
+    const after = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
+    expect(after.refitEvery).toBe(10);
+    expect(JSON.parse(before).refitEvery).toBe(20);
+    expect((await readdir(work)).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('refuses a folder that is not an experiment output, before computing, and leaves it alone', async () => {
+    const dir = join(work, 'foreign');
+    await mkdir(dir);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await expect(runExperiment(options(dir))).rejects.toThrow(/not a pricecast experiment output \(it also holds notes.txt\)/);
+    expect(await readdir(dir)).toEqual(['notes.txt']);
+  });
+
+  it('repairs a replace that was killed between its two renames, and removes leftovers', async () => {
+    const dir = join(work, 'killed');
+    await runExperiment(options(dir));
+    const earlier = await readFile(join(dir, 'results.json'), 'utf8');
+    // As a run killed after moving the earlier output aside, before its new one (incomplete) moved in.
+    const { rename } = await import('node:fs/promises');
+    await rename(dir, join(work, '.killed.old-0123456789ab'));
+    await mkdir(join(work, '.killed.tmp-0123456789ab'));
+    await writeFile(join(work, '.killed.tmp-0123456789ab', 'report.html'), 'half');
+    await mkdir(join(work, '.killed.tmp-aaaaaaaaaaaa'));
+    await writeFile(join(work, '.killed.tmp-aaaaaaaaaaaa', 'forecasts.parquet'), 'half');
+    const { checkExperimentOutput } = await import('../../src/experiment/folder.js');
+    await checkExperimentOutput(dir);
+    expect(await readFile(join(dir, 'results.json'), 'utf8')).toBe(earlier);
+    expect((await readdir(work)).filter((n) => n.startsWith('.killed'))).toEqual([]);
+  });
+
+  it('writes nothing for bad input', async () => {
+    const bad = join(work, 'short.csv');
+    await writeFile(bad, 'date,price,volume,marketCap\n2020-01-01,1,1,1\n2020-01-02,2,1,1\n');
+    const dir = join(work, 'never');
+    await expect(runExperiment({ ...options(dir), input: bad })).rejects.toThrow(/enough rows for a walk-forward/);
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('ranks a set that beats persistence on data with momentum above it', async () => {
+    // A trending series: tomorrow's price is today's plus a steady drift, so a fit on price beats
+    // "tomorrow = today" clearly (skill > 0, DM p < 0.05).
+    const file = join(work, 'trend.csv');
+    const lines = ['date,price,volume,marketCap'];
+    for (let i = 0; i < 400; i++) {
+      const price = 10 + 0.5 * i + Math.sin(i * 1.7) * 0.2;
+      lines.push(`${formatDay(18000 + i)},${price},${1000 + i},${price * 1e6}`);
+    }
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const result = await runExperiment({ ...options(join(work, 'trend-out')), input: file, refitEvery: 1 });
+    const p = result.results.sets.find((s) => s.name === 'p')!;
+    expect(p.metrics.skill).toBeGreaterThan(0.5);
+    expect(verdict(p)).toBe('better than tomorrow = today');
+    expect(rankSets(result.results.sets)[0].name).toBe('p');
+  });
+});
