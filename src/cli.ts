@@ -11,18 +11,14 @@ import { escapeControl, InputError, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/output/format.js';
 import {
   formatOptionsHelp,
-  HELP_SETTING,
-  JOB_SETTINGS,
-  JSON_SETTING,
-  optionalSetting,
-  OUTPUT_SETTING,
+  PARITY_SETTINGS,
   parseCommand,
+  PREDICT_SETTINGS,
   type JobSettings,
   type SettingMap,
 } from './settings.js';
 
-export { DEFAULT_INPUT } from './settings.js';
-export const DEFAULT_OUTPUT = 'out/predictions';
+export { DEFAULT_INPUT, DEFAULT_OUTPUT } from './settings.js';
 
 const MAIN_HELP = `pricecast: crypto next-day price regression, locally or on AWS EMR
 
@@ -36,24 +32,7 @@ Usage:
 
 Run 'pricecast <command> --help' for a command's options.`;
 
-const PREDICT_SETTINGS = {
-  ...JOB_SETTINGS,
-  output: OUTPUT_SETTING(DEFAULT_OUTPUT, 'Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json'),
-  json: JSON_SETTING,
-  help: HELP_SETTING,
-} satisfies SettingMap;
 
-const PARITY_SETTINGS = {
-  ...JOB_SETTINGS,
-  json: JSON_SETTING,
-  keep: optionalSetting({
-    flag: 'keep',
-    kind: 'string',
-    metavar: 'DIR',
-    help: 'keep both outputs under DIR (DIR/spark, DIR/engine) instead of a temporary folder',
-  }),
-  help: HELP_SETTING,
-} satisfies SettingMap;
 
 const PREDICT_HELP = () => `pricecast predict: fit next_price from the feature vector as Spark ML's LinearRegression does
 

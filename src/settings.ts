@@ -210,6 +210,30 @@ export const CONFIG_SETTING = optionalSetting({
 // ---------------------------------------------------------------------------------------------------
 // `experiment`: walk-forward evaluation of feature sets (SPEC.md section 10, src/experiment/).
 
+/** Where `predict` writes when `--output` is not given. */
+export const DEFAULT_OUTPUT = 'out/predictions';
+
+/** `pricecast predict`. */
+export const PREDICT_SETTINGS = {
+  ...JOB_SETTINGS,
+  output: OUTPUT_SETTING(DEFAULT_OUTPUT, 'Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json'),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
+/** `pricecast parity`. */
+export const PARITY_SETTINGS = {
+  ...JOB_SETTINGS,
+  json: JSON_SETTING,
+  keep: optionalSetting({
+    flag: 'keep',
+    kind: 'string',
+    metavar: 'DIR',
+    help: 'keep both outputs under DIR (DIR/spark, DIR/engine) instead of a temporary folder',
+  }),
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
 export const EXPERIMENT_SETTINGS = {
   input: JOB_SETTINGS.input,
   format: JOB_SETTINGS.format,
