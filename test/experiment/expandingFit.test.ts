@@ -16,8 +16,9 @@ import { targetLabel } from '../../src/experiment/target.js';
 import { walkForward, walkForwardPlan } from '../../src/experiment/walkForward.js';
 import { ROOT } from '../helpers/cli.js';
 import { constantColumn, DEFAULT_CSV } from '../helpers/datasets.js';
+import { ALGORAND_CSV } from '../helpers/datasets.js';
 
-const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const REAL_CSV = ALGORAND_CSV;
 let work: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'pricecast-expanding-'));

@@ -14,8 +14,9 @@ import { runExperiment, type ExperimentRun } from '../../src/experiment/run.js';
 import { rankSets, verdict, type ExperimentResults } from '../../src/experiment/results.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ROOT } from '../helpers/cli.js';
+import { ALGORAND_CSV } from '../helpers/datasets.js';
 
-const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const REAL_CSV = ALGORAND_CSV;
 const SETS = ['base=price,volume,marketCap,rsi', 'price_only=price', 'rsi9=price,rsi(window=9)'];
 
 let work: string;
@@ -62,7 +63,7 @@ describe('results.json', () => {
   it('states how it was run and lists persistence first, then the sets in the given order', async () => {
     const results = JSON.parse(await readFile(join(work, 'out', 'results.json'), 'utf8')) as ExperimentResults;
     expect(results).toMatchObject({ tool: 'pricecast', command: 'experiment', trainRatio: 0.7, refitEvery: 1, target: 'price' });
-    expect(results.input.file).toBe('algorandCSV.csv');
+    expect(results.input.file).toBe('algorand.csv');
     expect(results.input.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(results.sets.map((s) => s.name)).toEqual(['persistence', 'base', 'price_only', 'rsi9']);
     expect(results.sets[1].features.slice(0, 3)).toEqual(['price', 'volume', 'marketCap']);

@@ -15,11 +15,10 @@ import type { Target } from '../../src/experiment/target.js';
 import { relativeDifference } from '../../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../../src/parity/pyenv.js';
 import { ROOT } from '../helpers/cli.js';
-import { DEFAULT_CSV } from '../helpers/datasets.js';
+import { ALGORAND_CSV, DEFAULT_CSV } from '../helpers/datasets.js';
 import { runPython } from '../helpers/python.js';
 
-const BUNDLED_REAL = join(ROOT, 'fixtures', 'algorand.csv');
-const REAL_CSV = existsSync(BUNDLED_REAL) ? BUNDLED_REAL : join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const REAL_CSV = ALGORAND_CSV;
 
 const SETS = [
   'base=price,volume,marketCap,rsi',

@@ -8,6 +8,8 @@ import { CSV_HEADER, SeededRandom, generateDailyCsv, type GenerateOptions } from
 import { ROOT } from './cli.js';
 
 export const DEFAULT_CSV = join(ROOT, 'fixtures', 'default.csv');
+/** The real history: the original project's CoinGecko export of Algorand, bundled unchanged. */
+export const ALGORAND_CSV = join(ROOT, 'fixtures', 'algorand.csv');
 
 export function generated(dir: string, name: string, options: GenerateOptions): string {
   const chunks: string[] = [];

@@ -21,9 +21,10 @@ import { runSparkJob } from '../../src/parity/spark.js';
 import { CSV_HEADER } from '../../fixtures/generate.js';
 import { ROOT } from '../helpers/cli.js';
 import { DEFAULT_CSV, generated } from '../helpers/datasets.js';
+import { ALGORAND_CSV } from '../helpers/datasets.js';
 
 /** The original project's real daily Algorand history (beside the repository, when present). */
-const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const REAL_CSV = ALGORAND_CSV;
 const hasRealData = existsSync(REAL_CSV);
 
 let work: string;

@@ -21,9 +21,9 @@ import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv } from '../../../src/parity/pyenv.js';
 import { ROOT } from '../../helpers/cli.js';
 import { DEFAULT_CSV } from '../../helpers/datasets.js';
+import { ALGORAND_CSV } from '../../helpers/datasets.js';
 
 const TOLERANCE = 1e-12;
-const ALGORAND_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
 
 type Wire = number | 'nan' | 'inf' | '-inf';
 type ArgValues = Record<string, number | boolean>;

@@ -25,6 +25,7 @@ import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { ROOT } from '../../helpers/cli.js';
 import { runPython } from '../../helpers/python.js';
+import { ALGORAND_CSV } from '../../helpers/datasets.js';
 
 interface SparkFit {
   coefficients: number[];
@@ -143,7 +144,7 @@ function indicatorProblem(n: number, seed: number): Problem {
   return { name: 'indicators', features, label };
 }
 
-const REAL_CSV = join(ROOT, '..', 'shared', 'data', 'algorandCSV.csv');
+const REAL_CSV = ALGORAND_CSV;
 
 /**
  * The training rows of `pricecast predict --features <all 39 ta functions>` on the real Algorand
