@@ -1,6 +1,6 @@
 """The reference price-regression job: next-day price from a feature spec (default: price, volume, market cap, RSI-14).
 
-Implements ../../shared/SPEC.md (the contract the TypeScript engine in src/engine implements too). Its
+Implements the definitions in docs/ (the TypeScript engine in src/engine implements them too). Its
 functions carry the engine's stage names so the two can be read side by side:
 
     parse_feature_spec -> read_daily_csv -> sort_and_dedupe -> compute_features -> next_price -> drop_nulls
@@ -16,8 +16,8 @@ open()).
 Exit codes: 0 done; 2 bad input (one line on stderr naming file, line, column and value; nothing is
 written) or bad arguments; 1 anything else.
 
-It replaces a seed script run from Airflow on EMR. SPEC.md section 8 lists that script's defects; each
-fix is marked "SPEC 8 fix:" where it is made.
+It replaces a seed script run from Airflow on EMR. pyspark/README.md lists that script's defects; each
+fix is marked "seed-script fix:" where it is made.
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ PROBLEM = "__pricecast_problem"
 
 
 class BadInput(Exception):
-    """SPEC.md section 1's bad input: printed as one line, exit code 2, nothing written.
+    """docs/input.md's bad input: printed as one line, exit code 2, nothing written.
 
     The message format is the engine's InputError (src/engine/errors.ts):
     FILE:LINE: column NAME: expected WHAT (got "VALUE"), each part present when known.
@@ -80,7 +80,7 @@ class BadInput(Exception):
 
 
 class OutputRefused(Exception):
-    """The output path holds something that is not an earlier output of this tool (SPEC.md section 7)."""
+    """The output path holds something that is not an earlier output of this tool (docs/output.md)."""
 
 
 def _truncate(value: str) -> str:
@@ -130,7 +130,7 @@ class HadoopFs:
 
 # --- stages ---------------------------------------------------------------------------------------------------
 
-# --- ingest: layouts, dates, missing values (SPEC.md section 11; the engine's src/engine/ingest/layouts.ts,
+# --- ingest: layouts, dates, missing values (docs/input.md#layouts; the engine's src/engine/ingest/layouts.ts,
 # dates.ts, missing.ts, parquetInput.ts, input.ts) ----------------------------------------------------------
 
 VALUE_FIELDS = ("price", "volume", "marketCap")
@@ -155,7 +155,7 @@ DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calenda
 DATE_NOT_MIDNIGHT_EXPECTED = "a daily date: midnight UTC (00:00:00), not another time of day"
 NUMBER_EXPECTED = "a finite decimal number"
 NUMBER_WITH_THOUSANDS_EXPECTED = "a finite decimal number (thousands separators allowed: 1,234.5)"
-# The bound on each value field (SPEC.md section 1; the engine's src/engine/ingest/valueRules.ts): the
+# The bound on each value field (docs/input.md; the engine's src/engine/ingest/valueRules.ts): the
 # comparison with 0 and the text an error gives.
 VALUE_BOUNDS = {"price": (operator.gt, "> 0"), "volume": (operator.ge, ">= 0"), "marketCap": (operator.ge, ">= 0")}
 MISSING_EXPECTED = ('a value; an empty or "-" cell is a missing value, refused by default: '
@@ -494,7 +494,7 @@ def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
 
 def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
                    options: Optional[IngestOptions] = None):
-    """SPEC.md sections 1 and 11: the file's data rows in file order, validated, missing cells null.
+    """docs/input.md: the file's data rows in file order, validated, missing cells null.
 
     Returns (rows with date (DateType), price, volume, marketCap (doubles) and ROW_ID = file position;
     data rows read; sha256 of the file's bytes; the layout read).
@@ -541,7 +541,7 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
     text = {f: (F.col(fields[header.index(layout["columns"][f])])
                 if layout["columns"][f] is not None and layout["columns"][f] in header else None)
             for f in ("date",) + VALUE_FIELDS}
-    # Not UTF-8 text (SPEC.md section 1): Spark decodes bytes that are not UTF-8 as U+FFFD, and keeps NUL.
+    # Not UTF-8 text (docs/input.md): Spark decodes bytes that are not UTF-8 as U+FFFD, and keeps NUL.
     # A genuine U+FFFD in valid UTF-8 also matches; _describe_bad_record tells the two apart.
     raw_text = F.concat_ws("\n", *[F.col(f) for f in fields], F.col(CORRUPT))
     not_text = raw_text.rlike("[\\x00\\x{FFFD}]") if check_text else F.lit(False)
@@ -630,9 +630,9 @@ def bound_expected(field: str) -> str:
 
 
 def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
-    """Ascending dates, one row per date: the LAST row in file order (SPEC.md section 1).
+    """Ascending dates, one row per date: the LAST row in file order (docs/input.md).
 
-    SPEC 8 fix: the seed script computed RSI in file order before sorting by date, and a repeated date made
+    seed-script fix (pyspark/README.md): the seed script computed RSI in file order before sorting by date, and a repeated date made
     the order ambiguous. Here the repeated date keeps its last row (highest file position, ROW_ID) and the
     collapsed dates are reported.
     """
@@ -648,7 +648,7 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
     return daily, collapsed
 
 
-# --- feature specs (SPEC.md section 9): the same rules and messages as src/engine/features/spec.ts --------------
+# --- feature specs (docs/features.md#feature-specs): the same rules and messages as src/engine/features/spec.ts --------------
 
 DEFAULT_FEATURE_SPEC = "price,volume,marketCap,rsi"
 INPUT_FEATURES = ("price", "volume", "marketCap")
@@ -939,9 +939,9 @@ def _json_args(args: dict) -> dict:
 
 
 def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -> Tuple[DataFrame, dict]:
-    """One column per item (SPEC.md section 9), computed with ta on the driver; (table, first defined row).
+    """One column per item (docs/features.md#feature-specs), computed with ta on the driver; (table, first defined row).
 
-    SPEC 8 fix: computed on the series in DATE order (the seed script used file order). An indicator needs
+    seed-script fix (pyspark/README.md): computed on the series in DATE order (the seed script used file order). An indicator needs
     its series whole and in order, so it goes through pandas on the driver: getattr(ta.<module>, fn)(close=,
     volume=, **args, fillna=False). Warm-up values are NaN and stay missing (Arrow hands them back to Spark
     as null); ±inf (e.g. a zero band width) stays, for drop_nulls to remove. The second value maps each
@@ -978,7 +978,7 @@ def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -
 
 
 def next_price(labelled: DataFrame) -> DataFrame:
-    """SPEC.md section 3: the next date's price; null on the last row.
+    """docs/label-and-clean.md: the next date's price; null on the last row.
 
     The unpartitioned window gathers every row into ONE partition, which section 5 relies on: randomSplit
     then runs one sampler seeded with seed + 0.
@@ -987,7 +987,7 @@ def next_price(labelled: DataFrame) -> DataFrame:
 
 
 def drop_nulls(labelled: DataFrame, columns: List[str]) -> DataFrame:
-    """SPEC.md sections 3 and 9: rows where a feature or next_price is null, NaN or ±inf go (warm-up rows, a
+    """docs/label-and-clean.md#clean-up: rows where a feature or next_price is null, NaN or ±inf go (warm-up rows, a
     zero band width, the last row). Spark's dropna covers null and NaN only, so ±inf is filtered explicitly."""
     kept = labelled.dropna(subset=[*columns, "next_price"])
     for name in columns:
@@ -996,25 +996,25 @@ def drop_nulls(labelled: DataFrame, columns: List[str]) -> DataFrame:
 
 
 def assemble_features(cleaned: DataFrame, columns: List[str]) -> DataFrame:
-    """SPEC.md sections 4, 5 and 9: the vector of the feature columns, in spec order, as `features`.
+    """docs/features.md#the-default-features, 5 and 9: the vector of the feature columns, in spec order, as `features`.
 
-    SPEC 8 fix: the seed script split the vector back into columns with UDFs defined twice (so price got
+    seed-script fix (pyspark/README.md): the seed script split the vector back into columns with UDFs defined twice (so price got
     marketCap's value and volume, marketCap, rsi all got rsi's) returning FloatType, and dropped `date`.
     Here the input columns are kept as they are (doubles, never re-derived from the vector), and `date`
     stays, as the FIRST column: randomSplit sorts each partition by every orderable column in schema
-    order, and unique dates first make that order simply date order (SPEC.md section 5).
+    order, and unique dates first make that order simply date order (docs/split.md).
     """
     assembler = VectorAssembler(inputCols=columns, outputCol="features")
     frame = assembler.transform(cleaned).select("date", *columns, "next_price", "features")
     if frame.rdd.getNumPartitions() != 1:
-        raise RuntimeError("expected one partition after the unpartitioned window (SPEC.md section 5)")
+        raise RuntimeError("expected one partition after the unpartitioned window (docs/split.md)")
     return frame.cache()
 
 
 def random_split(frame: DataFrame, train_ratio: float, seed: int) -> Tuple[DataFrame, DataFrame]:
-    """SPEC.md section 5: Spark's randomSplit([r, 1 - r], seed), called ONCE.
+    """docs/split.md: Spark's randomSplit([r, 1 - r], seed), called ONCE.
 
-    SPEC 8 fix: the seed script called randomSplit twice and without a seed, so runs were not reproducible
+    seed-script fix (pyspark/README.md): the seed script called randomSplit twice and without a seed, so runs were not reproducible
     (and the two calls' splits were not each other's complement).
     """
     train, test = frame.randomSplit([train_ratio, 1.0 - train_ratio], seed)
@@ -1032,14 +1032,14 @@ def time_split(frame: DataFrame, train_ratio: float) -> Tuple[DataFrame, DataFra
 
 
 def fit(train: DataFrame) -> LinearRegressionModel:
-    """SPEC.md section 6: Spark ML LinearRegression with its defaults (solver auto -> normal equations)."""
+    """docs/fit.md: Spark ML LinearRegression with its defaults (solver auto -> normal equations)."""
     return LinearRegression(featuresCol="features", labelCol="next_price").fit(train)
 
 
 def predict(model: LinearRegressionModel, test: DataFrame, columns: List[str]) -> DataFrame:
-    """SPEC.md section 7: the test rows with their predictions, in date order, every value a double.
+    """docs/output.md: the test rows with their predictions, in date order, every value a double.
 
-    SPEC 8 fix: the output has `date` (the seed script's had none) and full double precision.
+    seed-script fix (pyspark/README.md): the output has `date` (the seed script's had none) and full double precision.
     """
     return model.transform(test).select("date", *columns, "next_price", "prediction").orderBy("date")
 
@@ -1117,7 +1117,7 @@ def _statistic(read) -> Optional[List[Optional[float]]]:
 
 
 def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict, output: str) -> str:
-    """SPEC.md section 7: OUTPUT/part-00000-*.snappy.parquet, OUTPUT/_SUCCESS and OUTPUT/_model.json.
+    """docs/output.md: OUTPUT/part-00000-*.snappy.parquet, OUTPUT/_SUCCESS and OUTPUT/_model.json.
 
     Written to a hidden temporary sibling and renamed into place, so a failed run leaves no half folder
     and an earlier output stays whole until the new one is complete. An existing OUTPUT is replaced only

@@ -1,5 +1,5 @@
 /**
- * `pricecast features`: what `--features` accepts (SPEC.md section 9), printed from the catalogue the
+ * `pricecast features`: what `--features` accepts (docs/features.md#feature-specs), printed from the catalogue the
  * parser uses (src/engine/features/indicators/catalogue.ts), so the list cannot drift from what is accepted.
  */
 import { DEFAULT_FEATURE_SPEC, formatFeatureItem, INPUT_FEATURES } from './engine/features/spec.js';

@@ -82,7 +82,7 @@ export const isPositiveRule = (v: number) => (v > 0 ? undefined : 'a positive nu
 export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 0 ? undefined : 'a positive integer');
 
 // ---------------------------------------------------------------------------------------------------
-// The job: what the reference job and the engine both take (SPEC.md). JobSettings is their one type.
+// The job: what the reference job and the engine both take (docs/README.md#the-pipeline). JobSettings is their one type.
 
 /** The real Algorand daily history (the original project's data): what a first run shows. */
 export const DEFAULT_INPUT = join(PROJECT_ROOT, 'fixtures', 'algorand.csv');
@@ -130,12 +130,12 @@ export const JOB_SETTINGS = {
     kind: 'string',
     configKey: 'job.features',
     metavar: 'SPEC',
-    help: 'the feature columns: price, volume, marketCap and ta functions of close/volume with arguments, e.g. "price,rsi(window=9),macd_diff" (pricecast features lists them; SPEC.md section 9)',
+    help: 'the feature columns: price, volume, marketCap and ta functions of close/volume with arguments, e.g. "price,rsi(window=9),macd_diff" (pricecast features lists them; docs/features.md#feature-specs)',
     default: DEFAULT_FEATURE_SPEC,
     // Checked here so a bad spec fails before any work; the text itself is what the jobs take.
     parse: (text: string) => (parseFeatureSpec(text), text),
   }),
-  // How the input is read (SPEC.md section 11; src/engine/ingest/layouts.ts, missing.ts).
+  // How the input is read (docs/input.md#layouts; src/engine/ingest/layouts.ts, missing.ts).
   format: setting<'string', InputFormat>({
     flag: 'format',
     kind: 'string',
@@ -208,7 +208,7 @@ export const CONFIG_SETTING = optionalSetting({
 });
 
 // ---------------------------------------------------------------------------------------------------
-// `experiment`: walk-forward evaluation of feature sets (SPEC.md section 10, src/experiment/).
+// `experiment`: walk-forward evaluation of feature sets (docs/experiment.md, src/experiment/).
 
 /** Where `predict` writes when `--output` is not given. */
 export const DEFAULT_OUTPUT = 'out/predictions';

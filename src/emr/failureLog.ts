@@ -34,7 +34,7 @@ export interface FailureLog {
 
 /** Log4j / Spark log lines ("25/01/02 10:11:12 INFO ...", "2025-01-02T10:11:12 WARN ...") are not the job's. */
 const LOG_LINE = /^(\d{2}\/\d{2}\/\d{2}|\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}:\d{2}/;
-/** The job's one-line error (SPEC: file, line, column, what was expected), e.g. `data.csv:3: column price: expected …`. */
+/** The job's one-line error (docs/input.md#bad-input: file, line, column, what was expected), e.g. `data.csv:3: column price: expected …`. */
 const JOB_ERROR = /^[^\s:][^:]*:\d+(?::\d+)?: .*\bexpected\b/;
 
 /**

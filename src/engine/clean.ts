@@ -2,7 +2,7 @@ import { selectRows } from './columns.js';
 import type { LabelledColumns } from './types.js';
 
 /**
- * Drop every row where a feature or the next price is null, NaN or ±inf (SPEC.md sections 3 and 9):
+ * Drop every row where a feature or the next price is null, NaN or ±inf (docs/label-and-clean.md#clean-up):
  * the warm-up rows of the indicators, rows where an indicator divides by zero (e.g. a zero Bollinger
  * band width), and the last row, whose next price is unknown. NaN is the engine's null; Spark's
  * `dropna()` drops null and NaN, and the reference job drops ±inf explicitly.

@@ -1,10 +1,10 @@
 /**
- * Bad input (SPEC.md section 1): one line naming file, line, column and the offending value.
+ * Bad input (docs/input.md): one line naming file, line, column and the offending value.
  * The CLI prints `message` alone on stderr and exits with code 2; nothing is written.
  *
  * Every piece of text that comes from outside (a file name, a header name, a cell) goes through
  * `escapeControl` before it reaches a message: an ESC in a header or a line feed in a file name must not
- * reach the terminal raw (issue 10, item 8), and a message must stay one line.
+ * reach the terminal raw (a value can carry escape sequences), and a message must stay one line.
  */
 export class InputError extends Error {
   override readonly name = 'InputError';

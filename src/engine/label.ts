@@ -1,6 +1,6 @@
 /**
  * The label: `next_price[i] = price[i + 1]` in date order, NaN (null) on the last row.
- * Spark: `lead("price").over(Window.orderBy("date"))` (SPEC.md section 3).
+ * Spark: `lead("price").over(Window.orderBy("date"))` (docs/label-and-clean.md).
  *
  * @example nextPrice(Float64Array.of(1, 2, 3)) // → [2, 3, NaN]
  */

@@ -1,5 +1,5 @@
 /**
- * The whole job as a chain of stages (SPEC.md sections 1-7), the same chain and stage names as
+ * The whole job as a chain of stages (docs/README.md#the-pipeline), the same chain and stage names as
  * `pyspark/price_regression.py`:
  *
  *   parseFeatureSpec → readDailyCsv → sortAndDedupe → computeFeatures → nextPrice → dropNulls
@@ -7,7 +7,7 @@
  *     → writeSparkOutput
  *
  * `runPipeline` is the library API: the CLI, the parity suite and the benchmarks call it directly.
- * `features` is a feature spec (SPEC.md section 9, featureSpec.ts), default `price,volume,marketCap,rsi`.
+ * `features` is a feature spec (docs/features.md#feature-specs, featureSpec.ts), default `price,volume,marketCap,rsi`.
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -59,7 +59,7 @@ export interface PipelineOptions {
   split?: SplitMode;
   trainRatio?: number;
   /**
-   * The feature spec (SPEC.md section 9), e.g. `price,rsi(window=9),macd_diff`; default
+   * The feature spec (docs/features.md#feature-specs), e.g. `price,rsi(window=9),macd_diff`; default
    * DEFAULT_FEATURE_SPEC (`price,volume,marketCap,rsi`). A bad spec throws UsageError before anything
    * is read.
    */

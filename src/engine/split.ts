@@ -1,8 +1,8 @@
 /**
- * The train/test split, SPEC.md section 5.
+ * The train/test split, docs/split.md.
  *
  * `randomSplit` reproduces Spark's `Dataset.randomSplit([r, 1 - r], seed)` row assignment for one
- * partition whose rows are already in Spark's sort order (date order, see SPEC.md). Spark 3.5 source:
+ * partition whose rows are already in Spark's sort order (date order, docs/split.md#row-order). Spark 3.5 source:
  *   - `Dataset.randomSplit`: `val sum = weights.sum`,
  *     `normalizedCumWeights = weights.map(_ / sum).scanLeft(0.0d)(_ + _)`, one `Sample(lb, ub,
  *     withReplacement = false, seed)` per adjacent pair of bounds;

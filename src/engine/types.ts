@@ -45,7 +45,7 @@ export interface LabelledColumns {
 }
 
 /**
- * One item of a feature spec, normalised (SPEC.md section 9): written to _model.json's `featureSpecs`
+ * One item of a feature spec, normalised (docs/features.md#feature-specs): written to _model.json's `featureSpecs`
  * as it is, by both engines.
  */
 export interface FeatureItem {
@@ -57,7 +57,7 @@ export interface FeatureItem {
   args: Record<string, number | boolean>;
 }
 
-/** The default spec's feature columns (SPEC.md section 4), the feature vector before section 9. */
+/** The default spec's feature columns (docs/features.md#the-default-features), the feature vector before section 9. */
 export const FEATURE_NAMES = ['price', 'volume', 'marketCap', 'rsi'] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 
@@ -112,7 +112,7 @@ export interface TestMetrics {
   r2: number;
 }
 
-/** The output rows: test rows in date order, SPEC.md section 7. */
+/** The output rows: test rows in date order, docs/output.md. */
 export interface PredictionColumns extends LabelledColumns {
   prediction: Float64Array;
 }

@@ -13,7 +13,7 @@ export const EXPERIMENT_HELP = () => `pricecast experiment: which feature sets f
 Usage: pricecast experiment [--input FILE] [--set NAME=SPEC]... [--sets FILE] [--train-ratio R]
                             [--refit-every K] [--target price|return] [--output DIR] [--json]
 
-Walk-forward evaluation (SPEC.md section 10): every set is fitted (Spark ML's least squares) on an
+Walk-forward evaluation (docs/experiment.md): every set is fitted (Spark ML's least squares) on an
 expanding window, refitted every K rows, and forecasts each test row from the rows before it only;
 all sets and the persistence baseline are scored on the same rows. Prints the sets ranked by skill
 (1 - mse/mse of persistence) with the Diebold-Mariano p-value against persistence, and writes

@@ -1,5 +1,5 @@
 /**
- * The Spark WLS fit (SPEC.md section 6) of an expanding window, kept as running sums so a refit costs
+ * The Spark WLS fit (docs/fit.md) of an expanding window, kept as running sums so a refit costs
  * one solve instead of a pass over every row so far.
  *
  * The sums are Spark's `WeightedLeastSquares.Aggregator` fields with unit weights, accumulated row by

@@ -1,5 +1,5 @@
 /**
- * How good a set's forecasts are over the test rows (SPEC.md section 10), e = forecast − next_price:
+ * How good a set's forecasts are over the test rows (docs/experiment.md), e = forecast − next_price:
  *
  *   rmse = √mean(e²);  mae = mean|e|;  mape = mean(|e| / |next_price|);
  *   r2 = 1 − Σe² / Σ(next_price − ȳ)², ȳ the test rows' mean next_price;
@@ -33,12 +33,14 @@ export function forecastErrors(forecast: Float64Array, actual: Float64Array): Fl
  * @param actual next_price over the test rows
  * @param price price (today's) over the test rows
  * @param baselineErrors persistence's errors, or null when `forecast` is persistence
+ * @param horizon rows between origin and target: the DM test's autocovariance lags (./dieboldMariano.ts)
  */
 export function forecastMetrics(
   forecast: Float64Array,
   actual: Float64Array,
   price: Float64Array,
   baselineErrors: Float64Array | null,
+  horizon = 1,
 ): ForecastMetrics {
   const T = forecast.length;
   const e = forecastErrors(forecast, actual);
@@ -75,6 +77,6 @@ export function forecastMetrics(
     r2: 1 - sumSquares / total,
     directionalAccuracy: moved === 0 ? NaN : rightDirection / moved,
     skill: 1 - mse / baselineMse,
-    dm: baselineErrors === null ? null : dieboldMariano(e, baselineErrors),
+    dm: baselineErrors === null ? null : dieboldMariano(e, baselineErrors, horizon),
   };
 }

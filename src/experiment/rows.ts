@@ -1,5 +1,5 @@
 /**
- * The rows every set is scored on (SPEC.md section 10): date order after dedupe, keeping a row only
+ * The rows every set is scored on (docs/experiment.md): date order after dedupe, keeping a row only
  * when next_price exists and every feature of every set is a finite number there (NaN marks ta's
  * warm-up nulls; ±inf is dropped as the reference job drops it). One common set of rows, so every set
  * and the baseline are compared on the same days.

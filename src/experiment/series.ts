@@ -1,5 +1,5 @@
 /**
- * The input series as the engine reads it (SPEC.md sections 1 and 11): any layout the engine
+ * The input series as the engine reads it (docs/input.md): any layout the engine
  * recognises, then sort, dedupe and the missing-value policy (`readDailyInput` + `prepareDaily`, as
  * the pipeline calls them). One function, so a change in the engine's ingest is one change here.
  */

@@ -1,5 +1,5 @@
 /**
- * The feature sets an experiment compares: named `--features` specs (SPEC.md section 9), from
+ * The feature sets an experiment compares: named `--features` specs (docs/features.md#feature-specs), from
  * `--set NAME=SPEC` flags, a `--sets FILE` (JSON or YAML), or the built-in ladder (./ladder.ts).
  *
  * A sets file is either a map `{ NAME: SPEC, … }` or a list `[{ name: NAME, features: SPEC }, …]`; a

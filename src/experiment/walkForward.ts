@@ -1,5 +1,5 @@
 /**
- * Walk-forward forecasts of one feature set with an expanding window (SPEC.md section 10):
+ * Walk-forward forecasts of one feature set with an expanding window (docs/experiment.md):
  *
  *   test rows t = trainCount … n − 1; the forecast of row t uses the model fitted (section 6) on rows
  *   0 … s − 1 with s = trainCount + K·floor((t − trainCount)/K).

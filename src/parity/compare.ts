@@ -5,7 +5,7 @@
  * Columns compared: `date` (the test-row set), every feature column the engine's _model.json lists
  * (`features`, in spec order; the two sides must list the same), `next_price` and `prediction`.
  *
- * Tolerances (issues 3 and 8): the input columns (price, volume, marketCap) and next_price exactly;
+ * Tolerances (docs/parity.md#tolerances): the input columns (price, volume, marketCap) and next_price exactly;
  * indicator columns (rsi and every other ta function) within 1e-12 relative; predictions, the fit and
  * its statistics within 1e-9 relative. Two
  * refinements, both because of how the numbers are defined, not to hide differences:
@@ -13,7 +13,7 @@
  *   ~1e-16 absolute precision in either engine, and a 1e-12 relative change in t moves p by about
  *   t^2 * 1e-12 relative. They pass within 1e-9 relative OR 1e-12 absolute.
  * - When either side's solver is `fallback` (a constant feature: Spark's L-BFGS at tolerance 1e-6 vs
- *   our exact reduced solve), SPEC.md section 6 says parity holds only to ~1e-6: 1e-5 relative is used
+ *   our exact reduced solve), docs/fit.md says parity holds only to ~1e-6: 1e-5 relative is used
  *   for the fit's numbers and the predictions, and the report says so.
  */
 import { formatDay } from '../engine/ingest/dates.js';

@@ -33,7 +33,7 @@ export interface SparkJobOptions extends Omit<IngestOptions, 'required'> {
   split?: SplitMode;
   /** Default: the job's own (0.7). */
   trainRatio?: number;
-  /** Feature spec (SPEC.md section 9); default: the job's own (price,volume,marketCap,rsi). */
+  /** Feature spec (docs/features.md#feature-specs); default: the job's own (price,volume,marketCap,rsi). */
   features?: string;
   /** Spark master; default local[2] (the machine's two cores). */
   master?: string;
@@ -168,7 +168,7 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
     '--conf', 'spark.driver.bindAddress=127.0.0.1',
     // Speed only: 2 shuffle partitions for 2 cores instead of 200 tiny tasks (about 2x faster on the
     // 960-row file). Results do not depend on it: the split runs on the single partition that the
-    // job's unpartitioned window produces (SPEC.md section 5).
+    // job's unpartitioned window produces (docs/split.md).
     '--conf', 'spark.sql.shuffle.partitions=2',
     SPARK_JOB,
     '--input', options.input,

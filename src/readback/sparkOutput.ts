@@ -34,7 +34,7 @@ export async function readSparkOutput(
   const report = names.includes(MODEL_FILE)
     ? (JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8')) as ModelReport)
     : null;
-  // The feature columns _model.json lists (SPEC.md section 9); without one, the default spec's.
+  // The feature columns _model.json lists (docs/features.md#feature-specs); without one, the default spec's.
   const parts: PredictionColumns[] = [];
   for (const file of partFiles) parts.push(decodePredictionsParquet(await readFile(file), report?.features));
   return { predictions: sortByDate(concatenate(parts)), report, partFiles };

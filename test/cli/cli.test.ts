@@ -82,7 +82,7 @@ describe('bad input files (fixtures/bad)', async () => {
   const badDir = join(ROOT, 'fixtures', 'bad');
   const files = existsSync(badDir) ? (await readdir(badDir)).filter((f) => f.endsWith('.csv')).sort() : [];
 
-  it('has a bad-input fixture for each case in SPEC.md section 1', () => {
+  it('has a bad-input fixture for each case in docs/input.md', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Issue 10 (reliability), through the CLI as a user runs it: output-path failures (a file where a
+ * Reliability, through the CLI as a user runs it: output-path failures (a file where a
  * folder should be, a full disk, an I/O error) give one line naming the path, exit 2 when the user
  * can fix it, and leave an earlier output intact; the output is checked before the computation;
  * values near 1e300 are refused instead of writing an all-NaN model; `--json` errors are JSON on

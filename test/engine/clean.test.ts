@@ -42,7 +42,7 @@ describe('selectRows', () => {
 });
 
 describe('assembleFeatures', () => {
-  it('orders the vector price, volume, marketCap, rsi (SPEC.md section 4)', () => {
+  it('orders the vector price, volume, marketCap, rsi (docs/features.md#the-default-features)', () => {
     const t = table([7, 8], [1, 2]);
     const [price, volume, marketCap, rsi] = assembleFeatures(t);
     expect(price).toBe(t.price);

@@ -142,7 +142,7 @@ describe('hashSeed (XORShiftRandom.hashSeed)', () => {
 // ---- XORShiftRandom ------------------------------------------------------------------------------
 
 describe('XORShiftRandom', () => {
-  it('reproduces Spark SQL rand(seed) first values and the seed-1 stream (SPEC.md section 5)', () => {
+  it('reproduces Spark SQL rand(seed) first values and the seed-1 stream (docs/split.md)', () => {
     expect(new XORShiftRandom(0).nextDouble()).toBe(0.7604953758285915);
     expect(new XORShiftRandom(30).nextDouble()).toBe(0.2762195585886885);
     const one = new XORShiftRandom(1);
@@ -209,7 +209,7 @@ describe('randomSplit (Dataset.randomSplit([r, 1 - r], seed), one partition)', (
     }
   });
 
-  it('uses the seed-1 stream as SPEC.md lists it: 0.636… and 0.599… are both train at r = 0.7', () => {
+  it('uses the seed-1 stream as docs/split.md#known-values lists it: 0.636… and 0.599… are both train at r = 0.7', () => {
     expect(Array.from(randomSplit(2, 0.7, 1).role)).toEqual([1, 1]);
     expect(Array.from(randomSplit(2, 0.6, 1).role)).toEqual([0, 1]);
   });

@@ -1,5 +1,5 @@
 /**
- * The metrics and the Diebold–Mariano test on cases small enough to work by hand (SPEC.md section 10).
+ * The metrics and the Diebold–Mariano test on cases small enough to work by hand (docs/experiment.md).
  */
 import { describe, expect, it } from 'vitest';
 import { dieboldMariano } from '../../src/experiment/dieboldMariano.js';

@@ -107,7 +107,7 @@ describe('report.html', () => {
       expect(number(cells[3])).toBeCloseTo(ranked[i].metrics.skill * 100, 2);
       expect(cells[cells.length - 1]).toBe(verdict(ranked[i]));
     });
-    // On this data the original four features do not beat tomorrow = today (issue 9).
+    // On this data the original four features do not beat tomorrow = today.
     const base = rows.find((r) => r[1] === 'base')!;
     expect(base[base.length - 1]).toBe('no better than tomorrow = today');
   });

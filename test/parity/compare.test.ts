@@ -88,7 +88,7 @@ describe('compareOutputs', () => {
   });
 });
 
-describe('compareOutputs with other feature specs (SPEC.md section 9)', () => {
+describe('compareOutputs with other feature specs (docs/features.md#feature-specs)', () => {
   /** Test rows with the columns price, macd_diff and rsi_window_9; `nudge` scales macd_diff. */
   function mixed(nudge = 1): { predictions: PredictionColumns; report: ModelReport } {
     const p = predictions([1, 2, 3]);

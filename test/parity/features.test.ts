@@ -1,5 +1,5 @@
 /**
- * Parity with feature specs (SPEC.md section 9, issue 8): the real PySpark job (spark-submit, local mode,
+ * Parity with feature specs (docs/features.md#feature-specs): the real PySpark job (spark-submit, local mode,
  * ta on the driver) and the engine on the same input, seed and spec, compared column by column: the
  * input columns and next_price exactly, every indicator column within 1e-12 relative, predictions, fit
  * and statistics within 1e-9 (src/parity/compare.ts). One spark-submit per spec, run one after another.

@@ -1,6 +1,6 @@
 /**
  * Checks against independent implementations in the project's Python env:
- * - the engine's coefficients against numpy.linalg.lstsq on the same training rows (issue 2: 1e-9
+ * - the engine's coefficients against numpy.linalg.lstsq on the same training rows (docs/parity.md#tolerances: 1e-9
  *   relative), via test/py/lstsq.py;
  * - the engine's output folder read as a whole by pyarrow and pandas, as users read Spark outputs.
  */

@@ -1,8 +1,8 @@
 /**
- * Parity (engine vs the PySpark reference job) for inputs as vendors ship them (SPEC.md section 11):
+ * Parity (engine vs the PySpark reference job) for inputs as vendors ship them (docs/input.md#layouts):
  * every layout and every --missing mode on small files written here, one realistic file per layout
  * (fixtures/vendors, made by fixtures/vendors.ts), Parquet input, and the refusals both halves must word
- * the same (--missing error, a date before 1582-10-15: issue 10 item 5).
+ * the same (--missing error, a date before 1582-10-15).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -175,7 +175,7 @@ describe('Parquet input and refusals', () => {
     expect(engine.report.input.layout).toBe('parquet (pricecast)');
   });
 
-  it('control characters in a refused value are escaped alike by both (issue 10, item 8)', async () => {
+  it('control characters in a refused value are escaped alike by both', async () => {
     const file = join(work, 'escape.csv');
     const rows = Array.from({ length: 30 }, (_, t) => day(t)).map((d, t) => `${d.date},${t === 3 ? '1\u001b[2J\u009b' : d.price},1,1`);
     await writeFile(file, `date,price,volume,marketCap\n${rows.join('\n')}\n`);
@@ -184,7 +184,7 @@ describe('Parquet input and refusals', () => {
     expect(line).toContain(`${file}:5: column price`);
   });
 
-  it('a FIFO is read once and handed to both halves (issue 10, item 2)', async () => {
+  it('a FIFO is read once and handed to both halves', async () => {
     const fifo = join(work, 'prices.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const parity = expectParity(fifo, { missing: 'drop' });
@@ -195,7 +195,7 @@ describe('Parquet input and refusals', () => {
     expect(engine.report.input.missing!.rowsDropped).toBe(3);
   });
 
-  it('a date before 1582-10-15 is refused by both, exit 2, the same line (issue 10, item 5)', async () => {
+  it('a date before 1582-10-15 is refused by both, exit 2, the same line', async () => {
     const file = join(work, 'julian.csv');
     const rows = Array.from({ length: 30 }, (_, t) => `${new Date(Date.UTC(1582, 9, 1 + t)).toISOString().slice(0, 10)},${1 + t},1,1`);
     await writeFile(file, `date,price,volume,marketCap\n${rows.join('\n')}\n`);

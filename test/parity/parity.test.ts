@@ -1,5 +1,5 @@
 /**
- * The parity suite (issue 3): the same input and seed through the real PySpark job (spark-submit,
+ * The parity suite (docs/parity.md): the same input and seed through the real PySpark job (spark-submit,
  * local mode, the project's pinned env) and through the TypeScript engine, compared row by row.
  * For each case: identical test-row sets, RSI within 1e-12 relative, predictions, coefficients and
  * every summary statistic within 1e-9 relative (compareOutputs in src/parity/compare.ts holds the

@@ -1,5 +1,5 @@
 /**
- * Issue 10, item 10: `pricecast parity` stopped with SIGTERM or SIGINT while spark-submit runs must stop
+ * `pricecast parity` stopped with SIGTERM or SIGINT while spark-submit runs must stop
  * spark-submit's whole process tree (launcher, JVM, Python driver) and remove its temporary folders,
  * then exit 128 + the signal's number. Runs the real CLI and the real spark-submit; the process tree
  * is read from /proc (Linux).

@@ -3,9 +3,9 @@
  * the project's own Python environment (provisioned here through ensurePythonEnv).
  *
  * The input is made here from a small seeded formula, written in a scrambled file order with one date
- * repeated, so that each expectation comes from the data itself or from SPEC.md, not from the job:
+ * repeated, so that each expectation comes from the data itself or from docs/, not from the job:
  * sorting by date, keeping the later of two rows for a date, next_price = the next date's price, RSI-14
- * by SPEC.md section 2's formula, predictions = intercept + coefficients · features, the output layout
+ * by docs/features.md#rsi's formula, predictions = intercept + coefficients · features, the output layout
  * and _model.json's shape (ModelReport), bad input (exit 2, one stderr line, nothing written), and the
  * output folder rules of section 7.
  */
@@ -80,7 +80,7 @@ function writeCsv(path: string, days: Day[], columns = ['date', 'price', 'volume
   writeFileSync(path, `${lines.join('\n')}\n`);
 }
 
-/** SPEC.md section 2, written out from its pseudo-code (the same expressions, in the same order). */
+/** docs/features.md#rsi, written out from its pseudo-code (the same expressions, in the same order). */
 function rsi14(prices: number[]): number[] {
   const a = 1 / 14;
   let up = 0;
@@ -246,7 +246,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
     expect(described.duplicateDatesCollapsed).toEqual({ count: 1, first: [days[REPEATED_DAY].date] });
   });
 
-  it('counts rows as SPEC.md defines them', () => {
+  it('counts rows as docs/output.md defines them', () => {
     const { rows, training, test } = random.report;
     expect(rows.afterDedupe).toBe(DAYS);
     // 13 RSI warm-up rows and the last day (no next price) go.
@@ -267,7 +267,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
       const i = byDate.get(row.date)!;
       expect(i, row.date).toBeGreaterThanOrEqual(13);
       expect(i, row.date).toBeLessThan(DAYS - 1);
-      // Exactly the file's numbers (doubles, not floats; price not swapped with marketCap, SPEC.md 8).
+      // Exactly the file's numbers (doubles, not floats; price not swapped with marketCap, pyspark/README.md).
       expect(row.price).toBe(days[i].price);
       expect(row.volume).toBe(days[i].volume);
       expect(row.marketCap).toBe(days[i].marketCap);
@@ -275,7 +275,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
     }
   });
 
-  it('computes RSI-14 in date order as SPEC.md section 2 defines it', () => {
+  it('computes RSI-14 in date order as docs/features.md#rsi defines it', () => {
     for (const row of random.rows) {
       expect(closeTo(row.rsi, expectedRsi[byDate.get(row.date)!], 1e-12), row.date).toBe(true);
     }
@@ -294,7 +294,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
     let time: { rows: OutputRow[]; report: ModelReport; files: string[] };
 
     beforeAll(async () => {
-      // Same output folder: an earlier output of this tool may be replaced (SPEC.md section 7).
+      // Same output folder: an earlier output of this tool may be replaced (docs/output.md).
       const result = await runSparkJob({ input, output, split: 'time', trainRatio: 0.7 });
       expect(result.exitCode, describeRun(result)).toBe(0);
       time = await readOutput(output);

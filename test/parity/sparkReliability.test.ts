@@ -1,5 +1,5 @@
 /**
- * Issue 10, item 4, on the PySpark side: the reference job applies the engine's replace rule. A folder
+ * On the PySpark side: the reference job applies the engine's replace rule. A folder
  * whose _model.json says pricecast but that also holds other things (notes.txt, a sub-folder named like
  * a part file) is refused with exit 2 and left untouched (before: replaced, notes.txt deleted, e.g. by
  * `parity --keep K`); its own earlier output is still replaced, without leftovers.

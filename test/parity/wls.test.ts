@@ -1,7 +1,7 @@
 /**
- * Collinear features against the real PySpark job (issue 10, item 6): volume and marketCap exactly
+ * Collinear features against the real PySpark job (docs/fit.md#fallback-solver): volume and marketCap exactly
  * affine in price. Spark's Cholesky fails and it retries with L-BFGS; the engine computes that
- * iteration's limit. `parity` must pass (fit within 1e-5, SPEC.md section 6) and `predict` must
+ * iteration's limit. `parity` must pass (fit within 1e-5, docs/fit.md) and `predict` must
  * exit 0 (before the fix: exit 1, "the intercept column is not positive definite").
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

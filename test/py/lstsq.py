@@ -11,7 +11,7 @@ coefficient of an appended column of ones.
 By default each feature column is divided by its standard deviation before the solve and the coefficients
 are scaled back: the same least-squares problem (an exact change of variables), but without it the raw
 columns (prices ~1, volumes ~1e8, market caps ~1e9) make lstsq's SVD cut the small singular values
-(SPEC.md section 6). --no-scale solves the raw problem. --centre also subtracts each column's mean, so
+(docs/fit.md). --no-scale solves the raw problem. --centre also subtracts each column's mean, so
 that for collinear features lstsq's minimum-norm solution is the minimum norm over the (standardized)
 feature coefficients alone, the intercept not counted: the point Spark's L-BFGS fallback converges to.
 --rcond sets lstsq's cut-off for small singular values (default numpy's). Reads local files only: a

@@ -1,4 +1,4 @@
-"""Which rows Spark's randomSplit puts in the training set, for the engine's split tests (SPEC.md section 5).
+"""Which rows Spark's randomSplit puts in the training set, for the engine's split tests (docs/split.md).
 
 Input, as JSON on argv[1] or stdin: either {"sizes": [n, ...], "seeds": [s, ...], "ratios": [r, ...]}
 (every combination; ratios default to [0.7]) or {"cases": [{"n": n, "seed": s, "ratio": r}, ...]}.

@@ -1,4 +1,4 @@
-"""An independent walk-forward evaluation (SPEC.md section 10) in numpy/pandas/ta, to check
+"""An independent walk-forward evaluation (docs/experiment.md) in numpy/pandas/ta, to check
 `pricecast experiment` against.
 
     python walkforward.py JOB.json

@@ -1,7 +1,7 @@
 import { FEATURE_NAMES, type LabelledColumns } from '../types.js';
 
 /**
- * The feature vector, as columns in spec order (SPEC.md sections 4 and 9): what Spark's
+ * The feature vector, as columns in spec order (docs/features.md): what Spark's
  * `VectorAssembler` builds row by row, kept column-major so the fit makes one pass over typed
  * arrays. The arrays are the table's own (no copy).
  *

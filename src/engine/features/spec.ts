@@ -1,5 +1,5 @@
 /**
- * Feature specs (SPEC.md section 9): the `--features` text, parsed into normalised items, and the
+ * Feature specs (docs/features.md#feature-specs): the `--features` text, parsed into normalised items, and the
  * columns they compute.
  *
  * Grammar: items separated by commas; an item is a name with optional keyword arguments in

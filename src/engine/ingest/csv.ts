@@ -1,5 +1,5 @@
 /**
- * CSV ingest (SPEC.md section 1): the file's rows, in file order, as typed-array columns, plus the
+ * CSV ingest (docs/input.md): the file's rows, in file order, as typed-array columns, plus the
  * sha256 of its bytes, in one streaming pass.
  *
  *   createReadStream → [sha256, NUL/UTF-8 check] → csv-parse (arrays, RFC 4180, BOM) → sink: validate
@@ -75,7 +75,7 @@ const READ_CHUNK_BYTES = 1 << 20;
 export interface CsvReadOptions extends LayoutOptions {
   /**
    * The bytes, when the input is not a regular file (a pipe, a FIFO, stdin): read once, by the csv-parse
-   * path, never re-read (issue 10, item 2). Default: the file is opened by name.
+   * path, never re-read. Default: the file is opened by name.
    */
   source?: Readable;
 }
@@ -83,7 +83,7 @@ export interface CsvReadOptions extends LayoutOptions {
 /**
  * Reads a daily CSV in any layout of layouts.ts. Rows come back in file order with missing cells as
  * NaN; sorting, dedupe and the missing-value policy are the next stages' job (dedupe.ts, missing.ts).
- * @throws InputError for anything SPEC.md sections 1 and 11 call bad input.
+ * @throws InputError for anything docs/input.md call bad input.
  */
 export async function readDailyCsv(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
   // The common, plainly valid file in the contract's own layout takes the hand-written scanner
@@ -108,7 +108,7 @@ function pricecastOnly(file: string, names: string[], options: LayoutOptions): b
   }
 }
 
-/** The general path: csv-parse, with the validation and the error messages of SPEC.md sections 1 and 11. */
+/** The general path: csv-parse, with the validation and the error messages of docs/input.md. */
 export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
   const hash = createHash('sha256');
   const columns = new DailyColumnsBuilder();
@@ -280,7 +280,7 @@ const NUMBER_WITH_THOUSANDS_EXPECTED = 'a finite decimal number (thousands separ
  * UTF-8, no line longer than MAX_LINE_BYTES. It keeps only the first line (the header) and the start of
  * the current line, each at most MAX_LINE_BYTES, so that an error can name the line, column and field
  * without reading the input again: memory stays bounded whatever the input (`/dev/zero`, a 50 MB line,
- * a pipe that cannot be re-read), issue 10 items 1 and 2.
+ * a pipe that cannot be re-read).
  */
 class TextCheck {
   /** The 1-based line of the next byte. */

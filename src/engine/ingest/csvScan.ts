@@ -37,7 +37,7 @@ const BUFFER_BYTES = 1 << 22;
 /**
  * The longest physical line accepted, here and in csv.ts. Vendor rows are ~100 bytes; a longer line is not
  * daily price data, and csv.ts refuses it before csv-parse sees it, which bounds the memory and time of
- * every error path (issue 10, item 1: csv-parse spends seconds on a one-megabyte field).
+ * every error path (csv-parse spends seconds on a one-megabyte field).
  */
 export const MAX_LINE_BYTES = 1 << 16;
 const LF = 0x0a;

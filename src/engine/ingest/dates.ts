@@ -69,11 +69,11 @@ export function parseDayAt(text: string, start: number, end: number): number {
 /**
  * The first day Spark reads and writes without a calendar rebase, 1582-10-15 (the Gregorian reform):
  * Spark 3 refuses to write earlier Parquet dates by default and the reference job cannot read them
- * back, so both halves refuse them as bad input (issue 10, item 5).
+ * back, so both halves refuse them as bad input.
  */
 export const FIRST_GREGORIAN_DAY = -141_427;
 
-/** The date forms a daily input may use (SPEC.md section 11), for messages. */
+/** The date forms a daily input may use (docs/input.md#layouts), for messages. */
 export const DATE_FORMS = 'YYYY-MM-DD, YYYY-MM-DD 00:00:00 UTC, YYYY-MM-DDT00:00:00Z or Mon DD, YYYY';
 /** What every bad date is told (one text for all, so that the reference job can word it the same). */
 export const DATE_EXPECTED = `a date that exists, written ${DATE_FORMS}`;
@@ -87,7 +87,7 @@ const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)? UTC|T\d{2}:
 const MONTH_DAY_YEAR = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$/;
 
 /**
- * A vendor's daily date → days since 1970-01-01, NaN for anything else. The forms (SPEC.md section 11):
+ * A vendor's daily date → days since 1970-01-01, NaN for anything else. The forms (docs/input.md#layouts):
  * `2021-02-03`, `2021-02-03 00:00:00 UTC` (CoinGecko), `2021-02-03T00:00:00Z` (ISO 8601), and
  * `Feb 03, 2021` or `Feb 3, 2021` (CoinMarketCap). Only midnight UTC: a time of day means the data is
  * not daily, and is refused rather than truncated. `01/02/2021` and the like are ambiguous and refused.

@@ -1,5 +1,5 @@
 /**
- * Sort + dedupe (SPEC.md section 1): ascending by day; a day that appears more than once keeps its
+ * Sort + dedupe (docs/input.md): ascending by day; a day that appears more than once keeps its
  * LAST row in file order (vendors append a partial-day snapshot), and the collapsed days are reported.
  *
  * Counting, not comparison sorting: a table indexed by day holds the file position of the last row

@@ -7,7 +7,7 @@
  *   a pipe, FIFO, device read once as a CSV stream (never re-read: `--input <(cat f)` works)
  *
  * A path that cannot be read (no such file, a file where a folder is expected, no permission) is an
- * InputError naming the path: one line, exit 2 (issue 10, item 7). Then `prepareDaily` sorts,
+ * InputError naming the path: one line, exit 2. Then `prepareDaily` sorts,
  * de-duplicates and applies `--missing` (dedupe.ts, missing.ts).
  */
 import { createReadStream, createWriteStream } from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Input layouts (SPEC.md section 11): which header column holds each of the engine's four input fields,
+ * Input layouts (docs/input.md#layouts): which header column holds each of the engine's four input fields,
  * recognised from the header, forced with `--format`, or given with `--columns`.
  *
  *   pricecast      date,price,volume,marketCap (any order, other columns ignored): the contract's own

@@ -1,5 +1,5 @@
 /**
- * Parquet input (SPEC.md section 11): `--input prices.parquet`, one file or a Spark-style folder (its
+ * Parquet input (docs/input.md#layouts): `--input prices.parquet`, one file or a Spark-style folder (its
  * data files in name order; names starting with `_` or `.` are not data, as for Spark), with the same
  * columns as a CSV of any layout (layouts.ts). Read with the project's Parquet library (parquet-wasm into
  * Apache Arrow); the reference job reads the same file with `spark.read.parquet`.

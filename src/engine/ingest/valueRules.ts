@@ -1,5 +1,5 @@
 /**
- * The bound on each value field of a daily row (SPEC.md section 1), declared once for every reader:
+ * The bound on each value field of a daily row (docs/input.md), declared once for every reader:
  * the CSV's csv-parse path, its fast scan (and the scan's workers) and the Parquet input. A value must
  * also be a finite number (NUMBER_EXPECTED); that check belongs to each reader's number parsing.
  */

@@ -38,7 +38,7 @@
  * order; on the same sums it gives Spark's coefficients bit for bit (test/engine/model/quasiNewton.test.ts). It
  * heads for the minimum-norm solution over the centred features, but stops at maxIter or its
  * tolerance, on ill-conditioned indicator sets far from it, and then the result is very sensitive to
- * the last bits of the input (SPEC.md section 7). A constant feature's coefficient stays exactly 0.
+ * the last bits of the input (docs/output.md). A constant feature's coefficient stays exactly 0.
  * There is no (AᵀA)⁻¹, hence no diagInvAtWA (solver `fallback`).
  *
  * Overflow: values near 1e300 make Σ a² infinite and every coefficient NaN (Spark returns that
@@ -50,7 +50,7 @@
  * PySpark 3.5.3 on Java 17, test/parity/sparkReference.test.ts). On Java 8 netlib picks Java8BLAS (no FMA) and
  * Spark's own results move by ~1e-12 relative. A library solve
  * would not: `ml-regression-multivariate-linear` on raw features returns a price coefficient of
- * ~1e-18 instead of ~0.985 (its SVD drops the small singular values; SPEC.md section 6). The LAPACK
+ * ~1e-18 instead of ~0.985 (its SVD drops the small singular values; docs/fit.md). The LAPACK
  * routines in ./lapack.ts follow reference LAPACK/BLAS, which is what Spark runs when no native
  * LAPACK is installed (netlib F2J translation), column by column in the same operation order.
  */

@@ -1,11 +1,11 @@
 /**
- * The output folder in Spark's layout (SPEC.md section 7), written atomically:
+ * The output folder in Spark's layout (docs/output.md), written atomically:
  *
  *   DIR/part-00000-<uuid>.snappy.parquet   the predictions
  *   DIR/_model.json                         the ModelReport, pretty JSON (non-finite numbers → null)
  *   DIR/_SUCCESS                           empty, written last (Spark's commit marker)
  *
- * Why `_model.json` and not SPEC.md's `model.json`: the SPEC also requires the folder to be readable by
+ * Why `_model.json` and not `model.json`: the folder must also be the folder to be readable by
  * Spark, pyarrow/pandas and DuckDB, and those readers take every file in a folder as data except names
  * starting with `_` or `.`. With a plain `model.json`, `spark.read.parquet(DIR)`, `pq.read_table(DIR)`
  * and `pd.read_parquet(DIR)` all fail ("not a Parquet file"); the underscore makes it metadata, like
@@ -444,7 +444,7 @@ export async function prepareOutput(dir: string, layout: OutputLayout = SPARK_LA
 
 // ---- the writer -----------------------------------------------------------------------------------
 
-/** predict's output: the part file, the ModelReport as _model.json, _SUCCESS (SPEC.md section 7). */
+/** predict's output: the part file, the ModelReport as _model.json, _SUCCESS (docs/output.md). */
 export async function writeSparkOutput(
   dir: string,
   parquetBytes: Uint8Array,

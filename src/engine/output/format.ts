@@ -1,5 +1,5 @@
 /**
- * The short human summary `pricecast predict` prints (SPEC.md sections 6-7 name the numbers).
+ * The short human summary `pricecast predict` prints (docs/fit.md name the numbers).
  * Pure: a report in, text out.
  */
 import type { ModelReport } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * The predictions as Parquet (SPEC.md section 7): written by parquetfile.ts (the format written directly
+ * The predictions as Parquet (docs/output.md): written by parquetfile.ts (the format written directly
  * from the typed-array columns), read with parquet-wasm (the Rust `parquet` crate compiled to
  * WebAssembly) into apache-arrow, which reads any writer's files, Spark's included.
  *

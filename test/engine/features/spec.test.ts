@@ -1,5 +1,5 @@
 /**
- * Feature specs (SPEC.md section 9, issue 8): the parser's normal forms, column names and errors; the
+ * Feature specs (docs/features.md#feature-specs): the parser's normal forms, column names and errors; the
  * reference job's parser and catalogue against the engine's (Python, no Spark session); the pipeline's
  * output with a spec; bad specs through the CLI (exit 2, one line, nothing written, earlier output intact);
  * `pricecast features`.
@@ -192,7 +192,7 @@ describe('computeFeatures and the drop stage', () => {
   const volume = Float64Array.from({ length: 40 }, (_, i) => 1000 + 37 * ((i * 7) % 11));
   const marketCap = Float64Array.from(price, (p) => p * 1e9);
 
-  it('input features are the input arrays; rsi is the engine RSI of SPEC section 2', () => {
+  it('input features are the input arrays; rsi is the engine RSI of docs/features.md#rsi', () => {
     const [p, v, m, r] = computeFeatures(parseFeatureSpec(DEFAULT_FEATURE_SPEC), { day, price, volume, marketCap });
     expect(p).toBe(price);
     expect(v).toBe(volume);

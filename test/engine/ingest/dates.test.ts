@@ -68,7 +68,7 @@ describe('formatDay', () => {
   });
 });
 
-describe('parseDailyDate: the vendors\' daily forms (SPEC.md section 11)', () => {
+describe('parseDailyDate: the vendors\' daily forms (docs/input.md#layouts)', () => {
   it('reads every form of a day as that day, against Date for a sweep of days', () => {
     const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
     for (let day = FIRST_GREGORIAN_DAY; day <= MAX_DAY; day += 1009) {

@@ -1,6 +1,6 @@
 /**
  * parseDecimal against the definition it replaces: the CSV grammar (the regular expression below,
- * as csv.ts and SPEC.md section 1 state it) and then `Number(text)`, the platform's correctly rounded
+ * as csv.ts and docs/input.md state it) and then `Number(text)`, the platform's correctly rounded
  * conversion. Compared bit for bit (Object.is: -0 and NaN included).
  */
 import { describe, expect, it } from 'vitest';

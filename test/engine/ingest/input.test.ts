@@ -1,5 +1,5 @@
 /**
- * Inputs as vendors ship them (SPEC.md section 11) through the engine's ingest (readDailyInput +
+ * Inputs as vendors ship them (docs/input.md#layouts) through the engine's ingest (readDailyInput +
  * prepareDaily): layouts by header, the daily date forms, thousands separators, the --missing policies,
  * Parquet input. Each file here is written out by hand so the expected columns can be read off it.
  */
@@ -131,7 +131,7 @@ describe('dates and numbers', () => {
     expect(error.message).toMatch(pattern);
   });
 
-  // Issue 10, item 5: Spark cannot read back Parquet dates before the Gregorian reform without a rebase.
+  // Spark cannot read back Parquet dates before the Gregorian reform without a rebase.
   it.each([
     ['the fast path', '1582-10-14,1,2,3\n'],
     ['the csv-parse path', '1582-10-14,"1",2,3\n'],

@@ -1,5 +1,5 @@
 /**
- * Issue 10's ingest items, each as the hostile probe found it, through the CLI as a user runs it (a child
+ * Ingest under hostile inputs, through the CLI as a user runs it (a child
  * process): bounded memory on error paths (1), pipes, FIFOs and stdin read once (2), paths that are
  * not readable files (7), control characters escaped in messages (8). Item 5 (dates before 1582-10-15)
  * is in inputs.test.ts and, for the reference job, in inputs-parity.test.ts.
@@ -56,7 +56,7 @@ function ingestPeak(input: string): { message: string; peakMiB: number } {
   return JSON.parse(run.stdout) as { message: string; peakMiB: number };
 }
 
-describe('item 1: error paths have bounded memory', () => {
+describe('error paths have bounded memory', () => {
   it('a 50 MB file of NUL bytes: one line, exit 2, under 400 MB peak', async () => {
     const input = await bigFile('nul.csv', 50 * MB, 0);
     const { message, peakMiB } = ingestPeak(input);
@@ -88,7 +88,7 @@ describe('item 1: error paths have bounded memory', () => {
   });
 });
 
-describe('item 2: inputs that can be read only once', () => {
+describe('inputs that can be read only once', () => {
   it('--input <(cat FILE) (a pipe) gives the same model as the file', async () => {
     const file = await runCli(['predict', '--input', DEFAULT_CSV, '--json', '--output', join(work, 'from-file')]);
     expect(file.code).toBe(0);
@@ -138,7 +138,7 @@ describe('item 2: inputs that can be read only once', () => {
   });
 });
 
-describe('item 7: an input path that is not a readable file', () => {
+describe('an input path that is not a readable file', () => {
   it.each([
     ['a folder', async () => work, /folder/],
     ['a path through a file', async () => join(DEFAULT_CSV, 'x.csv'), /.+/],
@@ -155,7 +155,7 @@ describe('item 7: an input path that is not a readable file', () => {
   });
 });
 
-describe('item 8: control characters from the input are escaped', () => {
+describe('control characters from the input are escaped', () => {
   it('an ESC in a header name and a line feed in a file name reach stderr escaped, on one line', async () => {
     const input = join(work, 'evil\nname.csv');
     await writeFile(input, 'date,price,volume,marketCap,\u001b[31mred\n2021-01-01,1,1,1,x\n2021-01-02,oops\u001b[0m,1,1,y\n');

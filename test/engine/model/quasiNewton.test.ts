@@ -1,11 +1,11 @@
 /**
- * Spark's fallback when the normal equations are singular (issue 10, item 6; SPEC.md section 7):
+ * Spark's fallback when the normal equations are singular (docs/fit.md#fallback-solver):
  * Cholesky fails, Spark's WeightedLeastSquares retries with QuasiNewtonSolver (Breeze L-BFGS), and
  * the engine runs the same iteration (src/engine/model/quasiNewton.ts). Checked against real PySpark
  * (test/py/spark_wls.py: LinearRegression with its defaults on the same rows, one partition) on
  * (a) features affine in each other, (b) a constant feature, (c) many nearly collinear columns plus an
  * exact duplicate, where L-BFGS stops far from the minimum-norm point; coefficients, intercept and
- * predictions within 1e-5 relative (SPEC.md section 7), and Spark's objective history (one value per
+ * predictions within 1e-5 relative (docs/output.md), and Spark's objective history (one value per
  * L-BFGS state) matched value for value, which pins the iteration count and the stopping rule.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';

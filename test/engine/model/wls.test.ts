@@ -1,5 +1,5 @@
 /**
- * The weighted-least-squares layer beyond the plain Cholesky path (issue 10, items 6 and 9):
+ * The weighted-least-squares layer beyond the plain Cholesky path (docs/fit.md#fallback-solver, docs/fit.md#overflow):
  * - collinear features (volume and marketCap affine in price): Cholesky fails and Spark retries with
  *   L-BFGS, which heads for the minimum-norm solution over the centred, standardized features; the
  *   engine runs the same L-BFGS (test/engine/model/quasiNewton.test.ts: bit for bit against PySpark), checked here

@@ -130,7 +130,7 @@ describe('writeSparkOutput', () => {
   it.each([
     ['a file', async (dir: string) => writeFile(dir, 'data')],
     [
-      'a look-alike with a sub-folder named like a part file (issue 10: it was deleted recursively)',
+      'a look-alike with a sub-folder named like a part file (an earlier version deleted it recursively)',
       async (dir: string) => {
         await mkdir(join(dir, 'part-archive.parquet'), { recursive: true });
         await writeFile(join(dir, 'part-archive.parquet', 'years-of-work.parquet'), 'precious');

@@ -1,10 +1,10 @@
 /**
- * The output protocol under crashes (issue 10, item 3): a child process writing an output is killed
+ * The output protocol under crashes (docs/output.md#write-protocol): a child process writing an output is killed
  * (SIGKILL, through output.ts's test hook PRICECAST_TEST_CRASH_AT) at every step of the replace; the
  * next run must find the output either complete-earlier or complete-new, restore or finish an
  * interrupted swap, and leave no hidden sibling (`.out.tmp-*`, `.out.old-*`, `.out.lock`) behind.
  * A second process run while the first is stopped mid-write (SIGSTOP at a step) must refuse with one
- * line naming the path and exit 2, leaving the first run to finish (item 7, concurrent runs).
+ * line naming the path and exit 2, leaving the first run to finish (concurrent runs, docs/output.md#the-lock).
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

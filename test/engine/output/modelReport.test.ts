@@ -1,5 +1,5 @@
 /**
- * _model.json stays small on inputs that collapse millions of dates (issue 11): the count and the first
+ * _model.json stays small on inputs that collapse millions of dates: the count and the first
  * COLLAPSED_DATES_LISTED dates, not the list; and replacing an earlier output reads only a bounded prefix
  * of its _model.json, so an earlier output with a huge one (the former format) is still replaced, and
  * a huge foreign one still refused.

@@ -7,7 +7,7 @@ import { comFromAlpha, diff, ewmMean, rollingMax, rollingMean, rollingMin, rolli
 import { ema, zipWith } from './utils.js';
 
 /**
- * ta `rsi(close, window=14)` (`RSIIndicator._run`, SPEC.md section 2): Wilder's smoothing as
+ * ta `rsi(close, window=14)` (`RSIIndicator._run`, docs/features.md#rsi): Wilder's smoothing as
  * `ewm(alpha=1/window, min_periods=window, adjust=False)` of the up and down moves;
  * 100 where the down average is 0, else 100 - 100 / (1 + up / down).
  * @example rsi(Float64Array.of(1, 2, 3), 2) // → [NaN, 100, 100]
