@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Creates, or reuses, the Airflow environment: <project>/.cache/airflow-env (Airflow 3.1 with
+# Creates, or reuses, the Airflow environment: <cache>/airflow-env (Airflow 3.1 with
 # apache-airflow-providers-amazon, and moto for the tests), from the fully pinned airflow/requirements.txt.
+# <cache> is $PRICECAST_CACHE when set (src/paths.ts decides it for pricecast, docs/install.md#the-cache-folder),
+# else <project>/.cache.
 #
 # - Python 3.11 (Airflow 3.1 supports 3.10-3.13; the pins were resolved on 3.11): PRICECAST_AIRFLOW_PYTHON,
 #   else python3.11, else ~/.pyenv/versions/3.11.*/bin/python3.11.
@@ -10,7 +12,8 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-env_dir="$root/.cache/airflow-env"
+cache="${PRICECAST_CACHE:-$root/.cache}"
+env_dir="$cache/airflow-env"
 stamp="$env_dir/.pricecast-stamp"
 requirements="$root/airflow/requirements.txt"
 
@@ -31,8 +34,8 @@ find_python() {
 }
 env_key() { { cat "$requirements"; "$1" -VV; } | sha256sum | cut -d' ' -f1; }
 
-mkdir -p "$root/.cache"
-exec 9>"$root/.cache/airflow-env.lock"
+mkdir -p "$cache"
+exec 9>"$cache/airflow-env.lock"
 flock 9
 
 if [[ -f "$stamp" && -x "$env_dir/bin/python" ]] && have="$(env_key "$env_dir/bin/python" 2>/dev/null)" \

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds, or reuses, the offline wheelhouse the EMR bootstrap installs from: <project>/.cache/wheelhouse.
+# Builds, or reuses, the offline wheelhouse the EMR bootstrap installs from: <cache>/wheelhouse, where <cache>
+# is $PRICECAST_CACHE, which pricecast sets (src/paths.ts decides it, docs/install.md#the-cache-folder); run by
+# hand in a checkout, <project>/.cache. PRICECAST_WHEELHOUSE names another folder.
 #
 #   1. pip download --only-binary :all: --platform manylinux2014_x86_64 --python-version 3.9 of every
 #      pin in pyspark/wheelhouse.txt except the sdist-only ones, with --require-hashes (a file whose
@@ -11,16 +13,25 @@
 # Reuse is keyed on the hash of pyspark/wheelhouse.txt, in a stamp written last (a half-built wheelhouse
 # is rebuilt). Concurrent callers are serialised with flock. Prints the wheelhouse's path on stdout; the
 # rest goes to stderr. Needs network (PyPI) only when it builds; the nodes never do.
+# `wheelhouse.sh --check` builds nothing: it prints "wheelhouse<tab>ok<tab>DIR" or
+# "wheelhouse<tab>missing<tab>WHY" for `pricecast doctor`, and exits 0.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 pins="$root/pyspark/wheelhouse.txt"
-out="${PRICECAST_WHEELHOUSE:-$root/.cache/wheelhouse}"
+out="${PRICECAST_WHEELHOUSE:-${PRICECAST_CACHE:-$root/.cache}/wheelhouse}"
 stamp="$out/.pricecast-stamp"
 sdist_only=(ta)   # packages that publish no wheel
 
 log() { echo "wheelhouse: $*" >&2; }
 die() { echo "wheelhouse: $*" >&2; exit 1; }
+
+if [[ "${1:-}" == "--check" ]]; then
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$(sha256sum "$pins" | cut -d' ' -f1)" ]]; then printf 'wheelhouse\tok\t%s\n' "$out"
+  elif [[ -d "$out" ]]; then printf 'wheelhouse\tmissing\t%s is out of date (the pins changed, or a build was cut short)\n' "$out"
+  else printf 'wheelhouse\tmissing\t%s is not built yet\n' "$out"; fi
+  exit 0
+fi
 
 python="${PRICECAST_BUILD_PYTHON:-}"
 if [[ -z "$python" ]]; then

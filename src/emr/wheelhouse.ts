@@ -1,12 +1,13 @@
 /**
  * The offline wheelhouse the EMR bootstrap installs from: built (or reused) by pyspark/wheelhouse.sh in
- * .cache/wheelhouse, and described here as the list of files to stage (every .whl and the hash-pinned
+ * `<cache>/wheelhouse` (docs/install.md#the-cache-folder), and described here as the list of files to stage (every .whl and the hash-pinned
  * requirements.txt).
  */
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
+import { scriptEnv } from '../paths.js';
 import { DEFAULT_FILES } from './config.js';
 import { WHEELHOUSE_REQUIREMENTS, type LocalFileFacts } from './plan.js';
 import { localFileFacts } from './stage.js';
@@ -15,7 +16,7 @@ import { localFileFacts } from './stage.js';
 export function ensureWheelhouse(options: { log?: (chunk: string) => void; builder?: string } = {}): Promise<string> {
   const builder = options.builder ?? DEFAULT_FILES.wheelhouseBuilder;
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [builder], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [builder], { env: scriptEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -1,17 +1,18 @@
 /**
  * The project's own Python environment (PySpark, pandas, ta, pyarrow, moto), created on first use by
- * `pyspark/provision.sh` in `.cache/pyenv` from the pinned requirement files. Nothing is installed by
- * hand: the parity suite, the EMR suite and `pricecast parity` all come through here.
+ * `pyspark/provision.sh` in `<cache>/pyenv` from the pinned requirement files (the cache folder is
+ * cacheDir's, docs/install.md#the-cache-folder). Nothing is installed by hand: the parity suite, the EMR
+ * suite and `pricecast parity` all come through here.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../paths.js';
+import { PROJECT_ROOT, scriptEnv } from '../paths.js';
 
 export { PROJECT_ROOT };
 
 export interface PythonEnv {
-  /** The virtual environment's folder (`<project>/.cache/pyenv`). */
+  /** The virtual environment's folder (`<cache>/pyenv`; in a checkout `<project>/.cache/pyenv`). */
   root: string;
   /** Its Python interpreter. */
   python: string;
@@ -45,7 +46,7 @@ export function ensurePythonEnv(): Promise<PythonEnv> {
 
 async function provision(): Promise<PythonEnv> {
   const script = join(PROJECT_ROOT, 'pyspark', 'provision.sh');
-  const { code, stdout, stderr } = await run('bash', [script]);
+  const { code, stdout, stderr } = await run('bash', [script], scriptEnv());
   if (code !== 0) {
     const message = stderr.trim() || `exit code ${code}`;
     throw new Error(`could not provision the Python environment (pyspark/provision.sh):\n${message}`);
@@ -74,9 +75,9 @@ async function provision(): Promise<PythonEnv> {
 }
 
 /** Runs a command, collecting its output; its stderr (provision's progress log) is also passed through. */
-function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
