@@ -7,8 +7,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { escapeControl, InputError, UsageError } from './engine/errors.js';
+import { escapeControl, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/output/format.js';
+import { reportError } from './errorReport.js';
 import {
   formatOptionsHelp,
   PARITY_SETTINGS,
@@ -27,6 +28,7 @@ Usage:
   pricecast parity [options]      run the PySpark reference job and the engine on the same input, compare
   pricecast features [--json]     the feature catalogue: what --features accepts (ta functions, arguments)
   pricecast experiment [options]  walk-forward test of feature sets against "tomorrow = today", with a report
+  pricecast forecast [options]    the price after the last day (horizons 1…H), conformal intervals, track record
   pricecast emr <command>         plan | stage | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
   pricecast help [command]
 
@@ -111,6 +113,10 @@ export async function main(argv: string[]): Promise<number> {
         const { experimentCommand } = await import('./experiment/command.js');
         return await experimentCommand(rest);
       }
+      case 'forecast': {
+        const { forecastCommand } = await import('./forecast/command.js');
+        return await forecastCommand(rest);
+      }
       case 'features': {
         const { featuresCommand } = await import('./catalogueCommand.js');
         return await featuresCommand(rest);
@@ -128,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (topic === 'parity') process.stdout.write(`${PARITY_HELP()}\n`);
         else if (topic === 'features') return await (await import('./catalogueCommand.js')).featuresCommand(['--help']);
         else if (topic === 'experiment') process.stdout.write(`${(await import('./experiment/command.js')).EXPERIMENT_HELP()}\n`);
+        else if (topic === 'forecast') process.stdout.write(`${(await import('./forecast/command.js')).FORECAST_HELP()}\n`);
         else if (topic === 'emr') {
           const { runEmrCommand } = await import('./emr/commands.js');
           return await runEmrCommand(['--help']);
@@ -135,40 +142,11 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (expected predict, parity, experiment, features or emr; see pricecast --help)`);
+        throw new UsageError(`unknown command "${command}" (expected predict, parity, experiment, forecast, features or emr; see pricecast --help)`);
     }
   } catch (error) {
     return reportError(error, { json: rest.includes('--json') });
   }
-}
-
-/**
- * One line on stderr; the exit code says what kind of failure it was. With `json` (the command had
- * --json) stdout also gets `{"error": {"message", "file", "line", "column", "exitCode"}}`, so that a
- * script can always parse stdout (file/line/column: an input error's position, else null).
- */
-export function reportError(error: unknown, options: { json?: boolean } = {}): number {
-  let exitCode = 1;
-  let message = error instanceof Error ? error.message : String(error);
-  // parseArgs' own errors (unknown flag, missing value) are usage errors too.
-  const code = (error as { code?: string } | null)?.code;
-  if (error instanceof InputError || error instanceof UsageError) exitCode = 2;
-  else if ((error as Error | null)?.name === 'Interrupted') exitCode = (error as { exitCode: number }).exitCode; // parity/spark.ts
-  else if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    exitCode = 2;
-    message = `${message} (see --help)`;
-  }
-  // Paths and values are escaped where messages are made; this catches what slipped through (a raw ESC
-  // from a library's message), keeping the line breaks of a multi-line PySpark tail.
-  message = message.split('\n').map(escapeControl).join('\n');
-  process.stderr.write(`pricecast: ${message}\n`);
-  if (exitCode === 1 && process.env.PRICECAST_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  if (options.json) {
-    const input = error instanceof InputError ? error : null;
-    const position = { file: input?.file ?? null, line: input && input.line > 0 ? input.line : null, column: input?.column ?? null };
-    process.stdout.write(`${JSON.stringify({ error: { message, ...position, exitCode } })}\n`);
-  }
-  return exitCode;
 }
 
 // Run when executed directly (node dist/cli.js, tsx src/cli.ts), not when imported (bin/pricecast.js

@@ -22,6 +22,8 @@ import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/features/spec.j
 import type { SplitMode } from './engine/types.js';
 import { DEFAULT_TARGET, TARGETS, type Target } from './experiment/target.js';
 import { DEFAULT_REFIT_EVERY } from './experiment/walkForward.js';
+import { DEFAULT_FORECAST_OUTPUT, DEFAULT_HORIZON, DEFAULT_LEVELS, MAX_HORIZON } from './forecast/defaults.js';
+import { parseDay } from './engine/ingest/dates.js';
 import { PROJECT_ROOT } from './paths.js';
 
 /** The value types a setting can have. `strings` is a repeatable flag (`--set a=x --set b=y`). */
@@ -80,6 +82,8 @@ export const isSafeIntegerRule = (v: number) =>
 export const isRatioRule = (v: number) => (v > 0 && v < 1 ? undefined : 'a number strictly between 0 and 1');
 export const isPositiveRule = (v: number) => (v > 0 ? undefined : 'a positive number');
 export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 0 ? undefined : 'a positive integer');
+export const isRegParamRule = (v: number) => (Number.isFinite(v) && v >= 0 ? undefined : 'a finite number ≥ 0');
+export const isElasticNetRule = (v: number) => (v >= 0 && v <= 1 ? undefined : 'a number between 0 and 1');
 
 // ---------------------------------------------------------------------------------------------------
 // The job: what the reference job and the engine both take (docs/README.md#the-pipeline). JobSettings is their one type.
@@ -176,6 +180,26 @@ export const JOB_SETTINGS = {
     help: 'an empty or "-" value cell: error (refuse), previous (the column\'s last value), zero, or drop (the day)',
     default: 'error',
     choices: MISSING_POLICIES,
+  }),
+  // Spark's LinearRegression(regParam, elasticNetParam) (docs/regularisation.md). Unset = 0, and then
+  // left out of the job's flags, so a run without them is the unpenalised fit with the same command line.
+  regParam: optionalSetting({
+    flag: 'reg-param',
+    kind: 'number',
+    configKey: 'job.regParam',
+    metavar: 'λ',
+    help: "penalty weight λ ≥ 0 (Spark's regParam; on standardized features, the intercept unpenalised)",
+    defaultText: '0',
+    validate: isRegParamRule,
+  }),
+  elasticNet: optionalSetting({
+    flag: 'elastic-net',
+    kind: 'number',
+    configKey: 'job.elasticNet',
+    metavar: 'α',
+    help: "the penalty's L1 share α, 0 ≤ α ≤ 1 (Spark's elasticNetParam): 0 ridge, 1 lasso",
+    defaultText: '0',
+    validate: isElasticNetRule,
   }),
 } satisfies SettingMap;
 
@@ -290,6 +314,97 @@ export const EXPERIMENT_SETTINGS = {
 } satisfies SettingMap;
 
 export type ExperimentSettings = SettingValues<typeof EXPERIMENT_SETTINGS>;
+
+// ---------------------------------------------------------------------------------------------------
+// `forecast`: the days after the last one (docs/forecast.md, src/forecast/).
+
+/** `--level 0.8,0.95`: a comma-separated list of levels, each strictly between 0 and 1, none twice. */
+export function parseLevels(text: string): number[] {
+  const parts = text.split(',').map((part) => part.trim());
+  const levels = parts.map(Number);
+  levels.forEach((level, i) => {
+    if (parts[i] === '' || !(level > 0 && level < 1)) throw new UsageError(`--level: expected levels strictly between 0 and 1, comma-separated, got "${text}"`);
+    if (levels.indexOf(level) !== i) throw new UsageError(`--level: ${parts[i]} is given twice`);
+  });
+  return levels;
+}
+
+export const FORECAST_SETTINGS = {
+  input: JOB_SETTINGS.input,
+  format: JOB_SETTINGS.format,
+  columns: JOB_SETTINGS.columns,
+  thousands: JOB_SETTINGS.thousands,
+  missing: JOB_SETTINGS.missing,
+  features: optionalSetting({
+    flag: 'features',
+    kind: 'string',
+    configKey: 'forecast.features',
+    metavar: 'SPEC',
+    help: `the feature columns, as for predict (default ${DEFAULT_FEATURE_SPEC}; not with --from)`,
+    parse: JOB_SETTINGS.features.parse,
+  }),
+  from: optionalSetting({
+    flag: 'from',
+    kind: 'string',
+    configKey: 'forecast.from',
+    metavar: 'RESULTS',
+    help: "an experiment's results.json: forecast with one of its sets (--set NAME): its features and target",
+  }),
+  set: optionalSetting({
+    flag: 'set',
+    kind: 'string',
+    configKey: 'forecast.set',
+    metavar: 'NAME',
+    help: 'the set of --from to forecast with',
+  }),
+  target: setting({ ...EXPERIMENT_SETTINGS.target, configKey: 'forecast.target' }),
+  horizon: setting({
+    flag: 'horizon',
+    kind: 'integer',
+    configKey: 'forecast.horizon',
+    metavar: 'H',
+    help: `forecast 1 … H rows (days) after the last one, an integer from 1 to ${MAX_HORIZON}`,
+    default: DEFAULT_HORIZON,
+    validate: (v: number) => (Number.isInteger(v) && v >= 1 && v <= MAX_HORIZON ? undefined : `an integer from 1 to ${MAX_HORIZON}`),
+  }),
+  level: setting<'string', number[]>({
+    flag: 'level',
+    kind: 'string',
+    configKey: 'forecast.level',
+    metavar: 'L,...',
+    help: 'levels of the conformal prediction intervals, each strictly between 0 and 1',
+    default: [...DEFAULT_LEVELS],
+    defaultText: DEFAULT_LEVELS.join(','),
+    parse: parseLevels,
+  }),
+  calibrationWindow: optionalSetting({
+    flag: 'calibration-window',
+    kind: 'integer',
+    configKey: 'forecast.calibrationWindow',
+    metavar: 'W',
+    help: 'calibrate the intervals on the last W walk-forward scores only (default: all of them)',
+    validate: isPositiveIntegerRule,
+  }),
+  trainRatio: setting({ ...JOB_SETTINGS.trainRatio, configKey: 'forecast.trainRatio', help: "the track record's walk-forward starts after floor(M × R) of its M rows, 0 < R < 1" }),
+  refitEvery: setting({ ...EXPERIMENT_SETTINGS.refitEvery, configKey: 'forecast.refitEvery', help: "refit the track record's walk-forward every K origins" }),
+  asOf: optionalSetting({
+    flag: 'as-of',
+    kind: 'string',
+    configKey: 'forecast.asOf',
+    metavar: 'DATE',
+    help: 'forecast as of DATE (YYYY-MM-DD): rows dated after it are ignored, as if the file ended there',
+    validate: (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(parseDay(v)) ? undefined : 'a date YYYY-MM-DD'),
+  }),
+  output: setting({
+    ...OUTPUT_SETTING(DEFAULT_FORECAST_OUTPUT, 'the forecast table'),
+    help: "the forecast table: DIR/origin_date=YYYY-MM-DD/ (Spark's partitionBy layout) with _forecast.json; a run replaces only its own day's partition",
+  }),
+  json: setting({ ...JSON_SETTING, help: "print _forecast.json's content on stdout instead of the summary" }),
+  config: CONFIG_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+
+export type ForecastSettings = SettingValues<typeof FORECAST_SETTINGS>;
 
 // ---------------------------------------------------------------------------------------------------
 // Parsing.
