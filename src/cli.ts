@@ -30,7 +30,9 @@ Usage:
   pricecast experiment [options]  walk-forward test of feature sets against "tomorrow = today", with a report
   pricecast forecast [options]    the price after the last day (horizons 1…H), conformal intervals, track record
   pricecast emr <command>         plan | stage | submit | fetch | list | cleanup on AWS EMR (pricecast emr --help)
+  pricecast doctor [command]      is everything a command needs there (Java, Python, caches, AWS)? How to fix it
   pricecast help [command]
+  pricecast --version             the version (also -V)
 
 Run 'pricecast <command> --help' for a command's options.`;
 
@@ -125,6 +127,14 @@ export async function main(argv: string[]): Promise<number> {
         const { runEmrCommand } = await import('./emr/commands.js');
         return await runEmrCommand(rest);
       }
+      case 'doctor': {
+        const { doctorCommand } = await import('./doctor/command.js');
+        return await doctorCommand(rest);
+      }
+      case '--version':
+      case '-V':
+        process.stdout.write(`${(await import('./version.js')).VERSION}\n`);
+        return 0;
       case undefined:
       case 'help':
       case '--help':
@@ -135,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
         else if (topic === 'features') return await (await import('./catalogueCommand.js')).featuresCommand(['--help']);
         else if (topic === 'experiment') process.stdout.write(`${(await import('./experiment/command.js')).EXPERIMENT_HELP()}\n`);
         else if (topic === 'forecast') process.stdout.write(`${(await import('./forecast/command.js')).FORECAST_HELP()}\n`);
+        else if (topic === 'doctor') process.stdout.write(`${(await import('./doctor/command.js')).DOCTOR_HELP()}\n`);
         else if (topic === 'emr') {
           const { runEmrCommand } = await import('./emr/commands.js');
           return await runEmrCommand(['--help']);
@@ -142,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (expected predict, parity, experiment, forecast, features or emr; see pricecast --help)`);
+        throw new UsageError(`unknown command "${command}" (expected predict, parity, experiment, forecast, features, emr or doctor; see pricecast --help)`);
     }
   } catch (error) {
     return reportError(error, { json: rest.includes('--json') });
