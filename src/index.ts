@@ -24,6 +24,11 @@ export type { ExperimentResults, SetResult } from './experiment/results.js';
 export type { ForecastTable } from './experiment/forecastsParquet.js';
 export type { Target } from './experiment/target.js';
 
+// forecast: the days after the last one, with conformal intervals and the track record beside them.
+export { runForecast } from './forecast/run.js';
+export type { ForecastDocument, ForecastOptions, ForecastRun, HorizonForecast } from './forecast/run.js';
+export type { TrackRecord } from './forecast/trackRecord.js';
+
 // Feature specs and feature sets, as the --features and --set flags take them.
 export { DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './engine/features/spec.js';
 export type { FeatureItem } from './engine/features/spec.js';

@@ -86,19 +86,25 @@ export function intervalHistory(
   let sumWidth = 0;
   let sumScore = 0;
   const penalty = 2 / (1 - level);
+  // The known scores kept sorted as origins pass (one insertion, and one removal with a window, each
+  // step), instead of sorting them again at every origin.
+  const sorted = new Float64Array(T);
+  let size = 0;
+  let from = 0;
   for (let i = 0; i < T; i++) {
     const known = i - horizon + 1; // scores 0 … known − 1 are known at origin i
     if (known <= 0) continue;
-    const from = window === undefined ? 0 : Math.max(0, known - window);
-    const width = conformalWidth(scores.subarray(from, known), level);
-    if (Number.isNaN(width)) continue;
-    const { lower, upper } = conformalInterval(forecast[i], width, price[i]);
+    size = insertSorted(sorted, size, scores[known - 1]);
+    if (window !== undefined && known - from > window) size = removeSorted(sorted, size, scores[from++]);
+    const k = conformalRank(size, level);
+    if (k > size || k < 1) continue;
+    const { lower, upper } = conformalInterval(forecast[i], sorted[k - 1], price[i]);
     const y = actual[i];
     origins++;
     if (lower <= y && y <= upper) covered++;
     sumWidth += (upper - lower) / price[i];
-    const miss = y < lower ? (lower - y) : y > upper ? (y - upper) : 0;
-    sumScore += ((upper - lower) + penalty * miss) / price[i];
+    const miss = y < lower ? lower - y : y > upper ? y - upper : 0;
+    sumScore += (upper - lower + penalty * miss) / price[i];
   }
   return {
     level,
@@ -107,6 +113,31 @@ export function intervalHistory(
     width: origins === 0 ? NaN : sumWidth / origins,
     score: origins === 0 ? NaN : sumScore / origins,
   };
+}
+
+/** First index in sorted[0 … size − 1] whose value is ≥ value. */
+function lowerBound(sorted: Float64Array, size: number, value: number): number {
+  let lo = 0;
+  let hi = size;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid] < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(sorted: Float64Array, size: number, value: number): number {
+  const at = lowerBound(sorted, size, value);
+  sorted.copyWithin(at + 1, at, size);
+  sorted[at] = value;
+  return size + 1;
+}
+
+function removeSorted(sorted: Float64Array, size: number, value: number): number {
+  const at = lowerBound(sorted, size, value);
+  sorted.copyWithin(at, at + 1, size);
+  return size - 1;
 }
 
 /** `lower_80`, `upper_97p5`: L·100 rounded to 6 decimals, trailing zeros dropped, `.` written `p`. */
