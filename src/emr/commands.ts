@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../engine/errors.js';
+import { reportError } from '../errorReport.js';
 import { formatParityReport } from '../parity/compare.js';
 import {
   CONFIG_SETTING,
@@ -347,15 +348,7 @@ function progressWriter(io: EmrIo): { write(line: string): void; end(): void } {
 }
 
 async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
-  // --json is looked for before parsing, so that a usage error is JSON too.
-  const wantsJson = argv.includes('--json');
-  let values: SettingValues<typeof SUBMIT_SETTINGS>;
-  try {
-    ({ values } = parseCommand(argv, SUBMIT_SETTINGS));
-  } catch (error) {
-    if (!wantsJson) throw error;
-    return jsonFailure(error, io, null);
-  }
+  const { values } = parseCommand(argv, SUBMIT_SETTINGS);
   if (values.help) return help(io, SUBMIT_HELP);
   let plan: EmrPlan | null = null;
   let run: { signal: AbortSignal; dispose(): void } | null = null;
@@ -411,31 +404,26 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
     return outcome.exitCode;
   } catch (error) {
     progress.end();
-    if (!values.json) throw abortedError(error, run?.signal);
-    return jsonFailure(abortedError(error, run?.signal), io, plan);
+    throw new RunFailure(abortedError(error, run?.signal), { runId: plan?.runId ?? null, attemptId: plan?.layout.attemptId ?? null });
   } finally {
     progress.end();
     run?.dispose();
   }
 }
 
-/** --json: the failure as one JSON object on stdout (and the one line on stderr as usual). */
-function jsonFailure(failure: unknown, io: EmrIo, plan: EmrPlan | null): number {
-  const exitCode = reportEmrError(failure, io);
-  io.stdout.write(
-    `${JSON.stringify({
-      runId: plan?.runId ?? null,
-      attemptId: plan?.layout.attemptId ?? null,
-      exitCode,
-      status: 'error',
-      error: { kind: errorKind(failure), message: failure instanceof Error ? failure.message : String(failure) },
-    })}\n`,
-  );
-  return exitCode;
+/** A failure of `emr submit` after the run was planned: the report names the run and attempt. */
+class RunFailure {
+  constructor(
+    readonly error: unknown,
+    readonly context: { runId: string | null; attemptId: string | null },
+  ) {}
 }
 
 /** An error thrown because the command's signal fired, said as such (the SDK only says "aborted"). */
 class AbortedError extends Error {
+  readonly kind: 'timeout' | 'interrupted';
+  /** 1 for the deadline, else the shell's code for death by the signal (SIGINT 130, SIGTERM 143). */
+  readonly exitCode: number;
   constructor(readonly reason: string) {
     super(
       reason === DEADLINE_REASON
@@ -443,6 +431,8 @@ class AbortedError extends Error {
         : `interrupted by ${reason}`,
     );
     this.name = 'AbortedError';
+    this.kind = reason === DEADLINE_REASON ? 'timeout' : 'interrupted';
+    this.exitCode = reason === DEADLINE_REASON ? 1 : (SIGNAL_EXIT_CODES[reason] ?? 130);
   }
 }
 
@@ -451,12 +441,6 @@ function abortedError(error: unknown, signal: AbortSignal | undefined): unknown 
     return new AbortedError(String(signal.reason));
   }
   return error;
-}
-
-function errorKind(error: unknown): string {
-  if (error instanceof UsageError || error instanceof InputError) return 'usage';
-  if (error instanceof AbortedError) return error.reason === DEADLINE_REASON ? 'timeout' : 'interrupted';
-  return 'aws';
 }
 
 function indent(text: string): string {
@@ -661,35 +645,21 @@ export async function runEmrCommand(argv: string[], io: EmrIo = { stdout: proces
       default:
         throw new UsageError(`unknown emr command "${command}" (expected plan, stage, submit, fetch, list or cleanup)`);
     }
-  } catch (error) {
-    return reportEmrError(error, io);
+  } catch (failure) {
+    const [error, context] = failure instanceof RunFailure ? [failure.error, failure.context] : [failure, undefined];
+    return reportError(error, { json: rest.includes('--json'), io, otherKind: 'aws', hint: awsHint, context });
   }
 }
 
-function reportEmrError(error: unknown, io: EmrIo): number {
-  if (error instanceof UsageError || error instanceof InputError) {
-    io.stderr.write(`pricecast emr: ${error.message}\n`);
-    return 2;
-  }
-  if (error instanceof AbortedError) {
-    io.stderr.write(`pricecast emr: ${error.message}\n`);
-    return error.reason === DEADLINE_REASON ? 1 : (SIGNAL_EXIT_CODES[error.reason] ?? 130);
-  }
-  const code = (error as { code?: string } | null)?.code;
-  if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
-    io.stderr.write(`pricecast emr: ${(error as Error).message} (see --help)\n`);
-    return 2;
-  }
+/** Where a failed AWS call's usual causes are set (the tool takes them from the SDK chain only). */
+function awsHint(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  const hint = error instanceof Error && error.name === 'TimeoutError'
-    ? ' (no answer from the AWS endpoint within --request-timeout, after the SDK\'s retries)'
-    : /region is missing/i.test(message)
-    ? ' (set AWS_REGION or a region in your AWS profile; the tool takes the region from the SDK chain only)'
-    : /credential/i.test(message)
-      ? ' (the tool uses the AWS SDK default credential chain: AWS_PROFILE, environment, SSO, instance role)'
-      : '';
-  io.stderr.write(`pricecast emr: ${message}${hint}\n`);
-  if (process.env.PRICECAST_DEBUG && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-  return 1;
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return ' (no answer from the AWS endpoint within --request-timeout, after the SDK\'s retries)';
+  }
+  if (/region is missing/i.test(message)) {
+    return ' (set AWS_REGION or a region in your AWS profile; the tool takes the region from the SDK chain only)';
+  }
+  if (/credential/i.test(message)) return ' (the tool uses the AWS SDK default credential chain: AWS_PROFILE, environment, SSO, instance role)';
+  return '';
 }
-

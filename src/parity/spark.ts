@@ -35,6 +35,9 @@ export interface SparkJobOptions extends Omit<IngestOptions, 'required'> {
   trainRatio?: number;
   /** Feature spec (docs/features.md#feature-specs); default: the job's own (price,volume,marketCap,rsi). */
   features?: string;
+  /** λ and α of the fit (docs/regularisation.md); default: the job's own (0, 0). */
+  regParam?: number;
+  elasticNet?: number;
   /** Spark master; default local[2] (the machine's two cores). */
   master?: string;
   /** spark-submit --driver-memory; default 2g (in local mode the driver does all the work). */
@@ -48,6 +51,7 @@ export interface SparkJobOptions extends Omit<IngestOptions, 'required'> {
 /** The job was stopped by an abort (parity got SIGINT/SIGTERM); its processes are gone. */
 export class Interrupted extends Error {
   override readonly name = 'Interrupted';
+  readonly kind = 'interrupted' as const;
   /** The shell's code for death by this signal: 128 + its number (SIGINT 130, SIGTERM 143). */
   readonly exitCode: number;
   constructor(readonly signalName: string) {
@@ -178,6 +182,8 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   if (options.split !== undefined) args.push('--split', options.split);
   if (options.trainRatio !== undefined) args.push('--train-ratio', String(options.trainRatio));
   if (options.features !== undefined) args.push('--features', options.features);
+  if (options.regParam !== undefined) args.push('--reg-param', String(options.regParam));
+  if (options.elasticNet !== undefined) args.push('--elastic-net', String(options.elasticNet));
   // How the input is read (src/engine/ingest/input.ts): the job takes the same flags.
   if (options.format !== undefined && options.format !== 'auto') args.push('--format', options.format);
   if (typeof options.columns === 'string') args.push('--columns', options.columns);

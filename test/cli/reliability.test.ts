@@ -150,18 +150,33 @@ describe('values near 1e300', () => {
 });
 
 describe('--json with an error', () => {
-  it('prints {"error": {message, file, line, column, exitCode}} on stdout, for input errors and usage errors', async () => {
+  it('prints {status, exitCode, error: {kind, message, file, line, column, exitCode}} on stdout, for input errors and usage errors', async () => {
     const bad = join(work, 'bad.csv');
     await writeFile(bad, 'date,price,volume,marketCap\n2021-01-01,abc,1,2\n');
     const out = join(work, 'json-out');
     const run = await runCli(['predict', '--input', bad, '--output', out, '--json']);
     expect(run.code).toBe(2);
-    const { error } = JSON.parse(run.stdout);
-    expect(error).toEqual({ message: oneLine(run).replace(/^pricecast: /, ''), file: bad, line: 2, column: 'price', exitCode: 2 });
+    const printed = JSON.parse(run.stdout);
+    expect(printed).toEqual({
+      status: 'error',
+      exitCode: 2,
+      error: { kind: 'input', message: oneLine(run).replace(/^pricecast: /, ''), file: bad, line: 2, column: 'price', exitCode: 2 },
+    });
     expect(existsSync(out)).toBe(false);
 
     const usage = await runCli(['predict', '--seed', 'x', '--json']);
     expect(usage.code).toBe(2);
-    expect(JSON.parse(usage.stdout).error).toMatchObject({ file: null, line: null, column: null, exitCode: 2 });
+    expect(JSON.parse(usage.stdout).error).toMatchObject({ kind: 'usage', file: null, line: null, column: null, exitCode: 2 });
+  });
+
+  it('the EMR commands report in the same shape, through the same reporter', async () => {
+    const predict = await runCli(['predict', '--seed', 'x', '--json']);
+    const emr = await runCli(['emr', 'submit', '--seed', 'x', '--json']);
+    expect(emr.code).toBe(2);
+    const [a, b] = [JSON.parse(predict.stdout), JSON.parse(emr.stdout)];
+    expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+    expect(Object.keys(b.error).sort()).toEqual(Object.keys(a.error).sort());
+    expect(b.error).toMatchObject({ kind: 'usage', exitCode: 2 });
+    expect(emr.stderr).toMatch(/^pricecast: --seed/);
   });
 });
