@@ -2,10 +2,10 @@
 
 Reads one JSON request on stdin and writes one JSON answer on stdout, so a whole test file costs one
 Python start-up:
-  {"series": {name: {"close": [...], "volume": [...]}},
+  {"series": {name: {"close": [...], "volume": [...], optionally "high", "low": [...]}},
    "indicators": [{"id", "module", "fn", "inputs": ["close", ...], "series": name, "args": {...}}],
    "primitives": [{"id", "op", "x": [...], "params": {...}}]}
--> {"indicators": {id: [...]}, "primitives": {id: [...]}, "versions": {...}}
+-> {"indicators": {id: [...] or {"error": "..."}}, "primitives": {id: [...]}, "versions": {...}}
 Non-finite numbers travel as the strings "nan", "inf", "-inf" (JSON has no literal for them).
 """
 import inspect
@@ -42,7 +42,11 @@ def indicator(case, series):
     data = series[case["series"]]
     inputs = {name: pd.Series(decode(data[name])) for name in case["inputs"]}
     function = getattr(getattr(ta, case["module"]), case["fn"])
-    result = function(**inputs, **case["args"])
+    try:
+        result = function(**inputs, **case["args"])
+    except (IndexError, ValueError) as error:
+        # ta's Wilder loops (ATR, ADX) index past a series shorter than their window: reported, not fatal.
+        return {"error": f"{type(error).__name__}: {error}"}
     # A feature column is the indicator put back on the frame's index (dropnans=True rows return as NaN).
     n = len(data["close"])
     return encode(pd.Series(result).reindex(range(n)).to_numpy(dtype=np.float64))

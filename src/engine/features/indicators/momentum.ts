@@ -1,9 +1,9 @@
 /**
- * ta 0.11.0 `ta/momentum.py`, the functions that need only close or volume. Each returns one value
- * per row, NaN where ta gives NaN; ±inf where ta gives ±inf.
+ * ta 0.11.0 `ta/momentum.py`: the functions of close or volume, then those that also need high and low.
+ * Each returns one value per row, NaN where ta gives NaN; ±inf where ta gives ±inf.
  */
-import { positiveInteger } from './args.js';
-import { comFromAlpha, diff, ewmMean, rollingMax, rollingMean, rollingMin, rollingSum, shift } from './pandas.js';
+import { positiveInteger, sameLengths } from './args.js';
+import { comFromAlpha, diff, elementwiseMinMax, ewmMean, rollingMax, rollingMean, rollingMin, rollingSum, shift, trueRange } from './pandas.js';
 import { ema, zipWith } from './utils.js';
 
 /**
@@ -163,4 +163,73 @@ export function pvoSignal(volume: Float64Array, windowSlow = 26, windowFast = 12
 /** ta `pvo_hist(volume, window_slow=26, window_fast=12, window_sign=9)`. */
 export function pvoHist(volume: Float64Array, windowSlow = 26, windowFast = 12, windowSign = 9): Float64Array {
   return percentageOscillator(volume, windowSlow, windowFast, windowSign).hist;
+}
+
+// ---- the functions that need high and low (docs/features.md#high-and-low-indicators) ----
+
+/**
+ * ta `awesome_oscillator(high, low, window1=5, window2=34)`: the window1-row minus the window2-row
+ * simple mean of the median price 0.5 × (high + low).
+ */
+export function awesomeOscillator(high: Float64Array, low: Float64Array, window1 = 5, window2 = 34): Float64Array {
+  sameLengths(high, low);
+  positiveInteger('window1', window1);
+  positiveInteger('window2', window2);
+  const median = zipWith(high, low, (h, l) => 0.5 * (h + l));
+  return zipWith(rollingMean(median, { window: window1 }), rollingMean(median, { window: window2 }), (s, l) => s - l);
+}
+
+/** ta `StochasticOscillator._run`: %K = 100 × (close - lowest low) / (highest high - lowest low) over `window` rows. */
+function stochK(high: Float64Array, low: Float64Array, close: Float64Array, window: number): Float64Array {
+  sameLengths(high, low, close);
+  positiveInteger('window', window);
+  const lowest = rollingMin(low, { window });
+  const highest = rollingMax(high, { window });
+  return close.map((c, i) => (100 * (c - lowest[i])) / (highest[i] - lowest[i]));
+}
+
+/** ta `stoch(high, low, close, window=14, smooth_window=3)`: %K (smooth_window is not used by it). */
+export function stoch(high: Float64Array, low: Float64Array, close: Float64Array, window = 14, smoothWindow = 3): Float64Array {
+  positiveInteger('smooth_window', smoothWindow);
+  return stochK(high, low, close, window);
+}
+
+/** ta `stoch_signal(high, low, close, window=14, smooth_window=3)`: %D, the smooth_window-row mean of %K. */
+export function stochSignal(high: Float64Array, low: Float64Array, close: Float64Array, window = 14, smoothWindow = 3): Float64Array {
+  positiveInteger('smooth_window', smoothWindow);
+  return rollingMean(stochK(high, low, close, window), { window: smoothWindow });
+}
+
+/**
+ * ta `ultimate_oscillator(high, low, close, window1=7, window2=14, window3=28, weight1=4.0, weight2=2.0,
+ * weight3=1.0)`: buying pressure close - min(low, previous close) over true range, summed over three
+ * windows, 100 × their weighted mean.
+ */
+export function ultimateOscillator(
+  high: Float64Array, low: Float64Array, close: Float64Array,
+  window1 = 7, window2 = 14, window3 = 28, weight1 = 4.0, weight2 = 2.0, weight3 = 1.0,
+): Float64Array {
+  sameLengths(high, low, close);
+  positiveInteger('window1', window1);
+  positiveInteger('window2', window2);
+  positiveInteger('window3', window3);
+  const previous = shift(close, 1);
+  const range = trueRange(high, low, previous);
+  const floor = elementwiseMinMax(low, previous, false); // DataFrame.min(axis=1, skipna=False)
+  const pressure = zipWith(close, floor, (c, f) => c - f);
+  const average = (window: number) => zipWith(rollingSum(pressure, { window }), rollingSum(range, { window }), (p, r) => p / r);
+  const s = average(window1);
+  const m = average(window2);
+  const l = average(window3);
+  const weights = weight1 + weight2 + weight3;
+  return s.map((v, i) => (100.0 * (weight1 * v + weight2 * m[i] + weight3 * l[i])) / weights);
+}
+
+/** ta `williams_r(high, low, close, lbp=14)`: -100 × (highest high - close) / (highest high - lowest low) over lbp rows. */
+export function williamsR(high: Float64Array, low: Float64Array, close: Float64Array, lbp = 14): Float64Array {
+  sameLengths(high, low, close);
+  positiveInteger('lbp', lbp);
+  const highest = rollingMax(high, { window: lbp });
+  const lowest = rollingMin(low, { window: lbp });
+  return close.map((c, i) => (-100 * (highest[i] - c)) / (highest[i] - lowest[i]));
 }

@@ -470,3 +470,64 @@ export function cumsum(x: Float64Array): Float64Array {
   }
   return out;
 }
+
+/**
+ * ta's `IndicatorMixin._true_range(high, low, prev_close)`: the row-wise `DataFrame.max(axis=1)` (NaN
+ * skipped; NaN only when all three are) of high - low, |high - prev_close| and |low - prev_close|.
+ * Row 0 has no previous close, so it is high - low. See docs/features.md#high-low-primitives.
+ */
+export function trueRange(high: Float64Array, low: Float64Array, prevClose: Float64Array): Float64Array {
+  const out = new Float64Array(high.length);
+  for (let i = 0; i < out.length; i++) {
+    const range = high[i] - low[i];
+    const up = Math.abs(high[i] - prevClose[i]);
+    const down = Math.abs(low[i] - prevClose[i]);
+    let best = NaN;
+    for (const v of [range, up, down]) if (v === v && !(v <= best)) best = v;
+    out[i] = best;
+  }
+  return out;
+}
+
+/**
+ * Row-wise min or max of two series: numpy's `amin`/`amax` over `[a, b]` (what ta's `_get_min_max` runs)
+ * and `DataFrame.min(axis=1, skipna=False)` both give NaN where either value is NaN.
+ */
+export function elementwiseMinMax(a: Float64Array, b: Float64Array, isMax: boolean): Float64Array {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < out.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    out[i] = x !== x || y !== y ? NaN : isMax ? (x >= y ? x : y) : x <= y ? x : y;
+  }
+  return out;
+}
+
+/**
+ * Wilder's average as ta's `AverageTrueRange._run` writes it: 0 on rows 0 .. window-2, row window-1 the
+ * `Series.mean()` of the first `window` values, then avg[i] = (avg[i-1] * (window - 1) + x[i]) / window.
+ * ta fails (IndexError) on fewer than `window` rows; here every row is then NaN.
+ */
+export function wilderAverage(x: Float64Array, window: number): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n);
+  if (window > n) return out.fill(NaN);
+  out[window - 1] = seriesMean(x.subarray(0, window));
+  for (let i = window; i < n; i++) out[i] = (out[i - 1] * (window - 1) + x[i]) / window;
+  return out;
+}
+
+/**
+ * Wilder's running sum as ta's `ADXIndicator._run` writes it, over a series whose row 0 is NaN (a
+ * difference with the row before): an array of n - window + 1 values, s[0] the `Series.sum()` of the
+ * first `window` non-NaN values (rows 1 .. window), s[i] = s[i-1] - s[i-1] / window + x[window + i] for
+ * i = 1 .. n - window - 1, and the last value left at 0 (ta's loop stops one short). Needs n >= window.
+ */
+export function wilderSum(x: Float64Array, window: number): Float64Array {
+  const n = x.length;
+  const out = new Float64Array(n - (window - 1));
+  const present = x.filter((v) => v === v);
+  out[0] = seriesSum(present.subarray(0, window));
+  for (let i = 1; i < out.length - 1; i++) out[i] = out[i - 1] - out[i - 1] / window + x[window + i];
+  return out;
+}
