@@ -52,11 +52,11 @@ const SERIES: Record<string, Series> = {
   ...edgeSeries(),
 };
 
-const STOCH = [{ window: 5, smooth_window: 2 }, { window: 1, smooth_window: 1 }];
-const KELTNER = [{ original_version: false }, { window: 5, window_atr: 3, original_version: false }, { window: 7, window_atr: 2 }];
-const DONCHIAN = [{ window: 5, offset: 3 }, { window: 1 }, { offset: 1 }];
-const ICHIMOKU = [{ window1: 3, window2: 8, visual: true }, { visual: true }, { window1: 20, window2: 4 }];
-const PSAR = [{ step: 0.05, max_step: 0.3 }, { step: 0.1, max_step: 0.1 }];
+const STOCH: ArgValues[] = [{ window: 5, smooth_window: 2 }, { window: 1, smooth_window: 1 }];
+const KELTNER: ArgValues[] = [{ original_version: false }, { window: 5, window_atr: 3, original_version: false }, { window: 7, window_atr: 2 }];
+const DONCHIAN: ArgValues[] = [{ window: 5, offset: 3 }, { window: 1 }, { offset: 1 }];
+const ICHIMOKU: ArgValues[] = [{ window1: 3, window2: 8, visual: true }, { visual: true }, { window1: 20, window2: 4 }];
+const PSAR: ArgValues[] = [{ step: 0.05, max_step: 0.3 }, { step: 0.1, max_step: 0.1 }];
 
 /** Non-default arguments per function (ta's keywords). */
 const VARIANTS: Record<string, ArgValues[]> = {
