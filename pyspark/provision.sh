@@ -151,8 +151,9 @@ log "building $env_dir with $python ($("$python" -V 2>&1)); the first build down
 started=$SECONDS
 rm -rf "$env_dir"
 "$python" -m venv "$env_dir" >&2
-"$env_dir/bin/python" -m pip install --disable-pip-version-check --no-input --quiet \
-  -r "$root/pyspark/requirements.txt" -r "$root/test/requirements.txt" >&2 \
+requirement_args=()
+for file in "${requirement_files[@]}"; do requirement_args+=(-r "$file"); done
+"$env_dir/bin/python" -m pip install --disable-pip-version-check --no-input --quiet "${requirement_args[@]}" >&2 \
   || die "pip install into $env_dir failed (see pip's output above); the env is left without a stamp and is rebuilt on the next call."
 echo "$java_home" > "$env_dir/pricecast-java-home"
 echo "$want" > "$stamp"   # last: an env without a stamp is half-built and gets rebuilt

@@ -147,17 +147,26 @@ export async function awsPieces(options: { bucket?: string; env?: NodeJS.Process
       : { name: 'aws region', status: 'missing', detail: 'no region in AWS_REGION, AWS_DEFAULT_REGION or the profile', fix: 'aws configure set region us-east-1', neededBy: ['emr'] },
   );
 
+  // Credentials: first whether the SDK's chain finds any (no request), then, with a region, whether STS
+  // accepts them; the report names the caller's ARN, never a key.
   let identityOk = false;
-  if (region) {
+  let credentialsFound = true;
+  try {
+    await clients.sts.config.credentials();
+  } catch (error) {
+    credentialsFound = false;
+    pieces.push({ name: 'aws credentials', status: 'missing', detail: `none found by the SDK's chain (${firstLine(error)})`, fix: 'aws configure', neededBy: ['emr'] });
+  }
+  if (credentialsFound && !region) {
+    pieces.push({ name: 'aws credentials', status: 'ok', detail: 'found, not verified with STS (no region)', fix: null, neededBy: ['emr'] });
+  } else if (credentialsFound) {
     try {
       const identity = await callerIdentity(clients.sts);
       identityOk = true;
       pieces.push({ name: 'aws credentials', status: 'ok', detail: identity.arn, fix: null, neededBy: ['emr'] });
     } catch (error) {
-      pieces.push({ name: 'aws credentials', status: 'missing', detail: firstLine(error), fix: 'aws configure', neededBy: ['emr'] });
+      pieces.push({ name: 'aws credentials', status: 'missing', detail: `STS refused them or did not answer (${firstLine(error)})`, fix: 'aws configure', neededBy: ['emr'] });
     }
-  } else {
-    pieces.push({ name: 'aws credentials', status: 'skipped', detail: 'not checked: STS needs a region first', fix: null, neededBy: ['emr'] });
   }
 
   if (options.bucket === undefined) {
