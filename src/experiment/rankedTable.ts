@@ -3,6 +3,19 @@
  * persistence baseline, best skill first, with the DM p-value and the verdict in words.
  */
 import { rankSets, verdict, type ExperimentResults } from './results.js';
+import { screeningSentence } from './screening/words.js';
+
+/** Forward selection's path: the start set's inner MSE, then what each step added. */
+function selectionLines(results: ExperimentResults): string[] {
+  const start = results.selectionStart!;
+  const steps = results.selection!;
+  return [
+    `Forward selection on the training rows only (inner walk-forward: ${start.innerTrainRows} rows train, ${start.innerTestRows} score):`,
+    `  ${start.set} (${start.features.join(', ')}): inner mse ${start.innerMse.toPrecision(6)}`,
+    ...steps.map((step) => `  + ${step.added} → ${step.set}: inner mse ${step.innerMse.toPrecision(6)}`),
+    steps.length === 0 ? '  no pool item lowered the inner mse: the start set is kept' : `  chosen: ${steps[steps.length - 1].set}, scored above on the test rows`,
+  ];
+}
 
 export function formatRankedTable(results: ExperimentResults): string {
   const header = ['#', 'set', 'features', 'skill', 'rmse', 'mae', 'mape', 'dir.acc', 'DM p', 'verdict'];
@@ -38,6 +51,8 @@ export function formatRankedTable(results: ExperimentResults): string {
     '',
     'skill = 1 − mse/mse(persistence): above 0 beats tomorrow = today. DM p: Diebold–Mariano test',
     'against persistence; at p ≥ 0.05 the difference could be chance.',
+    ...(results.selection ? ['', ...selectionLines(results)] : []),
+    ...(results.screening ? ['', `Screening: ${screeningSentence(results.screening)}.`] : []),
     '',
   ].join('\n');
 }

@@ -4,6 +4,8 @@
  * in the order given), and the ranking and verdicts the table and the report show.
  */
 import type { ForecastMetrics } from './metrics.js';
+import type { ScreeningResult } from './screening/screen.js';
+import type { SelectionPath, SelectionStep } from './selection.js';
 import type { Target } from './target.js';
 
 /** p-values at or above this leave a set "no better than tomorrow = today". */
@@ -33,6 +35,12 @@ export interface ExperimentResults {
   firstTestDate: string;
   lastTestDate: string;
   sets: SetResult[];
+  /** SPA, StepM and the model confidence set over the sets' squared errors (docs/screening.md#output). */
+  screening?: ScreeningResult;
+  /** Forward selection's path (docs/screening.md#forward-selection): the pool item each step added and its inner MSE. */
+  selection?: SelectionStep[];
+  /** Where the selection started, and the inner walk-forward it scored on. */
+  selectionStart?: Omit<SelectionPath, 'steps'>;
 }
 
 /** Best first: by skill (= by mse), persistence included; a set without a skill (NaN) last. */

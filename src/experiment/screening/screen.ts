@@ -4,7 +4,7 @@
  * plain data results.json records.
  */
 import { mcs, constantLossDifference, type McsResult } from './mcs.js';
-import { indicesFingerprint, MIN_BOOTSTRAP_REPS, stationaryBootstrapIndices, type BootstrapIndices } from './indices.js';
+import { DEFAULT_BOOTSTRAP_REPS, DEFAULT_BOOTSTRAP_SEED, indicesFingerprint, MIN_BOOTSTRAP_REPS, stationaryBootstrapIndices, type BootstrapIndices } from './indices.js';
 import { spa } from './spa.js';
 import { stepm } from './stepm.js';
 
@@ -19,6 +19,8 @@ export interface ScreeningOptions {
   /** Omitted: floor(√T). */
   blockSize?: number;
 }
+
+export const DEFAULT_SCREENING: ScreeningOptions = { seed: DEFAULT_BOOTSTRAP_SEED, reps: DEFAULT_BOOTSTRAP_REPS };
 
 export interface ScreeningResult {
   indices: { sum: number; head: number[]; seed: number; reps: number; blockSize: number };
