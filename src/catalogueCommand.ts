@@ -4,9 +4,8 @@
  */
 import { DEFAULT_FEATURE_SPEC, formatFeatureItem, INPUT_FEATURES } from './engine/features/spec.js';
 import { INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './engine/features/indicators/catalogue.js';
-import { formatOptionsHelp, HELP_SETTING, JSON_SETTING, parseCommand, type SettingMap } from './settings.js';
+import { FEATURES_SETTINGS, formatOptionsHelp, parseCommand } from './settings.js';
 
-const FEATURES_SETTINGS = { json: JSON_SETTING, help: HELP_SETTING } satisfies SettingMap;
 
 const FEATURES_HELP = () => `pricecast features: the feature catalogue (what --features accepts)
 
@@ -19,6 +18,9 @@ const INPUT_SUMMARIES: Record<(typeof INPUT_FEATURES)[number], string> = {
   price: 'the day\'s price (ta\'s close), as read',
   volume: 'the day\'s volume, as read',
   marketCap: 'the day\'s market capitalisation, as read',
+  open: 'the day\'s open (inputs with open, high and low)',
+  high: 'the day\'s high (inputs with open, high and low)',
+  low: 'the day\'s low (inputs with open, high and low)',
 };
 
 /** The catalogue as data: what `--json` prints. */
@@ -67,7 +69,8 @@ export function formatFeatureCatalogue(): string {
     }
   }
   lines.push('');
-  lines.push(`Refused (they need high/low prices, which the input does not have): ${catalogue.needsHighLow.join(', ')}`);
+  lines.push('Functions whose inputs name high and low, and open/high/low, need an input with those columns');
+  lines.push(`(CoinMarketCap, Kaggle, Yahoo, CryptoDataDownload, or open/high/low columns): ${catalogue.needsHighLow.length} functions.`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -16,12 +16,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './engine/errors.js';
 import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
-import { FORMATS, parseColumnMapping, type InputFormat } from './engine/ingest/layouts.js';
+import { FORMATS, OHLC_CHECKS, parseColumnMapping, type InputFormat, type OhlcCheck } from './engine/ingest/layouts.js';
 import { MISSING_POLICIES, type MissingPolicy } from './engine/ingest/missing.js';
 import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/features/spec.js';
 import type { SplitMode } from './engine/types.js';
 import { DEFAULT_TARGET, TARGETS, type Target } from './experiment/target.js';
 import { DEFAULT_REFIT_EVERY } from './experiment/walkForward.js';
+import { DEFAULT_BOOTSTRAP_REPS, DEFAULT_BOOTSTRAP_SEED, MIN_BOOTSTRAP_REPS } from './experiment/screening/indices.js';
+import { DEFAULT_MAX_FEATURES } from './experiment/selection.js';
 import { DEFAULT_FORECAST_OUTPUT, DEFAULT_HORIZON, DEFAULT_LEVELS, MAX_HORIZON } from './forecast/defaults.js';
 import { parseDay } from './engine/ingest/dates.js';
 import { PROJECT_ROOT } from './paths.js';
@@ -145,7 +147,7 @@ export const JOB_SETTINGS = {
     kind: 'string',
     configKey: 'job.format',
     metavar: 'LAYOUT',
-    help: 'input layout: auto (recognised from the header), pricecast, coingecko (snapped_at,price,market_cap,total_volume) or coinmarketcap (Date,Open,High,Low,Close,Volume,Market Cap)',
+    help: 'input layout: auto (recognised from the header), pricecast, coingecko, coinmarketcap, coinmarketcap-multi, kaggle, yahoo or cryptodatadownload (docs/input.md#layouts)',
     default: 'auto',
     choices: FORMATS,
   }),
@@ -154,7 +156,7 @@ export const JOB_SETTINGS = {
     kind: 'string',
     configKey: 'job.columns',
     metavar: 'MAP',
-    help: 'the input columns for any other layout: date=COL,price=COL,volume=COL,marketCap=COL (a column the features do not need may be left out)',
+    help: 'the input columns for any other layout: date=COL,price=COL,volume=COL,marketCap=COL[,asset=COL][,open=COL,high=COL,low=COL] (a column the features do not need may be left out)',
     validate: (text: string) => {
       try {
         parseColumnMapping(text);
@@ -177,9 +179,18 @@ export const JOB_SETTINGS = {
     kind: 'string',
     configKey: 'job.missing',
     metavar: 'POLICY',
-    help: 'an empty or "-" value cell: error (refuse), previous (the column\'s last value), zero, or drop (the day)',
+    help: 'an empty, "-" or "null" value cell: error (refuse), previous (the column\'s last value), zero, or drop (the day)',
     default: 'error',
     choices: MISSING_POLICIES,
+  }),
+  ohlcCheck: setting<'string', OhlcCheck>({
+    flag: 'ohlc-check',
+    kind: 'string',
+    configKey: 'job.ohlcCheck',
+    metavar: 'on|off',
+    help: 'on: a row whose low > min(open, close) or high < max(open, close) is bad input; off: accept and count such rows (docs/input.md#open-high-and-low)',
+    default: 'on',
+    choices: OHLC_CHECKS,
   }),
   // Spark's LinearRegression(regParam, elasticNetParam) (docs/regularisation.md). Unset = 0, and then
   // left out of the job's flags, so a run without them is the unpenalised fit with the same command line.
@@ -264,6 +275,7 @@ export const EXPERIMENT_SETTINGS = {
   columns: JOB_SETTINGS.columns,
   thousands: JOB_SETTINGS.thousands,
   missing: JOB_SETTINGS.missing,
+  ohlcCheck: JOB_SETTINGS.ohlcCheck,
   set: setting({
     flag: 'set',
     kind: 'strings',
@@ -306,6 +318,71 @@ export const EXPERIMENT_SETTINGS = {
     help: 'worker threads for the sets: auto (more than one only when the work pays for starting them) or a positive integer',
     default: 'auto',
     validate: (v: string) => (v === 'auto' || /^[1-9][0-9]{0,2}$/.test(v) ? undefined : '"auto" or a positive integer'),
+  }),
+  screen: setting({
+    flag: 'screen',
+    kind: 'boolean',
+    configKey: 'experiment.screen',
+    help: 'screen the sets against persistence allowing for how many were tried: SPA, StepM and the model confidence set (docs/screening.md); on by default with two or more sets, this flag turns it on for one (experiment.screen: false in a --config file turns it off)',
+    default: false,
+  }),
+  bootstrapSeed: setting({
+    flag: 'bootstrap-seed',
+    kind: 'integer',
+    configKey: 'experiment.bootstrapSeed',
+    metavar: 'S',
+    help: "seed of the screening's stationary bootstrap (Spark's XORShiftRandom)",
+    default: DEFAULT_BOOTSTRAP_SEED,
+    validate: isSafeIntegerRule,
+  }),
+  bootstrapReps: setting({
+    flag: 'bootstrap-reps',
+    kind: 'integer',
+    configKey: 'experiment.bootstrapReps',
+    metavar: 'B',
+    help: `bootstrap replications of the screening, at least ${MIN_BOOTSTRAP_REPS}`,
+    default: DEFAULT_BOOTSTRAP_REPS,
+    validate: (v: number) => (Number.isInteger(v) && v >= MIN_BOOTSTRAP_REPS ? undefined : `an integer ≥ ${MIN_BOOTSTRAP_REPS}`),
+  }),
+  blockSize: optionalSetting({
+    flag: 'block-size',
+    kind: 'integer',
+    configKey: 'experiment.blockSize',
+    metavar: 'b',
+    help: "mean block length of the screening's stationary bootstrap (default floor(√T), T the test rows)",
+    validate: isPositiveIntegerRule,
+  }),
+  select: optionalSetting<'string', 'forward'>({
+    flag: 'select',
+    kind: 'string',
+    configKey: 'experiment.select',
+    metavar: 'HOW',
+    help: 'forward: choose features from --pool on the training rows only (an inner walk-forward), then score every step on the test rows',
+    choices: ['forward'],
+  }),
+  pool: optionalSetting({
+    flag: 'pool',
+    kind: 'string',
+    configKey: 'experiment.pool',
+    metavar: 'SPEC',
+    help: 'the features --select forward chooses from (a --features spec)',
+  }),
+  start: setting({
+    flag: 'start',
+    kind: 'string',
+    configKey: 'experiment.start',
+    metavar: 'SPEC',
+    help: '--select forward starts from this set (a --features spec)',
+    default: 'price',
+  }),
+  maxFeatures: setting({
+    flag: 'max-features',
+    kind: 'integer',
+    configKey: 'experiment.maxFeatures',
+    metavar: 'N',
+    help: '--select forward stops when the set has N features',
+    default: DEFAULT_MAX_FEATURES,
+    validate: isPositiveIntegerRule,
   }),
   output: OUTPUT_SETTING('out/experiment', 'folder for results.json, forecasts.parquet and report.html'),
   json: setting({ ...JSON_SETTING, help: "print results.json's content on stdout instead of the table" }),
@@ -647,3 +724,212 @@ export function manifestOf<M extends SettingMap>(settings: M, values: SettingVal
   }
   return out;
 }
+
+// ---- pricecast features -----------------------------------------------------------------------------
+
+/** `pricecast features`. */
+export const FEATURES_SETTINGS = { json: JSON_SETTING, help: HELP_SETTING } satisfies SettingMap;
+
+// ---- pricecast emr ------------------------------------------------------------------------------------
+// The cluster's settings; the job's own are JOB_SETTINGS, so a setting the job gains reaches the cluster's
+// spark-submit step without a change to the EMR code (src/emr/plan.ts).
+
+/**
+ * Spark shipped by each EMR release (AWS, "Spark release history" in the EMR Release Guide,
+ * docs.aws.amazon.com/emr/latest/ReleaseGuide/Spark-release-history.html; the `-amzn-N` suffix
+ * dropped). Only releases checked against that page are listed; others are accepted with a warning.
+ */
+export const SPARK_VERSION_BY_RELEASE: Readonly<Record<string, string>> = {
+  'emr-7.8.0': '3.5.4',
+  'emr-7.9.0': '3.5.5',
+  'emr-7.10.0': '3.5.5',
+  'emr-7.12.0': '3.5.6',
+  'emr-7.13.0': '3.5.6',
+};
+
+export const DEFAULT_RELEASE_LABEL = 'emr-7.10.0';
+export const DEFAULT_INSTANCE_TYPE = 'm5.xlarge';
+export const DEFAULT_CORE_INSTANCE_COUNT = 0;
+export const DEFAULT_APPLICATIONS = ['Hadoop', 'Spark', 'Livy'] as const;
+export const DEFAULT_SERVICE_ROLE = 'EMR_DefaultRole';
+export const DEFAULT_JOB_FLOW_ROLE = 'EMR_EC2_DefaultRole';
+export const DEFAULT_PREFIX = 'pricecast';
+/** Auto-termination backstop: an idle cluster (no step running) terminates itself after this long. */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
+/** EMR's own limits for AutoTerminationPolicy.IdleTimeout. */
+export const IDLE_TIMEOUT_RANGE = [60, 604_800] as const;
+export const DEFAULT_POLL_SECONDS = 30;
+export const DEFAULT_TIMEOUT_MINUTES = 180;
+/** The venv pyspark/bootstrap.sh creates on every node from the staged wheelhouse. */
+export const PYSPARK_PYTHON = '/opt/pricecast/venv/bin/python3';
+/** Every step is wrapped in `timeout` so a hung step ends (and, with TERMINATE_CLUSTER, the cluster). */
+export const DEFAULT_STEP_TIMEOUT_MINUTES = 120;
+export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 10;
+export const DEFAULT_LOG_WAIT_MINUTES = 6;
+export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60;
+export const SSE_ALGORITHMS = ['AES256', 'aws:kms'] as const;
+export type SseAlgorithm = (typeof SSE_ALGORITHMS)[number];
+
+export const DEFAULT_FILES = {
+  script: join(PROJECT_ROOT, 'pyspark', 'price_regression.py'),
+  bootstrap: join(PROJECT_ROOT, 'pyspark', 'bootstrap.sh'),
+  requirements: join(PROJECT_ROOT, 'pyspark', 'requirements.txt'),
+  wheelhouseBuilder: join(PROJECT_ROOT, 'pyspark', 'wheelhouse.sh'),
+} as const;
+
+const nonEmpty = (what: string) => (v: string) => (v.trim() !== '' ? undefined : what);
+const relative = (path: string) => path.slice(PROJECT_ROOT.length + 1);
+
+/** The EMR settings (the job's come from JOB_SETTINGS). Order = order in --help. */
+export const EMR_SETTINGS = {
+  bucket: optionalSetting({ flag: 'bucket', kind: 'string', configKey: 'bucket', metavar: 'NAME', help: 'S3 bucket for staging, output and logs (required; never created by the tool)' }),
+  prefix: setting({ flag: 'prefix', kind: 'string', configKey: 'prefix', metavar: 'P', help: 'key prefix in the bucket', default: DEFAULT_PREFIX }),
+  clusterId: optionalSetting({
+    flag: 'cluster-id', kind: 'string', configKey: 'clusterId', metavar: 'j-XXX',
+    help: 'add the steps to this existing cluster instead of creating one; it is left running, and a failed step only cancels this run\'s steps',
+    validate: (v: string) => (/^j-[A-Z0-9]+$/.test(v) ? undefined : 'a cluster id like j-1ABCDEFGHIJKL'),
+  }),
+  releaseLabel: setting({
+    flag: 'release-label', kind: 'string', configKey: 'releaseLabel', metavar: 'L', default: DEFAULT_RELEASE_LABEL,
+    help: 'EMR release; its Spark must be the line pyspark/requirements.txt pins',
+    validate: (v: string) => (/^emr-\d+\.\d+\.\d+$/.test(v) ? undefined : 'a label like emr-7.10.0'),
+  }),
+  masterInstanceType: setting({ flag: 'master-instance-type', kind: 'string', configKey: 'masterInstanceType', metavar: 'T', help: 'master node instance type', default: DEFAULT_INSTANCE_TYPE, validate: nonEmpty('an instance type') }),
+  coreInstanceType: setting({ flag: 'core-instance-type', kind: 'string', configKey: 'coreInstanceType', metavar: 'T', help: 'core node instance type', default: DEFAULT_INSTANCE_TYPE, validate: nonEmpty('an instance type') }),
+  coreInstanceCount: setting({
+    flag: 'core-instance-count', kind: 'integer', configKey: 'coreInstanceCount', metavar: 'N', default: DEFAULT_CORE_INSTANCE_COUNT,
+    help: 'core nodes; 0 = a single-node cluster (the job runs in one partition, so core nodes would idle); 2 = the original 1+2 shape',
+    validate: (v: number) => (Number.isInteger(v) && v >= 0 && v <= 256 ? undefined : 'an integer from 0 to 256'),
+  }),
+  applications: setting({
+    flag: 'application', kind: 'strings', configKey: 'applications', metavar: 'NAME', default: [...DEFAULT_APPLICATIONS] as string[],
+    help: 'EMR applications (repeatable); must include Hadoop (s3-dist-cp, HDFS) and Spark',
+    validate: (v: string[]) => (v.includes('Spark') && v.includes('Hadoop') ? undefined : 'a list that includes Hadoop and Spark'),
+  }),
+  serviceRole: setting({ flag: 'service-role', kind: 'string', configKey: 'serviceRole', metavar: 'R', help: 'EMR service role', default: DEFAULT_SERVICE_ROLE, validate: nonEmpty('a role name or ARN') }),
+  jobFlowRole: setting({ flag: 'job-flow-role', kind: 'string', configKey: 'jobFlowRole', metavar: 'R', help: 'EC2 instance profile of the nodes', default: DEFAULT_JOB_FLOW_ROLE, validate: nonEmpty('an instance profile name or ARN') }),
+  logUri: optionalSetting({
+    flag: 'log-uri', kind: 'string', configKey: 'logUri', metavar: 'URI', defaultText: 's3://BUCKET/PREFIX/logs/',
+    help: 'where EMR writes cluster and step logs',
+    validate: (v: string) => (/^s3n?:\/\/[^/]+\//.test(v) ? undefined : 'an s3:// URI ending in a folder'),
+  }),
+  idleTimeoutSeconds: setting({
+    flag: 'idle-timeout', kind: 'integer', configKey: 'idleTimeoutSeconds', metavar: 'S', default: DEFAULT_IDLE_TIMEOUT_SECONDS,
+    help: 'auto-termination: an idle cluster ends itself after S seconds',
+    validate: (v: number) => {
+      const [min, max] = IDLE_TIMEOUT_RANGE;
+      return Number.isInteger(v) && v >= min && v <= max ? undefined : `an integer from ${min} to ${max} (EMR's limits)`;
+    },
+  }),
+  subnetId: optionalSetting({ flag: 'subnet-id', kind: 'string', configKey: 'subnetId', metavar: 'ID', help: 'EC2 subnet of the cluster', validate: nonEmpty('a subnet id') }),
+  ec2KeyName: optionalSetting({ flag: 'ec2-key-name', kind: 'string', configKey: 'ec2KeyName', metavar: 'NAME', help: 'EC2 key pair for SSH to the nodes', validate: nonEmpty('a key pair name') }),
+  tags: setting({
+    flag: 'tag', kind: 'strings', configKey: 'tags', metavar: 'KEY=VALUE', default: [] as string[],
+    help: 'an extra cluster tag (repeatable; the tool adds its own pricecast:* tags)',
+    validate: (v: string[]) =>
+      v.every((t) => /^[^=]+=/.test(t)) ? (v.some((t) => t.startsWith('pricecast:')) ? 'no pricecast:* keys (the tool sets those)' : undefined) : 'KEY=VALUE items',
+  }),
+  stepTimeoutMinutes: setting({
+    flag: 'step-timeout', kind: 'number', configKey: 'stepTimeoutMinutes', metavar: 'M', default: DEFAULT_STEP_TIMEOUT_MINUTES,
+    help: 'each step is killed after M minutes (`timeout` on the node), which fails it and ends the cluster even with no client watching',
+    // `timeout` gets whole seconds (at least 1); at most a week, like the idle timeout.
+    validate: (v: number) => (v * 60 >= 1 && v <= 10_080 ? undefined : 'minutes, at least 1/60 and at most 10080 (a week)'),
+  }),
+  sseAlgorithm: setting<'string', SseAlgorithm>({
+    flag: 'sse', kind: 'string', configKey: 'sseAlgorithm', metavar: 'ALG', default: 'AES256', choices: SSE_ALGORITHMS,
+    help: 'server-side encryption of every staged object',
+  }),
+  kmsKeyId: optionalSetting({ flag: 'kms-key-id', kind: 'string', configKey: 'kmsKeyId', metavar: 'ID', help: 'the KMS key (id, alias or ARN) for --sse aws:kms', validate: nonEmpty('a KMS key id') }),
+  expectedBucketOwner: optionalSetting({
+    flag: 'expected-bucket-owner', kind: 'string', configKey: 'expectedBucketOwner', metavar: 'ACCOUNT', defaultText: "the caller's own account (STS)",
+    help: 'the account that must own the bucket, sent with every S3 call (S3 refuses a bucket of another owner)',
+    validate: (v: string) => (/^\d{12}$/.test(v) ? undefined : 'a 12-digit AWS account id'),
+  }),
+  pollSeconds: setting({ flag: 'poll-seconds', kind: 'number', configKey: 'pollSeconds', metavar: 'S', help: 'how often to poll the cluster', default: DEFAULT_POLL_SECONDS, validate: isPositiveRule }),
+  timeoutMinutes: setting({
+    flag: 'timeout-minutes', kind: 'number', configKey: 'timeoutMinutes', metavar: 'M', default: DEFAULT_TIMEOUT_MINUTES, validate: isPositiveRule,
+    help: 'give up (and terminate the cluster) after M minutes, AWS calls in flight included',
+  }),
+  maxConsecutiveErrors: setting({
+    flag: 'max-api-errors', kind: 'integer', configKey: 'maxConsecutiveErrors', metavar: 'N', default: DEFAULT_MAX_CONSECUTIVE_ERRORS, validate: isPositiveIntegerRule,
+    help: 'transient API errors in a row (throttling, 5xx, network, timeouts; each retried with backoff) before giving up',
+  }),
+  logWaitMinutes: setting({
+    flag: 'log-wait-minutes', kind: 'number', configKey: 'logWaitMinutes', metavar: 'M', default: DEFAULT_LOG_WAIT_MINUTES,
+    help: 'after a failed step, wait up to M minutes for EMR to copy its log to S3, then print the job\'s error from it',
+    validate: (v: number) => (v >= 0 ? undefined : 'minutes, 0 or more'),
+  }),
+  requestTimeoutSeconds: setting({
+    flag: 'request-timeout', kind: 'number', configKey: 'requestTimeoutSeconds', metavar: 'S', default: DEFAULT_REQUEST_TIMEOUT_SECONDS, validate: isPositiveRule,
+    help: 'every AWS request fails (and is retried by the SDK) after S seconds without an answer',
+  }),
+  script: setting({ flag: 'job-script', kind: 'string', configKey: 'files.script', metavar: 'FILE', help: 'the job to stage', default: DEFAULT_FILES.script, defaultText: relative(DEFAULT_FILES.script) }),
+  bootstrap: setting({ flag: 'bootstrap-script', kind: 'string', configKey: 'files.bootstrap', metavar: 'FILE', help: 'the bootstrap action to stage', default: DEFAULT_FILES.bootstrap, defaultText: relative(DEFAULT_FILES.bootstrap) }),
+  requirements: setting({ flag: 'requirements', kind: 'string', configKey: 'files.requirements', metavar: 'FILE', help: 'the pins whose pyspark line the release must match', default: DEFAULT_FILES.requirements, defaultText: relative(DEFAULT_FILES.requirements) }),
+  wheelhouse: optionalSetting({
+    flag: 'wheelhouse', kind: 'string', configKey: 'files.wheelhouse', metavar: 'DIR', defaultText: '.cache/wheelhouse, built by pyspark/wheelhouse.sh',
+    help: 'the offline wheelhouse the bootstrap installs from (.whl files and a hash-pinned requirements.txt)',
+  }),
+} satisfies SettingMap;
+
+/** What `plan`, `stage` and `submit` take: the config file, the EMR settings and the job's. */
+export const EMR_RUN_SETTINGS = { config: CONFIG_SETTING, ...EMR_SETTINGS, ...JOB_SETTINGS } satisfies SettingMap;
+export type EmrRunValues = SettingValues<typeof EMR_RUN_SETTINGS>;
+/** Values given in code (tests, library callers), by setting name; the rest come from the file or defaults. */
+export type EmrFlags = Partial<Omit<EmrRunValues, 'config'>>;
+
+/** Where `emr submit` and `emr fetch` download a run's output unless --output says otherwise. */
+export const DEFAULT_FETCH_ROOT = join('out', 'emr');
+
+export const RUN_ID_SETTING = optionalSetting({
+  flag: 'run-id',
+  kind: 'string',
+  metavar: 'ID',
+  help: 'run id (default: UTC time + random suffix); reusing one re-stages only changed files, and each attempt writes its own output folder',
+  validate: (v: string) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) ? undefined : '1-64 letters, digits, dots, hyphens or underscores'),
+});
+const ALL_REQUEST_TIMEOUT = { requestTimeoutSeconds: EMR_SETTINGS.requestTimeoutSeconds };
+
+/** plan and stage: the config file, every EMR and job setting, the run id. */
+export const EMR_PLAN_SETTINGS = { ...EMR_RUN_SETTINGS, runId: RUN_ID_SETTING, help: HELP_SETTING } satisfies SettingMap;
+export const EMR_SUBMIT_SETTINGS = {
+  ...EMR_RUN_SETTINGS,
+  runId: RUN_ID_SETTING,
+  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder for the fetched output' }),
+  skipCompare: setting({ flag: 'skip-compare', kind: 'boolean', default: false, help: 'do not run the local engine and compare after fetching' }),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+export const EMR_FETCH_SETTINGS = {
+  runId: optionalSetting({ ...RUN_ID_SETTING, help: 'the run (its files are under s3://BUCKET/PREFIX/runs/ID/); its latest attempt unless --attempt' }),
+  attempt: optionalSetting({ ...RUN_ID_SETTING, flag: 'attempt', metavar: 'A', help: 'an earlier attempt of the run (each submit or stage is one; its plan says which)' }),
+  // Not named `config`: the file is the run's whole EMR config, read with EMR_RUN_SETTINGS below.
+  configFile: optionalSetting({ ...CONFIG_SETTING, help: "the run's EMR config file (for bucket, prefix, expectedBucketOwner); flags win" }),
+  bucket: EMR_SETTINGS.bucket,
+  prefix: EMR_SETTINGS.prefix,
+  expectedBucketOwner: EMR_SETTINGS.expectedBucketOwner,
+  ...ALL_REQUEST_TIMEOUT,
+  outputUri: optionalSetting({
+    flag: 'output-uri', kind: 'string', metavar: 'URI', help: 'any Spark-layout output folder in S3 instead of a run\'s',
+    validate: (v: string) => (/^s3:\/\/[^/]+\//.test(v) ? undefined : 's3://BUCKET/KEY/'),
+  }),
+  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder; written atomically; an existing folder is replaced only if it holds an earlier pricecast output' }),
+  compare: setting({ flag: 'compare', kind: 'boolean', default: false, help: 'run the local engine on the same input with the settings recorded in the output\'s _model.json, and print the parity report' }),
+  input: optionalSetting({ flag: 'input', kind: 'string', metavar: 'FILE', defaultText: "the run's staged copy from S3", help: 'the input to compare with; must be the same bytes the cluster ran on' }),
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+export const EMR_LIST_SETTINGS = {
+  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'include terminated clusters (EMR lists those for about two months)' }),
+  ...ALL_REQUEST_TIMEOUT,
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;
+export const EMR_CLEANUP_SETTINGS = {
+  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'also colleagues\' clusters (any creator)' }),
+  yes: setting({ flag: 'yes', kind: 'boolean', default: false, help: 'do not ask (needed when there is no terminal to ask on)' }),
+  dryRun: setting({ flag: 'dry-run', kind: 'boolean', default: false, help: 'only list what would be terminated' }),
+  ...ALL_REQUEST_TIMEOUT,
+  json: JSON_SETTING,
+  help: HELP_SETTING,
+} satisfies SettingMap;

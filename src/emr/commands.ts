@@ -30,17 +30,18 @@ import {
   terminateClusters,
   TERMINABLE_CLUSTER_STATES,
 } from './clusters.js';
+import { checkBucketName, joinKey, loadEmrConfig, newRunId, resolveEmrConfig, type EmrConfig } from './config.js';
 import {
-  checkBucketName,
+  DEFAULT_FETCH_ROOT,
+  EMR_CLEANUP_SETTINGS,
+  EMR_FETCH_SETTINGS,
+  EMR_LIST_SETTINGS,
+  EMR_PLAN_SETTINGS,
   EMR_RUN_SETTINGS,
   EMR_SETTINGS,
-  joinKey,
-  loadEmrConfig,
-  newRunId,
-  resolveEmrConfig,
-  type EmrConfig,
+  EMR_SUBMIT_SETTINGS,
   type EmrRunValues,
-} from './config.js';
+} from '../settings.js';
 import { compareRun, downloadPrefix, readManifest } from './fetch.js';
 import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
 import { checkBucket, localFileFacts, stageUploads } from './stage.js';
@@ -55,7 +56,7 @@ export interface EmrIo {
   confirm?: (question: string) => Promise<boolean>;
 }
 
-const DEFAULT_FETCH_ROOT = join('out', 'emr');
+
 
 const EMR_HELP = `pricecast emr: run the reference PySpark job on AWS EMR, always clean up, compare with the engine
 
@@ -71,58 +72,7 @@ Credentials, profile and region come from the AWS SDK's default chain (AWS_PROFI
 ~/.aws/config, SSO, instance role). AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_EMR
 point the SDK at other endpoints. Run 'pricecast emr <command> --help' for a command's options.`;
 
-const RUN_ID_SETTING = optionalSetting({
-  flag: 'run-id',
-  kind: 'string',
-  metavar: 'ID',
-  help: 'run id (default: UTC time + random suffix); reusing one re-stages only changed files, and each attempt writes its own output folder',
-  validate: (v: string) => (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v) ? undefined : '1-64 letters, digits, dots, hyphens or underscores'),
-});
-const ALL_REQUEST_TIMEOUT = { requestTimeoutSeconds: EMR_SETTINGS.requestTimeoutSeconds };
 
-/** plan and stage: the config file, every EMR and job setting, the run id. */
-const PLAN_SETTINGS = { ...EMR_RUN_SETTINGS, runId: RUN_ID_SETTING, help: HELP_SETTING } satisfies SettingMap;
-const SUBMIT_SETTINGS = {
-  ...EMR_RUN_SETTINGS,
-  runId: RUN_ID_SETTING,
-  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder for the fetched output' }),
-  skipCompare: setting({ flag: 'skip-compare', kind: 'boolean', default: false, help: 'do not run the local engine and compare after fetching' }),
-  json: JSON_SETTING,
-  help: HELP_SETTING,
-} satisfies SettingMap;
-const FETCH_SETTINGS = {
-  runId: optionalSetting({ ...RUN_ID_SETTING, help: 'the run (its files are under s3://BUCKET/PREFIX/runs/ID/); its latest attempt unless --attempt' }),
-  attempt: optionalSetting({ ...RUN_ID_SETTING, flag: 'attempt', metavar: 'A', help: 'an earlier attempt of the run (each submit or stage is one; its plan says which)' }),
-  // Not named `config`: the file is the run's whole EMR config, read with EMR_RUN_SETTINGS below.
-  configFile: optionalSetting({ ...CONFIG_SETTING, help: "the run's EMR config file (for bucket, prefix, expectedBucketOwner); flags win" }),
-  bucket: EMR_SETTINGS.bucket,
-  prefix: EMR_SETTINGS.prefix,
-  expectedBucketOwner: EMR_SETTINGS.expectedBucketOwner,
-  ...ALL_REQUEST_TIMEOUT,
-  outputUri: optionalSetting({
-    flag: 'output-uri', kind: 'string', metavar: 'URI', help: 'any Spark-layout output folder in S3 instead of a run\'s',
-    validate: (v: string) => (/^s3:\/\/[^/]+\//.test(v) ? undefined : 's3://BUCKET/KEY/'),
-  }),
-  output: optionalSetting({ flag: 'output', kind: 'string', metavar: 'DIR', defaultText: `${DEFAULT_FETCH_ROOT}/RUN-ID`, help: 'local folder; written atomically; an existing folder is replaced only if it holds an earlier pricecast output' }),
-  compare: setting({ flag: 'compare', kind: 'boolean', default: false, help: 'run the local engine on the same input with the settings recorded in the output\'s _model.json, and print the parity report' }),
-  input: optionalSetting({ flag: 'input', kind: 'string', metavar: 'FILE', defaultText: "the run's staged copy from S3", help: 'the input to compare with; must be the same bytes the cluster ran on' }),
-  json: JSON_SETTING,
-  help: HELP_SETTING,
-} satisfies SettingMap;
-const LIST_SETTINGS = {
-  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'include terminated clusters (EMR lists those for about two months)' }),
-  ...ALL_REQUEST_TIMEOUT,
-  json: JSON_SETTING,
-  help: HELP_SETTING,
-} satisfies SettingMap;
-const CLEANUP_SETTINGS = {
-  all: setting({ flag: 'all', kind: 'boolean', default: false, help: 'also colleagues\' clusters (any creator)' }),
-  yes: setting({ flag: 'yes', kind: 'boolean', default: false, help: 'do not ask (needed when there is no terminal to ask on)' }),
-  dryRun: setting({ flag: 'dry-run', kind: 'boolean', default: false, help: 'only list what would be terminated' }),
-  ...ALL_REQUEST_TIMEOUT,
-  json: JSON_SETTING,
-  help: HELP_SETTING,
-} satisfies SettingMap;
 
 const optionsHelp = (settings: SettingMap) =>
   `Options (flags override the --config file, whose keys are in [brackets]):\n${formatOptionsHelp(settings)}`;
@@ -134,7 +84,7 @@ Usage: pricecast emr plan --bucket NAME [options]
 Also prints an hourly cost estimate of the cluster (prices from a dated table in src/emr/cost.ts).
 The first run builds the offline wheelhouse (pip download, needs PyPI; cached in .cache/wheelhouse).
 
-${optionsHelp(PLAN_SETTINGS)}`;
+${optionsHelp(EMR_PLAN_SETTINGS)}`;
 
 const STAGE_HELP = `pricecast emr stage: upload a run's files to S3 and print its plan (with the run id) as JSON
 
@@ -143,7 +93,7 @@ Usage: pricecast emr stage --bucket NAME [options]
 What the Airflow DAG (airflow/dags/pricecast_emr.py) runs first: the plan it prints carries the
 RunJobFlow request (tagged with your STS caller ARN) and the run id that 'emr fetch' takes.
 
-${optionsHelp(PLAN_SETTINGS)}`;
+${optionsHelp(EMR_PLAN_SETTINGS)}`;
 
 const SUBMIT_HELP = `pricecast emr submit: stage to S3, run on EMR, wait, fetch the output and compare with the engine
 
@@ -155,7 +105,7 @@ itself after the last step (KeepJobFlowAliveWhenNoSteps=false) or when idle (aut
 failed step terminates it. On a failed step, an API error while waiting, a timeout, Ctrl-C or SIGTERM
 this command terminates the cluster it created before it exits non-zero.
 
-${optionsHelp(SUBMIT_SETTINGS)}
+${optionsHelp(EMR_SUBMIT_SETTINGS)}
 
 Exit codes: 0 done and within parity tolerance, 1 a failure or parity outside tolerance, 2 bad usage,
 130/143 interrupted (the cluster was terminated first).`;
@@ -166,7 +116,7 @@ Usage: pricecast emr fetch --run-id ID --bucket NAME [--prefix P] [--config FILE
                           [--attempt A] [--compare [--input FILE]] [--json]
        pricecast emr fetch --output-uri s3://BUCKET/KEY/ [--output DIR] [--compare --input FILE]
 
-${optionsHelp(FETCH_SETTINGS)}
+${optionsHelp(EMR_FETCH_SETTINGS)}
 
 Exit codes: 0 done (and within tolerance), 1 parity outside tolerance or a failure, 2 bad usage.`;
 
@@ -174,7 +124,7 @@ const LIST_HELP = `pricecast emr list: this tool's clusters (tagged pricecast:ma
 
 Usage: pricecast emr list [--all] [--json]
 
-${optionsHelp(LIST_SETTINGS)}`;
+${optionsHelp(EMR_LIST_SETTINGS)}`;
 
 const CLEANUP_HELP = `pricecast emr cleanup: terminate your clusters of this tool that are still running
 
@@ -184,7 +134,7 @@ Finds clusters tagged pricecast:managed=true in STARTING, BOOTSTRAPPING, RUNNING
 pricecast:creator tag is your STS caller ARN, lists them and asks before terminating them. Clusters
 without the tag are never touched.
 
-${optionsHelp(CLEANUP_SETTINGS)}`;
+${optionsHelp(EMR_CLEANUP_SETTINGS)}`;
 
 function loadRunConfig(values: EmrRunValues, io: EmrIo): EmrConfig {
   const { config, warnings } = resolveEmrConfig(values);
@@ -252,7 +202,7 @@ async function connect(config: Pick<EmrConfig, 'requestTimeoutSeconds' | 'expect
 }
 
 async function planCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseCommand(argv, PLAN_SETTINGS);
+  const { values } = parseCommand(argv, EMR_PLAN_SETTINGS);
   if (values.help) return help(io, PLAN_HELP);
   const config = loadRunConfig(values, io);
   const plan = await buildPlan(config, values.runId, io, null);
@@ -268,7 +218,7 @@ async function planCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function stageCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseCommand(argv, PLAN_SETTINGS);
+  const { values } = parseCommand(argv, EMR_PLAN_SETTINGS);
   if (values.help) return help(io, STAGE_HELP);
   const config = loadRunConfig(values, io);
   const run = runSignal(io, config.timeoutMinutes);
@@ -348,7 +298,7 @@ function progressWriter(io: EmrIo): { write(line: string): void; end(): void } {
 }
 
 async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseCommand(argv, SUBMIT_SETTINGS);
+  const { values } = parseCommand(argv, EMR_SUBMIT_SETTINGS);
   if (values.help) return help(io, SUBMIT_HELP);
   let plan: EmrPlan | null = null;
   let run: { signal: AbortSignal; dispose(): void } | null = null;
@@ -448,7 +398,7 @@ function indent(text: string): string {
 }
 
 async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values, given } = parseCommand(argv, FETCH_SETTINGS);
+  const { values, given } = parseCommand(argv, EMR_FETCH_SETTINGS);
   if (values.help) return help(io, FETCH_HELP);
   if (values.input !== undefined && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${values.input}`);
   const passed = <K extends 'bucket' | 'prefix' | 'expectedBucketOwner' | 'requestTimeoutSeconds'>(key: K) =>
@@ -475,7 +425,7 @@ async function fetchCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function fetchRun(
-  values: SettingValues<typeof FETCH_SETTINGS>,
+  values: SettingValues<typeof EMR_FETCH_SETTINGS>,
   config: EmrConfig,
   { s3 }: AwsClients,
   io: EmrIo,
@@ -518,7 +468,7 @@ async function fetchRun(
 }
 
 async function listCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseCommand(argv, LIST_SETTINGS);
+  const { values } = parseCommand(argv, EMR_LIST_SETTINGS);
   if (values.help) return help(io, LIST_HELP);
   const run = runSignal(io);
   let clusters;
@@ -548,7 +498,7 @@ async function listCommand(argv: string[], io: EmrIo): Promise<number> {
 }
 
 async function cleanupCommand(argv: string[], io: EmrIo): Promise<number> {
-  const { values } = parseCommand(argv, CLEANUP_SETTINGS);
+  const { values } = parseCommand(argv, EMR_CLEANUP_SETTINGS);
   if (values.help) return help(io, CLEANUP_HELP);
   const run = runSignal(io);
   try {

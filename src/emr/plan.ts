@@ -26,7 +26,8 @@ import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { JOB_SETTINGS, type JobSettings } from '../settings.js';
-import { joinKey, PYSPARK_PYTHON, type EmrConfig } from './config.js';
+import { joinKey, type EmrConfig } from './config.js';
+import { PYSPARK_PYTHON } from '../settings.js';
 import { estimateHourlyCost, type CostEstimate } from './cost.js';
 
 /** Tags that mark a cluster as this tool's (`list` and `cleanup` look for MANAGED_TAG=true). */

@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { UsageError } from '../engine/errors.js';
-import type { SseAlgorithm } from './config.js';
+import type { SseAlgorithm } from '../settings.js';
 import type { LocalFileFacts, PlannedUpload } from './plan.js';
 
 export interface Encryption {

@@ -8,7 +8,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { scriptEnv } from '../paths.js';
-import { DEFAULT_FILES } from './config.js';
+import { DEFAULT_FILES } from '../settings.js';
 import { WHEELHOUSE_REQUIREMENTS, type LocalFileFacts } from './plan.js';
 import { localFileFacts } from './stage.js';
 

@@ -9,14 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  checkSparkLine,
-  DEFAULT_RELEASE_LABEL,
-  loadEmrConfig,
-  newRunId,
-  pinnedPysparkVersion,
-  SPARK_VERSION_BY_RELEASE,
-} from '../../src/emr/config.js';
+import { checkSparkLine, loadEmrConfig, newRunId, pinnedPysparkVersion } from '../../src/emr/config.js';
+import { DEFAULT_RELEASE_LABEL, SPARK_VERSION_BY_RELEASE } from '../../src/settings.js';
 import { planRun, type RunFiles } from '../../src/emr/plan.js';
 import { formatElapsed, judge } from '../../src/emr/wait.js';
 import { createHash } from 'node:crypto';
