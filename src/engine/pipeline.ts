@@ -69,6 +69,8 @@ export interface PipelineOptions {
   columns?: IngestOptions['columns'];
   thousands?: IngestOptions['thousands'];
   missing?: IngestOptions['missing'];
+  /** `--ohlc-check on|off` (docs/input.md#open-high-and-low). */
+  ohlcCheck?: IngestOptions['ohlcCheck'];
 }
 
 export type StageName =
@@ -104,14 +106,25 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     return result;
   };
 
-  const items = parseFeatureSpec(options.features ?? DEFAULT_FEATURE_SPEC);
-  const columns = featureColumns(items);
-  const minTrain = minTrainRows(columns.length);
+  let items = parseFeatureSpec(options.features ?? DEFAULT_FEATURE_SPEC);
+  let columns = featureColumns(items);
+  let minTrain = minTrainRows(columns.length);
+  const defaultFeatures = (options.features ?? DEFAULT_FEATURE_SPEC) === DEFAULT_FEATURE_SPEC;
 
   if (options.output !== undefined) await prepareOutput(options.output); // fail before the work, not after
   const ingestStart = performance.now();
-  const ingest = await readDailyInput(options.input, { ...ingestOptionsOf(options), required: requiredInputs(items) });
+  const ingest = await readDailyInput(options.input, {
+    ...ingestOptionsOf(options),
+    required: requiredInputs(items),
+    marketCapOptional: defaultFeatures,
+  });
   timings.ingest = performance.now() - ingestStart;
+  if (defaultFeatures && !ingest.fields.includes('marketCap')) {
+    // A layout without market cap runs the default features without it (docs/input.md#no-market-cap).
+    items = items.filter((item) => item.fn !== 'marketCap');
+    columns = featureColumns(items);
+    minTrain = minTrainRows(columns.length);
+  }
 
   const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, options.missing));
   const distinctDates = sorted.columns.day.length;
@@ -169,9 +182,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       file: basename(options.input),
       sha256: ingest.sha256,
       rowsRead: ingest.rowsRead,
-      duplicateDatesCollapsed: collapsedDates(sorted.collapsedDays),
+      duplicateDatesCollapsed: { ...collapsedDates(sorted.collapsedDays), severalSnapshots: sorted.collapsedSnapshots ?? 0 },
       layout: ingest.layout,
       missing,
+      asset: ingest.asset ?? null,
+      ohlcInconsistentRows: ingest.ohlcInconsistentRows ?? 0,
     },
     seed,
     split,

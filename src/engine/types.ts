@@ -13,6 +13,13 @@ export interface DailyColumns {
   price: Float64Array;
   volume: Float64Array;
   marketCap: Float64Array;
+  /**
+   * The day's open, high and low, present (all three) when the input has them (docs/input.md#open-high-and-low);
+   * NaN marks a missing value the run does not use.
+   */
+  open?: Float64Array;
+  high?: Float64Array;
+  low?: Float64Array;
 }
 
 /** What CSV ingest returns: the rows in file order, plus facts about the file for _model.json. */
@@ -137,7 +144,16 @@ export interface ModelReport {
      * Dates that appeared more than once (their last row was kept): how many, and the first
      * COLLAPSED_DATES_LISTED of them (YYYY-MM-DD, ascending). Not all: an intraday file collapses millions.
      */
-    duplicateDatesCollapsed: { count: number; first: string[] };
+    duplicateDatesCollapsed: {
+      count: number;
+      first: string[];
+      /** Of `count`, the days whose rows had different times (several snapshots in a day, the latest kept). */
+      severalSnapshots?: number;
+    };
+    /** The asset the file's asset column names (one value throughout), or null (docs/input.md#assets). */
+    asset?: string | null;
+    /** Rows whose open/high/low disagree with the close, accepted under `--ohlc-check off` (0 otherwise). */
+    ohlcInconsistentRows?: number;
     /** The layout read (src/engine/ingest/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
     layout?: string;
     /** What --missing did (src/engine/ingest/missing.ts). */

@@ -190,6 +190,7 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   else if (options.columns != null) args.push('--columns', Object.entries(options.columns).map(([k, v]) => `${k}=${v}`).join(','));
   if (options.thousands != null) args.push('--thousands', options.thousands);
   if (options.missing !== undefined) args.push('--missing', options.missing);
+  if (options.ohlcCheck === 'off') args.push('--ohlc-check', 'off');
   return args;
 }
 

@@ -120,8 +120,8 @@ async function readOutput(dir: string): Promise<{ rows: OutputRow[]; report: Mod
   return { rows, report, files };
 }
 
-type Shape = 'string' | 'number' | 'string[]' | 'number[]' | 'number[]|null' | 'object[]' | { [key: string]: Shape };
-type ShapeOf<T> = { [K in keyof T]-?: T[K] extends string ? 'string' : T[K] extends number ? 'number'
+type Shape = 'string' | 'string|null' | 'number' | 'string[]' | 'number[]' | 'number[]|null' | 'object[]' | { [key: string]: Shape };
+type ShapeOf<T> = { [K in keyof T]-?: T[K] extends string ? 'string' : T[K] extends string | null ? 'string|null' : Exclude<T[K], undefined> extends number ? 'number'
   : T[K] extends string[] ? 'string[]' : T[K] extends number[] ? 'number[]'
   : T[K] extends number[] | null ? 'number[]|null' : NonNullable<T[K]> extends object[] ? 'object[]' : ShapeOf<T[K]> };
 
@@ -133,7 +133,9 @@ const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
     file: 'string',
     sha256: 'string',
     rowsRead: 'number',
-    duplicateDatesCollapsed: { count: 'number', first: 'string[]' },
+    duplicateDatesCollapsed: { count: 'number', first: 'string[]', severalSnapshots: 'number' },
+    asset: 'string|null',
+    ohlcInconsistentRows: 'number',
     layout: 'string',
     missing: { policy: 'string', cells: { price: 'number', volume: 'number', marketCap: 'number' }, rowsDropped: 'number' },
   },
@@ -163,6 +165,7 @@ const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
 function expectShape(value: unknown, shape: Shape, path = '_model.json'): void {
   const isNumbers = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'number');
   if (shape === 'string' || shape === 'number') expect(typeof value, path).toBe(shape);
+  else if (shape === 'string|null') expect(value === null || typeof value === 'string', path).toBe(true);
   else if (shape === 'string[]') expect(Array.isArray(value) && value.every((x) => typeof x === 'string'), path).toBe(true);
   else if (shape === 'number[]') expect(isNumbers(value), path).toBe(true);
   else if (shape === 'number[]|null') expect(value === null || isNumbers(value), path).toBe(true);

@@ -24,28 +24,37 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { DailyColumnsBuilder } from '../columns.js';
 import { MAX_LINE_BYTES, scanPlainCsv } from './csvScan.js';
-import { dateExpected, FIRST_GREGORIAN_DAY, parseDailyDate } from './dates.js';
+import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, parseDateTime, parseUnixTime, unixExpected } from './dates.js';
 import { InputError } from '../errors.js';
-import { INPUT_FIELDS, resolveLayout, VALUE_FIELDS, type Layout, type LayoutOptions, type ValueField } from './layouts.js';
-import { boundExpected, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
-import type { IngestResult } from '../types.js';
+import {
+  isBannerLine,
+  NUMERIC_FIELDS,
+  OHLC_FIELDS,
+  resolveLayout,
+  VALUE_FIELDS,
+  type Layout,
+  type LayoutOptions,
+  type NumericField,
+} from './layouts.js';
+import { boundExpected, checkOhlc, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
+import type { DailyColumns, IngestResult } from '../types.js';
 
 /** The required columns of the contract's own layout, found by header name in any order. */
-export const REQUIRED_COLUMNS = INPUT_FIELDS;
+export const REQUIRED_COLUMNS = ['date', ...VALUE_FIELDS] as const;
 
 /** The longest physical line accepted (declared in csvscan.ts, which holds to it too). */
 export { MAX_LINE_BYTES };
 
-/** A cell the file leaves empty: an empty field, or CoinMarketCap's `-`. missing.ts decides what it means. */
+/** A missing cell (docs/input.md#missing-values): empty, CoinMarketCap's `-`, or `null` in any case. */
 export function isMissingCell(text: string): boolean {
-  return text === '' || text === '-';
+  return text === '' || text === '-' || (text.length === 4 && text.toLowerCase() === 'null');
 }
 
 /** Where a row with a missing cell came from, for missing.ts's messages. */
 export interface MissingCellSource {
   line: number;
-  /** The missing cells' text ('' or '-') by field. */
-  text: Partial<Record<ValueField, string>>;
+  /** The missing cells' text ('', '-' or 'null') by field. */
+  text: Partial<Record<NumericField, string>>;
 }
 
 /** What reading a daily input gives: the rows (missing cells NaN), and how the file was read. */
@@ -54,10 +63,21 @@ export interface DailyIngest extends IngestResult {
   layout: string;
   /** The rows (file positions) that have a missing cell in a field the run needs. */
   missingCells: Map<number, MissingCellSource>;
-  /** The value fields read from the file (a field outside `required` may be absent: all NaN). */
-  fields: readonly ValueField[];
-  /** The file's name for each value field read (`Close`, `market_cap`), for messages. */
-  columnNames: Partial<Record<ValueField, string>>;
+  /** The numeric fields read from the file (a field outside `required` may be absent: all NaN). */
+  fields: readonly NumericField[];
+  /** The file's name for each numeric field read (`Close`, `market_cap`), for messages. */
+  columnNames: Partial<Record<NumericField, string>>;
+  /** The file's name for its date column (`snapped_at`, `unix`), for messages; default `date`. */
+  dateColumn?: string;
+  /**
+   * Each row's time in seconds since 1970-01-01 UTC (a day with several rows keeps the latest, days.ts);
+   * absent: every row is at the start of its day (a date-only file), file order decides.
+   */
+  seconds?: Float64Array;
+  /** The asset an asset column names (all its values equal), or absent (docs/input.md#assets). */
+  asset?: string;
+  /** Rows whose open/high/low disagree with the close, accepted under `--ohlc-check off`. */
+  ohlcInconsistentRows?: number;
 }
 
 /** Thousands separators: `1,234` or `1,551,050,000.5` (groups of three), nothing looser. */
@@ -70,6 +90,8 @@ const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 const READ_CHUNK_BYTES = 1 << 20;
+/** How many asset names a refusal lists. */
+const ASSETS_LISTED = 10;
 
 /** How to read a CSV: the layout options (layouts.ts) and, for a pipe or stdin, the stream to read once. */
 export interface CsvReadOptions extends LayoutOptions {
@@ -82,15 +104,16 @@ export interface CsvReadOptions extends LayoutOptions {
 
 /**
  * Reads a daily CSV in any layout of layouts.ts. Rows come back in file order with missing cells as
- * NaN; sorting, dedupe and the missing-value policy are the next stages' job (dedupe.ts, missing.ts).
- * @throws InputError for anything docs/input.md call bad input.
+ * NaN; sorting, dedupe and the missing-value policy are the next stages' job (days.ts, missing.ts).
+ * @throws InputError for anything docs/input.md calls bad input.
  */
 export async function readDailyCsv(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
-  // The common, plainly valid file in the contract's own layout takes the hand-written scanner
+  // The common, plainly valid file in the contract's own four columns takes the hand-written scanner
   // (csvscan.ts: csv-parse alone managed ~0.24M rows/s); anything else, every error included, is read
   // (again) below. A stream cannot be read twice, so it goes to csv-parse directly.
   const plain = options.source === undefined && options.columns == null && options.thousands == null;
-  if (plain && (options.format ?? 'auto') !== 'coingecko' && options.format !== 'coinmarketcap') {
+  const format = options.format ?? 'auto';
+  if (plain && (format === 'auto' || format === 'pricecast')) {
     const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
     if (scanned !== null) {
       return { ...scanned, layout: 'pricecast', missingCells: new Map(), fields: VALUE_FIELDS, columnNames: {} };
@@ -99,12 +122,29 @@ export async function readDailyCsv(file: string, options: CsvReadOptions = {}): 
   return readDailyCsvWithCsvParse(file, options);
 }
 
-/** The scanner's header test: the file must resolve to the contract's own layout, untouched. */
+/** The scanner's header test: the contract's own layout with its four columns and no optional one. */
 function pricecastOnly(file: string, names: string[], options: LayoutOptions): boolean {
   try {
-    return resolveLayout(file, names, options).name === 'pricecast';
+    const layout = resolveLayout(file, names, options);
+    return layout.name === 'pricecast' && layout.at.asset === -1 && layout.at.open === -1;
   } catch {
     return false; // the csv-parse path words the error
+  }
+}
+
+/** A Float64Array that doubles when full. */
+class GrowingColumn {
+  values = new Float64Array(1024);
+  push(at: number, value: number): void {
+    if (at >= this.values.length) {
+      const next = new Float64Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.values[at] = value;
+  }
+  finish(length: number): Float64Array {
+    return this.values.slice(0, length);
   }
 }
 
@@ -113,16 +153,24 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
   const hash = createHash('sha256');
   const columns = new DailyColumnsBuilder();
   const missingCells = new Map<number, MissingCellSource>();
-  const required = new Set<ValueField>(['price', ...(options.required ?? VALUE_FIELDS)]);
+  const required = new Set<NumericField>(['price', ...(options.required ?? VALUE_FIELDS)]);
+  const ohlcCheck = options.ohlcCheck !== 'off';
   let header: string[] | null = null;
   let layout: Layout | null = null;
   let dateAt = -1;
-  /** Index of each value field's column (-1: not in the file, read as NaN), and its header name. */
-  const valueAt: number[] = [-1, -1, -1];
-  const valueName: string[] = ['price', 'volume', 'marketCap'];
-  let fields: ValueField[] = [];
+  let assetAt = -1;
+  /** Index of each numeric field's column (-1: not in the file, read as NaN), and its header name. */
+  const valueAt: number[] = NUMERIC_FIELDS.map(() => -1);
+  const valueName: string[] = [...NUMERIC_FIELDS];
+  let fields: NumericField[] = [];
   /** Fields that are not required: the only ones that may (validly) hold a quoted line break. */
   let otherAt: number[] = [];
+  const seconds = new GrowingColumn();
+  let anyTimeOfDay = false;
+  const ohlc = OHLC_FIELDS.map(() => new GrowingColumn());
+  let ohlcInconsistentRows = 0;
+  /** The asset column's distinct values, in order of appearance, and the line each first appears on. */
+  const assets = new Map<string, number>();
   /**
    * The line the next record starts on. csv-parse's own line count comes only with a per-record
    * info object that costs more than the parse itself, so lines are counted here: one per record,
@@ -140,54 +188,79 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     return value;
   };
 
-  const readHeader = (record: string[]): void => {
+  const readHeader = (record: string[], line: number): void => {
     const seen = new Set<string>();
     for (const name of record) {
       if (seen.has(name)) {
-        throw new InputError(file, 1, name, name, 'a header whose column names are all different; this name appears twice');
+        throw new InputError(file, line, name, name, 'a header whose column names are all different; this name appears twice');
       }
       seen.add(name);
     }
-    layout = resolveLayout(file, record, options);
+    layout = resolveLayout(file, record, options, line);
     header = record;
-    dateAt = record.indexOf(layout.columns.date!);
-    VALUE_FIELDS.forEach((field, k) => {
-      const name = layout!.columns[field];
-      valueAt[k] = name === null ? -1 : record.indexOf(name);
-      valueName[k] = name ?? field;
+    dateAt = layout.at.date;
+    assetAt = layout.at.asset;
+    NUMERIC_FIELDS.forEach((field, k) => {
+      valueAt[k] = layout!.at[field];
+      valueName[k] = layout!.columns[field] ?? field;
     });
-    fields = VALUE_FIELDS.filter((_field, k) => valueAt[k] !== -1);
-    const used = new Set([dateAt, ...valueAt]);
+    fields = NUMERIC_FIELDS.filter((_field, k) => valueAt[k] !== -1);
+    const used = new Set([dateAt, assetAt, ...valueAt]);
     otherAt = record.map((_name, i) => i).filter((i) => !used.has(i));
   };
 
   // One row's values, reused row after row (NaN: missing or not in the file).
-  const values = [NaN, NaN, NaN];
+  const values = NUMERIC_FIELDS.map(() => NaN);
+  const texts = NUMERIC_FIELDS.map(() => '');
 
   const readRow = (record: string[], line: number): void => {
     if (record.length !== header!.length) {
       throw new InputError(file, line, null, record.join(','), `${header!.length} fields as in the header, found ${record.length}`);
     }
     const dateText = record[dateAt];
-    const day = parseDailyDate(dateText);
-    if (!(day >= FIRST_GREGORIAN_DAY)) throw new InputError(file, line, layout!.columns.date, dateText, dateExpected(dateText));
+    const unix = layout!.date === 'unix';
+    const time = unix ? parseUnixTime(dateText) : parseDateTime(dateText);
+    const day = dayOfSeconds(time);
+    if (!(day >= FIRST_GREGORIAN_DAY)) {
+      throw new InputError(file, line, layout!.columns.date, dateText, unix ? unixExpected(dateText) : dateExpected(dateText));
+    }
+    if (time !== day * 86_400) anyTimeOfDay = true;
     let missing: MissingCellSource | null = null;
-    for (let k = 0; k < 3; k++) {
+    for (let k = 0; k < NUMERIC_FIELDS.length; k++) {
       values[k] = NaN;
       if (valueAt[k] === -1) continue;
       const text = record[valueAt[k]];
+      texts[k] = text;
       if (isMissingCell(text)) {
         // NaN marks the cell; only a field the run needs is missing in missing.ts's sense.
-        if (required.has(VALUE_FIELDS[k])) (missing ??= { line, text: {} }).text[VALUE_FIELDS[k]] = text;
+        if (required.has(NUMERIC_FIELDS[k])) (missing ??= { line, text: {} }).text[NUMERIC_FIELDS[k]] = text;
         continue;
       }
       const value = number(text, line, valueName[k]);
-      if (!VALUE_BOUNDS[VALUE_FIELDS[k]].passes(value)) {
-        throw new InputError(file, line, valueName[k], text, boundExpected(VALUE_FIELDS[k]));
+      if (!VALUE_BOUNDS[NUMERIC_FIELDS[k]].passes(value)) {
+        throw new InputError(file, line, valueName[k], text, boundExpected(NUMERIC_FIELDS[k]));
       }
       values[k] = value;
     }
-    if (missing !== null) missingCells.set(columns.length, missing);
+    if (assetAt !== -1) {
+      const asset = record[assetAt].trim();
+      if (!isMissingCell(asset) && !assets.has(asset)) assets.set(asset, line);
+    }
+    const row = columns.length;
+    if (valueAt[3] !== -1) {
+      // open, high, low (k = 3, 4, 5) against the close (k = 0): docs/input.md#open-high-and-low.
+      const problem = checkOhlc(values[3], values[4], values[5], values[0]);
+      if (problem !== null) {
+        if (ohlcCheck) {
+          const k = problem === 'low' ? 5 : 4;
+          throw new InputError(file, line, valueName[k], texts[k], ohlcExpected(values[3], values[4], values[5], values[0]));
+        }
+        ohlcInconsistentRows++;
+      }
+      for (let j = 0; j < 3; j++) ohlc[j].push(row, values[3 + j]);
+    }
+    if (missing !== null) missingCells.set(row, missing);
+    seconds.push(row, time);
     columns.push(day, values[0], values[1], values[2]);
   };
 
@@ -201,6 +274,7 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     skip_empty_lines: false,
   });
 
+  let bannerSeen = false;
   const readRecord = (record: string[]): void => {
     const line = nextLine;
     if (record.length === 1 && record[0] === '') {
@@ -210,7 +284,12 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     }
     if (header === null) {
       nextLine += 1 + lineBreaks(record);
-      readHeader(record);
+      // A vendor's banner above the header (CryptoDataDownload's URL line) is skipped, once.
+      if (!bannerSeen && isBannerLine(record)) {
+        bannerSeen = true;
+        return;
+      }
+      readHeader(record, line);
       return;
     }
     // Validated fields cannot hold a line break, so the other fields are the only ones to count.
@@ -261,16 +340,51 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
   if (columns.length === 0) {
     throw new InputError(file, 0, null, null, 'data rows after the header; the file has only a header');
   }
+  const resolved = layout! as Layout;
+  if (assets.size > 1) throw severalAssets(file, resolved.columns.asset!, assets);
+  const n = columns.length;
+  const daily: DailyColumns = columns.finish();
+  if (valueAt[3] !== -1) {
+    daily.open = ohlc[0].finish(n);
+    daily.high = ohlc[1].finish(n);
+    daily.low = ohlc[2].finish(n);
+  }
   return {
     file,
-    columns: columns.finish(),
-    rowsRead: columns.length,
+    columns: daily,
+    rowsRead: n,
     sha256: hash.digest('hex'),
-    layout: layout!.name,
+    layout: resolved.name,
     missingCells,
     fields,
-    columnNames: Object.fromEntries(fields.map((field) => [field, valueName[VALUE_FIELDS.indexOf(field)]])),
+    columnNames: Object.fromEntries(fields.map((field) => [field, valueName[NUMERIC_FIELDS.indexOf(field)]])),
+    dateColumn: resolved.columns.date!,
+    ...(anyTimeOfDay ? { seconds: seconds.finish(n) } : {}),
+    ...(assets.size === 1 ? { asset: [...assets.keys()][0] } : {}),
+    ...(valueAt[3] !== -1 ? { ohlcInconsistentRows } : {}),
   };
+}
+
+/** What a row whose open/high/low disagree with its close is told. */
+function ohlcExpected(open: number, high: number, low: number, close: number): string {
+  return (
+    `low <= min(open, close) and max(open, close) <= high; this row has open ${open}, high ${high}, low ${low}, ` +
+    `close ${close} (--ohlc-check off accepts such rows and counts them)`
+  );
+}
+
+/** A file of several assets: refused, naming them (one model must never be fitted on several coins). */
+function severalAssets(file: string, column: string, assets: Map<string, number>): InputError {
+  const names = [...assets.keys()];
+  const listed = names.slice(0, ASSETS_LISTED).join(', ') + (names.length > ASSETS_LISTED ? `, … ${names.length - ASSETS_LISTED} more` : '');
+  return new InputError(
+    file,
+    assets.get(names[1])!,
+    column,
+    names[1],
+    `one asset per file: the ${column} column names ${names.length} assets (${listed}); ` +
+      'files of several assets are not supported yet: give each asset its own file',
+  );
 }
 
 const NUMBER_WITH_THOUSANDS_EXPECTED = 'a finite decimal number (thousands separators allowed: 1,234.5)';

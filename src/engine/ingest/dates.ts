@@ -73,29 +73,49 @@ export function parseDayAt(text: string, start: number, end: number): number {
  */
 export const FIRST_GREGORIAN_DAY = -141_427;
 
-/** The date forms a daily input may use (docs/input.md#layouts), for messages. */
-export const DATE_FORMS = 'YYYY-MM-DD, YYYY-MM-DD 00:00:00 UTC, YYYY-MM-DDT00:00:00Z or Mon DD, YYYY';
+/** The date forms a daily input may use (docs/input.md#days), for messages. */
+export const DATE_FORMS = 'YYYY-MM-DD, YYYY-MM-DD HH:MM:SS (optionally UTC, Z or an offset), YYYY-MM-DDTHH:MM:SSZ or Mon DD, YYYY';
 /** What every bad date is told (one text for all, so that the reference job can word it the same). */
 export const DATE_EXPECTED = `a date that exists, written ${DATE_FORMS}`;
 export const DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calendar starts there)";
-export const DATE_NOT_MIDNIGHT_EXPECTED = 'a daily date: midnight UTC (00:00:00), not another time of day';
+/** What a bad `unix` cell (the cryptodatadownload layout) is told. */
+export const UNIX_EXPECTED = 'a unix time: seconds since 1970-01-01 UTC, or milliseconds when >= 1e11';
 
+const SECONDS_PER_DAY = 86_400;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const MIDNIGHT_SUFFIXES = [' 00:00:00 UTC', 'T00:00:00Z'];
-/** A timestamp of some day with a time of day: the shape, whatever the time (for the error message). */
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)? UTC|T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$/;
+/** A date, a time of day, and a zone: none, UTC, Z, or an offset (`+02:00`, `+0200`, `+02`). */
+const DATE_TIME =
+  /^(\d{4}-\d{2}-\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?(?: ?(?:UTC|Z)| ?([+-])(\d{2})(?::?(\d{2}))?)?$/;
 const MONTH_DAY_YEAR = /^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$/;
+/** Unix times written as numbers: `1624492800000`, `1513555200.0`. */
+const UNIX_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** At or above this a unix time is in milliseconds (1e11 seconds is the year 5138). */
+export const UNIX_MILLISECONDS_FROM = 1e11;
 
 /**
- * A vendor's daily date → days since 1970-01-01, NaN for anything else. The forms (docs/input.md#layouts):
- * `2021-02-03`, `2021-02-03 00:00:00 UTC` (CoinGecko), `2021-02-03T00:00:00Z` (ISO 8601), and
- * `Feb 03, 2021` or `Feb 3, 2021` (CoinMarketCap). Only midnight UTC: a time of day means the data is
- * not daily, and is refused rather than truncated. `01/02/2021` and the like are ambiguous and refused.
+ * A vendor's date or date-time → seconds since 1970-01-01T00:00:00Z, NaN for anything else
+ * (docs/input.md#days). The forms: `2021-02-03` (midnight), `2021-02-03 13:05:28 UTC` (CoinGecko),
+ * `2013-12-16 23:59:59` (Kaggle; no zone means UTC), `2021-02-03T13:05:28Z`, `2021-02-03T13:05:28+02:00`
+ * (converted to UTC first), and `Feb 03, 2021` or `Feb 3, 2021` (CoinMarketCap). `01/02/2021` and the
+ * like are ambiguous and refused.
  */
-export function parseDailyDate(text: string): number {
-  if (text.length === 10) return parseDay(text);
-  for (const suffix of MIDNIGHT_SUFFIXES) {
-    if (text.length === 10 + suffix.length && text.endsWith(suffix)) return parseDayAt(text, 0, 10);
+export function parseDateTime(text: string): number {
+  if (text.length === 10) return parseDay(text) * SECONDS_PER_DAY;
+  const timed = DATE_TIME.exec(text);
+  if (timed !== null) {
+    const day = parseDay(timed[1]);
+    const hour = Number(timed[2]);
+    const minute = Number(timed[3]);
+    const second = timed[4] === undefined ? 0 : Number(timed[4]);
+    if (!(hour <= 23 && minute <= 59 && second < 60)) return NaN;
+    let offset = 0;
+    if (timed[5] !== undefined) {
+      const offsetHours = Number(timed[6]);
+      const offsetMinutes = timed[7] === undefined ? 0 : Number(timed[7]);
+      if (!(offsetHours <= 14 && offsetMinutes <= 59)) return NaN;
+      offset = (timed[5] === '-' ? -1 : 1) * (offsetHours * 3600 + offsetMinutes * 60);
+    }
+    return day * SECONDS_PER_DAY + (hour * 3600 + minute * 60 + second - offset);
   }
   const named = MONTH_DAY_YEAR.exec(text);
   if (named === null) return NaN;
@@ -103,15 +123,37 @@ export function parseDailyDate(text: string): number {
   const year = Number(named[3]);
   const day = Number(named[2]);
   if (month === 0 || day < 1 || day > daysInMonth(year, month)) return NaN;
-  return daysFromCivil(year, month, day);
+  return daysFromCivil(year, month, day) * SECONDS_PER_DAY;
 }
 
-/** What a date cell that parseDailyDate refused, or that is too early, should have been. */
+/** A unix time cell → seconds since 1970-01-01T00:00:00Z: seconds, or milliseconds when ≥ 1e11; NaN otherwise. */
+export function parseUnixTime(text: string): number {
+  if (!UNIX_NUMBER.test(text)) return NaN;
+  const value = Number(text);
+  if (!Number.isFinite(value)) return NaN;
+  return Math.abs(value) >= UNIX_MILLISECONDS_FROM ? value / 1000 : value;
+}
+
+/** The UTC calendar day (days since 1970-01-01) that a time in seconds falls on. */
+export function dayOfSeconds(seconds: number): number {
+  return Math.floor(seconds / SECONDS_PER_DAY);
+}
+
+/** The day a vendor's date or date-time names (parseDateTime), NaN for anything else. */
+export function parseDailyDate(text: string): number {
+  return dayOfSeconds(parseDateTime(text));
+}
+
+/** What a date cell that parseDateTime refused, or that is too early, should have been. */
 export function dateExpected(text: string): string {
   const day = parseDailyDate(text);
   if (day < FIRST_GREGORIAN_DAY) return DATE_BEFORE_GREGORIAN_EXPECTED;
-  if (Number.isNaN(day) && TIMESTAMP.test(text) && !Number.isNaN(parseDay(text.slice(0, 10)))) return DATE_NOT_MIDNIGHT_EXPECTED;
   return DATE_EXPECTED;
+}
+
+/** What a `unix` cell that parseUnixTime refused, or that is too early, should have been. */
+export function unixExpected(text: string): string {
+  return dayOfSeconds(parseUnixTime(text)) < FIRST_GREGORIAN_DAY ? DATE_BEFORE_GREGORIAN_EXPECTED : UNIX_EXPECTED;
 }
 
 /**

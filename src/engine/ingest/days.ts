@@ -14,15 +14,22 @@ import type { DailyColumns, SortedDaily } from '../types.js';
 export interface DedupedDaily extends SortedDaily {
   /** The file position (0-based data row) of each kept row. */
   fileRows: Int32Array;
+  /** Of the collapsed days, how many had rows at different times (several snapshots in a day). */
+  collapsedSnapshots?: number;
 }
 
 /** Above this day range (relative to the row count) the counting table is not worth its memory. */
 const MAX_COUNTING_RANGE = 4_000_000;
 
-export function sortAndDedupe(columns: DailyColumns): DedupedDaily {
+/**
+ * @param seconds each row's time (seconds since 1970-01-01 UTC); absent: every row at the start of its
+ *   day, so file order alone decides.
+ */
+export function sortAndDedupe(columns: DailyColumns, seconds?: Float64Array): DedupedDaily {
   const { day } = columns;
   const n = day.length;
   if (n === 0) return { columns: copyRows(columns, new Int32Array(0)), collapsedDays: new Int32Array(0), fileRows: new Int32Array(0) };
+  if (seconds !== undefined) return dedupeByTime(columns, seconds);
 
   let min = day[0];
   let max = day[0];
@@ -82,8 +89,37 @@ function dedupeBySorting(columns: DailyColumns): DedupedDaily {
   return { columns: copyRows(columns, fileRows), collapsedDays: Int32Array.from(collapsedDays), fileRows };
 }
 
+/**
+ * Rows with times: positions sorted by (day, time, position); each day keeps its last, i.e. the latest
+ * time, equal times the last in file order. A day whose rows have different times counts as snapshots.
+ */
+function dedupeByTime(columns: DailyColumns, seconds: Float64Array): DedupedDaily {
+  const { day } = columns;
+  const n = day.length;
+  const byTime = new Int32Array(n);
+  for (let i = 0; i < n; i++) byTime[i] = i;
+  byTime.sort((a, b) => day[a] - day[b] || seconds[a] - seconds[b] || a - b);
+  const order: number[] = [];
+  const collapsedDays: number[] = [];
+  let collapsedSnapshots = 0;
+  let firstOfDay = 0;
+  for (let k = 0; k < n; k++) {
+    const d = day[byTime[k]];
+    if (k > 0 && day[byTime[k - 1]] !== d) firstOfDay = k;
+    const isLastOfDay = k === n - 1 || day[byTime[k + 1]] !== d;
+    if (!isLastOfDay) continue;
+    order.push(byTime[k]);
+    if (k > firstOfDay) {
+      collapsedDays.push(d);
+      if (seconds[byTime[k]] !== seconds[byTime[firstOfDay]]) collapsedSnapshots++;
+    }
+  }
+  const fileRows = Int32Array.from(order);
+  return { columns: copyRows(columns, fileRows), collapsedDays: Int32Array.from(collapsedDays), fileRows, collapsedSnapshots };
+}
+
 /** The rows at `order`, every column, as new arrays (the input is never modified). */
-function copyRows(columns: DailyColumns, order: Int32Array): DailyColumns {
+export function copyRows(columns: DailyColumns, order: Int32Array): DailyColumns {
   const m = order.length;
   const day = new Int32Array(m);
   const price = new Float64Array(m);
@@ -96,5 +132,13 @@ function copyRows(columns: DailyColumns, order: Int32Array): DailyColumns {
     volume[k] = columns.volume[i];
     marketCap[k] = columns.marketCap[i];
   }
-  return { day, price, volume, marketCap };
+  const copied: DailyColumns = { day, price, volume, marketCap };
+  for (const field of ['open', 'high', 'low'] as const) {
+    const source = columns[field];
+    if (source === undefined) continue;
+    const target = new Float64Array(m);
+    for (let k = 0; k < m; k++) target[k] = source[order[k]];
+    copied[field] = target;
+  }
+  return copied;
 }

@@ -18,7 +18,7 @@ import { readDailyCsv, type DailyIngest } from './csv.js';
 import { sortAndDedupe, type DedupedDaily } from './days.js';
 import { InputError } from '../errors.js';
 import { findIndicator } from '../features/indicators/catalogue.js';
-import type { LayoutOptions, ValueField } from './layouts.js';
+import type { LayoutOptions, NumericField } from './layouts.js';
 import { fillMissing, type MissingPolicy, type MissingReport } from './missing.js';
 import { PARQUET_MAGIC, readDailyParquet } from './parquetInput.js';
 
@@ -29,8 +29,8 @@ export interface IngestOptions extends LayoutOptions {
 
 /** The ingest settings out of a larger settings object (JobSettings, PipelineOptions). */
 export function ingestOptionsOf(settings: IngestOptions): IngestOptions {
-  const { format, columns, thousands, missing, required } = settings;
-  return { format, columns, thousands, missing, required };
+  const { format, columns, thousands, missing, required, marketCapOptional, ohlcCheck } = settings;
+  return { format, columns, thousands, missing, required, marketCapOptional, ohlcCheck };
 }
 
 /** The name stdin is given in messages and in _model.json. */
@@ -56,7 +56,34 @@ export async function readDailyInput(input: string, options: IngestOptions = {})
 
 /** Sort, dedupe, then the missing-value policy: the rows every later stage sees. */
 export function prepareDaily(ingest: DailyIngest, policy: MissingPolicy = 'error'): { deduped: DedupedDaily; missing: MissingReport } {
-  return fillMissing(sortAndDedupe(ingest.columns), ingest, policy, ingest.columnNames);
+  const deduped = sortAndDedupe(ingest.columns, ingest.seconds);
+  checkOneDailySeries(ingest, deduped);
+  return fillMissing(deduped, ingest, policy, ingest.columnNames);
+}
+
+/** Repeated days beyond this share (and count) mean the file is not one daily series. */
+export const MAX_REPEATED_DAY_SHARE = 0.01;
+export const MIN_REPEATED_DAYS_REFUSED = 3;
+
+/**
+ * More than 1% of the days (and at least 3) with several rows: several assets pasted under one header,
+ * or intraday data. Collapsing them to one row a day would fit a model to nonsense, so it is bad input
+ * (docs/input.md#not-one-daily-series).
+ */
+export function checkOneDailySeries(ingest: Pick<DailyIngest, 'file' | 'dateColumn'>, deduped: DedupedDaily): void {
+  const repeated = deduped.collapsedDays.length;
+  const days = deduped.columns.day.length;
+  if (repeated >= MIN_REPEATED_DAYS_REFUSED && repeated > MAX_REPEATED_DAY_SHARE * days) {
+    throw new InputError(
+      ingest.file,
+      0,
+      ingest.dateColumn ?? 'date',
+      null,
+      `one row a day, give or take a repeated date: ${repeated} of the ${days} days have several rows (more than 1%), ` +
+        'so this is several assets pasted together or intraday data, not one daily series; ' +
+        'name the asset column with --columns asset=COL, or use a daily file',
+    );
+  }
 }
 
 async function startsWithParquetMagic(file: string): Promise<boolean> {
@@ -89,14 +116,14 @@ export function inputPathError(input: string, error: unknown): InputError {
 }
 
 /**
- * The value fields a feature spec needs from the file: price always (it is the label), volume and
- * marketCap when an item is that column or (volume) an indicator of it. A field outside this set may be
+ * The numeric fields a feature spec needs from the file: price always (it is the label), the others
+ * when an item is that column or an indicator that takes it (volume, open, high, low). A field outside this set may be
  * absent (`--columns date=Date,price=Close,volume=Volume` for a Yahoo download, `--features price,volume,rsi`).
  */
-export function requiredInputs(items: ReadonlyArray<{ fn: string }>): ValueField[] {
-  const uses = (field: ValueField) =>
-    items.some((item) => item.fn === field || (field === 'volume' && findIndicator(item.fn)?.inputs.includes('volume')));
-  return ['price', ...(['volume', 'marketCap'] as const).filter(uses)];
+export function requiredInputs(items: ReadonlyArray<{ fn: string }>): NumericField[] {
+  const uses = (field: NumericField) =>
+    items.some((item) => item.fn === field || (findIndicator(item.fn)?.inputs as readonly string[] | undefined)?.includes(field));
+  return ['price', ...(['volume', 'marketCap', 'open', 'high', 'low'] as const).filter(uses)];
 }
 
 /**

@@ -13,7 +13,7 @@
 import type { DailyIngest } from './csv.js';
 import type { DedupedDaily } from './days.js';
 import { InputError } from '../errors.js';
-import { VALUE_FIELDS, type ValueField } from './layouts.js';
+import { NUMERIC_FIELDS, type NumericField, type ValueField } from './layouts.js';
 import type { DailyColumns } from '../types.js';
 
 export const MISSING_POLICIES = ['error', 'previous', 'zero', 'drop'] as const;
@@ -22,14 +22,17 @@ export type MissingPolicy = (typeof MISSING_POLICIES)[number];
 /** What was done, for the summary and _model.json. */
 export interface MissingReport {
   policy: MissingPolicy;
-  /** Missing cells per field among the kept days (filled, or the cause of a drop). */
+  /**
+   * Missing cells per field among the kept days (filled, or the cause of a drop); open, high and low
+   * (when the run uses them) are listed only when they have some.
+   */
   cells: Record<ValueField, number>;
   /** Days removed by `drop` (0 for the other policies). */
   rowsDropped: number;
 }
 
 const MISSING_EXPECTED =
-  'a value; an empty or "-" cell is a missing value, refused by default: --missing previous, zero or drop fills or drops it';
+  'a value; an empty, "-" or "null" cell is a missing value, refused by default: --missing previous, zero or drop fills or drops it';
 
 /**
  * The deduplicated rows with the missing cells of the fields in `ingest.missingCells` handled per
@@ -40,9 +43,10 @@ export function fillMissing(
   deduped: DedupedDaily,
   ingest: Pick<DailyIngest, 'file' | 'missingCells'>,
   policy: MissingPolicy = 'error',
-  columnNames: Partial<Record<ValueField, string>> = {},
+  columnNames: Partial<Record<NumericField, string>> = {},
 ): { deduped: DedupedDaily; missing: MissingReport } {
-  const cells: Record<ValueField, number> = { price: 0, volume: 0, marketCap: 0 };
+  const cells: MissingReport['cells'] = { price: 0, volume: 0, marketCap: 0 };
+  const counts = cells as Partial<Record<NumericField, number>>;
   const report = (rowsDropped: number): MissingReport => ({ policy, cells, rowsDropped });
   if (ingest.missingCells.size === 0) return { deduped, missing: report(0) };
 
@@ -53,18 +57,18 @@ export function fillMissing(
   for (let k = 0; k < n; k++) if (ingest.missingCells.has(fileRows[k])) rowsWithMissing.push(k);
   if (rowsWithMissing.length === 0) return { deduped, missing: report(0) };
 
-  const fail = (k: number, field: ValueField, expected: string): never => {
+  const fail = (k: number, field: NumericField, expected: string): never => {
     const source = ingest.missingCells.get(fileRows[k])!;
     throw new InputError(ingest.file, source.line, columnNames[field] ?? field, source.text[field] ?? '', expected);
   };
-  const missingFields = (k: number): ValueField[] =>
-    VALUE_FIELDS.filter((field) => ingest.missingCells.get(fileRows[k])!.text[field] !== undefined);
+  const missingFields = (k: number): NumericField[] =>
+    NUMERIC_FIELDS.filter((field) => ingest.missingCells.get(fileRows[k])!.text[field] !== undefined);
 
   if (policy === 'error') {
     const k = rowsWithMissing[0];
     fail(k, missingFields(k)[0], MISSING_EXPECTED);
   }
-  for (const k of rowsWithMissing) for (const field of missingFields(k)) cells[field]++;
+  for (const k of rowsWithMissing) for (const field of missingFields(k)) counts[field] = (counts[field] ?? 0) + 1;
 
   if (policy === 'drop') {
     const keep = new Uint8Array(n).fill(1);
@@ -83,6 +87,10 @@ export function fillMissing(
       volume: pick(deduped.columns.volume),
       marketCap: pick(deduped.columns.marketCap),
     };
+    for (const field of ['open', 'high', 'low'] as const) {
+      const source = deduped.columns[field];
+      if (source !== undefined) columns[field] = pick(source);
+    }
     const fileRowsKept = pick(fileRows);
     return { deduped: { columns, collapsedDays: deduped.collapsedDays, fileRows: fileRowsKept }, missing: report(rowsWithMissing.length) };
   }
@@ -93,17 +101,24 @@ export function fillMissing(
     volume: deduped.columns.volume.slice(),
     marketCap: deduped.columns.marketCap.slice(),
   };
+  for (const field of ['open', 'high', 'low'] as const) {
+    const source = deduped.columns[field];
+    if (source !== undefined) columns[field] = source.slice();
+  }
   if (policy === 'zero') {
     for (const k of rowsWithMissing) {
       for (const field of missingFields(k)) {
         if (field === 'price') fail(k, field, 'a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop');
-        columns[field][k] = 0;
+        if (field !== 'volume' && field !== 'marketCap') {
+          fail(k, field, `a value; --missing zero cannot fill ${field === 'open' ? 'an' : 'a'} ${field} (it must be > 0): use previous or drop`);
+        } else columns[field][k] = 0;
       }
     }
   } else {
     // previous: a walk in date order carries each field's last value (a filled value counts as one).
-    for (const field of VALUE_FIELDS) {
+    for (const field of NUMERIC_FIELDS) {
       const column = columns[field];
+      if (column === undefined) continue;
       const missingAt = new Set(rowsWithMissing.filter((k) => ingest.missingCells.get(fileRows[k])!.text[field] !== undefined));
       if (missingAt.size === 0) continue;
       for (let k = 0; k < n; k++) {

@@ -41,7 +41,7 @@ export async function readDailyParquet(input: string, options: LayoutOptions = {
   const hash = createHash('sha256');
   const columns = new DailyColumnsBuilder();
   const missingCells = new Map<number, MissingCellSource>();
-  const required = new Set<ValueField>(['price', ...(options.required ?? VALUE_FIELDS)]);
+  const required = new Set<string>(['price', ...(options.required ?? VALUE_FIELDS)]);
   let layoutName = '';
   let fields: ValueField[] = [];
   const columnNames: Partial<Record<ValueField, string>> = {};
@@ -67,6 +67,7 @@ export async function readDailyParquet(input: string, options: LayoutOptions = {
     const names = table.schema.fields.map((f) => f.name);
     const layout = resolveLayout(file, names, options);
     layoutName = `parquet (${layout.name})`;
+    // Parquet input reads the four-column series; open/high/low and the asset are CSV-only for now.
     const date = table.getChild(layout.columns.date!)!;
     const values = VALUE_FIELDS.map((field) => {
       const name = layout.columns[field];

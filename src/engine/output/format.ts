@@ -2,6 +2,7 @@
  * The short human summary `pricecast predict` prints (docs/fit.md name the numbers).
  * Pure: a report in, text out.
  */
+import { layoutHasMarketCap } from '../ingest/layouts.js';
 import type { ModelReport } from '../types.js';
 
 export interface SummaryContext {
@@ -24,12 +25,14 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
     const done = missing.policy === 'drop' ? `${missing.rowsDropped} days dropped` : `filled with ${missing.policy}`;
     row('missing values', `${cells}: ${done} (--missing ${missing.policy})`);
   }
-  row(
-    'duplicates collapsed',
-    collapsed.count === 0
-      ? '0'
-      : `${collapsed.count} (kept the last row of ${abbreviate(collapsed.first, 5, collapsed.count).join(', ')})`,
-  );
+  if (report.input.asset != null) row('asset', report.input.asset);
+  row('duplicates collapsed', collapsedText(collapsed));
+  if (report.input.ohlcInconsistentRows) {
+    row('open/high/low', `${report.input.ohlcInconsistentRows} rows where low > min(open, close) or high < max(open, close), kept (--ohlc-check off)`);
+  }
+  if (report.input.layout !== undefined && !layoutHasMarketCap(report.input.layout) && !report.features.includes('marketCap')) {
+    row('features', `${report.features.join(', ')} (the ${report.input.layout} layout has no market cap: the default features without marketCap)`);
+  }
   row('after clean-up', `${rows.afterDropNulls} (feature warm-up, null/NaN/±inf rows and the last row dropped)`);
   const splitText =
     report.split === 'random'
@@ -55,6 +58,21 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   );
   row('wall time', `${Math.round(context.wallMs)} ms`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * How many days were collapsed and why (docs/input.md#days): a repeated date keeps its last row, a day
+ * of several snapshots its latest.
+ */
+function collapsedText(collapsed: ModelReport['input']['duplicateDatesCollapsed']): string {
+  if (collapsed.count === 0) return '0';
+  const snapshots = collapsed.severalSnapshots ?? 0;
+  const repeated = collapsed.count - snapshots;
+  const why = [
+    repeated > 0 ? `${repeated} repeated date${repeated === 1 ? '' : 's'}: the last row kept` : '',
+    snapshots > 0 ? `${snapshots} day${snapshots === 1 ? '' : 's'} of several snapshots: the latest kept` : '',
+  ].filter((text) => text !== '');
+  return `${collapsed.count} (${why.join('; ')}: ${abbreviate(collapsed.first, 5, collapsed.count).join(', ')})`;
 }
 
 /** The first `max` items, then how many more of `total` (default: the items' own count) there are. */

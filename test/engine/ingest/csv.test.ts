@@ -162,7 +162,7 @@ describe('readDailyCsv: bad input (fixtures/bad)', () => {
     ['date-not-padded.csv', 4, 'date', '2021-2-3'],
     ['date-text.csv', 4, 'date', 'yesterday'],
     ['date-before-gregorian.csv', 4, 'date', '1582-10-14'],
-    ['date-not-midnight.csv', 4, 'date', '2021-01-03 12:00:00 UTC'],
+    ['date-hour-25.csv', 4, 'date', '2021-01-03 25:00:00 UTC'],
     ['price-zero.csv', 4, 'price', '0'],
     ['price-negative.csv', 4, 'price', '-1.6'],
     ['volume-negative.csv', 4, 'volume', '-1200'],
@@ -204,7 +204,7 @@ describe('readDailyCsv: bad input (fixtures/bad)', () => {
     ['price-zero.csv', /price > 0/],
     ['volume-empty.csv', /missing value.*--missing/],
     ['date-before-gregorian.csv', /on or after 1582-10-15/],
-    ['date-not-midnight.csv', /midnight UTC/],
+    ['date-hour-25.csv', /a date that exists, written YYYY-MM-DD/],
     ['volume-negative.csv', /volume >= 0/],
     ['marketcap-negative.csv', /marketCap >= 0/],
   ])('%s says what is wrong (%s)', async (name, pattern) => {
@@ -236,7 +236,7 @@ describe('readDailyCsv: line numbers and other failures', () => {
   });
 
   it('lists every missing column', async () => {
-    const error = await inputError(await csvFile('missing2.csv', 'Date,price,volume\n2021-01-01,1,1\n'));
+    const error = await inputError(await csvFile('missing2.csv', 'Day,price,volume\n2021-01-01,1,1\n'));
     expect(error.column).toBe('date, marketCap');
     expect(error.message).toContain('missing date, marketCap');
   });

@@ -3,7 +3,7 @@
  * calendar) and hand-picked edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { dateExpected, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDay } from '../../../src/engine/ingest/dates.js';
+import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDateTime, parseDay, parseUnixTime } from '../../../src/engine/ingest/dates.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -81,10 +81,9 @@ describe('parseDailyDate: the vendors\' daily forms (docs/input.md#layouts)', ()
   });
 
   it.each([
-    ['2021-02-03 00:00:01 UTC', 'midnight'],
-    ['2021-02-03T12:00:00Z', 'midnight'],
-    ['2021-02-03T00:00:00', 'exists'], // no zone: ambiguous
-    ['2021-02-03 00:00:00', 'exists'],
+    ['2021-02-03 24:00:00 UTC', 'exists'],
+    ['2021-02-03T12:00:00 PST', 'exists'], // a zone name other than UTC: refused, not guessed
+    ['2021-02-03T00:00:00+15:00', 'exists'],
     ['03/02/2021', 'exists'],
     ['Feb 29, 2021', 'exists'],
     ['feb 03, 2021', 'exists'],
@@ -99,5 +98,31 @@ describe('parseDailyDate: the vendors\' daily forms (docs/input.md#layouts)', ()
 
   it('FIRST_GREGORIAN_DAY is 1582-10-15', () => {
     expect(formatDay(FIRST_GREGORIAN_DAY)).toBe('1582-10-15');
+  });
+});
+
+describe('parseDateTime and parseUnixTime: a date-time names its UTC day (docs/input.md#days)', () => {
+  it.each([
+    ['2018-01-30 00:05:28 UTC', '2018-01-30', 328],
+    ['2017-06-06 23:29:55 UTC', '2017-06-06', 84_595],
+    ['2013-12-16 23:59:59', '2013-12-16', 86_399],
+    ['2021-06-24T00:00:00Z', '2021-06-24', 0],
+    ['2021-06-24 01:30', '2021-06-24', 5400],
+    ['2021-06-24T01:00:00+02:00', '2021-06-23', 82_800],
+    ['2021-06-24T23:00:00-0130', '2021-06-25', 1800],
+    ['2021-06-24 12:00:00.250Z', '2021-06-24', 43_200.25],
+  ])('%s → %s, %d s into the day', (text, date, into) => {
+    const seconds = parseDateTime(text);
+    expect(formatDay(dayOfSeconds(seconds))).toBe(date);
+    expect(seconds - dayOfSeconds(seconds) * 86_400).toBeCloseTo(into, 6);
+  });
+
+  it('unix times: seconds, or milliseconds from 1e11 on; floats as written', () => {
+    expect(parseUnixTime('1624492800000')).toBe(Date.UTC(2021, 5, 24) / 1000);
+    expect(parseUnixTime('1513555200.0')).toBe(Date.UTC(2017, 11, 18) / 1000);
+    expect(parseUnixTime('1513555200')).toBe(Date.UTC(2017, 11, 18) / 1000);
+    expect(formatDay(dayOfSeconds(parseUnixTime('99999999999')))).toBe('5138-11-16');
+    expect(formatDay(dayOfSeconds(parseUnixTime('100000000000')))).toBe('1973-03-03');
+    for (const text of ['', 'NULL', '0x10', '1e400', '2021-06-24']) expect(parseUnixTime(text)).toBeNaN();
   });
 });

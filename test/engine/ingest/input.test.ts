@@ -113,17 +113,22 @@ describe('dates and numbers', () => {
     ['2021-02-03T00:00:00Z'],
     ['"Feb 03, 2021"'],
     ['"Feb 3, 2021"'],
+    ['2021-02-03 12:00:00 UTC'],
+    ['2021-02-03T00:00:01Z'],
+    ['2021-02-03 23:59:59'],
+    ['2021-02-04T00:30:00+01:00'],
+    ['2021-02-02T23:30:00-01:00'],
   ])('%s is 2021-02-03', async (text) => {
     const rows = await ingest(`date,price,volume,marketCap\n${text},1,2,3\n`);
     expect(rows.day).toEqual([dayOf('2021-02-03')]);
   });
 
   it.each([
-    ['2021-02-03 12:00:00 UTC', /midnight UTC/],
-    ['2021-02-03T00:00:01Z', /midnight UTC/],
+    ['2021-02-03 24:00:00 UTC', /that exists/],
+    ['2021-02-03T00:60:00Z', /that exists/],
     ['02/03/2021', /YYYY-MM-DD/],
     ['"Feb 30, 2021"', /that exists/],
-    ['2021-02-03T00:00:00+01:00', /YYYY-MM-DD/],
+    ['2021-02-03T00:00:00 EST', /YYYY-MM-DD/],
   ])('%s is refused (%s)', async (text, pattern) => {
     const error = await refused(`date,price,volume,marketCap\n2021-02-02,1,2,3\n${text},1,2,3\n`);
     expect(error.line).toBe(3);
