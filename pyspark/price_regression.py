@@ -1290,6 +1290,360 @@ def print_error(spark: SparkSession, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+# --- forecast: the days after the last one (docs/forecast.md; the engine's src/forecast/) -----------------------
+
+FORECAST_MAX_HORIZON = 366
+FORECAST_DEFAULT_LEVELS = (0.8, 0.95)
+FORECAST_FILE = "_forecast.json"
+FORECAST_STALE_AFTER_DAYS = 2
+
+
+def conformal_rank(n: int, level: float) -> int:
+    """docs/forecast.md#intervals: k = ceil((n + 1)·L − 1e-9), in double precision; k > n: too few scores."""
+    return math.ceil((n + 1) * level - 1e-9)
+
+
+def scores_needed(level: float) -> int:
+    n = 1
+    while conformal_rank(n, level) > n:
+        n += 1
+    return n
+
+
+def level_suffix(level: float) -> str:
+    """lower_80, upper_97p5: L·100 rounded to 6 decimals, trailing zeros dropped, '.' written 'p'."""
+    text = f"{level * 100:.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", "p")
+
+
+def interval_history(forecast, actual, price, h: int, level: float, window: Optional[int]) -> dict:
+    """docs/forecast.md#intervals: the rule replayed over the walk-forward origins (the engine's intervalHistory)."""
+    import bisect
+    T = len(forecast)
+    scores = [abs(forecast[t] - actual[t]) / price[t] for t in range(T)]
+    known_sorted: List[float] = []
+    start = 0
+    origins = covered = 0
+    sum_width = sum_score = 0.0
+    penalty = 2 / (1 - level)
+    for i in range(T):
+        known = i - h + 1
+        if known <= 0:
+            continue
+        bisect.insort(known_sorted, scores[known - 1])
+        if window is not None and known - start > window:
+            known_sorted.pop(bisect.bisect_left(known_sorted, scores[start]))
+            start += 1
+        k = conformal_rank(len(known_sorted), level)
+        if k > len(known_sorted) or k < 1:
+            continue
+        half = known_sorted[k - 1] * price[i]
+        lower, upper = max(0.0, forecast[i] - half), forecast[i] + half
+        y = actual[i]
+        origins += 1
+        if lower <= y <= upper:
+            covered += 1
+        sum_width += (upper - lower) / price[i]
+        miss = lower - y if y < lower else (y - upper if y > upper else 0.0)
+        sum_score += (upper - lower + penalty * miss) / price[i]
+    nan = float("nan")
+    return {"level": level, "origins": origins, "coverage": covered / origins if origins else nan,
+            "width": sum_width / origins if origins else nan, "score": sum_score / origins if origins else nan}
+
+
+def diebold_mariano(e: List[float], eb: List[float], h: int) -> Optional[dict]:
+    """docs/forecast.md#track-record: DM against persistence at horizon h (HLN correction, Student t)."""
+    from scipy.stats import t as student_t
+    T = len(e)
+    d = [e[t] * e[t] - eb[t] * eb[t] for t in range(T)]
+    mean = sum(d) / T if T else float("nan")
+    gamma0 = sum((x - mean) * (x - mean) for x in d) / T if T else float("nan")
+    if T < 2 or not gamma0 > 0:
+        return {"statistic": float("nan"), "pValue": float("nan")}
+    variance, fallback = gamma0, False
+    if h > 1:
+        gammas = sum(sum((d[t] - mean) * (d[t - k] - mean) for t in range(k, T)) / T for k in range(1, min(h, T)))
+        variance = gamma0 + 2 * gammas
+        if not variance > 0:
+            variance, fallback = gamma0, True
+    statistic = mean / math.sqrt(variance / T) * math.sqrt((T + 1 - 2 * h + h * (h - 1) / T) / T)
+    result = {"statistic": statistic, "pValue": float(2 * student_t.cdf(-abs(statistic), T - 1))}
+    if fallback:
+        result["varianceFallback"] = True
+    return result
+
+
+def forecast_metrics(forecast, actual, price, baseline, h: int, train_prices) -> dict:
+    """The experiment's metrics of a walk-forward (docs/experiment.md#metrics) plus mase and rmsse."""
+    T = len(forecast)
+    e = [forecast[t] - actual[t] for t in range(T)]
+    mse = sum(x * x for x in e) / T
+    mae = sum(abs(x) for x in e) / T
+    mean_actual = sum(actual) / T
+    moved = [t for t in range(T) if actual[t] != price[t]]
+    right = sum(1 for t in moved if np.sign(forecast[t] - price[t]) == np.sign(actual[t] - price[t]))
+    result = {"rmse": math.sqrt(mse), "mae": mae, "mape": sum(abs(e[t]) / abs(actual[t]) for t in range(T)) / T,
+              "r2": 1 - sum(x * x for x in e) / sum((y - mean_actual) ** 2 for y in actual),
+              "directionalAccuracy": right / len(moved) if moved else float("nan")}
+    if baseline is None:
+        result["skill"], result["dm"] = 0.0, None
+    else:
+        eb = [baseline[t] - actual[t] for t in range(T)]
+        result["skill"] = 1 - mse / (sum(x * x for x in eb) / T)
+        result["dm"] = diebold_mariano(e, eb, h)
+    steps = [train_prices[i] - train_prices[i - 1] for i in range(1, len(train_prices))]
+    if steps:
+        result["mase"] = mae / (sum(abs(s) for s in steps) / len(steps))
+        result["rmsse"] = math.sqrt(mse) / math.sqrt(sum(s * s for s in steps) / len(steps))
+    else:
+        result["mase"] = result["rmsse"] = float("nan")
+    return result
+
+
+def forecast_usable_rows(spark: SparkSession, daily: DataFrame, items: List[dict], as_of: Optional[str],
+                         horizon: int) -> DataFrame:
+    """docs/forecast.md#rows-and-labels: the series cut after --as-of, the features, the price h rows ahead
+    (lead over the whole cut series, before any row is dropped), then the usable rows numbered 0 … N − 1."""
+    if as_of is not None:
+        daily = daily.where(F.col("date") <= F.to_date(F.lit(as_of)))
+    labelled, _ = compute_features(spark, daily, items)
+    columns = [item["column"] for item in items]
+    order = Window.orderBy("date")
+    for h in range(1, horizon + 1):
+        labelled = labelled.withColumn(f"__ahead_{h}", F.lead("price", h).over(order))
+    usable = labelled.dropna(subset=columns)
+    for name in columns:
+        usable = usable.where(F.abs(F.col(name)) < float("inf"))
+    usable = usable.withColumn("__row", F.row_number().over(order) - 1)
+    return VectorAssembler(inputCols=columns, outputCol="features").transform(usable).cache()
+
+
+def forecast_horizon(frame: DataFrame, h: int, o: int, train_ratio: float, refit_every: int, target: str,
+                     price: List[float], ahead: List[float]) -> dict:
+    """docs/forecast.md#the-forecast and #track-record: the walk-forward of horizon h (refits as a loop on the
+    driver) and the fit of every row whose label is known at o, applied to row o."""
+    label = f"__label_{h}"
+    labelled = frame.withColumn(label, F.col(f"__ahead_{h}") if target == "price"
+                                else F.col(f"__ahead_{h}") / F.col("price") - 1)
+    as_price = (lambda m, p: m) if target == "price" else (lambda m, p: p * (1 + m))
+
+    def fit_rows(last_row: int) -> LinearRegressionModel:
+        return LinearRegression(featuresCol="features", labelCol=label).fit(labelled.where(F.col("__row") <= last_row))
+
+    def predictions(model, first: int, end: int) -> List[float]:
+        rows = model.transform(labelled.where((F.col("__row") >= first) & (F.col("__row") < end))) \
+            .select("__row", "prediction").orderBy("__row").collect()
+        return [as_price(r["prediction"], price[r["__row"]]) for r in rows]
+
+    M = o - h + 1
+    s0 = math.floor(M * train_ratio)
+    last = o - h
+    history: List[float] = []
+    for s in range(s0, last + 1, refit_every):
+        end = min(s + refit_every, last + 1)
+        history.extend(predictions(fit_rows(s - h), s, end))
+    model = fit_rows(M - 1)
+    forecast = predictions(model, o, o + 1)[0]
+    return {"firstOrigin": s0, "history": history, "actual": ahead[s0:last + 1], "price": price[s0:last + 1],
+            "forecast": forecast,
+            "model": {"coefficients": [float(c) for c in model.coefficients], "intercept": float(model.intercept),
+                      "fittedRows": M}}
+
+
+def check_forecast_partition(target: HadoopFs) -> None:
+    """The engine's replace rule for a partition (src/forecast/partition.ts): absent, empty, or an earlier
+    forecast partition (part files, _forecast.json saying command "forecast", their .crc)."""
+    fs, path = target.fs, target.path
+    if not fs.exists(path):
+        return
+    entries = fs.listStatus(path)
+    foreign = sorted(s.getPath().getName() for s in entries if not FORECAST_PARTITION_FILE.match(s.getPath().getName())
+                     or not s.isFile())
+    if foreign:
+        raise OutputRefused(f"{path.toString()} exists and is not a pricecast forecast output (it also holds "
+                            f"{', '.join(foreign[:3])}); refusing to replace it")
+    if len(entries) == 0:
+        return
+    marker = target.child(FORECAST_FILE)
+    try:
+        earlier = json.loads(target.read_text(marker)) if fs.exists(marker) else None
+    except ValueError:
+        earlier = None
+    if not isinstance(earlier, dict) or earlier.get("tool") != "pricecast" or earlier.get("command") != "forecast":
+        raise OutputRefused(f"{path.toString()} exists and is not a pricecast forecast output; refusing to replace it")
+
+
+_FORECAST_PARTITION_NAME = (r"(?:part-\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                            r"(?:\.c\d{3}|-c\d{3})?\.snappy\.parquet|_forecast\.json)")
+FORECAST_PARTITION_FILE = re.compile(rf"^(?:{_FORECAST_PARTITION_NAME}|\.{_FORECAST_PARTITION_NAME}\.crc)$")
+
+
+def run_forecast(spark: SparkSession, input_path: str, output: str, *, features: str, set_name: str,
+                 target: str, horizon: int, levels: List[float], calibration_window: Optional[int],
+                 train_ratio: float, refit_every: int, as_of: Optional[str],
+                 ingest: Optional[IngestOptions] = None) -> dict:
+    """`forecast` (docs/forecast.md): one partition origin_date=… of the table in OUTPUT, written by Spark's dynamic
+    partition overwrite (only this origin's partition is replaced), then its _forecast.json."""
+    from datetime import timedelta
+    from pyspark.sql.types import IntegerType
+    items = parse_feature_spec(features)
+    ingest = ingest or IngestOptions()
+    ingest.required = required_inputs(items)
+    daily, rows_read, sha256, _collapsed, input_facts = read_daily_input(spark, input_path, ingest)
+    check_feature_inputs(items, daily.columns, input_path, input_facts.get("layout", "pricecast"))
+    first_day = daily.agg(F.min("date")).first()[0]
+    frame = forecast_usable_rows(spark, daily, items, as_of, horizon)
+    aheads = [f"__ahead_{h}" for h in range(1, horizon + 1)]
+    rows = frame.select("__row", "date", "price", *aheads).orderBy("__row").collect()
+    N = len(rows)
+    if N == 0:
+        why = (f"--as-of {as_of} is before the first row ({first_day.isoformat()})"
+               if as_of is not None and first_day is not None and first_day.isoformat() > as_of
+               else f"--as-of {as_of or ''} leaves no row where every feature has a value")
+        raise BadInput(input_path, 0, None, None, "a usable row on or before the origin: "
+                       + ("no row has every feature" if as_of is None else why))
+    o = N - 1
+    p = len(items)
+    price = [float(r["price"]) for r in rows]
+    origin = rows[o]["date"]
+    for h in range(1, horizon + 1):
+        M = o - h + 1
+        first_window = math.floor(M * train_ratio) - h + 1
+        if first_window < p + 2:
+            raise BadInput(input_path, 0, None, None,
+                           f"at least {p + 2} fitting rows for {p} features at horizon {h}: {N} usable rows up to "
+                           f"{origin.isoformat()} leave {max(0, M)} with a known label and {max(0, first_window)} in "
+                           f"the first walk-forward window (train ratio {_js_number(train_ratio)})")
+    partition = HadoopFs(spark, output.rstrip("/") + f"/origin_date={origin.isoformat()}")
+    check_forecast_partition(partition)
+
+    horizons, table = [], []
+    for h in range(1, horizon + 1):
+        ahead = [float("nan") if r[f"__ahead_{h}"] is None else float(r[f"__ahead_{h}"]) for r in rows]
+        result = forecast_horizon(frame, h, o, train_ratio, refit_every, target, price, ahead)
+        f, y, at = result["history"], result["actual"], result["price"]
+        scores = [abs(f[t] - y[t]) / at[t] for t in range(len(f))]
+        calibration = scores if calibration_window is None else scores[max(0, len(scores) - calibration_window):]
+        ordered = sorted(calibration)
+        bounds = []
+        for level in levels:
+            k = conformal_rank(len(ordered), level)
+            if k > len(ordered):
+                window_text = "" if calibration_window is None else f" (--calibration-window {calibration_window})"
+                raise BadInput(input_path, 0, None, None,
+                               f"a history long enough for a {_js_number(level)} interval at horizon {h}: "
+                               f"{scores_needed(level)} walk-forward scores are needed, {len(ordered)} are "
+                               f"available{window_text}")
+            width = ordered[k - 1]
+            half = width * price[o]
+            bounds.append({"level": level, "lower": max(0.0, result["forecast"] - half),
+                           "upper": result["forecast"] + half, "width": width})
+        s0 = result["firstOrigin"]
+        last = s0 + len(f) - 1
+        record = {
+            "horizon": h, "origins": len(f), "trainRows": s0,
+            "firstOriginDate": rows[s0]["date"].isoformat() if f else None,
+            "lastOriginDate": rows[last]["date"].isoformat() if f else None,
+            "metrics": forecast_metrics(f, y, at, at, h, price[:s0]),
+            "intervals": [interval_history(f, y, at, h, level, calibration_window) for level in levels],
+            "persistence": {"metrics": forecast_metrics(at, y, at, None, h, price[:s0]),
+                            "intervals": [interval_history(at, y, at, h, level, calibration_window) for level in levels]},
+        }
+        target_date = origin + timedelta(days=h)
+        horizons.append({"horizon": h, "targetDate": target_date.isoformat(), "forecast": result["forecast"],
+                         "bounds": bounds, "model": result["model"], "trackRecord": record})
+        table.append((h, target_date, price[o], result["forecast"],
+                      *[v for b in bounds for v in (b["lower"], b["upper"])], set_name, origin))
+    document = {
+        "tool": "pricecast", "command": "forecast", "originDate": origin.isoformat(), "lastPrice": price[o],
+        "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read},
+        "set": {"name": set_name, "features": [format_feature_item(i) for i in items], "target": target},
+        "asOf": as_of, "trainRatio": train_ratio, "refitEvery": refit_every,
+        "calibrationWindow": calibration_window, "levels": levels, "rows": N, "horizons": horizons,
+    }
+    schema = StructType([StructField("horizon", IntegerType()), StructField("target_date", DateType()),
+                         StructField("last_price", DoubleType()), StructField("forecast", DoubleType()),
+                         *[StructField(f"{side}_{level_suffix(level)}", DoubleType())
+                           for level in levels for side in ("lower", "upper")],
+                         StructField("set", StringType()), StructField("origin_date", DateType())])
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    spark.createDataFrame(table, schema).coalesce(1).write.mode("overwrite").partitionBy("origin_date").parquet(output)
+    body = json.dumps(document, indent=2, allow_nan=True).replace("NaN", "null") + "\n"
+    partition.write_bytes(partition.child(FORECAST_FILE), body.encode("utf-8"))
+    # Spark's dynamic overwrite leaves no _SUCCESS at the table's root; the layout has one, written last.
+    table_root = HadoopFs(spark, output)
+    table_root.write_bytes(table_root.child("_SUCCESS"), b"")
+    print(f"pricecast forecast (reference job): {set_name} from {origin.isoformat()}, horizons 1-{horizon}, "
+          f"wrote {partition.path.toString()}")
+    return document
+
+
+def parse_forecast_args(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="price_regression.py forecast",
+                                     description="The price after the last day, with conformal intervals (docs/forecast.md).")
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", default="out/forecasts")
+    parser.add_argument("--features", default=None)
+    parser.add_argument("--from", dest="from_results", default=None, help="an experiment's results.json")
+    parser.add_argument("--set", dest="set_name", default=None)
+    parser.add_argument("--target", choices=["price", "return"], default="price")
+    parser.add_argument("--horizon", type=int, default=1)
+    parser.add_argument("--level", default=",".join(str(level) for level in FORECAST_DEFAULT_LEVELS))
+    parser.add_argument("--calibration-window", type=int, default=None)
+    parser.add_argument("--train-ratio", type=float, default=0.7)
+    parser.add_argument("--refit-every", type=int, default=1)
+    parser.add_argument("--as-of", default=None)
+    parser.add_argument("--format", choices=["auto"] + list(LAYOUTS), default="auto")
+    parser.add_argument("--columns", default=None)
+    parser.add_argument("--thousands", choices=[","], default=None)
+    parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error")
+    args = parser.parse_args(argv)
+    if not 1 <= args.horizon <= FORECAST_MAX_HORIZON:
+        parser.error(f"--horizon: expected an integer from 1 to {FORECAST_MAX_HORIZON}, got {args.horizon}")
+    try:
+        args.levels = [float(text) for text in args.level.split(",")]
+    except ValueError:
+        parser.error(f"--level: expected levels strictly between 0 and 1, comma-separated, got {args.level!r}")
+    if any(not 0 < level < 1 for level in args.levels) or len(set(args.levels)) != len(args.levels):
+        parser.error(f"--level: expected levels strictly between 0 and 1, none twice, got {args.level!r}")
+    if args.calibration_window is not None and args.calibration_window < 1:
+        parser.error(f"--calibration-window: expected a positive integer, got {args.calibration_window}")
+    if args.as_of is not None and (not _YMD.match(args.as_of) or _date_parts(args.as_of) is None):
+        parser.error(f"--as-of: expected a date YYYY-MM-DD, got {args.as_of!r}")
+    args.columns = parse_column_mapping(args.columns) if args.columns is not None else None
+    set_name = "features"
+    if args.from_results is not None:
+        with open(args.from_results, encoding="utf-8") as handle:
+            results = json.load(handle)
+        chosen = [s for s in results.get("sets", []) if s.get("name") == args.set_name and s.get("name") != "persistence"]
+        if not chosen:
+            parser.error(f"--from {args.from_results}: no set named {args.set_name!r}")
+        args.features, args.target, set_name = ",".join(chosen[0]["features"]), results.get("target", "price"), args.set_name
+    args.features = args.features or DEFAULT_FEATURE_SPEC
+    args.set_label = set_name
+    return args
+
+
+def forecast_main(argv: Sequence[str]) -> int:
+    args = parse_forecast_args(argv)
+    spark = SparkSession.builder.appName("pricecast-forecast").getOrCreate()
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    try:
+        run_forecast(spark, args.input, args.output, features=args.features, set_name=args.set_label,
+                     target=args.target, horizon=args.horizon, levels=args.levels,
+                     calibration_window=args.calibration_window, train_ratio=args.train_ratio,
+                     refit_every=args.refit_every, as_of=args.as_of,
+                     ingest=IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
+                                          missing=args.missing))
+        return 0
+    except (BadInput, OutputRefused, FeatureSpecError) as error:
+        print_error(spark, str(error))
+        return 2
+    finally:
+        spark.stop()
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Next-day price regression (the pricecast reference job).")
     parser.add_argument("--input", required=True, help="daily CSV: date, price, volume, marketCap")
@@ -1317,6 +1671,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str]) -> int:
+    if argv and argv[0] == "forecast":
+        return forecast_main(argv[1:])
     args = parse_args(argv)
     spark = SparkSession.builder.appName("pricecast-price-regression").getOrCreate()
     # Runtime settings the job depends on, set here so they hold whatever spark-submit or EMR configures:
