@@ -1490,7 +1490,6 @@ def run_forecast(spark: SparkSession, input_path: str, output: str, *, features:
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
     daily, rows_read, sha256, _collapsed, input_facts = read_daily_input(spark, input_path, ingest)
-    check_feature_inputs(items, daily.columns, input_path, input_facts.get("layout", "pricecast"))
     first_day = daily.agg(F.min("date")).first()[0]
     frame = forecast_usable_rows(spark, daily, items, as_of, horizon)
     aheads = [f"__ahead_{h}" for h in range(1, horizon + 1)]
