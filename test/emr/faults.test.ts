@@ -21,7 +21,7 @@ import { localFileFacts, stageUploads } from '../../src/emr/stage.js';
 import { submitRun } from '../../src/emr/submit.js';
 import { sdkStatusReader } from '../../src/emr/wait.js';
 import { wheelhouseFiles } from '../../src/emr/wheelhouse.js';
-import { runCli, ROOT } from '../helpers/cli.js';
+import { runCli, startCli, waitFor } from '../helpers/cli.js';
 import { awsJsonError, faultProxy, hangingListener, s3XmlError, type FaultProxy } from '../helpers/emrFaults.js';
 import { fakeClock, scriptedStatusReader } from '../helpers/emrScript.js';
 import { openMotoSession, type MotoServer, type MotoSession } from '../helpers/moto.js';
@@ -80,28 +80,11 @@ async function plan(flags: EmrFlags = {}, runId = 'run-f', attemptId = 'a1'): Pr
   return { config, plan: planRun(config, { runId, attemptId, creatorArn: null }, files) };
 }
 
-/** The CLI in a child process, pointed at `endpoint`; resolves with the exit code and output. */
+/** The CLI pointed at `endpoint` (a hanging listener or a fault proxy in front of moto). */
 function spawnCli(args: string[], endpoint: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...moto.env, AWS_ENDPOINT_URL: endpoint },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, output: () => ({ stdout, stderr }) };
+  return startCli(args, { env: { ...moto.env, AWS_ENDPOINT_URL: endpoint } });
 }
 
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('point 3: no call hangs against an endpoint that accepts and never answers', () => {
   it('emr list: the request timeout ends it with a clear error (exit 1)', async () => {

@@ -18,7 +18,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +30,7 @@ import { localFileFacts, stageUploads } from '../../src/emr/stage.js';
 import { submitRun, type SubmitOutcome } from '../../src/emr/submit.js';
 import { sdkStatusReader, type EmrStatusReader } from '../../src/emr/wait.js';
 import { wheelhouseFiles } from '../../src/emr/wheelhouse.js';
-import { runCli, ROOT } from '../helpers/cli.js';
+import { ROOT, runCli, startCli, waitFor } from '../helpers/cli.js';
 import { fakeClock, scriptedStatusReader, type ScriptedPoll } from '../helpers/emrScript.js';
 import { openMotoSession, type MotoServer, type MotoSession } from '../helpers/moto.js';
 
@@ -537,19 +536,9 @@ describe('submit --cluster-id: an existing cluster is left running', () => {
   });
 });
 
-/** The CLI as a user runs it, in a child process, pointed at moto by the SDK's own env variables. */
+/** The CLI pointed at moto by the SDK's own env variables. */
 function spawnCli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), ...args], {
-    cwd: ROOT, // where `--import tsx` resolves
-    env: { ...process.env, ...moto.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, output: () => ({ stdout, stderr }) };
+  return startCli(args, { env: moto.env });
 }
 
 /** A config file pointing files.wheelhouse at the tiny stand-in (the CLI tests need no real wheels). */
@@ -559,13 +548,6 @@ function tinyWheelhouseConfig(): string {
   return file;
 }
 
-async function waitFor(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('signals: the real CLI terminates its cluster on Ctrl-C and SIGTERM', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

@@ -4,7 +4,6 @@
  * then exit 128 + the signal's number. Runs the real CLI and the real spark-submit; the process tree
  * is read from /proc (Linux).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { processTree } from '../../src/parity/spark.js';
-import { ROOT } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
 
 let work: string;
 beforeAll(async () => {
@@ -53,16 +52,9 @@ describe.skipIf(!existsSync('/proc/self/stat'))('parity interrupted', () => {
   ] as const)('%s while spark-submit runs: every process of the tree gone, no temporary folder left, exit %i', async (signal, exitCode) => {
     const scratchTmp = join(work, signal);
     await mkdir(scratchTmp);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'parity'], {
-      cwd: ROOT,
-      env: { ...process.env, TMPDIR: scratchTmp },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('close', (code, sig) => resolve({ code, signal: sig })),
-    );
+    const run = startCli(['parity'], { env: { TMPDIR: scratchTmp } });
+    const { child, closed: exited } = run;
+    const stderrNow = () => run.output().stderr;
 
     // Wait until the JVM and the Python driver both run the job.
     let tree: number[] = [];
@@ -70,7 +62,7 @@ describe.skipIf(!existsSync('/proc/self/stat'))('parity interrupted', () => {
       tree = processTree(child.pid!);
       const running = tree.filter((pid) => commandLine(pid).includes('price_regression.py'));
       if (running.some((pid) => program(pid) === 'java') && running.some((pid) => program(pid).startsWith('python'))) break;
-      if (child.exitCode !== null) throw new Error(`parity ended before Spark started: ${stderr}`);
+      if (child.exitCode !== null) throw new Error(`parity ended before Spark started: ${stderrNow()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     tree = processTree(child.pid!);
@@ -81,6 +73,7 @@ describe.skipIf(!existsSync('/proc/self/stat'))('parity interrupted', () => {
 
     child.kill(signal);
     const result = await exited;
+    const stderr = stderrNow();
     expect(result.code, stderr).toBe(exitCode);
     expect(stderr).toMatch(new RegExp(`interrupted by ${signal}`));
     const survivors = tree.filter(alive);
