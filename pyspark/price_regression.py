@@ -651,15 +651,18 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
 # --- feature specs (docs/features.md#feature-specs): the same rules and messages as src/engine/features/spec.ts --------------
 
 DEFAULT_FEATURE_SPEC = "price,volume,marketCap,rsi"
-INPUT_FEATURES = ("price", "volume", "marketCap")
+INPUT_FEATURES = ("price", "volume", "marketCap", "open", "high", "low")
+# The items only an input with open, high and low can feed (docs/features.md#high-and-low-indicators).
+OHLC_FEATURES = ("open", "high", "low")
 TA_MODULES = ("momentum", "trend", "volatility", "volume", "others")
 # ta's signatures give each argument's default; its type follows from the default except where the default
 # understates it: bollinger's window_dev=2 is any real number, volume_price_trend's smoothing_factor=None means
 # "no smoothing", which 0 also means (ta tests `if smoothing_factor:`).
 FLOAT_ARGS = {"window_dev"}
 NONE_DEFAULTS = {"smoothing_factor": 0}
-# Integer arguments are windows and periods (positive), except these.
-NOT_PERIODS = {"smoothing_factor"}
+# Integer arguments are windows and periods (positive), except these (counts: 0 or more; donchian's offset
+# is a shift of 0 or more rows: a negative one would read later rows).
+NOT_PERIODS = {"smoothing_factor", "offset"}
 MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -680,8 +683,9 @@ class FeatureSpecError(Exception):
 def feature_catalogue() -> Tuple[dict, List[str]]:
     """ta 0.11.0's functional API, read from ta itself: ({name: {module, inputs, args}}, names needing high/low).
 
-    A function whose series arguments are only close and/or volume is usable; its keyword arguments (all but
-    fillna, in ta's order) are {name, type, default, positive}. test/engine/features/spec.test.ts checks this equals
+    Every function is usable: those whose series arguments are only close and/or volume on any input, those
+    that also take high and low on an input that has them. Keyword arguments (all but fillna, in ta's order)
+    are {name, type, default, positive}. test/engine/features/spec.test.ts checks this equals
     the engine's catalogue (src/engine/features/indicators/catalogue.ts).
     """
     functions, needs_high_low = {}, []
@@ -694,7 +698,6 @@ def feature_catalogue() -> Tuple[dict, List[str]]:
             series = [p for p, v in params.items() if v.default is inspect.Parameter.empty]
             if not set(series) <= {"close", "volume"}:
                 needs_high_low.append(name)
-                continue
             args = []
             for p, v in params.items():
                 if v.default is inspect.Parameter.empty or p == "fillna":
@@ -888,7 +891,7 @@ def parse_feature_spec(text: str) -> List[dict]:
     if text.strip(_SPACES) == "":
         raise FeatureSpecError(None, "expected a comma-separated list of items such as "
                                      f'"{DEFAULT_FEATURE_SPEC}", got an empty spec')
-    catalogue, needs_high_low = feature_catalogue()
+    catalogue, _ = feature_catalogue()
     items, seen, columns = [], {}, {}
     for raw in _scan_feature_spec(text):
         fn = raw["name"]
@@ -898,9 +901,6 @@ def parse_feature_spec(text: str) -> List[dict]:
             item = {"column": fn, "fn": fn, "args": {}}
         else:
             if fn not in catalogue:
-                if fn in needs_high_low:
-                    raise FeatureSpecError(raw["at"], f"{fn} needs high and low prices, which the input does not "
-                                                      "have (only functions of close and volume are supported)")
                 suggestion = _closest_name(fn, list(INPUT_FEATURES) + list(catalogue))
                 raise FeatureSpecError(raw["at"], f"unknown function {json.dumps(fn)} " + (
                     f'(did you mean "{suggestion}"?)' if suggestion is not None else "(pricecast features lists them)"))
@@ -938,6 +938,23 @@ def _json_args(args: dict) -> dict:
     return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in args.items()}
 
 
+def needs_ohlc(item: dict) -> bool:
+    """The engine's needsOhlc: the item is open/high/low or a ta function that takes high and low."""
+    catalogue, needs_high_low = feature_catalogue()
+    return item["fn"] in OHLC_FEATURES or item["fn"] in needs_high_low
+
+
+def check_feature_inputs(items: List[dict], columns: Sequence[str], file: str, layout: str) -> None:
+    """The engine's ohlcRefusal (src/engine/features/ohlcRefusal.ts): the first item needing open/high/low, on
+    an input without them, is bad input at the header naming the item and the layout."""
+    item = next((i for i in items if needs_ohlc(i)), None)
+    if item is None or all(c in columns for c in OHLC_FEATURES):
+        return
+    what = f"the day's {item['fn']} price" if item["fn"] in OHLC_FEATURES else "high and low prices"
+    raise BadInput(file, 1, None, None, f"an input with open, high and low for {format_feature_item(item)}: it needs "
+                                        f"{what}, which this input ({layout} layout) does not have")
+
+
 def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -> Tuple[DataFrame, dict]:
     """One column per item (docs/features.md#feature-specs), computed with ta on the driver; (table, first defined row).
 
@@ -948,8 +965,10 @@ def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -
     column to the index of its first finite value in date order (None: none), for the too-few-rows message.
     """
     catalogue, _ = feature_catalogue()
-    series = daily.select("date", "price", "volume", "marketCap").orderBy("date").toPandas()
-    inputs = {"close": series["price"].astype("float64"), "volume": series["volume"].astype("float64")}
+    ohlc = [c for c in OHLC_FEATURES if c in daily.columns]
+    series = daily.select("date", "price", "volume", "marketCap", *ohlc).orderBy("date").toPandas()
+    inputs = {"close": series["price"].astype("float64"), "volume": series["volume"].astype("float64"),
+              **{c: series[c].astype("float64") for c in ohlc if c != "open"}}
     values, first_defined = {}, {}
     for item in items:
         fn = item["fn"]
@@ -995,6 +1014,29 @@ def drop_nulls(labelled: DataFrame, columns: List[str]) -> DataFrame:
     return kept
 
 
+# ta's parabolic SAR sides: NaN by design on every row of the other trend (about half the rows).
+TREND_SIDE_FUNCTIONS = ("psar_up", "psar_down")
+
+
+def psar_dropped_rows(labelled: DataFrame, items: List[dict]) -> int:
+    """The engine's trendSideDroppedRows: rows dropped only because psar_up/psar_down is NaN there (every
+    other feature and next_price finite); 0 when the spec has neither (docs/features.md#high-and-low-indicators)."""
+    sides = [i["column"] for i in items if i["fn"] in TREND_SIDE_FUNCTIONS]
+    if not sides:
+        return 0
+    others = [i["column"] for i in items if i["column"] not in sides] + ["next_price"]
+
+    def finite(name: str):
+        return F.col(name).isNotNull() & ~F.isnan(F.col(name)) & (F.abs(F.col(name)) < float("inf"))
+    every_other = F.lit(True)
+    for name in others:
+        every_other = every_other & finite(name)
+    every_side = F.lit(True)
+    for name in sides:
+        every_side = every_side & finite(name)
+    return labelled.where(every_other & ~every_side).count()
+
+
 def assemble_features(cleaned: DataFrame, columns: List[str]) -> DataFrame:
     """docs/features.md#the-default-features, 5 and 9: the vector of the feature columns, in spec order, as `features`.
 
@@ -1031,9 +1073,11 @@ def time_split(frame: DataFrame, train_ratio: float) -> Tuple[DataFrame, DataFra
     return train, test
 
 
-def fit(train: DataFrame) -> LinearRegressionModel:
-    """docs/fit.md: Spark ML LinearRegression with its defaults (solver auto -> normal equations)."""
-    return LinearRegression(featuresCol="features", labelCol="next_price").fit(train)
+def fit(train: DataFrame, reg_param: float = 0.0, elastic_net: float = 0.0) -> LinearRegressionModel:
+    """docs/fit.md: Spark ML LinearRegression with its defaults (solver auto -> normal equations);
+    docs/regularisation.md: regParam and elasticNetParam, the other defaults kept."""
+    return LinearRegression(featuresCol="features", labelCol="next_price", regParam=reg_param,
+                            elasticNetParam=elastic_net).fit(train)
 
 
 def predict(model: LinearRegressionModel, test: DataFrame, columns: List[str]) -> DataFrame:
@@ -1046,12 +1090,16 @@ def predict(model: LinearRegressionModel, test: DataFrame, columns: List[str]) -
 
 def model_report(model: LinearRegressionModel, test: DataFrame, *, input_file: str, sha256: str,
                  rows_read: int, collapsed: dict, seed: int, split: str, train_ratio: float,
-                 rows: dict, items: List[dict]) -> dict:
+                 rows: dict, items: List[dict], reg_param: float = 0.0, elastic_net: float = 0.0) -> dict:
     """_model.json: exactly the ModelReport interface of src/engine/types.ts, with engine "pyspark"."""
     summary = model.summary
     # Spark's Cholesky solve leaves objectiveHistory = [0.0]; when it fails (a constant feature) Spark
-    # falls back to L-BFGS, whose history has one entry per iteration.
-    solver = "cholesky" if len(summary.objectiveHistory) <= 1 else "fallback"
+    # falls back to L-BFGS, whose history has one entry per iteration. An L1 part (λ > 0, α > 0) always
+    # takes OWL-QN (docs/regularisation.md).
+    if reg_param != 0.0 and elastic_net != 0.0:
+        solver = "owlqn"
+    else:
+        solver = "cholesky" if len(summary.objectiveHistory) <= 1 else "fallback"
     evaluation = model.evaluate(test)
     return {
         "tool": "pricecast",
@@ -1073,6 +1121,8 @@ def model_report(model: LinearRegressionModel, test: DataFrame, *, input_file: s
             "coefficients": _numbers(model.coefficients.toArray()),
             "intercept": _number(model.intercept),
             "solver": solver,
+            "regParam": float(reg_param),
+            "elasticNetParam": float(elastic_net),
         },
         "training": {
             "numInstances": int(summary.numInstances),
@@ -1194,7 +1244,7 @@ def check_output_replaceable(target: HadoopFs) -> None:
 
 def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, split: str,
                  train_ratio: float, features: str = DEFAULT_FEATURE_SPEC,
-                 ingest: Optional[IngestOptions] = None) -> dict:
+                 ingest: Optional[IngestOptions] = None, reg_param: float = 0.0, elastic_net: float = 0.0) -> dict:
     """The whole job. Raises FeatureSpecError or BadInput before anything is written."""
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
@@ -1205,8 +1255,11 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
     daily, rows_read, sha256, collapsed, input_facts = read_daily_input(spark, input_path, ingest)
     daily = daily.cache()
     distinct_dates = daily.count()
+    check_feature_inputs(items, daily.columns, input_path, input_facts.get("layout", "pricecast"))
     labelled, first_defined = compute_features(spark, daily, items)
-    cleaned = drop_nulls(next_price(labelled), columns)
+    labelled = next_price(labelled)
+    dropped_for_psar = psar_dropped_rows(labelled, items)
+    cleaned = drop_nulls(labelled, columns)
     frame = assemble_features(cleaned, columns)
     n = frame.count()
     if n < MIN_ROWS_TO_FIT_AND_TEST:
@@ -1223,12 +1276,12 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
                        f"a split with at least {min_train_rows} training rows and 1 test row; the {split} split "
                        f"(train ratio {_js_number(train_ratio)}{seed_text}) of {n} rows gave {train_count} train "
                        f"and {test_count} test (use more data or another ratio/seed)")
-    model = fit(train)
+    model = fit(train, reg_param, elastic_net)
     report = model_report(
         model, test, input_file=posixpath.basename(input_path.rstrip("/")), sha256=sha256, rows_read=rows_read,
         collapsed=collapsed, seed=seed, split=split, train_ratio=train_ratio,
         rows={"afterDedupe": int(distinct_dates), "afterDropNulls": int(n), "train": int(train_count),
-              "test": int(test_count)}, items=items)
+              "test": int(test_count), "droppedForPsar": int(dropped_for_psar)}, items=items, reg_param=reg_param, elastic_net=elastic_net)
     report["input"].update(input_facts)
     written = write_spark_output(spark, predict(model, test, columns), report, output)
     print_summary(report, written)
@@ -1264,7 +1317,9 @@ def print_summary(report: dict, written: str) -> None:
         + (f" ({collapsed['count']} repeated, last row kept: {', '.join(collapsed['first'][:10])}"
            f"{', ...' if collapsed['count'] > 10 else ''})" if collapsed["count"] else ""),
         f"{rows['afterDropNulls']} rows after feature warm-up and the last day; {report['split']} split "
-        f"(train ratio {report['trainRatio']}, seed {report['seed']}): {rows['train']} train, {rows['test']} test",
+        f"(train ratio {report['trainRatio']}, seed {report['seed']}): {rows['train']} train, {rows['test']} test"
+        + (f"; {rows['droppedForPsar']} of the rows dropped only for psar_up/psar_down (NaN by design on the other "
+           "trend's days)" if rows.get("droppedForPsar") else ""),
         "coefficients: " + ", ".join(f"{n}={c!r}" for n, c in zip(model["featureNames"], model["coefficients"]))
         + f"; intercept={model['intercept']!r} (solver {model['solver']})",
         f"training: r2={training['r2']!r} rmse={training['rootMeanSquaredError']!r} "
@@ -1659,7 +1714,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--thousands", choices=[","], default=None, help="allow 1,234.5 in any layout")
     parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error",
                         help="empty or '-' cells: error (default), previous, zero, drop")
+    parser.add_argument("--reg-param", type=float, default=0.0,
+                        help="penalty weight, Spark's regParam (default 0: unpenalised)")
+    parser.add_argument("--elastic-net", type=float, default=0.0,
+                        help="the penalty's L1 share, Spark's elasticNetParam: 0 ridge (default), 1 lasso")
     args = parser.parse_args(argv)
+    if not (math.isfinite(args.reg_param) and args.reg_param >= 0.0):
+        parser.error(f"--reg-param: expected a finite number >= 0, got {args.reg_param!r}")
+    if not (0.0 <= args.elastic_net <= 1.0):
+        parser.error(f"--elastic-net: expected a number between 0 and 1, got {args.elastic_net!r}")
     try:
         args.columns = parse_column_mapping(args.columns) if args.columns is not None else None
     except ValueError as error:
@@ -1683,7 +1746,7 @@ def main(argv: Sequence[str]) -> int:
         ingest = IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
                                missing=args.missing)
         run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features,
-                     ingest)
+                     ingest, args.reg_param, args.elastic_net)
         return 0
     except (BadInput, OutputRefused, FeatureSpecError) as error:
         print_error(spark, str(error))

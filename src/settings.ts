@@ -87,6 +87,18 @@ export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 
 export const isRegParamRule = (v: number) => (Number.isFinite(v) && v >= 0 ? undefined : 'a finite number ≥ 0');
 export const isElasticNetRule = (v: number) => (v >= 0 && v <= 1 ? undefined : 'a number between 0 and 1');
 
+/** A comma-separated list of numbers, each checked by `rule`, duplicates refused (`0,0.01,0.1`). */
+export function numberList(flag: string, text: string, rule: (v: number) => string | undefined): number[] {
+  const values = text.split(',').map((part) => {
+    const value = part.trim() === '' ? NaN : Number(part);
+    const problem = Number.isNaN(value) ? 'a number' : rule(value);
+    if (problem) throw new UsageError(`${flag}: expected a comma-separated list, each ${problem}; got "${part.trim()}" in "${text}"`);
+    return value;
+  });
+  if (new Set(values).size !== values.length) throw new UsageError(`${flag}: a value is given twice in "${text}"`);
+  return values;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // The job: what the reference job and the engine both take (docs/README.md#the-pipeline). JobSettings is their one type.
 
@@ -292,6 +304,23 @@ export const EXPERIMENT_SETTINGS = {
     help: 'a JSON or YAML file of feature sets: {NAME: SPEC, ...} or [{name, features}, ...]',
   }),
   trainRatio: setting({ ...JOB_SETTINGS.trainRatio, help: 'rows before the first forecast: floor(n × R) of the n common rows, 0 < R < 1' }),
+  // Penalty grids (docs/regularisation.md#in-experiment): every set becomes one candidate per value.
+  regParam: optionalSetting({
+    flag: 'reg-param',
+    kind: 'string',
+    configKey: 'experiment.regParam',
+    metavar: 'λ,…',
+    help: "penalty weights to try, e.g. 0,0.01,0.1: every set becomes one candidate per value, NAME[regParam=λ] (a set's own ;regParam= is replaced)",
+    parse: (text: string) => numberList('--reg-param', text, isRegParamRule),
+  }),
+  elasticNet: optionalSetting({
+    flag: 'elastic-net',
+    kind: 'string',
+    configKey: 'experiment.elasticNet',
+    metavar: 'α,…',
+    help: "L1 shares to try (0 ridge … 1 lasso), likewise; with --reg-param, every pair",
+    parse: (text: string) => numberList('--elastic-net', text, isElasticNetRule),
+  }),
   refitEvery: setting({
     flag: 'refit-every',
     kind: 'integer',

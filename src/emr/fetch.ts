@@ -136,7 +136,9 @@ export async function compareWithEngine(outputDir: string, input: string): Promi
     settings = { seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio };
     // The feature spec the cluster ran with, when its _model.json records one (older outputs: the default).
     const features = cluster.featureSpecs?.map(formatFeatureItem).join(',');
-    const engine = await runPipeline({ input, seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio, features });
+    // λ and α as recorded (older outputs have none: the unpenalised fit).
+    const { regParam, elasticNetParam: elasticNet } = cluster.model;
+    const engine = await runPipeline({ input, seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio, features, regParam, elasticNet });
     return { predictions: engine.predictions, report: engine.report };
   });
   return { report, ...settings };

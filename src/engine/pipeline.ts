@@ -16,10 +16,10 @@ import { selectRows } from './columns.js';
 import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './ingest/input.js';
 import { formatDay } from './ingest/dates.js';
 import { InputError } from './errors.js';
-import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, parseFeatureSpec } from './features/spec.js';
+import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, firstOhlcItem, parseFeatureSpec, trendSideDroppedRows } from './features/spec.js';
 import { assembleFeatures } from './features/assemble.js';
 import { nextPrice } from './label.js';
-import { fitWeightedLeastSquares } from './model/wls.js';
+import { fitWeightedLeastSquares, type Regularisation } from './model/wls.js';
 import { prepareOutput, writeSparkOutput } from './output/folder.js';
 import { encodePredictionsParquet } from './output/predictionsParquet.js';
 import { predict } from './model/predict.js';
@@ -71,6 +71,10 @@ export interface PipelineOptions {
   missing?: IngestOptions['missing'];
   /** `--ohlc-check on|off` (docs/input.md#open-high-and-low). */
   ohlcCheck?: IngestOptions['ohlcCheck'];
+  /** λ, Spark's `regParam` (docs/regularisation.md#the-penalty); default 0 (unpenalised). */
+  regParam?: number;
+  /** α, Spark's `elasticNetParam`: 0 ridge (default), 1 lasso. */
+  elasticNet?: number;
 }
 
 export type StageName =
@@ -98,6 +102,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const seed = options.seed ?? DEFAULT_SEED;
   const split = options.split ?? 'random';
   const trainRatio = options.trainRatio ?? DEFAULT_TRAIN_RATIO;
+  const regularisation: Regularisation = { regParam: options.regParam ?? 0, elasticNetParam: options.elasticNet ?? 0 };
   const timings = {} as Record<StageName, number>;
   const timed = <T>(stage: StageName, run: () => T): T => {
     const start = performance.now();
@@ -117,6 +122,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     ...ingestOptionsOf(options),
     required: requiredInputs(items),
     marketCapOptional: defaultFeatures,
+    ohlcFor: firstOhlcItem(items),
   });
   timings.ingest = performance.now() - ingestStart;
   if (defaultFeatures && !ingest.fields.includes('marketCap')) {
@@ -130,7 +136,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const distinctDates = sorted.columns.day.length;
 
   const labelled = timed('features', (): LabelledColumns => {
-    const values = computeFeatures(items, sorted.columns);
+    const values = computeFeatures(items, sorted.columns, { file: options.input, layout: ingest.layout });
     // Key order is column order: date, the features in spec order, then the label.
     const table = { day: sorted.columns.day } as LabelledColumns;
     columns.forEach((column, j) => (table[column] = values[j]));
@@ -138,6 +144,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     return table;
   });
   const cleaned = timed('features', () => dropNulls(labelled));
+  const droppedForPsar = trendSideDroppedRows(labelled, items);
   const n = cleaned.day.length;
   if (n < MIN_ROWS_TO_FIT_AND_TEST) {
     throw new InputError(options.input, 0, null, null, tooFewRowsMessage(labelled, columns, n));
@@ -162,7 +169,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const test = timed('split', () => selectRows(cleaned, assignment.role, ROLE_TEST));
 
   const solution = timed('fit', () =>
-    fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice, columns),
+    fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice, columns, regularisation),
   );
 
   const { training, testMetrics, predictions } = timed('predict', () => {
@@ -196,6 +203,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       afterDropNulls: n,
       train: assignment.trainCount,
       test: assignment.testCount,
+      droppedForPsar: droppedForPsar ?? 0,
     },
     features: [...columns],
     featureSpecs: items,
@@ -204,6 +212,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       coefficients: Array.from(solution.coefficients),
       intercept: solution.intercept,
       solver: solution.solver,
+      regParam: regularisation.regParam,
+      elasticNetParam: regularisation.elasticNetParam,
     },
     training,
     test: {

@@ -91,8 +91,13 @@ export interface LinearModel {
    * `cholesky`: Spark's normal-equation solve succeeded.
    * `fallback`: the Cholesky factorisation failed (a constant feature, collinear features); Spark retries
    * with L-BFGS, we compute its limit exactly (wls.ts). Statistics that need (A^T A)^-1 are then unavailable.
+   * `owlqn`: an elastic-net or lasso penalty (λ > 0, α > 0): Spark's OWL-QN (owlqn.ts); no statistics either.
    */
-  solver: 'cholesky' | 'fallback';
+  solver: 'cholesky' | 'fallback' | 'owlqn';
+  /** λ, Spark's `regParam` (docs/regularisation.md#the-penalty); 0 = unpenalised. */
+  regParam: number;
+  /** α, Spark's `elasticNetParam`: 0 ridge, 1 lasso. */
+  elasticNetParam: number;
 }
 
 /** Spark's LinearRegressionTrainingSummary, on the training rows. Arrays have the intercept last. */
@@ -162,7 +167,18 @@ export interface ModelReport {
   seed: number;
   split: SplitMode;
   trainRatio: number;
-  rows: { afterDedupe: number; afterDropNulls: number; train: number; test: number };
+  rows: {
+    afterDedupe: number;
+    afterDropNulls: number;
+    train: number;
+    test: number;
+    /**
+     * Rows dropped only because psar_up or psar_down is NaN there (the other trend's rows, by ta's
+     * design); 0 when the spec has neither (docs/features.md#high-and-low-indicators). Both engines
+     * write it; absent in outputs written before the high/low functions.
+     */
+    droppedForPsar?: number;
+  };
   /** The feature columns in spec order (the Parquet file's columns between `date` and `next_price`). */
   features: string[];
   /** The normalised feature spec, one item per column; absent in outputs written before feature specs. */

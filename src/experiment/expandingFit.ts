@@ -12,7 +12,7 @@
  * every refit of a walk-forward against a from-scratch engine fit).
  */
 import { fma } from '../engine/model/fma.js';
-import { solveWeightedLeastSquares, type WlsSolution } from '../engine/model/wls.js';
+import { NO_REGULARISATION, solveWeightedLeastSquares, type Regularisation, type WlsSolution } from '../engine/model/wls.js';
 
 export class ExpandingFit {
   private readonly k: number;
@@ -27,11 +27,14 @@ export class ExpandingFit {
   /**
    * @param features the feature columns of the whole series; @param label its label column
    * @param featureNames the columns' names, for the message when the sums overflow
+   * @param regularisation λ and α of every refit (docs/regularisation.md): ridge stays a solve on
+   *   these sums; an L1 part runs OWL-QN on them at each refit
    */
   constructor(
     private readonly features: readonly Float64Array[],
     private readonly label: Float64Array,
     private readonly featureNames?: readonly string[],
+    private readonly regularisation: Regularisation = NO_REGULARISATION,
   ) {
     this.k = features.length;
     this.aSum = new Float64Array(this.k);
@@ -72,7 +75,7 @@ export class ExpandingFit {
     this.rows = Math.max(this.rows, end);
   }
 
-  /** The fit on the current window: the engine's solve (standardise, Cholesky or fallback, scale back). */
+  /** The fit on the current window: the engine's solve (standardise, penalise, Cholesky, fallback or OWL-QN, scale back). */
   solve(): WlsSolution {
     if (this.rows === 0) throw new Error('Training dataset is empty.');
     return solveWeightedLeastSquares({
@@ -82,6 +85,6 @@ export class ExpandingFit {
       aSum: this.aSum,
       abSum: this.abSum,
       aaSum: this.aaSum,
-    }, this.featureNames);
+    }, this.featureNames, this.regularisation);
   }
 }

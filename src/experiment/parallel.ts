@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { FitOverflowError } from '../engine/model/wls.js';
+import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
 import { UsageError } from '../engine/errors.js';
 import type { CommonRows } from './rows.js';
 import { walkForward, type WalkForwardPlan } from './walkForward.js';
@@ -24,6 +24,7 @@ export const PARALLEL_MIN_MS = 400;
 export interface SetJob {
   features: Float64Array[];
   featureNames: string[];
+  regularisation?: Regularisation;
 }
 export interface WorkerRequest {
   plan: WalkForwardPlan;
@@ -52,17 +53,21 @@ export function chooseThreads(plan: WalkForwardPlan, widths: readonly number[], 
   return work >= PARALLEL_MIN_MS ? Math.max(1, limit) : 1;
 }
 
-/** The forecasts of each set (in order) over the test rows. */
+/**
+ * The forecasts of each set (in order) over the test rows.
+ * @param regularisations each set's λ and α (docs/regularisation.md); omitted or undefined: unpenalised
+ */
 export async function forecastSets(
   rows: CommonRows,
   featureNames: readonly string[][],
   plan: WalkForwardPlan,
   threads: 'auto' | number,
+  regularisations: readonly (Regularisation | undefined)[] = [],
 ): Promise<Float64Array[]> {
   const count = chooseThreads(plan, rows.features.map((f) => f.length), threads);
   if (count <= 1) {
     return rows.features.map((features, i) =>
-      walkForward(features, rows.price, rows.nextPrice, plan, { featureNames: featureNames[i] }),
+      walkForward(features, rows.price, rows.nextPrice, plan, { featureNames: featureNames[i], regularisation: regularisations[i] }),
     );
   }
   // Largest first, each to the least-loaded worker.
@@ -80,7 +85,7 @@ export async function forecastSets(
         plan,
         price: rows.price,
         nextPrice: rows.nextPrice,
-        jobs: group.map((i) => ({ features: rows.features[i], featureNames: featureNames[i] })),
+        jobs: group.map((i) => ({ features: rows.features[i], featureNames: featureNames[i], regularisation: regularisations[i] })),
       }),
     ),
   );

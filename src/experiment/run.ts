@@ -15,7 +15,7 @@ import { formatFeatureItem } from '../engine/features/spec.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
 import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
-import { builtInLadder } from './ladder.js';
+import { builtInLadder, hasHighLow } from './ladder.js';
 import { forecastErrors, forecastMetrics } from './metrics.js';
 import { persistenceForecasts } from './persistence.js';
 import { forecastSets } from './parallel.js';
@@ -23,9 +23,12 @@ import { renderReport } from './report.js';
 import type { ExperimentResults, SetResult } from './results.js';
 import { commonRows } from './rows.js';
 import { loadSeries } from './series.js';
-import { assertUniqueNames, PERSISTENCE, type FeatureSet } from './sets.js';
+import { assertUniqueNames, expandPenalties, PERSISTENCE, type FeatureSet } from './sets.js';
 import type { Target } from './target.js';
 import { walkForwardPlan } from './walkForward.js';
+import { DEFAULT_SCREENING, type ScreeningOptions } from './screening/screen.js';
+import { screenForecasts } from './screening/forecasts.js';
+import { forwardSelection, selectionSet, type SelectionRequest } from './selection.js';
 import { isPositiveIntegerRule, isRatioRule } from '../settings.js';
 
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
@@ -36,6 +39,10 @@ export interface ExperimentOptions {
   /** The sets to compare; empty or omitted: the built-in ladder. */
   sets?: FeatureSet[];
   trainRatio: number;
+  /** λ values to try: every set becomes one candidate per value (docs/regularisation.md#in-experiment). */
+  regParams?: number[];
+  /** α values to try, likewise (with regParams: every pair). */
+  elasticNets?: number[];
   refitEvery: number;
   target: Target;
   /** Output folder; omitted: nothing is written. */
@@ -44,6 +51,12 @@ export interface ExperimentOptions {
   ingest?: IngestOptions;
   /** Worker threads: 'auto' decides by the amount of work (./parallel.ts). */
   threads?: 'auto' | number;
+  /** Screen the sets against persistence (./screening/): 'auto' (the default) when there are two or more. */
+  screen?: boolean | 'auto';
+  /** The screening's bootstrap; omitted: seed 42, 10,000 replications, block size floor(√T). */
+  bootstrap?: ScreeningOptions;
+  /** Forward selection (./selection.ts): its start set and every step's set join the sets compared. */
+  selection?: SelectionRequest;
 }
 
 export type ExperimentStage = 'ingest' | 'features' | 'walkForward' | 'metrics' | 'report' | 'write';
@@ -57,8 +70,11 @@ export interface ExperimentRun {
 }
 
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
-  const sets = options.sets && options.sets.length > 0 ? options.sets : builtInLadder();
+  const builtIn = !(options.sets && options.sets.length > 0) && options.selection === undefined;
+  const candidates = (base: FeatureSet[]) => expandPenalties(base, options.regParams, options.elasticNets);
+  let sets = candidates(builtIn ? builtInLadder() : (options.sets ?? []));
   assertUniqueNames(sets);
+  const selecting = options.selection && selectionSet(options.selection);
   // The settings table's rules, for library callers (the CLI has applied them already).
   const refitProblem = isPositiveIntegerRule(options.refitEvery);
   if (refitProblem) throw new UsageError(`--refit-every: expected ${refitProblem}, got ${options.refitEvery}`);
@@ -73,13 +89,15 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     timings[stage] += now - started;
     started = now;
   };
-  const { ingest, sorted } = await loadSeries(options.input, sets.flatMap((s) => s.items), options.ingest);
+  const { ingest, sorted } = await loadSeries(options.input, [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items), options.ingest);
+  // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#the-built-in-ladder).
+  if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInLadder({ highLow: true }));
   lap('ingest');
-  const rows = commonRows(sorted.columns, sets);
+  const rows = commonRows(sorted.columns, selecting ? [...sets, selecting] : sets);
   lap('features');
   const n = rows.day.length;
   const plan = walkForwardPlan(n, options.trainRatio, options.refitEvery, options.target);
-  const widest = Math.max(...sets.map((s) => s.items.length));
+  const widest = Math.max(options.selection?.maxFeatures ?? 0, ...sets.map((s) => s.items.length));
   const minTrain = widest + 2;
   if (plan.trainCount < minTrain || n - plan.trainCount < MIN_TEST_ROWS) {
     throw new InputError(
@@ -94,8 +112,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     );
   }
 
+  const selected = selecting ? forwardSelection(options.input, rows, rows.features.pop()!, plan, options.selection!) : null;
+  if (selected) {
+    sets = [...sets, ...selected.sets];
+    assertUniqueNames(sets);
+    rows.features.push(...selected.features);
+  }
   const featureNames = sets.map((set) => set.items.map((item) => item.column));
-  const forecasts = await forecastSets(rows, featureNames, plan, options.threads ?? 'auto');
+  const forecasts = await forecastSets(rows, featureNames, plan, options.threads ?? 'auto', sets.map((set) => set.regularisation));
   lap('walkForward');
   const test = (column: Float64Array) => column.subarray(plan.trainCount);
   const price = test(rows.price);
@@ -135,6 +159,14 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     persistence,
     sets: sets.map((set, i) => ({ name: set.name, forecasts: forecasts[i] })),
   };
+  if (options.screen === true || ((options.screen ?? 'auto') === 'auto' && sets.length >= 2)) {
+    results.screening = screenForecasts(options.input, table, options.bootstrap ?? DEFAULT_SCREENING);
+  }
+  if (selected) {
+    const { steps, ...start } = selected.path;
+    results.selection = steps;
+    results.selectionStart = start;
+  }
 
   lap('metrics');
 

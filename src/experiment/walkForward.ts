@@ -12,7 +12,7 @@
  * `predict` (Spark's dot product), block by block.
  */
 import { predict } from '../engine/model/predict.js';
-import type { WlsSolution } from '../engine/model/wls.js';
+import type { Regularisation, WlsSolution } from '../engine/model/wls.js';
 import { ExpandingFit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
 
@@ -36,6 +36,8 @@ export function walkForwardPlan(n: number, trainRatio: number, refitEvery: numbe
 export interface WalkForwardOptions {
   /** The feature columns' names (for the message when the fit overflows). */
   featureNames?: readonly string[];
+  /** λ and α of every refit (docs/regularisation.md); omitted: the unpenalised fit. */
+  regularisation?: Regularisation;
   /** Called after each fit with the window end s (rows 0 … s − 1) and the solution. */
   onRefit?: (windowEnd: number, solution: WlsSolution) => void;
 }
@@ -49,9 +51,9 @@ export function walkForward(
   options: WalkForwardOptions = {},
 ): Float64Array {
   const { n, trainCount, refitEvery, target } = plan;
-  const { featureNames, onRefit } = options;
+  const { featureNames, onRefit, regularisation } = options;
   const label = targetLabel(target, price, nextPrice);
-  const fit = new ExpandingFit(features, label, featureNames);
+  const fit = new ExpandingFit(features, label, featureNames, regularisation);
   const forecasts = new Float64Array(n - trainCount);
   for (let s = trainCount; s < n; s += refitEvery) {
     fit.extendTo(s);

@@ -11,7 +11,7 @@ parentPort?.once('message', (request: WorkerRequest) => {
   let response: WorkerResponse;
   try {
     const forecasts = request.jobs.map((job) =>
-      walkForward(job.features, request.price, request.nextPrice, request.plan, { featureNames: job.featureNames }),
+      walkForward(job.features, request.price, request.nextPrice, request.plan, { featureNames: job.featureNames, regularisation: job.regularisation }),
     );
     response = { forecasts };
     parentPort!.postMessage(response, forecasts.map((f) => f.buffer as ArrayBuffer));

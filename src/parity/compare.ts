@@ -59,12 +59,18 @@ export const INDICATOR_TOLERANCE = 1e-12;
 export const RSI_TOLERANCE = INDICATOR_TOLERANCE;
 export const DEFAULT_TOLERANCE = 1e-9;
 export const FALLBACK_TOLERANCE = 1e-5;
+/** Elastic net and lasso: both sides run OWL-QN to Spark's stopping rule (docs/regularisation.md#parity). */
+export const OWLQN_TOLERANCE = 1e-6;
 export const P_VALUE_ABSOLUTE_FLOOR = 1e-12;
 
 export function compareOutputs(engine: RunOutput, spark: RunOutput): ParityReport {
   const notes: string[] = [];
   const fallback = engine.report.model.solver === 'fallback' || spark.report.model.solver === 'fallback';
-  const fitTolerance = fallback ? FALLBACK_TOLERANCE : DEFAULT_TOLERANCE;
+  const owlqn = engine.report.model.solver === 'owlqn' || spark.report.model.solver === 'owlqn';
+  const fitTolerance = fallback ? FALLBACK_TOLERANCE : owlqn ? OWLQN_TOLERANCE : DEFAULT_TOLERANCE;
+  if (owlqn && !fallback) {
+    notes.push(`an L1 penalty: both fits run OWL-QN to a tolerance of 1e-6; fit compared to ${OWLQN_TOLERANCE} relative, zero coefficients exactly`);
+  }
   if (fallback) {
     notes.push(
       `a constant or collinear feature made Spark fall back to L-BFGS (tolerance 1e-6): fit compared to ${FALLBACK_TOLERANCE} relative`,
@@ -117,6 +123,12 @@ export function compareOutputs(engine: RunOutput, spark: RunOutput): ParityRepor
   const names = er.model.featureNames;
   add('coefficients', er.model.coefficients, sr.model.coefficients, fitTolerance);
   add('intercept', [er.model.intercept], [sr.model.intercept], fitTolerance);
+  if (owlqn) {
+    // The L1 penalty's exact zeros: a coefficient one side zeroes must be exactly 0 on the other.
+    const zeros = (c: readonly (number | null)[]) => c.map((v) => (v === 0 ? 0 : 1));
+    add('coefficients that are 0', zeros(er.model.coefficients), zeros(sr.model.coefficients), 0);
+  }
+  add('regParam, elasticNetParam', [er.model.regParam ?? 0, er.model.elasticNetParam ?? 0], [sr.model.regParam ?? 0, sr.model.elasticNetParam ?? 0], 0);
   const t = er.training;
   const u = sr.training;
   add('training.coefficientStandardErrors', t.coefficientStandardErrors, u.coefficientStandardErrors, fitTolerance);

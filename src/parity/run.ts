@@ -44,6 +44,8 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       split: options.split,
       trainRatio: options.trainRatio,
       features: options.features,
+      regParam: options.regParam,
+      elasticNet: options.elasticNet,
       ...ingestOptionsOf(options),
       output: options.keep ? join(work, 'engine') : undefined,
     });
@@ -57,6 +59,8 @@ export async function runParity(options: ParityOptions): Promise<ParityOutcome> 
       split: options.split,
       trainRatio: options.trainRatio,
       features: options.features,
+      regParam: options.regParam,
+      elasticNet: options.elasticNet,
       ...ingestOptionsOf(options),
       scratchDir: scratch,
       signal: interrupt.signal,

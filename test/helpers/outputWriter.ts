@@ -41,7 +41,7 @@ export function smallReport(seed: number): ModelReport {
     trainRatio: 0.7,
     rows: { afterDedupe: 3, afterDropNulls: 3, train: 2, test: 2 },
     features: ['price', 'volume', 'marketCap', 'rsi'],
-    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [1, 0, 0, 0], intercept: 0, solver: 'cholesky' },
+    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [1, 0, 0, 0], intercept: 0, solver: 'cholesky', regParam: 0, elasticNetParam: 0 },
     training: {
       numInstances: 2,
       degreesOfFreedom: 0,

@@ -25,7 +25,7 @@ function report(overrides: Partial<ModelReport['model']> = {}): ModelReport {
     trainRatio: 0.7,
     rows: { afterDedupe: 30, afterDropNulls: 16, train: 12, test: 4 },
     features: ['price', 'volume', 'marketCap', 'rsi'],
-    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [0.9, 1e-9, 2e-11, 0.01], intercept: 0.2, solver: 'cholesky', ...overrides },
+    model: { featureNames: ['price', 'volume', 'marketCap', 'rsi'], coefficients: [0.9, 1e-9, 2e-11, 0.01], intercept: 0.2, solver: 'cholesky', regParam: 0, elasticNetParam: 0, ...overrides },
     training: {
       numInstances: 12, degreesOfFreedom: 7,
       coefficientStandardErrors: [0.1, 1e-9, 1e-11, 0.001, 0.05],

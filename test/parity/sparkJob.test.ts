@@ -142,10 +142,10 @@ const MODEL_REPORT_SHAPE: ShapeOf<ModelReport> = {
   seed: 'number',
   split: 'string',
   trainRatio: 'number',
-  rows: { afterDedupe: 'number', afterDropNulls: 'number', train: 'number', test: 'number' },
+  rows: { afterDedupe: 'number', afterDropNulls: 'number', train: 'number', test: 'number', droppedForPsar: 'number' },
   features: 'string[]',
   featureSpecs: 'object[]',
-  model: { featureNames: 'string[]', coefficients: 'number[]', intercept: 'number', solver: 'string' },
+  model: { featureNames: 'string[]', coefficients: 'number[]', intercept: 'number', solver: 'string', regParam: 'number', elasticNetParam: 'number' },
   training: {
     numInstances: 'number',
     degreesOfFreedom: 'number',

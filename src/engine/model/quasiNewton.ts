@@ -42,7 +42,7 @@ export const QUASI_NEWTON_TOLERANCE = 1e-6;
 /** Spark hard-codes the L-BFGS memory: `new BreezeLBFGS[BDV[Double]](maxIter, 10, tol)`. */
 export const LBFGS_MEMORY = 10;
 /** `FirstOrderMinimizer.defaultConvergenceCheck`'s fvalMemory. */
-const FUNCTION_VALUE_WINDOW = 20;
+export const FUNCTION_VALUE_WINDOW = 20;
 /** `LBFGS.determineStepSize`: `new StrongWolfeLineSearch(maxZoomIter = 10, maxLineSearchIter = 10)`. */
 const MAX_ZOOM_ITER = 10;
 const MAX_LINE_SEARCH_ITER = 10;
@@ -74,9 +74,9 @@ export interface QuasiNewtonResult {
 }
 
 /** Thrown where Breeze throws a `FirstOrderException`: the minimiser resets or gives up. */
-class FirstOrderFailure extends Error {}
+export class FirstOrderFailure extends Error {}
 
-interface Evaluation {
+export interface Evaluation {
   value: number;
   grad: Float64Array;
 }
@@ -232,7 +232,7 @@ function strongWolfe(phi: (t: number) => Bracket, init: number): number {
 }
 
 /** `ApproximateInverseHessian * grad`: the L-BFGS two-loop recursion, negated. */
-function inverseHessianTimes(steps: Float64Array[], gradDeltas: Float64Array[], grad: Float64Array): Float64Array {
+export function inverseHessianTimes(steps: Float64Array[], gradDeltas: Float64Array[], grad: Float64Array): Float64Array {
   const m = steps.length;
   let diag = 1.0;
   if (m > 0) {
@@ -270,7 +270,7 @@ function takeStep(x: Float64Array, dir: Float64Array, stepSize: number): Float64
 }
 
 /** Breeze `a - b` (scaleAdd with −1: a + b·(−1), exact as a − b). */
-function subtract(a: Float64Array, b: Float64Array): Float64Array {
+export function subtract(a: Float64Array, b: Float64Array): Float64Array {
   const out = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i] + b[i] * -1.0;
   return out;
@@ -282,7 +282,7 @@ function axpy(a: number, x: Float64Array, y: Float64Array): void {
 }
 
 /** Breeze 2-norm (see the header). */
-function norm(v: Float64Array): number {
+export function norm(v: Float64Array): number {
   let sum = 0.0;
   for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
   return Math.sqrt(sum);
@@ -416,7 +416,7 @@ export function javaDspmvUpper(n: number, alpha: number, a: Float64Array, x: Flo
  * by element, as Breeze compares) to the last one returns the cached result untouched; otherwise
  * the intercept of `x` is overwritten in place and f, ∇f computed.
  */
-function cachedCost(problem: NormalEquationProblem): (x: Float64Array) => Evaluation {
+export function cachedCost(problem: NormalEquationProblem): (x: Float64Array) => Evaluation {
   const { aa, ab, aBar, bBar, bbBar } = problem;
   const k = aBar.length;
   const size = k + 1;

@@ -58,6 +58,7 @@
 import { UsageError } from '../errors.js';
 import { fma } from './fma.js';
 import { solveNormalEquationQuasiNewton } from './quasiNewton.js';
+import { solveNormalEquationOwlqn } from './owlqn.js';
 import { dpptrf, dpptri, dpptrs, packedUpper } from './lapack.js';
 
 /**
@@ -78,12 +79,26 @@ export interface WlsSolution {
   diagInvAtWA: Float64Array | null;
   /**
    * `cholesky`: Spark's normal-equation path (also for a constant label, where Spark returns before
-   * solving). `fallback`: Cholesky failed; Spark's L-BFGS (./quasiNewton.ts).
+   * solving). `fallback`: Cholesky failed; Spark's L-BFGS (./quasiNewton.ts). `owlqn`: an elastic-net
+   * or lasso penalty; Spark's OWL-QN (./owlqn.ts).
    */
-  solver: 'cholesky' | 'fallback';
-  /** `fallback` only: the objective at every L-BFGS state (Spark's `summary.objectiveHistory`). */
+  solver: Solver;
+  /** `fallback`, `owlqn`: the objective at every state (Spark's `summary.objectiveHistory`). */
   objectiveHistory?: number[];
 }
+
+export type Solver = 'cholesky' | 'fallback' | 'owlqn';
+
+/**
+ * Spark's `regParam` (λ ≥ 0) and `elasticNetParam` (α in [0, 1]) (docs/regularisation.md#the-penalty).
+ * λ = 0 is the unpenalised fit; α = 0 ridge, α = 1 lasso.
+ */
+export interface Regularisation {
+  regParam: number;
+  elasticNetParam: number;
+}
+
+export const NO_REGULARISATION: Regularisation = { regParam: 0, elasticNetParam: 0 };
 
 /**
  * Fit `label ≈ features · coefficients + intercept` as Spark ML's LinearRegression (normal solver).
@@ -97,6 +112,7 @@ export function fitWeightedLeastSquares(
   features: Float64Array[],
   label: Float64Array,
   featureNames?: readonly string[],
+  regularisation: Regularisation = NO_REGULARISATION,
 ): WlsSolution {
   const k = features.length;
   const n = label.length;
@@ -142,7 +158,7 @@ export function fitWeightedLeastSquares(
     }
   }
 
-  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum }, featureNames);
+  return solveWeightedLeastSquares({ wSum, bSum, bbSum, aSum, abSum, aaSum }, featureNames, regularisation);
 }
 
 /**
@@ -165,7 +181,11 @@ export interface WlsSums {
  * sums are not modified.
  * @param featureNames the columns' names, for error messages only (default "feature column j")
  */
-export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly string[]): WlsSolution {
+export function solveWeightedLeastSquares(
+  sums: WlsSums,
+  featureNames?: readonly string[],
+  regularisation: Regularisation = NO_REGULARISATION,
+): WlsSolution {
   const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
   const k = aSum.length;
   const n = wSum;
@@ -201,21 +221,15 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
       aaBar[p] = aStd[j] === 0.0 || aStd[i] === 0.0 ? 0.0 : aaBar[p] / (aStd[i] * aStd[j]);
     }
   }
-  // (Spark then adds the L2 penalty to the diagonal; with regParam = 0 that adds 0.0.)
-
-  // 5. Cholesky on the full system (features + intercept).
-  const all = Array.from({ length: k }, (_, j) => j);
-  const full = trySolve(aaBar, aBar, abBar, bBar, all, true);
-  let x: Float64Array; // standardized solution, length k + 1, intercept last
-  let inverse: Float64Array | null = null;
-  let solver: WlsSolution['solver'];
-  let objectiveHistory: number[] | undefined;
-  if (full.failedColumn === 0) {
-    x = full.x;
-    inverse = full.inverse;
-    solver = 'cholesky';
-  } else {
-    // Spark's catch: QuasiNewtonSolver on the same aa, ab (getAtA/getAtB rebuilt from the scaled means).
+  // The penalty (docs/regularisation.md#the-penalty): λ/δ split into its L1 and L2 parts; the L2 part
+  // joins the standardized diagonal (with λ = 0 that adds 0.0, leaving the unpenalised sums as they are).
+  const { regParam, elasticNetParam } = regularisation;
+  const effectiveRegParam = regParam / bStd;
+  const effectiveL1RegParam = elasticNetParam * effectiveRegParam;
+  const effectiveL2RegParam = (1.0 - elasticNetParam) * effectiveRegParam;
+  for (let j = 0; j < k; j++) aaBar[packedUpper(j, j)] += effectiveL2RegParam;
+  const problem = () => {
+    // getAtA/getAtB: the quasi-Newton solvers' view of the same system.
     const bbBar = bbSum / wSum / (bStd * bStd);
     const aa = new Float64Array(aaBar.length + k + 1);
     aa.set(aaBar);
@@ -224,10 +238,36 @@ export function solveWeightedLeastSquares(sums: WlsSums, featureNames?: readonly
     const ab = new Float64Array(k + 1);
     ab.set(abBar);
     ab[k] = bBar;
-    const quasiNewton = solveNormalEquationQuasiNewton({ aa, ab, aBar, bBar, bbBar });
-    x = quasiNewton.x;
-    objectiveHistory = quasiNewton.objectiveHistory;
-    solver = 'fallback';
+    return { aa, ab, aBar, bBar, bbBar };
+  };
+
+  let x: Float64Array; // standardized solution, length k + 1, intercept last
+  let inverse: Float64Array | null = null;
+  let solver: WlsSolution['solver'];
+  let objectiveHistory: number[] | undefined;
+  if (elasticNetParam !== 0.0 && regParam !== 0.0) {
+    // Spark's solver "auto" with an L1 part: QuasiNewtonSolver with OWL-QN, the intercept unpenalised.
+    const l1 = new Float64Array(k + 1).fill(effectiveL1RegParam);
+    l1[k] = 0.0;
+    const owlqn = solveNormalEquationOwlqn(problem(), l1);
+    x = owlqn.x;
+    objectiveHistory = owlqn.objectiveHistory;
+    solver = 'owlqn';
+  } else {
+    // 5. Cholesky on the full system (features + intercept).
+    const all = Array.from({ length: k }, (_, j) => j);
+    const full = trySolve(aaBar, aBar, abBar, bBar, all, true);
+    if (full.failedColumn === 0) {
+      x = full.x;
+      inverse = full.inverse;
+      solver = 'cholesky';
+    } else {
+      // Spark's catch: QuasiNewtonSolver (no L1) on the same aa, ab.
+      const quasiNewton = solveNormalEquationQuasiNewton(problem());
+      x = quasiNewton.x;
+      objectiveHistory = quasiNewton.objectiveHistory;
+      solver = 'fallback';
+    }
   }
 
   // 6. Back to the original scale.
