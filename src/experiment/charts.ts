@@ -144,6 +144,37 @@ export function chartSpecs(results: ExperimentResults, table: ForecastTable): Ch
   };
 }
 
+/**
+ * Forward selection's path (docs/screening.md#forward-selection): the inner MSE of the start set and after
+ * each step, on the training rows' inner walk-forward; null when the experiment made no selection.
+ */
+export function selectionPathSpec(results: ExperimentResults): TopLevelSpec | null {
+  const start = results.selectionStart;
+  const steps = results.selection;
+  if (!start || !steps) return null;
+  const points = [
+    { step: 0, label: `${start.set}: ${start.features.join(', ')}`, innerMse: start.innerMse },
+    ...steps.map((s, i) => ({ step: i + 1, label: `+ ${s.added}`, innerMse: s.innerMse })),
+  ];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'Forward selection: inner mse after each step',
+      subtitle: `chosen on the first ${start.innerTrainRows + start.innerTestRows} rows only (${start.innerTestRows} scored by an inner walk-forward); the test rows were not used`,
+    },
+    width: WIDTH - 200,
+    height: 240,
+    data: { values: points },
+    layer: [
+      { mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'ordinal', title: 'step' }, y: { field: 'innerMse', type: 'quantitative', title: 'inner mse', scale: { zero: false } } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 6, dy: -8, fontSize: 11 },
+        encoding: { x: { field: 'step', type: 'ordinal' }, y: { field: 'innerMse', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    ],
+  };
+}
+
 /** One Vega-Lite spec as an SVG string, rendered headless. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });

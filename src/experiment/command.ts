@@ -7,12 +7,15 @@ import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../setting
 import { formatRankedTable } from './rankedTable.js';
 import { resultsJson, runExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
+import { selectionRequest } from './selectionCommand.js';
 
 export const EXPERIMENT_HELP = () => `pricecast experiment: which feature sets forecast tomorrow's price better than "tomorrow = today"?
 
 Usage: pricecast experiment [--input FILE] [--set NAME=SPEC[;regParam=λ;elasticNet=α]]... [--sets FILE]
                             [--reg-param λ,…] [--elastic-net α,…] [--train-ratio R]
                             [--refit-every K] [--target price|return] [--output DIR] [--json]
+                            [--screen] [--bootstrap-seed S] [--bootstrap-reps B] [--block-size b]
+                            [--select forward --pool SPEC [--start SPEC] [--max-features N]]
 
 Walk-forward evaluation (docs/experiment.md): every set is fitted (Spark ML's least squares) on an
 expanding window, refitted every K rows, and forecasts each test row from the rows before it only;
@@ -20,13 +23,18 @@ all sets and the persistence baseline are scored on the same rows. Prints the se
 (1 - mse/mse of persistence) with the Diebold-Mariano p-value against persistence, and writes
 DIR/results.json, DIR/forecasts.parquet and DIR/report.html (charts, opens offline).
 
+With two or more sets it also screens them (docs/screening.md): Hansen's SPA, Romano-Wolf's StepM and
+the model confidence set over the squared errors, which say whether the best set still beats
+persistence once the number of sets tried is accounted for. --select forward chooses features from
+--pool on the training rows only (an inner walk-forward), then scores every step on the test rows.
+
 Options:
 ${formatOptionsHelp(EXPERIMENT_SETTINGS)}
 
 Exit codes: 0 done, 2 bad input, spec or usage (nothing written), 1 anything else.`;
 
 export async function experimentCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommand(argv, EXPERIMENT_SETTINGS);
+  const { values, given } = parseCommand(argv, EXPERIMENT_SETTINGS);
   if (values.help) {
     process.stdout.write(`${EXPERIMENT_HELP()}\n`);
     return 0;
@@ -43,6 +51,9 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     output: values.output,
     ingest: ingestOptionsOf(values),
     threads: values.threads === 'auto' ? 'auto' : Number(values.threads),
+    screen: given.has('screen') ? values.screen : 'auto',
+    bootstrap: { seed: values.bootstrapSeed, reps: values.bootstrapReps, blockSize: values.blockSize },
+    selection: selectionRequest(values),
   });
   if (values.json) process.stdout.write(resultsJson(run.results));
   else process.stdout.write(`${formatRankedTable(run.results)}\nwrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);

@@ -3,7 +3,8 @@
  * the experiment was run, the ranked table with a verdict in words, the three charts (./charts.ts),
  * and what skill and the DM p-value mean. Everything needed to reproduce the result is on the page.
  */
-import { chartSpecs, renderSvg } from './charts.js';
+import { chartSpecs, renderSvg, selectionPathSpec } from './charts.js';
+import { screeningSection } from './screening/reportSection.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { pValue } from './rankedTable.js';
 import { rankSets, verdict, type ExperimentResults } from './results.js';
@@ -15,6 +16,8 @@ export async function renderReport(results: ExperimentResults, table: ForecastTa
     renderSvg(specs.cumulativeAdvantage),
     renderSvg(specs.skillBySet),
   ]);
+  const selectionSpec = selectionPathSpec(results);
+  const selectionChart = selectionSpec === null ? '' : `<figure>${await renderSvg(selectionSpec)}</figure>\n`;
   const rows = rankSets(results.sets)
     .map((set, i) => {
       const m = set.metrics;
@@ -63,7 +66,7 @@ ${rows}
 <strong>DM p</strong>: the Diebold–Mariano test (squared-error loss, Harvey–Leybourne–Newbold correction, Student t with T − 1 degrees of freedom)
 asks whether the difference in squared errors against persistence could be chance; at p ≥ 0.05 it could, and the set is
 “no better than tomorrow = today”. <strong>Direction</strong>: over test rows where the price moved, the share where the forecast moved the same way (persistence never moves: 0%).</p>
-<figure>${actual}</figure>
+${screeningSection(results)}${selectionChart}<figure>${actual}</figure>
 <figure>${cumulative}</figure>
 <figure>${skill}</figure>
 </body>
