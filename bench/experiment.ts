@@ -19,7 +19,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { INDICATORS } from '../src/engine/features/indicators/catalogue.js';
+import { CLOSE_VOLUME_INDICATORS as INDICATORS } from '../src/engine/features/indicators/catalogue.js'; // the bench input has no high/low
 import { runExperiment, type ExperimentStage } from '../src/experiment/run.js';
 import { featureSet, type FeatureSet } from '../src/experiment/sets.js';
 import { BENCH_DIR, ensureBenchData, PROJECT_ROOT, sizeByName } from './generate.js';

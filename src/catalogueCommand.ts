@@ -56,7 +56,10 @@ export function formatFeatureCatalogue(): string {
   lines.push('e.g. price,rsi(window=9),bollinger_pband(window=25,window_dev=1.5). Default: ' + catalogue.defaultSpec);
   lines.push('A column is named after its function, plus _ARG_VALUE for each non-default argument (rsi_window_9).');
   lines.push('');
-  const row = (name: string, inputs: string, summary: string) => lines.push(`  ${name.padEnd(27)}${inputs.padEnd(14)}${summary}`);
+  // Widths from the longest name and input list (volume_weighted_average_price, high+low+close+volume).
+  const nameWidth = Math.max(...catalogue.functions.map((f) => f.name.length)) + 1;
+  const inputsWidth = Math.max(...catalogue.functions.map((f) => f.inputs.join('+').length)) + 1;
+  const row = (name: string, inputs: string, summary: string) => lines.push(`  ${name.padEnd(nameWidth)}${inputs.padEnd(inputsWidth)}${summary}`);
   lines.push('input columns (no arguments)');
   for (const input of catalogue.inputs) row(input.name, '', input.summary);
   const modules = [...new Set(catalogue.functions.map((f) => f.module))];
@@ -65,7 +68,7 @@ export function formatFeatureCatalogue(): string {
     lines.push(`ta.${module}`);
     for (const f of catalogue.functions.filter((g) => g.module === module)) {
       row(f.name, f.inputs.join('+'), f.summary);
-      if (f.args.length > 0) lines.push(`${''.padEnd(43)}${f.args.map(formatArg).join(', ')}`);
+      if (f.args.length > 0) lines.push(`${''.padEnd(2 + nameWidth + inputsWidth)}${f.args.map(formatArg).join(', ')}`);
     }
   }
   lines.push('');

@@ -1,30 +1,47 @@
 /**
  * The built-in sets when none is given: the original model's four features, then one `ta` family
- * (ta's module: momentum, trend, volatility, volume, others) added at a time, each rung keeping the
- * ones before, every indicator with its default arguments. Reading down the ranked table answers
- * "does adding this family help?".
+ * (ta's module: momentum, trend, volatility, volume, others) of close/volume functions added at a time,
+ * each rung keeping the ones before, every indicator with its default arguments. Reading down the
+ * ranked table answers "does adding this family help?". When the input has open, high and low, a last
+ * rung adds the functions of high and low (docs/features.md#high-and-low-indicators), all but psar_up
+ * and psar_down: each is NaN on every row of the other trend, so together they leave no common row.
  */
 import { DEFAULT_FEATURE_SPEC, formatFeatureItem, parseFeatureSpec } from '../engine/features/spec.js';
-import { INDICATORS } from '../engine/features/indicators/catalogue.js';
+import { CLOSE_VOLUME_INDICATORS, INDICATORS, needsHighLow } from '../engine/features/indicators/catalogue.js';
+import type { DailyColumns } from '../engine/types.js';
 import { featureSet, type FeatureSet } from './sets.js';
 
 export const LADDER_FAMILIES = ['momentum', 'trend', 'volatility', 'volume', 'others'] as const;
 export const LADDER_BASE = 'base';
+/** The last rung's suffix, on inputs with open, high and low. */
+export const LADDER_HIGH_LOW = 'highlow';
+/** Left out of the high/low rung: NaN on about half the rows each, on complementary rows. */
+const HALF_NAN = new Set(['psar_up', 'psar_down']);
 
-export function builtInLadder(): FeatureSet[] {
+/** True when the series carries the day's open, high and low. */
+export function hasHighLow(columns: DailyColumns): boolean {
+  return columns.open !== undefined && columns.high !== undefined && columns.low !== undefined;
+}
+
+export function builtInLadder(options: { highLow?: boolean } = {}): FeatureSet[] {
   const sets = [featureSet(LADDER_BASE, DEFAULT_FEATURE_SPEC, 'built-in ladder')];
   const present = new Set(parseFeatureSpec(DEFAULT_FEATURE_SPEC).map(formatFeatureItem));
   let spec = DEFAULT_FEATURE_SPEC;
   let name = LADDER_BASE;
-  for (const family of LADDER_FAMILIES) {
-    const added = INDICATORS.filter((indicator) => indicator.module === family)
-      .map((indicator) => formatFeatureItem(parseFeatureSpec(indicator.name)[0]))
-      .filter((item) => !present.has(item));
-    if (added.length === 0) continue;
+  const rung = (suffix: string, names: readonly string[]) => {
+    const added = names.map((fn) => formatFeatureItem(parseFeatureSpec(fn)[0])).filter((item) => !present.has(item));
+    if (added.length === 0) return;
     for (const item of added) present.add(item);
     spec = `${spec},${added.join(',')}`;
-    name = `${name}+${family}`;
+    name = `${name}+${suffix}`;
     sets.push(featureSet(name, spec, 'built-in ladder'));
+  };
+  for (const family of LADDER_FAMILIES) {
+    rung(family, CLOSE_VOLUME_INDICATORS.filter((indicator) => indicator.module === family).map((indicator) => indicator.name));
+  }
+  if (options.highLow === true) {
+    rung(LADDER_HIGH_LOW, INDICATORS.filter((indicator) => needsHighLow(indicator) && !HALF_NAN.has(indicator.name)).map((indicator) => indicator.name));
   }
   return sets;
 }
+

@@ -5,7 +5,7 @@
  */
 import type { DailyIngest } from '../engine/ingest/csv.js';
 import type { DedupedDaily } from '../engine/ingest/days.js';
-import type { FeatureItem } from '../engine/features/spec.js';
+import { checkFeatureInputs, firstOhlcItem, type FeatureItem } from '../engine/features/spec.js';
 import { prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from '../engine/ingest/input.js';
 
 export interface LoadedSeries {
@@ -15,6 +15,8 @@ export interface LoadedSeries {
 
 /** @param items every feature item of every set: they say which input fields the file must have */
 export async function loadSeries(input: string, items: readonly FeatureItem[], options: IngestOptions = {}): Promise<LoadedSeries> {
-  const ingest = await readDailyInput(input, { ...options, required: requiredInputs(items) });
-  return { ingest, sorted: prepareDaily(ingest, options.missing).deduped };
+  const ingest = await readDailyInput(input, { ...options, required: requiredInputs(items), ohlcFor: firstOhlcItem(items) });
+  const sorted = prepareDaily(ingest, options.missing).deduped;
+  checkFeatureInputs(items, sorted.columns, { file: input, layout: ingest.layout });
+  return { ingest, sorted };
 }

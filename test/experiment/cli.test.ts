@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInLadder, LADDER_FAMILIES } from '../../src/experiment/ladder.js';
-import { INDICATORS } from '../../src/engine/features/indicators/catalogue.js';
+// The ladder's family rungs hold the functions of close and volume; the high/low rung is test/engine/features/ohlcCli.test.ts's.
+import { CLOSE_VOLUME_INDICATORS as INDICATORS } from '../../src/engine/features/indicators/catalogue.js';
 import { readSetsFile } from '../../src/experiment/sets.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 

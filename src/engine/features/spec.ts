@@ -8,9 +8,11 @@
  *   spec  = item *("," item)          item  = name ["(" [arg *("," arg)] ")"]
  *   arg   = name "=" value            value = integer | decimal number | true | false
  *
- * A name is `price`, `volume`, `marketCap` (the input columns, no arguments) or a function of `ta`
- * 0.11.0 that needs only close and/or volume (./indicators/catalogue.ts lists them with their
- * arguments). Close is `price`; `fillna` is always false. Normalising fills every argument's default,
+ * A name is `price`, `volume`, `marketCap`, `open`, `high`, `low` (the input columns, no arguments) or
+ * a function of `ta` 0.11.0's functional API (./indicators/catalogue.ts lists them with their arguments
+ * and inputs). Close is `price`; `fillna` is always false. The functions of high and low, and the items
+ * open/high/low, need an input that has them: computeFeatures refuses them otherwise
+ * (docs/features.md#high-and-low-indicators). Normalising fills every argument's default,
  * so `rsi`, `rsi()` and `rsi(window=14)` are the same item.
  *
  * Column names: the function name when every argument has its default value (so the default spec's
@@ -24,17 +26,20 @@
  * 1-based character position in the text. pyspark/price_regression.py's parse_feature_spec follows
  * these rules and words its errors the same (test/engine/features/spec.test.ts compares the two).
  */
-import { UsageError } from '../errors.js';
-import { findIndicator, INDICATORS, NEEDS_HIGH_LOW, type Indicator } from './indicators/catalogue.js';
-import type { DailyColumns, FeatureItem } from '../types.js';
+import { InputError, UsageError } from '../errors.js';
+import { findIndicator, INDICATORS, needsHighLow, type Indicator } from './indicators/catalogue.js';
+import { ohlcRefusal } from './ohlcRefusal.js';
+import type { DailyColumns, FeatureItem, LabelledColumns } from '../types.js';
 
 export type { FeatureItem };
 
 export const DEFAULT_FEATURE_SPEC = 'price,volume,marketCap,rsi';
 
 /** The input columns usable as features as they are. */
-export const INPUT_FEATURES = ['price', 'volume', 'marketCap'] as const;
+export const INPUT_FEATURES = ['price', 'volume', 'marketCap', 'open', 'high', 'low'] as const;
 type InputFeature = (typeof INPUT_FEATURES)[number];
+/** The input columns only some inputs have (docs/features.md#high-and-low-indicators). */
+const OHLC_FEATURES: readonly string[] = ['open', 'high', 'low'];
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 const VALUE = /[^ \t\r\n,()=]+/y;
@@ -222,9 +227,6 @@ export function parseFeatureSpec(text: string): FeatureItem[] {
     } else {
       const indicator = findIndicator(raw.name);
       if (indicator === undefined) {
-        if (NEEDS_HIGH_LOW.includes(raw.name)) {
-          fail(raw.at, `${raw.name} needs high and low prices, which the input does not have (only functions of close and volume are supported)`);
-        }
         const suggestion = closestName(raw.name);
         fail(
           raw.at,
@@ -269,16 +271,73 @@ export function featureColumns(items: readonly FeatureItem[]): string[] {
   return items.map((item) => item.column);
 }
 
+/** Where the series came from, for the one-line refusal of an item the input cannot feed. */
+export interface FeatureSource {
+  /** The input as the user named it. */
+  file: string;
+  /** The layout read (`pricecast`, `coingecko`, `columns`, `parquet`, …). */
+  layout: string;
+}
+
+/** True for an item that reads the day's open, high or low. */
+export function needsOhlc(item: Pick<FeatureItem, 'fn'>): boolean {
+  if (OHLC_FEATURES.includes(item.fn)) return true;
+  const indicator = findIndicator(item.fn);
+  return indicator !== undefined && needsHighLow(indicator);
+}
+
+/**
+ * Refuses, as bad input naming the item and the layout, the first item that needs open, high or low
+ * when the series has none: one line, before any feature is computed.
+ */
+export function checkFeatureInputs(items: readonly FeatureItem[], sorted: DailyColumns, source: FeatureSource): void {
+  const item = items.find(needsOhlc);
+  if (item === undefined || (sorted.high !== undefined && sorted.low !== undefined && sorted.open !== undefined)) return;
+  throw new InputError(source.file, 0, null, null, ohlcRefusal(formatFeatureItem(item), source.layout));
+}
+
+/** The first item that reads open, high or low, as normalised text (for the ingest's refusal), or undefined. */
+export function firstOhlcItem(items: readonly FeatureItem[]): string | undefined {
+  const item = items.find(needsOhlc);
+  return item === undefined ? undefined : formatFeatureItem(item);
+}
+
 /**
  * One column per item, in spec order, over the date-sorted, de-duplicated series. Input features are
  * the input's own arrays (no copy); indicators are new arrays in which NaN (warm-up) and ±inf (e.g. a
- * zero band width) are kept for the drop stage.
+ * zero band width) are kept for the drop stage. With `source`, an item the series cannot feed (no
+ * open/high/low) is refused as bad input first (checkFeatureInputs).
  */
-export function computeFeatures(items: readonly FeatureItem[], sorted: DailyColumns): Float64Array[] {
+export function computeFeatures(items: readonly FeatureItem[], sorted: DailyColumns, source?: FeatureSource): Float64Array[] {
+  checkFeatureInputs(items, sorted, source ?? { file: 'input', layout: 'input' });
+  const series = { close: sorted.price, volume: sorted.volume, high: sorted.high, low: sorted.low };
   return items.map((item) => {
-    if ((INPUT_FEATURES as readonly string[]).includes(item.fn)) return sorted[item.fn as InputFeature];
+    if ((INPUT_FEATURES as readonly string[]).includes(item.fn)) return sorted[item.fn as InputFeature]!;
     const indicator = findIndicator(item.fn);
     if (indicator === undefined) throw new UsageError(`--features: unknown function ${JSON.stringify(item.fn)}`);
-    return indicator.compute({ close: sorted.price, volume: sorted.volume }, item.args);
+    return indicator.compute(series, item.args);
   });
+}
+
+/** ta's parabolic SAR sides: NaN by design on every row of the other trend (about half the rows). */
+export const TREND_SIDE_FUNCTIONS: readonly string[] = ['psar_up', 'psar_down'];
+
+/**
+ * How many rows the drop stage loses only because psar_up or psar_down is NaN there (a row of the other
+ * trend): every other column (features, next price) is finite on them. null when the spec has neither,
+ * so the report and the summary say it only when it applies (docs/features.md#high-and-low-indicators).
+ */
+export function trendSideDroppedRows(table: LabelledColumns, items: readonly FeatureItem[]): number | null {
+  const sides = new Set(items.filter((item) => TREND_SIDE_FUNCTIONS.includes(item.fn)).map((item) => item.column));
+  if (sides.size === 0) return null;
+  const others = Object.keys(table).filter((name) => name !== 'day' && !sides.has(name));
+  let count = 0;
+  for (let i = 0; i < table.day.length; i++) {
+    const finite = (name: string) => {
+      const x = table[name][i];
+      return x - x === 0;
+    };
+    if (others.every(finite) && ![...sides].every(finite)) count++;
+  }
+  return count;
 }

@@ -17,6 +17,7 @@
  * `pyspark/price_regression.py` declares the same table (LAYOUTS) and the same rules.
  */
 import { InputError, UsageError } from '../errors.js';
+import { ohlcRefusal } from '../features/ohlcRefusal.js';
 
 /** The engine's input fields. */
 export const INPUT_FIELDS = ['date', 'price', 'volume', 'marketCap', 'asset', 'open', 'high', 'low'] as const;
@@ -147,6 +148,11 @@ export interface LayoutOptions {
   marketCapOptional?: boolean;
   /** `--ohlc-check on|off` (default on): a row whose open/high/low disagree with its close is bad input, or counted. */
   ohlcCheck?: OhlcCheck;
+  /**
+   * The first feature item that reads open, high or low (normalised text), when the spec has one: a file
+   * without those columns is then refused naming it (docs/features.md#high-and-low-indicators).
+   */
+  ohlcFor?: string;
 }
 
 export const OHLC_CHECKS = ['on', 'off'] as const;
@@ -271,6 +277,9 @@ export function resolveLayout(file: string, header: readonly string[], options: 
   const at = Object.fromEntries(INPUT_FIELDS.map((field, k) => [field, fieldNames[k] === null ? -1 : indexes[k]])) as Layout['at'];
   // open, high and low are read only together.
   if (OHLC_FIELDS.some((field) => at[field] === -1)) for (const field of OHLC_FIELDS) at[field] = -1;
+  if (options.ohlcFor !== undefined && at.high === -1 && OHLC_FIELDS.some((field) => required.includes(field))) {
+    throw new InputError(file, headerLine, null, null, ohlcRefusal(options.ohlcFor, name));
+  }
 
   // No market cap in the file and the default features: run without it (docs/input.md#no-market-cap).
   if (definition.columns.marketCap === null && options.marketCapOptional === true) required = required.filter((f) => f !== 'marketCap');

@@ -34,6 +34,9 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
     row('features', `${report.features.join(', ')} (the ${report.input.layout} layout has no market cap: the default features without marketCap)`);
   }
   row('after clean-up', `${rows.afterDropNulls} (feature warm-up, null/NaN/±inf rows and the last row dropped)`);
+  if (rows.droppedForPsar !== undefined && rows.droppedForPsar > 0) {
+    row('psar rows dropped', `${rows.droppedForPsar} (psar_up/psar_down are NaN by design on the other trend's days)`);
+  }
   const splitText =
     report.split === 'random'
       ? `random ${report.trainRatio}/${round(1 - report.trainRatio, 12)}, seed ${report.seed}`

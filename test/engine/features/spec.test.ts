@@ -86,7 +86,7 @@ describe('parseFeatureSpec: normal forms and column names', () => {
       .join(',');
     const items = parseFeatureSpec(`price,volume,marketCap,${defaults},${changed}`);
     const columns = featureColumns(items);
-    expect(INDICATORS.length).toBe(39);
+    expect(INDICATORS.length).toBe(80);
     expect(new Set(columns).size).toBe(columns.length);
     for (const column of columns) expect(column).toMatch(/^[A-Za-z_][A-Za-z0-9_]*$/);
     // The normalised text parses back to the same item.
@@ -112,7 +112,6 @@ const cases: Array<[string, string]> = [
   ['volume_price_trend(smoothing_factor=-3)', '--features: position 20: volume_price_trend argument smoothing_factor must not be negative, got "-3"'],
   ['price,price', '--features: position 7: duplicate item price (same as item 1)'],
   ['rsi(window=9,window=9)', '--features: position 14: argument window of rsi is given twice'],
-  ['stoch', '--features: position 1: stoch needs high and low prices, which the input does not have (only functions of close and volume are supported)'],
   ['price(window=3)', '--features: position 1: price takes no arguments'],
   ['rsi(window=9', '--features: position 4: "(" is never closed'],
   ['rsi(window=9))', '--features: position 14: unexpected ")"'],
@@ -127,8 +126,11 @@ describe('parseFeatureSpec: bad specs are one-line usage errors', () => {
     expect(message).not.toContain('\n');
   });
 
-  it('refuses every ta function that needs high or low by name', () => {
-    for (const name of NEEDS_HIGH_LOW) expect(parseError(name)).toContain(`${name} needs high and low prices`);
+  it('parses every ta function of high and low, and open/high/low, with their defaults (the input decides later)', () => {
+    const items = parseFeatureSpec(['open', 'high', 'low', ...NEEDS_HIGH_LOW].join(','));
+    expect(items.map((item) => item.fn)).toEqual(['open', 'high', 'low', ...NEEDS_HIGH_LOW]);
+    expect(NEEDS_HIGH_LOW).toHaveLength(41);
+    expect(parseError('donchian_channel_hband(offset=-1)')).toBe('--features: position 24: donchian_channel_hband argument offset must not be negative, got "-1"');
   });
 });
 
@@ -284,7 +286,7 @@ describe('pricecast predict --features through the CLI', () => {
     expect((await runCli(['predict', '--input', DEFAULT_CSV, '--output', out])).code).toBe(0);
     const before = Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(join(out, name))]));
     const fresh = join(work, 'cli-never');
-    for (const spec of ['rsii', 'rsi(window=1.5)', 'stoch', 'rsi(window=9', 'price,price']) {
+    for (const spec of ['rsii', 'rsi(window=1.5)', 'rsi(window=9', 'price,price']) {
       for (const target of [out, fresh]) {
         const run = await runCli(['predict', '--input', DEFAULT_CSV, '--output', target, '--features', spec]);
         expect(run.code, spec).toBe(2);

@@ -16,7 +16,7 @@ import { dropNulls } from '../../../src/engine/clean.js';
 import { selectRows } from '../../../src/engine/columns.js';
 import { computeFeatures, featureColumns, parseFeatureSpec } from '../../../src/engine/features/spec.js';
 import { assembleFeatures } from '../../../src/engine/features/assemble.js';
-import { INDICATORS } from '../../../src/engine/features/indicators/catalogue.js';
+import { CLOSE_VOLUME_INDICATORS as INDICATORS } from '../../../src/engine/features/indicators/catalogue.js'; // the real data has no high/low
 import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs } from '../../../src/engine/ingest/input.js';
 import { nextPrice } from '../../../src/engine/label.js';
 import { randomSplit, ROLE_TRAIN } from '../../../src/engine/split.js';
