@@ -8,6 +8,7 @@
  */
 import { DEFAULT_FEATURE_SPEC, formatFeatureItem, parseFeatureSpec } from '../engine/features/spec.js';
 import { CLOSE_VOLUME_INDICATORS, INDICATORS, needsHighLow } from '../engine/features/indicators/catalogue.js';
+import type { Regularisation } from '../engine/model/wls.js';
 import type { DailyColumns } from '../engine/types.js';
 import { featureSet, type FeatureSet } from './sets.js';
 
@@ -15,6 +16,15 @@ export const LADDER_FAMILIES = ['momentum', 'trend', 'volatility', 'volume', 'ot
 export const LADDER_BASE = 'base';
 /** The last rung's suffix, on inputs with open, high and low. */
 export const LADDER_HIGH_LOW = 'highlow';
+/**
+ * The two penalised rungs (builtInCandidates): the widest set with a ridge and with a lasso penalty. Round values where the
+ * penalty changes the fit of ~40 standardized indicator columns without emptying it; `--reg-param`
+ * searches others.
+ */
+export const LADDER_PENALTIES = {
+  ridge: { regParam: 0.3, elasticNetParam: 0 },
+  lasso: { regParam: 0.01, elasticNetParam: 1 },
+} as const satisfies Record<string, Regularisation>;
 /** Left out of the high/low rung: NaN on about half the rows each, on complementary rows. */
 const HALF_NAN = new Set(['psar_up', 'psar_down']);
 
@@ -45,3 +55,16 @@ export function builtInLadder(options: { highLow?: boolean } = {}): FeatureSet[]
   return sets;
 }
 
+/**
+ * What `experiment` runs when no set is given: the ladder, then its widest rung again with each of
+ * LADDER_PENALTIES (docs/regularisation.md#in-experiment): does shrinking help where least squares
+ * overfits the many correlated columns?
+ */
+export function builtInCandidates(options: { highLow?: boolean } = {}): FeatureSet[] {
+  const ladder = builtInLadder(options);
+  const widest = ladder[ladder.length - 1];
+  const penalised = Object.entries(LADDER_PENALTIES).map(([suffix, { regParam, elasticNetParam }]) =>
+    featureSet(`${widest.name}+${suffix}`, widest.spec, 'built-in ladder', { regParam, elasticNet: elasticNetParam }),
+  );
+  return [...ladder, ...penalised];
+}

@@ -15,6 +15,9 @@ export interface SetResult {
   name: string;
   /** The normalised feature items in spec order ([] for persistence). */
   features: string[];
+  /** λ and α of its fits, when penalised (docs/regularisation.md#in-experiment); absent: unpenalised. */
+  regParam?: number;
+  elasticNet?: number;
   metrics: ForecastMetrics;
 }
 

@@ -15,7 +15,7 @@ import { formatFeatureItem } from '../engine/features/spec.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
 import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
-import { builtInLadder, hasHighLow } from './ladder.js';
+import { builtInCandidates, hasHighLow } from './ladder.js';
 import { forecastErrors, forecastMetrics } from './metrics.js';
 import { persistenceForecasts } from './persistence.js';
 import { forecastSets } from './parallel.js';
@@ -72,7 +72,7 @@ export interface ExperimentRun {
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
   const builtIn = !(options.sets && options.sets.length > 0) && options.selection === undefined;
   const candidates = (base: FeatureSet[]) => expandPenalties(base, options.regParams, options.elasticNets);
-  let sets = candidates(builtIn ? builtInLadder() : (options.sets ?? []));
+  let sets = candidates(builtIn ? builtInCandidates() : (options.sets ?? []));
   assertUniqueNames(sets);
   const selecting = options.selection && selectionSet(options.selection);
   // The settings table's rules, for library callers (the CLI has applied them already).
@@ -91,7 +91,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   };
   const { ingest, sorted } = await loadSeries(options.input, [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items), options.ingest);
   // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#the-built-in-ladder).
-  if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInLadder({ highLow: true }));
+  if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true }));
   lap('ingest');
   const rows = commonRows(sorted.columns, selecting ? [...sets, selecting] : sets);
   lap('features');
@@ -132,6 +132,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     ...sets.map((set, i) => ({
       name: set.name,
       features: set.items.map(formatFeatureItem),
+      ...(set.regularisation && { regParam: set.regularisation.regParam, elasticNet: set.regularisation.elasticNetParam }),
       metrics: forecastMetrics(forecasts[i], nextPrice, price, baselineErrors),
     })),
   ];

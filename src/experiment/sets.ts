@@ -81,7 +81,9 @@ export function featureSet(
 /**
  * `--reg-param` / `--elastic-net` lists: every set becomes one candidate per value (the cross product
  * when both are given), named `NAME[regParam=λ]`, `NAME[elasticNet=α]` or `NAME[regParam=λ,elasticNet=α]`;
- * a list replaces the set's own value. No list: the sets as they are.
+ * a list replaces the set's own value. λ = 0 is the unpenalised fit whatever α, so it makes one
+ * candidate, not one per α (named without α; under `--elastic-net` alone, a set without λ keeps its
+ * name). No list: the sets as they are.
  */
 export function expandPenalties(sets: readonly FeatureSet[], regParams?: readonly number[], elasticNets?: readonly number[]): FeatureSet[] {
   const lambdas = regParams && regParams.length > 0 ? regParams : null;
@@ -89,9 +91,9 @@ export function expandPenalties(sets: readonly FeatureSet[], regParams?: readonl
   if (lambdas === null && alphas === null) return [...sets];
   return sets.flatMap((set) =>
     (lambdas ?? [set.regularisation?.regParam ?? 0]).flatMap((regParam) =>
-      (alphas ?? [set.regularisation?.elasticNetParam ?? 0]).map((elasticNetParam) => {
-        const label = [lambdas && `regParam=${regParam}`, alphas && `elasticNet=${elasticNetParam}`].filter(Boolean).join(',');
-        return { ...set, name: `${set.name}[${label}]`, regularisation: { regParam, elasticNetParam } };
+      (regParam === 0 ? [0] : (alphas ?? [set.regularisation?.elasticNetParam ?? 0])).map((elasticNetParam) => {
+        const label = [lambdas && `regParam=${regParam}`, alphas && regParam !== 0 && `elasticNet=${elasticNetParam}`].filter(Boolean).join(',');
+        return { ...set, name: label === '' ? set.name : `${set.name}[${label}]`, regularisation: { regParam, elasticNetParam } };
       }),
     ),
   );
