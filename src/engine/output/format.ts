@@ -53,6 +53,10 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
   if (model.solver === 'fallback') {
     row('note', 'a feature is constant: Spark falls back to L-BFGS; standard errors unavailable');
   }
+  if ((model.regParam ?? 0) !== 0) {
+    const how = model.solver === 'owlqn' ? "Spark's OWL-QN; standard errors unavailable" : 'ridge, Cholesky on the penalised system';
+    row('penalty', `λ ${fmt(model.regParam)}, α ${fmt(model.elasticNetParam)} (${how})`);
+  }
   row('train', `r2 ${fmt(training.r2)}  RMSE ${fmt(training.rootMeanSquaredError)}  MAE ${fmt(training.meanAbsoluteError)}`);
   row('test', `r2 ${fmt(test.r2)}  RMSE ${fmt(test.rootMeanSquaredError)}  MAE ${fmt(test.meanAbsoluteError)}`);
   row(
