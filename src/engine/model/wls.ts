@@ -29,6 +29,10 @@
  *   6. Back to the original scale: coefficient_j = x_j · (bStd / aStd_j) (0 where aStd_j = 0),
  *      intercept = x_k · bStd; diag((AᵀWA)⁻¹)_j = inv_jj / (wSum · aStd_j²), intercept: inv_kk / wSum.
  *
+ * With a penalty (λ = regParam > 0, α = elasticNetParam; docs/regularisation.md#the-penalty), between
+ * steps 4 and 5 the L2 part (1 − α)·λ/bStd joins every feature's diagonal entry; with α > 0 Spark skips
+ * Cholesky and runs OWL-QN (./owlqn.ts) on the same system with L1 weight α·λ/bStd (solver `owlqn`).
+ *
  * When the factorisation fails (a constant feature, or features collinear with each other or with the
  * intercept, e.g. volume and marketCap affine in price), Spark's `WeightedLeastSquares` (solver
  * "auto") catches the `SingularMatrixException` and retries with `QuasiNewtonSolver`
