@@ -53,8 +53,9 @@ Usage: pricecast parity [options]
 
 Runs pyspark/price_regression.py with spark-submit (local[2], the project's own Python env, created on
 first use in the cache folder: \`pricecast doctor parity\` shows where, and whether it is ready) and the
-TypeScript engine, then reports whether the test rows are the same set and, for every feature column, next_price, prediction, the coefficients, intercept and every summary
-statistic, the largest absolute and relative difference.
+TypeScript engine, then reports whether the test rows are the same set and, for every feature column,
+next_price, prediction, the coefficients, intercept and every summary statistic, the largest absolute
+and relative difference.
 
 Options:
 ${formatOptionsHelp(PARITY_SETTINGS)}
