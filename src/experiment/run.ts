@@ -90,7 +90,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     started = now;
   };
   const { ingest, sorted } = await loadSeries(options.input, [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items), options.ingest);
-  // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#the-built-in-ladder).
+  // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
   if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true }));
   lap('ingest');
   const rows = commonRows(sorted.columns, selecting ? [...sets, selecting] : sets);

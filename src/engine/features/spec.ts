@@ -324,8 +324,8 @@ export const TREND_SIDE_FUNCTIONS: readonly string[] = ['psar_up', 'psar_down'];
 
 /**
  * How many rows the drop stage loses only because psar_up or psar_down is NaN there (a row of the other
- * trend): every other column (features, next price) is finite on them. null when the spec has neither,
- * so the report and the summary say it only when it applies (docs/features.md#high-and-low-indicators).
+ * trend): every other column (features, next price) is finite on them. null when the spec has neither
+ * (the report then writes 0, the summary says nothing; docs/features.md#high-and-low-indicators).
  */
 export function trendSideDroppedRows(table: LabelledColumns, items: readonly FeatureItem[]): number | null {
   const sides = new Set(items.filter((item) => TREND_SIDE_FUNCTIONS.includes(item.fn)).map((item) => item.column));

@@ -1,0 +1,52 @@
+"""The feature stage in pandas + ta, for bench/indicators.ts: every function of ta 0.11.0's functional API
+(the 39 of close/volume and the 41 of high/low), defaults, fillna=False, over one OHLC series.
+
+    python ta_features_peer.py --input SERIES.bin --rows N --output RESULT.json
+
+SERIES.bin holds four float64 arrays of N values back to back: high, low, close, volume (little endian).
+RESULT.json: {"seconds": total, "functions": {name: {"seconds", "sum", "nan"}}} where sum adds the finite
+values (a checksum the engine's run is compared with) and nan counts the NaN rows.
+"""
+import argparse
+import inspect
+import json
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import ta
+
+warnings.simplefilter("ignore")
+MODULES = ("momentum", "trend", "volatility", "volume", "others")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--rows", type=int, required=True)
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args()
+    data = np.fromfile(args.input, dtype="<f8").reshape(4, args.rows)
+    series = {name: pd.Series(data[k]) for k, name in enumerate(("high", "low", "close", "volume"))}
+    functions = {}
+    total = 0.0
+    for module in MODULES:
+        namespace = getattr(ta, module)
+        for name, function in inspect.getmembers(namespace, inspect.isfunction):
+            if function.__module__ != namespace.__name__ or name.startswith("_"):
+                continue
+            params = inspect.signature(function).parameters
+            inputs = {p: series[p] for p, v in params.items() if v.default is inspect.Parameter.empty}
+            start = time.perf_counter()
+            result = np.asarray(function(**inputs, fillna=False), dtype=np.float64)
+            seconds = time.perf_counter() - start
+            total += seconds
+            finite = result[np.isfinite(result)]
+            functions[name] = {"seconds": seconds, "sum": float(finite.sum()), "nan": int(np.isnan(result).sum())}
+    with open(args.output, "w", encoding="utf-8") as handle:
+        json.dump({"seconds": total, "functions": functions}, handle)
+
+
+if __name__ == "__main__":
+    main()
