@@ -4,6 +4,7 @@
  */
 import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../settings.js';
+import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
 import { resultsJson, runExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
@@ -54,8 +55,11 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     screen: given.has('screen') ? values.screen : 'auto',
     bootstrap: { seed: values.bootstrapSeed, reps: values.bootstrapReps, blockSize: values.blockSize },
     selection: selectionRequest(values),
+    horizon: values.horizon,
+    levels: values.level,
+    calibrationWindow: values.calibrationWindow,
   });
   if (values.json) process.stdout.write(resultsJson(run.results));
-  else process.stdout.write(`${formatRankedTable(run.results)}\nwrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);
+  else process.stdout.write(`${formatRankedTable(run.results)}\n${formatHorizonTable(run.results)}wrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);
   return 0;
 }

@@ -6,6 +6,7 @@
 import type { ForecastMetrics } from './metrics.js';
 import type { ScreeningResult } from './screening/screen.js';
 import type { SelectionPath, SelectionStep } from './selection.js';
+import type { HorizonResult } from './horizons.js';
 import type { Target } from './target.js';
 
 /** p-values at or above this leave a set "no better than tomorrow = today". */
@@ -44,6 +45,8 @@ export interface ExperimentResults {
   selection?: SelectionStep[];
   /** Where the selection started, and the inner walk-forward it scored on. */
   selectionStart?: Omit<SelectionPath, 'steps'>;
+  /** `--horizon`/`--level` (docs/forecast.md#experiment-at-every-horizon): every horizon scored, with interval coverage. */
+  horizons?: HorizonResult[];
 }
 
 /** Best first: by skill (= by mse), persistence included; a set without a skill (NaN) last. */

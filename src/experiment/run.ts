@@ -29,6 +29,7 @@ import { walkForwardPlan } from './walkForward.js';
 import { DEFAULT_SCREENING, type ScreeningOptions } from './screening/screen.js';
 import { screenForecasts } from './screening/forecasts.js';
 import { forwardSelection, selectionSet, type SelectionRequest } from './selection.js';
+import { experimentHorizons } from './horizons.js';
 import { isPositiveIntegerRule, isRatioRule } from '../settings.js';
 
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
@@ -57,6 +58,10 @@ export interface ExperimentOptions {
   bootstrap?: ScreeningOptions;
   /** Forward selection (./selection.ts): its start set and every step's set join the sets compared. */
   selection?: SelectionRequest;
+  /** Score horizons 1 … H and conformal intervals at these levels (./horizons.ts); omitted: horizon 1, no intervals. */
+  horizon?: number;
+  levels?: number[];
+  calibrationWindow?: number;
 }
 
 export type ExperimentStage = 'ingest' | 'features' | 'walkForward' | 'metrics' | 'report' | 'write';
@@ -162,6 +167,17 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   };
   if (options.screen === true || ((options.screen ?? 'auto') === 'auto' && sets.length >= 2)) {
     results.screening = screenForecasts(options.input, table, options.bootstrap ?? DEFAULT_SCREENING);
+  }
+  if ((options.horizon ?? 1) > 1 || (options.levels?.length ?? 0) > 0) {
+    results.horizons = experimentHorizons(sorted.columns, sets, {
+      horizon: options.horizon ?? 1,
+      levels: options.levels ?? [],
+      calibrationWindow: options.calibrationWindow,
+      trainRatio: options.trainRatio,
+      refitEvery: options.refitEvery,
+      target: options.target,
+      input: options.input,
+    });
   }
   if (selected) {
     const { steps, ...start } = selected.path;

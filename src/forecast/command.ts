@@ -33,13 +33,18 @@ export async function forecastCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${FORECAST_HELP()}\n`);
     return 0;
   }
-  let set = { name: FEATURES_SET, spec: values.features ?? DEFAULT_FEATURE_SPEC };
+  const flagged = values.regParam !== undefined || values.elasticNet !== undefined;
+  let set: { name: string; spec: string; regularisation?: { regParam: number; elasticNetParam: number } } = {
+    name: FEATURES_SET,
+    spec: values.features ?? DEFAULT_FEATURE_SPEC,
+    ...(flagged && { regularisation: { regParam: values.regParam ?? 0, elasticNetParam: values.elasticNet ?? 0 } }),
+  };
   let target = values.target;
   if (values.from !== undefined) {
-    if (values.features !== undefined) throw new UsageError('--features and --from: give one of them');
+    if (values.features !== undefined || flagged) throw new UsageError('--from takes the set\'s features, λ and α: not with --features, --reg-param or --elastic-net');
     if (values.set === undefined) throw new UsageError('--from: expected --set NAME (which of its sets to forecast with)');
     const chosen = setFromResults(values.from, values.set);
-    set = { name: chosen.name, spec: chosen.spec };
+    set = { name: chosen.name, spec: chosen.spec, regularisation: chosen.regularisation };
     target = chosen.target;
   } else if (values.set !== undefined) {
     throw new UsageError('--set: only with --from RESULTS');

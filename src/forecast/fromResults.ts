@@ -7,14 +7,18 @@ import { readFileSync } from 'node:fs';
 import { InputError, UsageError } from '../engine/errors.js';
 import { TARGETS, type Target } from '../experiment/target.js';
 
+import type { Regularisation } from '../engine/model/wls.js';
+
 export interface ChosenSet {
   name: string;
   spec: string;
   target: Target;
+  /** λ and α the experiment fitted it with, when penalised. */
+  regularisation?: Regularisation;
 }
 
 export function setFromResults(file: string, name: string): ChosenSet {
-  let data: { command?: unknown; target?: unknown; sets?: Array<{ name?: unknown; features?: unknown }> };
+  let data: { command?: unknown; target?: unknown; sets?: Array<{ name?: unknown; features?: unknown; regParam?: unknown; elasticNet?: unknown }> };
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
@@ -32,5 +36,8 @@ export function setFromResults(file: string, name: string): ChosenSet {
     throw new InputError(file, 0, null, name, 'the set\'s features as a list of feature items');
   }
   const target = (TARGETS as readonly unknown[]).includes(data.target) ? (data.target as Target) : 'price';
-  return { name, spec: (found.features as string[]).join(','), target };
+  const spec = (found.features as string[]).join(',');
+  if (typeof found.regParam !== 'number') return { name, spec, target };
+  const elasticNetParam = typeof found.elasticNet === 'number' ? found.elasticNet : 0;
+  return { name, spec, target, regularisation: { regParam: found.regParam, elasticNetParam } };
 }

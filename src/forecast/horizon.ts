@@ -10,6 +10,7 @@
  * bit for bit those of a fit from scratch, so the last fit is the fit of every known label.
  */
 import { predict } from '../engine/model/predict.js';
+import type { Regularisation } from '../engine/model/wls.js';
 import { ExpandingFit } from '../experiment/expandingFit.js';
 import { forecastPrice, type Target } from '../experiment/target.js';
 
@@ -18,6 +19,31 @@ export interface HorizonPlan {
   trainRatio: number;
   refitEvery: number;
   target: Target;
+}
+
+/**
+ * Price forecasts of origins t = trainCount … n − 1, each from the model fitted on rows 0 … s − h,
+ * s = trainCount + K·floor((t − trainCount)/K): the experiment's walk-forward moved h rows back, so
+ * that every fitted label (h rows after its row) is known at s. Leaves `fit` on rows 0 … s_last − h.
+ */
+export function walkForwardAtHorizon(
+  fit: ExpandingFit,
+  features: Float64Array[],
+  price: Float64Array,
+  n: number,
+  trainCount: number,
+  plan: HorizonPlan,
+): Float64Array {
+  const { horizon: h, refitEvery: K, target } = plan;
+  const forecast = new Float64Array(Math.max(0, n - trainCount));
+  for (let s = trainCount; s < n; s += K) {
+    fit.extendTo(s - h + 1);
+    const solution = fit.solve();
+    const end = Math.min(s + K, n);
+    const outputs = predict(solution.coefficients, solution.intercept, features.map((column) => column.subarray(s, end)));
+    for (let t = s; t < end; t++) forecast[t - trainCount] = forecastPrice(target, outputs[t - s], price[t]);
+  }
+  return forecast;
 }
 
 export interface HorizonFit {
@@ -42,22 +68,15 @@ export function fitHorizon(
   label: Float64Array,
   plan: HorizonPlan,
   featureNames?: readonly string[],
+  regularisation?: Regularisation,
 ): HorizonFit {
-  const { horizon: h, trainRatio, refitEvery: K, target } = plan;
+  const { horizon: h, trainRatio, target } = plan;
   const o = price.length - 1;
   const M = o - h + 1;
   const s0 = Math.floor(M * trainRatio);
   const last = o - h; // the last origin whose outcome is known
-  const count = Math.max(0, last - s0 + 1);
-  const forecast = new Float64Array(count);
-  const fit = new ExpandingFit(features, label, featureNames);
-  for (let s = s0; s <= last; s += K) {
-    fit.extendTo(s - h + 1);
-    const solution = fit.solve();
-    const end = Math.min(s + K, last + 1);
-    const outputs = predict(solution.coefficients, solution.intercept, features.map((column) => column.subarray(s, end)));
-    for (let t = s; t < end; t++) forecast[t - s0] = forecastPrice(target, outputs[t - s], price[t]);
-  }
+  const fit = new ExpandingFit(features, label, featureNames, regularisation);
+  const forecast = walkForwardAtHorizon(fit, features, price, M, s0, plan);
   fit.extendTo(M);
   const solution = fit.solve();
   const output = predict(solution.coefficients, solution.intercept, features.map((column) => column.subarray(o, o + 1)))[0];

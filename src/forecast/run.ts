@@ -13,6 +13,7 @@ import { InputError, UsageError } from '../engine/errors.js';
 import { formatFeatureItem, parseFeatureSpec, type FeatureItem } from '../engine/features/spec.js';
 import { formatDay, parseDay } from '../engine/ingest/dates.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
+import type { Regularisation } from '../engine/model/wls.js';
 import { loadSeries } from '../experiment/series.js';
 import type { Target } from '../experiment/target.js';
 import { conformalInterval, conformalRank, conformalWidth, conformityScore, scoresNeeded } from './conformal.js';
@@ -27,7 +28,7 @@ import { trackRecord, type TrackRecord } from './trackRecord.js';
 export interface ForecastOptions {
   input: string;
   /** The set: a name (FEATURES_SET for --features) and its --features spec. */
-  set: { name: string; spec: string };
+  set: { name: string; spec: string; regularisation?: Regularisation };
   target: Target;
   horizon: number;
   levels: readonly number[];
@@ -60,7 +61,7 @@ export interface ForecastDocument {
   originDate: string;
   lastPrice: number;
   input: { file: string; sha256: string; rowsRead: number };
-  set: { name: string; features: string[]; target: Target };
+  set: { name: string; features: string[]; target: Target; regParam?: number; elasticNet?: number };
   asOf: string | null;
   trainRatio: number;
   refitEvery: number;
@@ -144,7 +145,7 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
   const tableRows: ForecastRow[] = [];
   for (let h = 1; h <= H; h++) {
     const ahead = priceAhead(rows, h);
-    const fit = fitHorizon(rows.features, rows.price, ahead, horizonLabel(target, rows.price, ahead), { horizon: h, trainRatio, refitEvery: K, target }, featureNames);
+    const fit = fitHorizon(rows.features, rows.price, ahead, horizonLabel(target, rows.price, ahead), { horizon: h, trainRatio, refitEvery: K, target }, featureNames, options.set.regularisation);
     const { forecast, actual, price } = fit.history;
     const scores = Float64Array.from(forecast, (f, t) => conformityScore(f, actual[t], price[t]));
     const calibration = W === undefined ? scores : scores.subarray(Math.max(0, scores.length - W));
@@ -182,7 +183,12 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
     originDate,
     lastPrice: rows.price[o],
     input: { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
-    set: { name: options.set.name, features: items.map(formatFeatureItem), target },
+    set: {
+      name: options.set.name,
+      features: items.map(formatFeatureItem),
+      target,
+      ...(options.set.regularisation && { regParam: options.set.regularisation.regParam, elasticNet: options.set.regularisation.elasticNetParam }),
+    },
     asOf: options.asOf ?? null,
     trainRatio,
     refitEvery: K,
