@@ -53,52 +53,101 @@ function eliminateR(losses: readonly Float64Array[], indices: BootstrapIndices):
   const B = indices.reps;
   const meanLoss = losses.map(mean);
   const draws = bootstrapMeans(losses, indices);
-  const diff = (i: number, j: number) => meanLoss[i] - meanLoss[j];
-  // V_ij: mean square of the bootstrap deviations of D_ij, 1 on the diagonal (whose deviations are all 0).
+  // D_ij = L̄_i − L̄_j; V_ij: mean square of the bootstrap deviations of D_ij, 1 on the diagonal (whose
+  // deviations are all 0). Summed replication by replication, as numpy sums over the first axis.
+  const diff = new Float64Array(N * N);
+  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) diff[i * N + j] = meanLoss[i] - meanLoss[j];
+  const squares = new Float64Array(N * N);
+  for (let r = 0; r < B; r++) {
+    const row = r * N;
+    for (let i = 0; i < N; i++) {
+      const bi = draws[row + i];
+      const pair = i * N;
+      for (let j = i + 1; j < N; j++) {
+        const deviation = bi - draws[row + j] - diff[pair + j];
+        squares[pair + j] += deviation * deviation;
+      }
+    }
+  }
   const sd = new Float64Array(N * N);
   for (let i = 0; i < N; i++) {
     sd[i * N + i] = 1;
-    for (let j = i + 1; j < N; j++) {
-      const d = diff(i, j);
-      let squares = 0;
-      for (let r = 0; r < B; r++) {
-        const deviation = draws[r * N + i] - draws[r * N + j] - d;
-        squares += deviation ** 2;
-      }
-      sd[i * N + j] = sd[j * N + i] = Math.sqrt(squares / B);
-    }
+    for (let j = i + 1; j < N; j++) sd[i * N + j] = sd[j * N + i] = Math.sqrt(squares[i * N + j] / B);
   }
-  const z = (r: number, i: number, j: number) => (draws[r * N + i] - draws[r * N + j] - diff(i, j)) / sd[i * N + j];
 
-  // Per replication and row i: the largest z over the columns still in the set (the diagonal gives 0), and where.
-  const inSet = new Array<boolean>(N).fill(true);
+  // Per replication and row i: the largest z over the columns still in the set (the diagonal gives 0), and
+  // where; per replication the largest over the rows, and which row. An elimination leaves a replication's
+  // largest as it is when its pair survives (nothing else grew); otherwise the replication is rescanned,
+  // recomputing the rows whose largest was in an eliminated column (a row's stale value only overstates it).
+  const members = Int32Array.from({ length: N }, (_, i) => i);
+  const inSet = new Uint8Array(N).fill(1);
+  let m = N;
   const rowMax = new Float64Array(B * N);
   const rowArg = new Int32Array(B * N);
-  const refreshRow = (r: number, i: number) => {
+  const refreshRow = (row: number, i: number) => {
+    const bi = draws[row + i];
     let best = 0;
     let arg = i;
-    for (let j = 0; j < N; j++) {
-      if (j === i || !inSet[j]) continue;
-      const value = z(r, i, j);
+    for (let a = 0; a < m; a++) {
+      const j = members[a];
+      if (j === i) continue;
+      const value = (bi - draws[row + j] - diff[i * N + j]) / sd[i * N + j];
       if (value > best) {
         best = value;
         arg = j;
       }
     }
-    rowMax[r * N + i] = best;
-    rowArg[r * N + i] = arg;
+    rowMax[row + i] = best;
+    rowArg[row + i] = arg;
   };
-  for (let r = 0; r < B; r++) for (let i = 0; i < N; i++) refreshRow(r, i);
+  // Every z_ij once: z_ji = −z_ij exactly (IEEE subtraction and division are sign-symmetric), so the pair's
+  // value updates both rows.
+  const repMax = new Float64Array(B);
+  const repRow = new Int32Array(B);
+  for (let r = 0; r < B; r++) {
+    const row = r * N;
+    for (let i = 0; i < N; i++) rowArg[row + i] = i;
+    for (let i = 0; i < N; i++) {
+      const bi = draws[row + i];
+      const pair = i * N;
+      let best = rowMax[row + i];
+      let arg = rowArg[row + i];
+      for (let j = i + 1; j < N; j++) {
+        const value = (bi - draws[row + j] - diff[pair + j]) / sd[pair + j];
+        if (value > best) {
+          best = value;
+          arg = j;
+        }
+        if (-value > rowMax[row + j]) {
+          rowMax[row + j] = -value;
+          rowArg[row + j] = i;
+        }
+      }
+      rowMax[row + i] = best;
+      rowArg[row + i] = arg;
+    }
+    let max = 0;
+    let at = 0;
+    for (let i = 0; i < N; i++) {
+      if (rowMax[row + i] > max) {
+        max = rowMax[row + i];
+        at = i;
+      }
+    }
+    repMax[r] = max;
+    repRow[r] = at;
+  }
 
   const steps: Elimination[] = [];
-  for (let remaining = N; remaining > 1; remaining--) {
+  while (m > 1) {
+    // The statistic: max over the set's pairs of D_ij/√V_ij; the first maximising pair in row-major order names i.
     let statistic = -Infinity;
     let worst = -1;
-    for (let i = 0; i < N; i++) {
-      if (!inSet[i]) continue;
-      for (let j = 0; j < N; j++) {
-        if (!inSet[j]) continue;
-        const value = diff(i, j) / sd[i * N + j];
+    for (let a = 0; a < m; a++) {
+      const i = members[a];
+      for (let c = 0; c < m; c++) {
+        const j = members[c];
+        const value = diff[i * N + j] / sd[i * N + j];
         if (value > statistic) {
           statistic = value;
           worst = i;
@@ -106,15 +155,28 @@ function eliminateR(losses: readonly Float64Array[], indices: BootstrapIndices):
       }
     }
     let exceed = 0;
-    for (let r = 0; r < B; r++) {
-      let max = -Infinity;
-      for (let i = 0; i < N; i++) if (inSet[i] && rowMax[r * N + i] > max) max = rowMax[r * N + i];
-      if (statistic < max) exceed++;
-    }
+    for (let r = 0; r < B; r++) if (statistic < repMax[r]) exceed++;
     steps.push({ models: [worst], pvalue: exceed / B });
-    inSet[worst] = false;
+    let kept = 0;
+    for (let a = 0; a < m; a++) if (members[a] !== worst) members[kept++] = members[a];
+    m = kept;
+    inSet[worst] = 0;
     for (let r = 0; r < B; r++) {
-      for (let i = 0; i < N; i++) if (inSet[i] && rowArg[r * N + i] === worst) refreshRow(r, i);
+      const row = r * N;
+      const top = repRow[r];
+      if (inSet[top] === 1 && inSet[rowArg[row + top]] === 1) continue;
+      let max = 0;
+      let at = members[0];
+      for (let a = 0; a < m; a++) {
+        const i = members[a];
+        if (inSet[rowArg[row + i]] === 0) refreshRow(row, i);
+        if (rowMax[row + i] > max) {
+          max = rowMax[row + i];
+          at = i;
+        }
+      }
+      repMax[r] = max;
+      repRow[r] = at;
     }
   }
   return steps;
@@ -130,24 +192,25 @@ function eliminateMax(losses: readonly Float64Array[], indices: BootstrapIndices
     const grand = numpyMean(draws.subarray(r * N, (r + 1) * N));
     for (let i = 0; i < N; i++) draws[r * N + i] -= grand;
   }
-  const inSet = new Array<boolean>(N).fill(true);
   const steps: Elimination[] = [];
   let members = [...Array(N).keys()];
   const centred = new Float64Array(B * N);
+  const row = new Float64Array(N);
   while (members.length > 1) {
     const m = members.length;
-    const row = new Float64Array(m);
+    // Recentred on the set's mean per replication; sd_i from the mean square over replications (summed in order).
+    const squares = new Float64Array(m);
+    const set = row.subarray(0, m);
     for (let r = 0; r < B; r++) {
-      for (let a = 0; a < m; a++) row[a] = draws[r * N + members[a]];
-      const grand = numpyMean(row);
-      for (let a = 0; a < m; a++) centred[r * m + a] = row[a] - grand;
+      for (let a = 0; a < m; a++) set[a] = draws[r * N + members[a]];
+      const grand = numpyMean(set);
+      for (let a = 0; a < m; a++) {
+        const c = set[a] - grand;
+        centred[r * m + a] = c;
+        squares[a] += c * c;
+      }
     }
-    const sd = new Float64Array(m);
-    for (let a = 0; a < m; a++) {
-      let squares = 0;
-      for (let r = 0; r < B; r++) squares += centred[r * m + a] ** 2;
-      sd[a] = Math.sqrt(squares / B);
-    }
+    const sd = squares.map((sq) => Math.sqrt(sq / B));
     const memberMeans = Float64Array.from(members, (i) => meanLoss[i]);
     const setMean = numpyMean(memberMeans);
     const tStats = memberMeans.map((x, a) => (x - setMean) / sd[a]);
@@ -163,8 +226,7 @@ function eliminateMax(losses: readonly Float64Array[], indices: BootstrapIndices
     }
     const out = members.filter((_, a) => tStats[a] === statistic);
     steps.push({ models: out, pvalue: exceed / B });
-    for (const i of out) inSet[i] = false;
-    members = members.filter((i) => inSet[i]);
+    members = members.filter((i) => !out.includes(i));
   }
   return steps;
 }
@@ -181,10 +243,15 @@ function pairwiseSum(x: Float64Array, from: number, n: number): number {
     return sum;
   }
   if (n <= 128) {
-    const r = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => x[from + j]);
+    let r0 = x[from], r1 = x[from + 1], r2 = x[from + 2], r3 = x[from + 3];
+    let r4 = x[from + 4], r5 = x[from + 5], r6 = x[from + 6], r7 = x[from + 7];
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] += x[from + i + j];
-    let sum = r[0] + r[1] + (r[2] + r[3]) + (r[4] + r[5] + (r[6] + r[7]));
+    for (; i < n - (n % 8); i += 8) {
+      const at = from + i;
+      r0 += x[at]; r1 += x[at + 1]; r2 += x[at + 2]; r3 += x[at + 3];
+      r4 += x[at + 4]; r5 += x[at + 5]; r6 += x[at + 6]; r7 += x[at + 7];
+    }
+    let sum = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
     for (; i < n; i++) sum += x[from + i];
     return sum;
   }
