@@ -73,7 +73,7 @@ export function parseDayAt(text: string, start: number, end: number): number {
  */
 export const FIRST_GREGORIAN_DAY = -141_427;
 
-/** The date forms a daily input may use (docs/input.md#days), for messages. */
+/** The date forms a daily input may use (docs/input.md#dates), for messages. */
 export const DATE_FORMS = 'YYYY-MM-DD, YYYY-MM-DD HH:MM:SS (optionally UTC, Z or an offset), YYYY-MM-DDTHH:MM:SSZ or Mon DD, YYYY';
 /** What every bad date is told (one text for all, so that the reference job can word it the same). */
 export const DATE_EXPECTED = `a date that exists, written ${DATE_FORMS}`;
@@ -94,7 +94,7 @@ export const UNIX_MILLISECONDS_FROM = 1e11;
 
 /**
  * A vendor's date or date-time → seconds since 1970-01-01T00:00:00Z, NaN for anything else
- * (docs/input.md#days). The forms: `2021-02-03` (midnight), `2021-02-03 13:05:28 UTC` (CoinGecko),
+ * (docs/input.md#dates). The forms: `2021-02-03` (midnight), `2021-02-03 13:05:28 UTC` (CoinGecko),
  * `2013-12-16 23:59:59` (Kaggle; no zone means UTC), `2021-02-03T13:05:28Z`, `2021-02-03T13:05:28+02:00`
  * (converted to UTC first), and `Feb 03, 2021` or `Feb 3, 2021` (CoinMarketCap). `01/02/2021` and the
  * like are ambiguous and refused.

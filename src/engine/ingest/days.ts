@@ -1,6 +1,8 @@
 /**
- * Sort + dedupe (docs/input.md): ascending by day; a day that appears more than once keeps its
- * LAST row in file order (vendors append a partial-day snapshot), and the collapsed days are reported.
+ * Sort + dedupe (docs/input.md#sorting-and-duplicates): ascending by day; a day that appears more
+ * than once keeps the row with the LATEST timestamp, equal timestamps (a date-only file) the LAST row in
+ * file order (vendors append a partial-day snapshot), and the collapsed days are reported with the
+ * reason: a repeated date (every row of the day at the same time) or several snapshots in a day.
  *
  * Counting, not comparison sorting: a table indexed by day holds the file position of the last row
  * seen for that day, and a walk over the table in day order emits the kept rows. That is O(rows + day

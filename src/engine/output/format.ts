@@ -68,7 +68,7 @@ export function formatModelSummary(report: ModelReport, context: SummaryContext)
 }
 
 /**
- * How many days were collapsed and why (docs/input.md#days): a repeated date keeps its last row, a day
+ * How many days were collapsed and why (docs/input.md#sorting-and-duplicates): a repeated date keeps its last row, a day
  * of several snapshots its latest.
  */
 function collapsedText(collapsed: ModelReport['input']['duplicateDatesCollapsed']): string {

@@ -101,7 +101,7 @@ describe('parseDailyDate: the vendors\' daily forms (docs/input.md#layouts)', ()
   });
 });
 
-describe('parseDateTime and parseUnixTime: a date-time names its UTC day (docs/input.md#days)', () => {
+describe('parseDateTime and parseUnixTime: a date-time names its UTC day (docs/input.md#dates)', () => {
   it.each([
     ['2018-01-30 00:05:28 UTC', '2018-01-30', 328],
     ['2017-06-06 23:29:55 UTC', '2017-06-06', 84_595],
