@@ -989,3 +989,17 @@ export const EMR_CLEANUP_SETTINGS = {
   json: JSON_SETTING,
   help: HELP_SETTING,
 } satisfies SettingMap;
+
+// ---------------------------------------------------------------------------------------------------
+// `forecast` with an s3:// --input or --output (src/forecast/s3Table.ts): the S3 settings the EMR
+// commands use, under the forecast's own config keys.
+
+export const FORECAST_S3_SETTINGS = {
+  sseAlgorithm: setting({ ...EMR_SETTINGS.sseAlgorithm, configKey: 'forecast.s3.sseAlgorithm', help: 'server-side encryption of every object written to an s3:// --output' }),
+  kmsKeyId: optionalSetting({ ...EMR_SETTINGS.kmsKeyId, configKey: 'forecast.s3.kmsKeyId' }),
+  expectedBucketOwner: optionalSetting({ ...EMR_SETTINGS.expectedBucketOwner, configKey: 'forecast.s3.expectedBucketOwner', defaultText: 'none sent' }),
+  requestTimeoutSeconds: setting({ ...EMR_SETTINGS.requestTimeoutSeconds, configKey: 'forecast.s3.requestTimeoutSeconds', help: 'every S3 request fails (and is retried by the SDK) after S seconds without an answer' }),
+} satisfies SettingMap;
+
+/** `pricecast forecast`'s whole settings table. */
+export const FORECAST_COMMAND_SETTINGS = { ...FORECAST_SETTINGS, ...FORECAST_S3_SETTINGS } satisfies SettingMap;

@@ -5,7 +5,7 @@
 import { UsageError } from '../engine/errors.js';
 import { DEFAULT_FEATURE_SPEC } from '../engine/features/spec.js';
 import { ingestOptionsOf } from '../engine/ingest/input.js';
-import { FORECAST_SETTINGS, formatOptionsHelp, manifestOf, parseCommand } from '../settings.js';
+import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, manifestOf, parseCommand } from '../settings.js';
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
 import { forecastJson, runForecast } from './run.js';
@@ -62,6 +62,11 @@ export async function forecastCommand(argv: string[]): Promise<number> {
     output: values.output,
     ingest: ingestOptionsOf(values),
     settings: manifestOf(FORECAST_SETTINGS, values),
+    s3: {
+      encryption: { algorithm: values.sseAlgorithm, kmsKeyId: values.kmsKeyId ?? null },
+      expectedBucketOwner: values.expectedBucketOwner,
+      requestTimeoutSeconds: values.requestTimeoutSeconds,
+    },
   });
   if (values.json) process.stdout.write(forecastJson(run.document));
   else process.stdout.write(formatForecastSummary(run));

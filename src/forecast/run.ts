@@ -8,6 +8,7 @@
  * replaced) happens before anything is written; an earlier table is then untouched.
  */
 import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { basename } from 'node:path';
 import { InputError, UsageError } from '../engine/errors.js';
 import { formatFeatureItem, parseFeatureSpec, type FeatureItem } from '../engine/features/spec.js';
@@ -21,6 +22,7 @@ import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
 import { fitHorizon } from './horizon.js';
 import { checkPartition, checkTableFolder, writePartition } from './partition.js';
 import { cutAt, horizonLabel, priceAhead, usableRows } from './rows.js';
+import { checkS3Partition, isS3Uri, s3Client, withLocalInput, writeS3Partition, type S3Settings } from './s3Table.js';
 import { encodeForecastParquet, type ForecastRow } from './table.js';
 import { trackRecord, type TrackRecord } from './trackRecord.js';
 
@@ -44,6 +46,8 @@ export interface ForecastOptions {
   settings?: Record<string, unknown>;
   /** Today (days since 1970-01-01, UTC) for the staleness check; default: the clock. */
   today?: number;
+  /** How to reach an s3:// input or output (encryption, expected bucket owner, time-outs); default SSE-S3. */
+  s3?: S3Settings;
 }
 
 export interface HorizonForecast {
@@ -93,6 +97,17 @@ export function checkLevels(levels: readonly number[]): void {
 }
 
 export async function runForecast(options: ForecastOptions): Promise<ForecastRun> {
+  const remote = isS3Uri(options.input) || (options.output !== undefined && isS3Uri(options.output));
+  if (!remote) return forecastWith(options, null);
+  const settings = options.s3 ?? { encryption: { algorithm: 'AES256', kmsKeyId: null } };
+  const s3 = s3Client(settings);
+  const run = (input: string) => forecastWith({ ...options, input, s3: settings }, s3, options.input);
+  return isS3Uri(options.input) ? withLocalInput(s3, options.input, run) : run(options.input);
+}
+
+/** The run itself; `s3` when the input or the output is on S3, `inputName` the input as the user named it. */
+async function forecastWith(options: ForecastOptions, s3: S3Client | null, inputName = options.input): Promise<ForecastRun> {
+  const onS3 = options.output !== undefined && isS3Uri(options.output);
   const { horizon: H, levels, trainRatio, refitEvery: K, target, calibrationWindow: W } = options;
   if (!Number.isInteger(H) || H < 1 || H > MAX_HORIZON) throw new UsageError(`--horizon: expected an integer from 1 to ${MAX_HORIZON}, got ${H}`);
   checkLevels(levels);
@@ -108,12 +123,12 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
     if (error instanceof UsageError) throw new UsageError(`set "${options.set.name}": ${error.message}`);
     throw error;
   }
-  if (options.output !== undefined) await checkTableFolder(options.output);
+  if (options.output !== undefined && !onS3) await checkTableFolder(options.output);
 
   const { ingest, sorted } = await loadSeries(options.input, items, options.ingest);
   const rows = usableRows(cutAt(sorted.columns, asOf), items);
   const N = rows.day.length;
-  const file = options.input;
+  const file = inputName;
   if (N === 0) {
     const why = asOf !== undefined && sorted.columns.day.length > 0 && sorted.columns.day[0] > asOf!
       ? `--as-of ${options.asOf} is before the first row (${formatDay(sorted.columns.day[0])})`
@@ -138,7 +153,10 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
       );
     }
   }
-  if (options.output !== undefined) await checkPartition(options.output, originDate);
+  if (options.output !== undefined) {
+    if (onS3) await checkS3Partition(s3!, options.output, originDate);
+    else await checkPartition(options.output, originDate);
+  }
 
   const featureNames = items.map((item) => item.column);
   const horizons: HorizonForecast[] = [];
@@ -182,7 +200,7 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
     command: 'forecast',
     originDate,
     lastPrice: rows.price[o],
-    input: { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
+    input: { file: basename(inputName), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
     set: {
       name: options.set.name,
       features: items.map(formatFeatureItem),
@@ -205,7 +223,9 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
   let partitionDir: string | null = null;
   if (options.output !== undefined) {
     const parquet = encodeForecastParquet(tableRows, levels, options.set.name);
-    partitionDir = await writePartition(options.output, originDate, parquet, forecastJson(document), contentUuid(parquet));
+    partitionDir = onS3
+      ? await writeS3Partition(s3!, options.s3!, options.output, originDate, parquet, forecastJson(document), contentUuid(parquet))
+      : await writePartition(options.output, originDate, parquet, forecastJson(document), contentUuid(parquet));
   }
   return { document, staleDays, partitionDir };
 }
