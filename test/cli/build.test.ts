@@ -4,24 +4,22 @@
  * does), then run as a process on the default data; its --json summary must equal the library's.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/engine/pipeline.js';
 import { ROOT } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const OUTDIR = join(ROOT, '.cache', `test-dist-${process.pid}`);
-let work: string;
+const scratch = useScratchFolder('build');
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-build-'));
   const build = spawnSync(process.execPath, ['build.mjs'], { cwd: ROOT, env: { ...process.env, PRICECAST_OUTDIR: OUTDIR }, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build.mjs failed: ${build.stderr}`);
 });
 afterAll(async () => {
   await rm(OUTDIR, { recursive: true, force: true });
-  await rm(work, { recursive: true, force: true });
 });
 
 describe('the bundled CLI', () => {
@@ -32,8 +30,8 @@ describe('the bundled CLI', () => {
   });
 
   it('runs predict on the default data and prints the same model as the library', async () => {
-    const out = join(work, 'out');
-    const run = spawnSync(process.execPath, [join(OUTDIR, 'cli.js'), 'predict', '--json', '--output', out], { cwd: work, encoding: 'utf8' });
+    const out = join(scratch.dir, 'out');
+    const run = spawnSync(process.execPath, [join(OUTDIR, 'cli.js'), 'predict', '--json', '--output', out], { cwd: scratch.dir, encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const printed = JSON.parse(run.stdout);
@@ -45,9 +43,9 @@ describe('the bundled CLI', () => {
 
   it('answers emr plan without credentials (the AWS SDK chunk loads on demand)', () => {
     const run = spawnSync(process.execPath, [join(OUTDIR, 'cli.js'), 'emr', 'plan', '--bucket', 'example-bucket'], {
-      cwd: work,
+      cwd: scratch.dir,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH, HOME: work },
+      env: { PATH: process.env.PATH, HOME: scratch.dir },
     });
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout).uploads.length).toBeGreaterThanOrEqual(3);

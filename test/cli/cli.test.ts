@@ -8,19 +8,18 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('cli');
 /** One good output, written once by the CLI and copied for each case that needs an earlier output. */
 let goodOutput: string;
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-cli-'));
   const golden = await mkdtemp(join(tmpdir(), 'pricecast-cli-golden-'));
   goodOutput = join(golden, 'out');
   const run = await runCli(['predict', '--output', goodOutput]);
   if (run.code !== 0) throw new Error(`predict on the default data failed: ${run.stderr}`);
 });
 afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
   await rm(dirname(goodOutput), { recursive: true, force: true });
 });
 
@@ -32,7 +31,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
 
 describe('pricecast predict', () => {
   it('prints a human summary with the numbers a user looks for', async () => {
-    const out = join(work, 'human');
+    const out = join(scratch.dir, 'human');
     const run = await runCli(['predict', '--output', out]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -43,7 +42,7 @@ describe('pricecast predict', () => {
   });
 
   it('--json prints exactly one JSON object on stdout, equal to _model.json', async () => {
-    const out = join(work, 'json');
+    const out = join(scratch.dir, 'json');
     const run = await runCli(['predict', '--json', '--output', out, '--seed', '3']);
     expect(run.code).toBe(0);
     const printed = JSON.parse(run.stdout);
@@ -69,7 +68,7 @@ describe('pricecast predict', () => {
     [['--input', '/nonexistent/file.csv'], /no such file/],
     [['--bogus'], /Unknown option/],
   ])('bad usage %j: one line, exit 2, nothing written', async (args, message) => {
-    const out = join(work, `usage-${basename(String(args[0]))}`);
+    const out = join(scratch.dir, `usage-${basename(String(args[0]))}`);
     const run = await runCli(['predict', ...args, '--output', out]);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -87,7 +86,7 @@ describe('bad input files (fixtures/bad)', async () => {
   });
 
   it.each(files)('%s: one line naming the file, exit 2, no output, earlier output intact', async (name) => {
-    const out = join(work, `bad-${name}`);
+    const out = join(scratch.dir, `bad-${name}`);
     await cp(goodOutput, out, { recursive: true });
     const before = await snapshot(out);
 
@@ -99,13 +98,13 @@ describe('bad input files (fixtures/bad)', async () => {
     expect(run.stdout).toBe('');
     expect(await snapshot(out)).toEqual(before);
     // No temporary sibling left behind either.
-    expect((await readdir(work)).filter((f) => f.includes(`bad-${name}`))).toEqual([`bad-${name}`]);
+    expect((await readdir(scratch.dir)).filter((f) => f.includes(`bad-${name}`))).toEqual([`bad-${name}`]);
   });
 });
 
 describe('output folder safety', () => {
   it('refuses to replace a folder it did not write, and leaves it untouched', async () => {
-    const foreign = join(work, 'foreign');
+    const foreign = join(scratch.dir, 'foreign');
     await mkdir(foreign);
     await writeFile(join(foreign, 'notes.txt'), 'precious');
     const run = await runCli(['predict', '--output', foreign]);
@@ -116,7 +115,7 @@ describe('output folder safety', () => {
   });
 
   it('replaces its own earlier output', async () => {
-    const out = join(work, 'replace');
+    const out = join(scratch.dir, 'replace');
     expect((await runCli(['predict', '--output', out, '--seed', '1'])).code).toBe(0);
     expect((await runCli(['predict', '--output', out, '--seed', '2'])).code).toBe(0);
     const model = JSON.parse(await readFile(join(out, '_model.json'), 'utf8'));

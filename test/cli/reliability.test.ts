@@ -7,21 +7,17 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, type CliRun } from '../helpers/cli.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('reliability');
 const mounts: string[] = [];
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-reliability-'));
-});
 afterAll(async () => {
   for (const mount of mounts) spawnSync('umount', [mount]);
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /** Every file of a folder with its bytes. */
@@ -48,7 +44,7 @@ async function hugePrices(): Promise<string> {
     cells[priceAt] = `${cells[priceAt]}e296`;
     out.push(cells.join(','));
   }
-  const file = join(work, 'huge.csv');
+  const file = join(scratch.dir, 'huge.csv');
   await writeFile(file, `${out.join('\n')}\n`);
   return file;
 }
@@ -63,7 +59,7 @@ async function earlierOutput(root: string): Promise<string> {
 
 describe('output path failures', () => {
   it('a file where a parent folder should be (ENOTDIR): one line naming the path, exit 2', async () => {
-    const file = join(work, 'plain-file');
+    const file = join(scratch.dir, 'plain-file');
     await writeFile(file, 'x');
     const run = await runCli(['predict', '--output', join(file, 'sub', 'out')]);
     expect(run.code).toBe(2);
@@ -73,13 +69,13 @@ describe('output path failures', () => {
   });
 
   it('the output is checked before the computation: a refused folder is reported even for an input that would fail later', async () => {
-    const root = join(work, 'check-first');
+    const root = join(scratch.dir, 'check-first');
     const out = join(root, 'out');
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'notes.txt'), 'precious');
     // Valid CSV, too few dates: the engine only finds that out after reading and sorting it.
     const lines = (await readFile(DEFAULT_CSV, 'utf8')).split('\n').slice(0, 6).join('\n');
-    const short = join(work, 'short.csv');
+    const short = join(scratch.dir, 'short.csv');
     await writeFile(short, `${lines}\n`);
     const run = await runCli(['predict', '--input', short, '--output', out]);
     expect(run.code).toBe(2);
@@ -89,7 +85,7 @@ describe('output path failures', () => {
 
   const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
   it.skipIf(!canMount)('a full disk (ENOSPC, a real 256 KiB tmpfs): exit 2, the path in one line, the earlier output intact', async () => {
-    const root = join(work, 'small-disk');
+    const root = join(scratch.dir, 'small-disk');
     await mkdir(root);
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', root]);
     if (mounted.status !== 0) throw new Error(`mount failed: ${mounted.stderr}`);
@@ -110,7 +106,7 @@ describe('output path failures', () => {
 
   const hasStrace = spawnSync('strace', ['-V']).status === 0;
   it.skipIf(!hasStrace)('an I/O error renaming (EIO, injected by strace): one line naming the path, exit 1, the earlier output intact', async () => {
-    const root = join(work, 'eio');
+    const root = join(scratch.dir, 'eio');
     const out = await earlierOutput(root);
     const before = await snapshot(out);
     const run = await new Promise<CliRun>((resolve, reject) => {
@@ -138,7 +134,7 @@ describe('output path failures', () => {
 
 describe('values near 1e300', () => {
   it('exit 2 with a message naming the column, the earlier output intact (was: an all-NaN model, exit 0)', async () => {
-    const root = join(work, 'huge');
+    const root = join(scratch.dir, 'huge');
     const out = await earlierOutput(root);
     const before = await snapshot(out);
     const run = await runCli(['predict', '--input', await hugePrices(), '--output', out]);
@@ -151,9 +147,9 @@ describe('values near 1e300', () => {
 
 describe('--json with an error', () => {
   it('prints {status, exitCode, error: {kind, message, file, line, column, exitCode}} on stdout, for input errors and usage errors', async () => {
-    const bad = join(work, 'bad.csv');
+    const bad = join(scratch.dir, 'bad.csv');
     await writeFile(bad, 'date,price,volume,marketCap\n2021-01-01,abc,1,2\n');
-    const out = join(work, 'json-out');
+    const out = join(scratch.dir, 'json-out');
     const run = await runCli(['predict', '--input', bad, '--output', out, '--json']);
     expect(run.code).toBe(2);
     const printed = JSON.parse(run.stdout);

@@ -2,28 +2,23 @@
  * End to end through the library API: the default data in, Spark-layout Parquet out, read back with
  * hyparquet (an independent reader, not the parquet-wasm writer).
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asyncBufferFromFile, parquetReadObjects, parquetSchema, parquetMetadataAsync } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatDay } from '../../src/engine/ingest/dates.js';
 import { InputError } from '../../src/engine/errors.js';
 import { MIN_DISTINCT_DATES, runPipeline, type PipelineResult } from '../../src/engine/pipeline.js';
 import { ROOT } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const DEFAULT_CSV = join(ROOT, 'fixtures', 'default.csv');
-let work: string;
+const scratch = useScratchFolder('pipeline');
 let result: PipelineResult;
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-pipeline-'));
-  result = await runPipeline({ input: DEFAULT_CSV, output: join(work, 'out') });
+  result = await runPipeline({ input: DEFAULT_CSV, output: join(scratch.dir, 'out') });
 });
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
 describe('runPipeline on the default data', () => {
   it('accounts for every row: read, deduped, cleaned, split', async () => {
     const { rows, input } = result.report;
@@ -40,21 +35,21 @@ describe('runPipeline on the default data', () => {
   });
 
   it('writes Spark\'s folder layout', async () => {
-    const files = (await readdir(join(work, 'out'))).sort();
+    const files = (await readdir(join(scratch.dir, 'out'))).sort();
     expect(files).toContain('_SUCCESS');
     expect(files).toContain('_model.json');
     const parts = files.filter((f) => /^part-00000-[0-9a-f-]{36}\.snappy\.parquet$/.test(f));
     expect(parts).toHaveLength(1);
-    const model = JSON.parse(await readFile(join(work, 'out', '_model.json'), 'utf8'));
+    const model = JSON.parse(await readFile(join(scratch.dir, 'out', '_model.json'), 'utf8'));
     expect(model.tool).toBe('pricecast');
     expect(model.model.coefficients).toEqual(result.report.model.coefficients);
     // Nothing else was left beside it (the temporary sibling was renamed into place).
-    expect((await readdir(work)).sort()).toEqual(['out']);
+    expect((await readdir(scratch.dir)).sort()).toEqual(['out']);
   });
 
   it('writes Parquet that hyparquet reads back: schema, row count and values', async () => {
-    const part = (await readdir(join(work, 'out'))).find((f) => f.endsWith('.parquet'))!;
-    const file = await asyncBufferFromFile(join(work, 'out', part));
+    const part = (await readdir(join(scratch.dir, 'out'))).find((f) => f.endsWith('.parquet'))!;
+    const file = await asyncBufferFromFile(join(scratch.dir, 'out', part));
     const metadata = await parquetMetadataAsync(file);
     const schema = parquetSchema(metadata);
     const columns = schema.children.map((c) => c.element.name);
@@ -112,7 +107,7 @@ describe('runPipeline on too little data', () => {
   it(`needs ${MIN_DISTINCT_DATES} distinct dates and says so`, async () => {
     const lines = ['date,price,volume,marketCap'];
     for (let i = 0; i < MIN_DISTINCT_DATES - 1; i++) lines.push(`2021-01-${String(i + 1).padStart(2, '0')},${1 + i * 0.01},100,1000`);
-    const file = join(work, 'short.csv');
+    const file = join(scratch.dir, 'short.csv');
     await writeFile(file, `${lines.join('\n')}\n`);
     const error = await runPipeline({ input: file }).catch((e) => e);
     expect(error).toBeInstanceOf(InputError);

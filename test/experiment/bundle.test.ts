@@ -3,26 +3,24 @@
  * (experiment-worker.js): with two threads it must give the same results as the library in one.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runExperiment } from '../../src/experiment/run.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ROOT } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const OUTDIR = join(ROOT, '.cache', `test-dist-experiment-${process.pid}`);
 const REAL = join(ROOT, 'fixtures', 'algorand.csv');
-let work: string;
+const scratch = useScratchFolder('experiment-bundle');
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-experiment-bundle-'));
   const build = spawnSync(process.execPath, ['build.mjs'], { cwd: ROOT, env: { ...process.env, PRICECAST_OUTDIR: OUTDIR }, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build.mjs failed: ${build.stderr}`);
 });
 afterAll(async () => {
   await rm(OUTDIR, { recursive: true, force: true });
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 it('runs with two worker threads from the bundle and matches the library', async () => {
@@ -31,8 +29,8 @@ it('runs with two worker threads from the bundle and matches the library', async
   const args = sets.flatMap((s) => ['--set', s]);
   const run = spawnSync(
     process.execPath,
-    [join(OUTDIR, 'cli.js'), 'experiment', '--input', REAL, ...args, '--refit-every', '2', '--threads', '2', '--output', join(work, 'out'), '--json'],
-    { cwd: work, encoding: 'utf8' },
+    [join(OUTDIR, 'cli.js'), 'experiment', '--input', REAL, ...args, '--refit-every', '2', '--threads', '2', '--output', join(scratch.dir, 'out'), '--json'],
+    { cwd: scratch.dir, encoding: 'utf8' },
   );
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);

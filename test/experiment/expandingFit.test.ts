@@ -3,10 +3,8 @@
  * a walk-forward, bit for bit (same rows, same order, same solve), including the Cholesky fallback;
  * and a forecast never depends on its own row's label or anything after it (no look-ahead).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fitWeightedLeastSquares } from '../../src/engine/model/wls.js';
 import { ExpandingFit } from '../../src/experiment/expandingFit.js';
 import { commonRows } from '../../src/experiment/rows.js';
@@ -17,16 +15,10 @@ import { walkForward, walkForwardPlan } from '../../src/experiment/walkForward.j
 import { ROOT } from '../helpers/cli.js';
 import { constantColumn, DEFAULT_CSV } from '../helpers/datasets.js';
 import { ALGORAND_CSV } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const REAL_CSV = ALGORAND_CSV;
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-expanding-'));
-});
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('expanding');
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
@@ -48,7 +40,7 @@ describe('ExpandingFit', () => {
     ['real data, price and marketCap from row 0', () => REAL_CSV, 'price,marketCap', 1, 'price'],
     ['real data, default set', () => REAL_CSV, 'price,volume,marketCap,rsi(window=9)', 1, 'return'],
     // A constant column: Cholesky fails on every window and the fallback solves.
-    ['constant volume (fallback solver)', () => constantColumn(work, 'volume', 5), 'price,volume,rsi', 4, 'price'],
+    ['constant volume (fallback solver)', () => constantColumn(scratch.dir, 'volume', 5), 'price,volume,rsi', 4, 'price'],
   ];
 
   it.each(cases)('%s: every refit equals a from-scratch engine fit, bit for bit', async (_name, csv, spec, k, target) => {

@@ -5,13 +5,13 @@
  * with one line while the first completes. The crash matrix runs the experiment's writer in a small
  * child (test/helpers/experimentWriter.ts); the end-to-end cases run `pricecast experiment` itself.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startChild, waitUntilStopped } from '../helpers/child.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { crashAtEachStep, withEarlierOutput, type ProtocolWriter } from '../helpers/crashMatrix.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const WRITER = join(ROOT, 'test', 'helpers', 'experimentWriter.ts');
 const SPARK_WRITER = join(ROOT, 'test', 'helpers', 'outputWriter.ts');
@@ -19,14 +19,7 @@ const CLI = join(ROOT, 'src', 'cli.ts');
 const REAL = join(ROOT, 'fixtures', 'algorand.csv');
 const runWriter = (args: string[], env: NodeJS.ProcessEnv = {}) => startChild(WRITER, args, env).done;
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-experiment-output-'));
-});
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('experiment-output');
 /** The N every file of a folder written by the helper carries; throws if the files disagree (a mix). */
 async function wholeFolderN(dir: string): Promise<number> {
   expect((await readdir(dir)).sort()).toEqual(['forecasts.parquet', 'report.html', 'results.json']);
@@ -38,7 +31,7 @@ async function wholeFolderN(dir: string): Promise<number> {
 
 const EXPERIMENT_WRITER: ProtocolWriter = { script: WRITER, check: 'check', versionOf: wholeFolderN };
 /** Parent folder with an earlier experiment folder (N = 1) in `out`. */
-const withEarlierFolder = (name: string) => withEarlierOutput(EXPERIMENT_WRITER, work, name);
+const withEarlierFolder = (name: string) => withEarlierOutput(EXPERIMENT_WRITER, scratch.dir, name);
 
 function expectOneLineRefusal(run: { code: number | null; stderr: string }, out: string, pattern: RegExp): void {
   expect(run.code, run.stderr).toBe(2);
@@ -48,7 +41,7 @@ function expectOneLineRefusal(run: { code: number | null; stderr: string }, out:
 }
 
 describe('an experiment folder write killed at each step', () => {
-  crashAtEachStep(EXPERIMENT_WRITER, () => work);
+  crashAtEachStep(EXPERIMENT_WRITER, () => scratch.dir);
 
   it('killed between the renames with an incomplete new folder: the earlier folder is restored', async () => {
     const { root, out } = await withEarlierFolder('restore');
@@ -76,7 +69,7 @@ describe('an experiment folder write killed at each step', () => {
 
 describe('look-alike folders are refused and left alone', () => {
   async function lookalike(name: string, results: string): Promise<string> {
-    const out = join(work, name);
+    const out = join(scratch.dir, name);
     await mkdir(out);
     await writeFile(join(out, 'results.json'), results);
     await writeFile(join(out, 'forecasts.parquet'), 'data');
@@ -99,7 +92,7 @@ describe('look-alike folders are refused and left alone', () => {
 
   it('a results.json that is a link to an experiment results file', async () => {
     const { out: real } = await withEarlierFolder('link-target');
-    const out = join(work, 'linked');
+    const out = join(scratch.dir, 'linked');
     await mkdir(out);
     await symlink(join(real, 'results.json'), join(out, 'results.json'));
     expectOneLineRefusal(await runWriter(['write', out, '2']), out, /results\.json \(not a regular file\)/);
@@ -107,7 +100,7 @@ describe('look-alike folders are refused and left alone', () => {
   });
 
   it('a predict output is not an experiment output, and an experiment folder is not a predict output', async () => {
-    const predictOut = join(work, 'predict-out');
+    const predictOut = join(scratch.dir, 'predict-out');
     expect((await startChild(SPARK_WRITER, ['write', predictOut, '1']).done).code).toBe(0);
     const predictFiles = (await readdir(predictOut)).sort();
     expectOneLineRefusal(await runWriter(['write', predictOut, '2']), predictOut, /not a pricecast experiment output \(it also holds /);
@@ -124,7 +117,7 @@ describe('pricecast experiment end to end', () => {
   const experiment = (out: string, refitEvery: number) =>
     ['experiment', '--input', REAL, '--set', 'p=price', '--refit-every', String(refitEvery), '--output', out];
   const emptyRoot = async (name: string) => {
-    const root = join(work, name);
+    const root = join(scratch.dir, name);
     await mkdir(root);
     return { root, out: join(root, 'out') };
   };
@@ -137,7 +130,7 @@ describe('pricecast experiment end to end', () => {
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     expect(await readdir(root)).not.toContain('out');
     // A run that then fails on bad input (too few rows, found after the output check) has repaired it.
-    const short = join(work, 'short.csv');
+    const short = join(scratch.dir, 'short.csv');
     await writeFile(short, 'date,price,volume,marketCap\n2020-01-01,1,1,1\n2020-01-02,2,1,1\n');
     const bad = await runCli(['experiment', '--input', short, '--set', 'p=price', '--output', out]);
     expect(bad.code, bad.stderr).toBe(2);

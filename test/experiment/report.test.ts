@@ -3,11 +3,10 @@
  * independent reader) and report.html parsed: a self-contained page whose SVG charts exist and carry
  * the run's data (series, points, values); and the folder's replace rule.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetReadObjects, parquetSchema, parquetMetadata } from 'hyparquet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatDay } from '../../src/engine/ingest/dates.js';
 import { ACTUAL_SERIES, chartedSets, chartRows, MAX_CHART_POINTS } from '../../src/experiment/charts.js';
 import { runExperiment, type ExperimentRun } from '../../src/experiment/run.js';
@@ -15,31 +14,27 @@ import { rankSets, verdict, type ExperimentResults } from '../../src/experiment/
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ROOT } from '../helpers/cli.js';
 import { ALGORAND_CSV } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const REAL_CSV = ALGORAND_CSV;
 const SETS = ['base=price,volume,marketCap,rsi', 'price_only=price', 'rsi9=price,rsi(window=9)'];
 
-let work: string;
+const scratch = useScratchFolder('experiment-report');
 let run: ExperimentRun;
 let html: string;
 let svgs: string[];
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-experiment-report-'));
   run = await runExperiment({
     input: REAL_CSV,
     sets: SETS.map(parseSetFlag),
     trainRatio: 0.7,
     refitEvery: 1,
     target: 'price',
-    output: join(work, 'out'),
+    output: join(scratch.dir, 'out'),
   });
-  html = await readFile(join(work, 'out', 'report.html'), 'utf8');
+  html = await readFile(join(scratch.dir, 'out', 'report.html'), 'utf8');
   svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 /** aria-labels of the mark items in an SVG (vega labels each item with its encoded fields). */
 function markLabels(svg: string, markClass: string): string[] {
   const group = new RegExp(`<g class="mark-${markClass} role-mark[^"]*"[^>]*>([\\s\\S]*?)</g>`, 'g');
@@ -61,7 +56,7 @@ const number = (text: string) => Number(text.replace('−', '-').replace(/[,%]/g
 
 describe('results.json', () => {
   it('states how it was run and lists persistence first, then the sets in the given order', async () => {
-    const results = JSON.parse(await readFile(join(work, 'out', 'results.json'), 'utf8')) as ExperimentResults;
+    const results = JSON.parse(await readFile(join(scratch.dir, 'out', 'results.json'), 'utf8')) as ExperimentResults;
     expect(results).toMatchObject({ tool: 'pricecast', command: 'experiment', trainRatio: 0.7, refitEvery: 1, target: 'price' });
     expect(results.input.file).toBe('algorand.csv');
     expect(results.input.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -72,13 +67,13 @@ describe('results.json', () => {
     expect(results.testRows).toBe(results.rows - results.trainRows);
     expect(results.trainRows).toBe(Math.floor(results.rows * 0.7));
     expect(results.firstTestDate).toBe(formatDay(run.forecasts.day[0]));
-    expect(await readdir(join(work, 'out'))).toEqual(['forecasts.parquet', 'report.html', 'results.json']);
+    expect(await readdir(join(scratch.dir, 'out'))).toEqual(['forecasts.parquet', 'report.html', 'results.json']);
   });
 });
 
 describe('forecasts.parquet', () => {
   it('holds date, price, next_price, persistence and one column per set, as hyparquet reads it', async () => {
-    const bytes = await readFile(join(work, 'out', 'forecasts.parquet'));
+    const bytes = await readFile(join(scratch.dir, 'out', 'forecasts.parquet'));
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const schema = parquetSchema(parquetMetadata(file));
     expect(schema.children.map((c) => c.element.name)).toEqual(['date', 'price', 'next_price', 'persistence', 'base', 'price_only', 'rsi9']);
@@ -173,18 +168,18 @@ describe('output folder', () => {
   const options = (output: string) => ({ input: REAL_CSV, sets: [parseSetFlag('p=price')], trainRatio: 0.7, refitEvery: 20, target: 'price' as const, output });
 
   it('replaces an earlier experiment output', async () => {
-    const dir = join(work, 'again');
+    const dir = join(scratch.dir, 'again');
     await runExperiment(options(dir));
     const before = await readFile(join(dir, 'results.json'), 'utf8');
     await runExperiment({ ...options(dir), refitEvery: 10 });
     const after = JSON.parse(await readFile(join(dir, 'results.json'), 'utf8'));
     expect(after.refitEvery).toBe(10);
     expect(JSON.parse(before).refitEvery).toBe(20);
-    expect((await readdir(work)).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect((await readdir(scratch.dir)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('refuses a folder that is not an experiment output, before computing, and leaves it alone', async () => {
-    const dir = join(work, 'foreign');
+    const dir = join(scratch.dir, 'foreign');
     await mkdir(dir);
     await writeFile(join(dir, 'notes.txt'), 'mine');
     await expect(runExperiment(options(dir))).rejects.toThrow(/not a pricecast experiment output \(it also holds notes.txt\)/);
@@ -192,26 +187,26 @@ describe('output folder', () => {
   });
 
   it('repairs a replace that was killed between its two renames, and removes leftovers', async () => {
-    const dir = join(work, 'killed');
+    const dir = join(scratch.dir, 'killed');
     await runExperiment(options(dir));
     const earlier = await readFile(join(dir, 'results.json'), 'utf8');
     // As a run killed after moving the earlier output aside, before its new one (incomplete) moved in.
     const { rename } = await import('node:fs/promises');
-    await rename(dir, join(work, '.killed.old-0123456789ab'));
-    await mkdir(join(work, '.killed.tmp-0123456789ab'));
-    await writeFile(join(work, '.killed.tmp-0123456789ab', 'report.html'), 'half');
-    await mkdir(join(work, '.killed.tmp-aaaaaaaaaaaa'));
-    await writeFile(join(work, '.killed.tmp-aaaaaaaaaaaa', 'forecasts.parquet'), 'half');
+    await rename(dir, join(scratch.dir, '.killed.old-0123456789ab'));
+    await mkdir(join(scratch.dir, '.killed.tmp-0123456789ab'));
+    await writeFile(join(scratch.dir, '.killed.tmp-0123456789ab', 'report.html'), 'half');
+    await mkdir(join(scratch.dir, '.killed.tmp-aaaaaaaaaaaa'));
+    await writeFile(join(scratch.dir, '.killed.tmp-aaaaaaaaaaaa', 'forecasts.parquet'), 'half');
     const { checkExperimentOutput } = await import('../../src/experiment/folder.js');
     await checkExperimentOutput(dir);
     expect(await readFile(join(dir, 'results.json'), 'utf8')).toBe(earlier);
-    expect((await readdir(work)).filter((n) => n.startsWith('.killed'))).toEqual([]);
+    expect((await readdir(scratch.dir)).filter((n) => n.startsWith('.killed'))).toEqual([]);
   });
 
   it('writes nothing for bad input', async () => {
-    const bad = join(work, 'short.csv');
+    const bad = join(scratch.dir, 'short.csv');
     await writeFile(bad, 'date,price,volume,marketCap\n2020-01-01,1,1,1\n2020-01-02,2,1,1\n');
-    const dir = join(work, 'never');
+    const dir = join(scratch.dir, 'never');
     await expect(runExperiment({ ...options(dir), input: bad })).rejects.toThrow(/enough rows for a walk-forward/);
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   });
@@ -219,14 +214,14 @@ describe('output folder', () => {
   it('ranks a set that beats persistence on data with momentum above it', async () => {
     // A trending series: tomorrow's price is today's plus a steady drift, so a fit on price beats
     // "tomorrow = today" clearly (skill > 0, DM p < 0.05).
-    const file = join(work, 'trend.csv');
+    const file = join(scratch.dir, 'trend.csv');
     const lines = ['date,price,volume,marketCap'];
     for (let i = 0; i < 400; i++) {
       const price = 10 + 0.5 * i + Math.sin(i * 1.7) * 0.2;
       lines.push(`${formatDay(18000 + i)},${price},${1000 + i},${price * 1e6}`);
     }
     await writeFile(file, `${lines.join('\n')}\n`);
-    const result = await runExperiment({ ...options(join(work, 'trend-out')), input: file, refitEvery: 1 });
+    const result = await runExperiment({ ...options(join(scratch.dir, 'trend-out')), input: file, refitEvery: 1 });
     const p = result.results.sets.find((s) => s.name === 'p')!;
     expect(p.metrics.skill).toBeGreaterThan(0.5);
     expect(verdict(p)).toBe('better than tomorrow = today');

@@ -5,10 +5,9 @@
  * bundled default data and the real Algorand data, refitting every row and every 5 rows, both targets.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment } from '../../src/experiment/run.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import type { Target } from '../../src/experiment/target.js';
@@ -17,6 +16,7 @@ import { ensurePythonEnv, type PythonEnv } from '../../src/parity/pyenv.js';
 import { ROOT } from '../helpers/cli.js';
 import { ALGORAND_CSV, DEFAULT_CSV } from '../helpers/datasets.js';
 import { runPython } from '../helpers/python.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 const REAL_CSV = ALGORAND_CSV;
 
@@ -28,15 +28,10 @@ const SETS = [
 ];
 
 let env: PythonEnv;
-let work: string;
+const scratch = useScratchFolder('walkforward');
 beforeAll(async () => {
   env = await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-walkforward-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 function python(args: string[]): Promise<string> {
   return runPython(env, args);
 }
@@ -59,9 +54,9 @@ for (const [label, file] of [['default', DEFAULT_CSV], ['real', REAL_CSV]] as co
 describe('walk-forward against an independent numpy implementation', () => {
   it.each(cases)('%s data, refit every %i, target %s', async (label, refitEvery, target, csv) => {
     const sets = SETS.map(parseSetFlag);
-    const output = join(work, `out-${label}-${refitEvery}-${target}`);
+    const output = join(scratch.dir, `out-${label}-${refitEvery}-${target}`);
     const mine = await runExperiment({ input: csv, sets, trainRatio: 0.7, refitEvery, target, threads: 1, output });
-    const job = join(work, `job-${label}-${refitEvery}-${target}.json`);
+    const job = join(scratch.dir, `job-${label}-${refitEvery}-${target}.json`);
     const parquet = join(output, 'forecasts.parquet');
     await writeFile(
       job,

@@ -4,10 +4,9 @@
  *   relative), via test/py/lstsq.py;
  * - the engine's output folder read as a whole by pyarrow and pandas, as users read Spark outputs.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatDay } from '../../src/engine/ingest/dates.js';
 import { runPipeline, type PipelineResult } from '../../src/engine/pipeline.js';
 import { relativeDifference } from '../../src/parity/compare.js';
@@ -15,20 +14,16 @@ import { ensurePythonEnv, type PythonEnv } from '../../src/parity/pyenv.js';
 import { ROOT } from '../helpers/cli.js';
 import { runPython } from '../helpers/python.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
 let env: PythonEnv;
-let work: string;
+const scratch = useScratchFolder('independent');
 let result: PipelineResult;
 
 beforeAll(async () => {
   env = await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-independent-'));
-  result = await runPipeline({ input: DEFAULT_CSV, output: join(work, 'out') });
+  result = await runPipeline({ input: DEFAULT_CSV, output: join(scratch.dir, 'out') });
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 function python(args: string[]): Promise<string> {
   return runPython(env, args);
 }
@@ -37,7 +32,7 @@ describe('independent checks', () => {
   it('coefficients agree with numpy lstsq on the same training rows to 1e-9 relative', async () => {
     const { train } = result;
     const x = Array.from(train.price, (_, i) => [train.price[i], train.volume[i], train.marketCap[i], train.rsi[i]]);
-    const file = join(work, 'train.json');
+    const file = join(scratch.dir, 'train.json');
     await writeFile(file, JSON.stringify({ x, y: Array.from(train.nextPrice) }));
     const numpy = JSON.parse(await python([join(ROOT, 'test', 'py', 'lstsq.py'), file]));
     expect(numpy.rank).toBe(5);
@@ -52,11 +47,12 @@ describe('independent checks', () => {
     const script = `
 import json, sys
 import pyarrow.parquet as pq, pandas as pd
+import { useScratchFolder } from '../helpers/scratch.js';
 t = pq.read_table(sys.argv[1])
 df = pd.read_parquet(sys.argv[1])
 print(json.dumps({"schema": [[f.name, str(f.type)] for f in t.schema], "rows": t.num_rows,
   "first_date": str(df["date"].iloc[0]), "prediction_sum": float(df["prediction"].sum())}))`;
-    const out = JSON.parse(await python(['-c', script, join(work, 'out')]));
+    const out = JSON.parse(await python(['-c', script, join(scratch.dir, 'out')]));
     expect(out.schema).toEqual([
       ['date', 'date32[day]'],
       ['price', 'double'], ['volume', 'double'], ['marketCap', 'double'],

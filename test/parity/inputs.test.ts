@@ -5,7 +5,7 @@
  * the same (--missing error, a date before 1582-10-15).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { InputError } from '../../src/engine/errors.js';
 import type { IngestOptions } from '../../src/engine/ingest/input.js';
 import { runPipeline } from '../../src/engine/pipeline.js';
 import { formatParityReport } from '../../src/parity/compare.js';
+import { compareEngineWithFolder } from '../../src/parity/compareFolder.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runParity } from '../../src/parity/run.js';
 import { runSparkJob } from '../../src/parity/spark.js';
@@ -202,5 +203,124 @@ describe('Parquet input and refusals', () => {
     const line = await expectSameRefusal(file);
     expect(line).toContain(`${file}:2: column date`);
     expect(line).toContain('1582-10-15');
+  });
+});
+
+// ---- every layout as downloaded (fixtures/vendors), all the job's runs in one spark-submit -------------------
+
+describe('every vendor layout with its quirks: engine and PySpark job read it alike (one spark-submit)', () => {
+  const vendor = (name: string) => join(ROOT, 'fixtures', 'vendors', name);
+  interface LayoutCase {
+    name: string;
+    input: () => string;
+    flags: string[];
+    options: Options;
+  }
+  const flagsOf = (options: Options) => [
+    ...(options.missing ? ['--missing', options.missing] : []),
+    ...(options.format ? ['--format', options.format] : []),
+    ...(options.features ? ['--features', options.features] : []),
+    ...(options.ohlcCheck ? ['--ohlc-check', options.ohlcCheck] : []),
+  ];
+  const run = (name: string, input: () => string, options: Options = {}): LayoutCase => ({ name, input, options, flags: flagsOf(options) });
+  let snapshotsCsv = '';
+  let ohlcCsv = '';
+  const RUNS: LayoutCase[] = [
+    run('coingecko-late-snapshots', () => vendor('coingecko-late-snapshots.csv')),
+    run('coinmarketcap-starred', () => vendor('coinmarketcap-starred.csv')),
+    run('coinmarketcap-multi-one-coin', () => vendor('coinmarketcap-multi-one-coin.csv'), { missing: 'drop' }),
+    run('kaggle', () => vendor('kaggle.csv')),
+    run('yahoo-null-rows', () => vendor('yahoo-null-rows.csv'), { missing: 'previous' }),
+    run('yahoo', () => vendor('yahoo.csv')),
+    run('cryptodatadownload', () => vendor('cryptodatadownload.csv')),
+    run('pricecast-ohlc', () => vendor('pricecast-ohlc.csv')),
+    run('snapshots', () => snapshotsCsv),
+    run('ohlc-off', () => ohlcCsv, { ohlcCheck: 'off' }),
+  ];
+  const REFUSALS: LayoutCase[] = [
+    run('ten-coins', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop' }),
+    run('ten-coins-without-asset', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop', format: 'coinmarketcap' }),
+    run('yahoo-null-rows-default', () => vendor('yahoo-null-rows.csv')),
+    run('yahoo-marketcap-named', () => vendor('yahoo.csv'), { features: 'price,volume,marketCap,rsi' }),
+    run('ohlc-on', () => ohlcCsv),
+  ];
+  let codes: number[] = [];
+  let sparkErr = '';
+
+  beforeAll(async () => {
+    // Several snapshots a day: day 10 has a later row written BEFORE the midnight row (the latest wins,
+    // not the last); day 20 has two rows at the same time (the last in file order wins).
+    snapshotsCsv = join(work, 'snapshots.csv');
+    const lines = Array.from({ length: DAYS }, (_, t) => day(t)).flatMap((d, t) => {
+      const row = (time: string, price: number) => `${d.date} ${time} UTC,${price},${d.volume},${d.marketCap}`;
+      if (t === 10) return [row('23:00:00', d.price * 1.01), row('00:00:00', d.price)];
+      if (t === 20) return [row('00:00:00', d.price * 0.99), row('00:00:00', d.price)];
+      return [row('00:00:00', d.price)];
+    });
+    await writeFile(snapshotsCsv, `snapped_at,price,market_cap,total_volume\n${lines.join('\n')}\n`);
+    // One row whose high is below its close.
+    ohlcCsv = join(work, 'ohlc.csv');
+    const ohlc = Array.from({ length: DAYS }, (_, t) => day(t)).map((d, t) =>
+      `${d.date},${d.price},${d.volume},${d.marketCap},${d.price},${t === 12 ? d.price * 0.9 : d.price * 1.1},${d.price * 0.9}`);
+    await writeFile(ohlcCsv, `date,price,volume,marketCap,open,high,low\n${ohlc.join('\n')}\n`);
+
+    const all = [...RUNS, ...REFUSALS];
+    const lines2 = all.map((c) => ['--input', c.input(), '--output', join(work, `layout-${c.name}`), ...c.flags]);
+    const casesFile = join(work, 'layout-cases.json');
+    await writeFile(casesFile, JSON.stringify(lines2));
+    const spark = await runSparkJob({ script: join(ROOT, 'test', 'py', 'job_batch.py'), input: casesFile, output: join(work, 'layout-batch') });
+    if (spark.exitCode !== 0) throw new Error(`the batch of jobs failed (exit ${spark.exitCode}):\n${spark.stderr.slice(-3000)}`);
+    codes = JSON.parse(await readFile(join(work, 'layout-batch', 'codes.json'), 'utf8')) as number[];
+    sparkErr = spark.stderr;
+  }, 1_800_000);
+
+  it.each(RUNS.map((c, i) => [c.name, i] as const))('%s: parity holds', async (name, index) => {
+    const c = RUNS[index];
+    expect(codes[index], `${name}: ${sparkErr.slice(-2000)}`).toBe(0);
+    const engine = await runPipeline({ input: c.input(), ...c.options });
+    const { report } = await compareEngineWithFolder(join(work, `layout-${name}`), { predictions: engine.predictions, report: engine.report });
+    expect(report.ok, formatParityReport(report)).toBe(true);
+    const spark = JSON.parse(await readFile(join(work, `layout-${name}`, '_model.json'), 'utf8'));
+    const facts = (r: typeof engine.report) => ({
+      layout: r.input.layout,
+      asset: r.input.asset,
+      collapsed: r.input.duplicateDatesCollapsed,
+      ohlc: r.input.ohlcInconsistentRows,
+      missing: r.input.missing,
+      features: r.features,
+    });
+    expect(facts(spark)).toEqual(facts(engine.report));
+  });
+
+  it('what each file says: layout, asset, collapsed days and why, features without marketCap', async () => {
+    const report = async (name: string) => JSON.parse(await readFile(join(work, `layout-${name}`, '_model.json'), 'utf8'));
+    expect((await report('kaggle')).input.asset).toBe('BTC');
+    expect((await report('coinmarketcap-multi-one-coin')).input.asset).toBe('bitcoin');
+    expect((await report('cryptodatadownload')).input).toMatchObject({ layout: 'cryptodatadownload', asset: 'BTCUSDT' });
+    expect((await report('cryptodatadownload')).input.duplicateDatesCollapsed.count).toBe(1);
+    expect((await report('yahoo')).features).toEqual(['price', 'volume', 'rsi']);
+    expect((await report('snapshots')).input.duplicateDatesCollapsed).toEqual({ count: 2, first: [day(10).date, day(20).date], severalSnapshots: 1 });
+    expect((await report('ohlc-off')).input.ohlcInconsistentRows).toBe(1);
+    expect((await report('yahoo-null-rows')).input.missing.cells.price).toBe(2);
+  });
+
+  it.each(REFUSALS.map((c, i) => [c.name, i] as const))('%s: both refuse with exit 2 and the same line, writing nothing', async (name, index) => {
+    const c = REFUSALS[index];
+    expect(codes[RUNS.length + index]).toBe(2);
+    const engine = await runPipeline({ input: c.input(), ...c.options }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(engine).toBeInstanceOf(InputError);
+    const message = (engine as InputError).message;
+    expect(sparkErr.split('\n').map((l) => l.trim())).toContain(message);
+    const expected: Record<string, RegExp> = {
+      'ten-coins': /10 assets \(bitcoin, ethereum, ripple/,
+      'ten-coins-without-asset': /days have several rows.*--columns asset=COL/,
+      'yahoo-null-rows-default': /"null".*--missing/,
+      'yahoo-marketcap-named': /column marketCap:.*yahoo layout has no market cap/,
+      'ohlc-on': /:14: column high: .*--ohlc-check off/,
+    };
+    expect(message).toMatch(expected[name]);
   });
 });

@@ -5,10 +5,8 @@
  * every summary statistic within 1e-9 relative (compareOutputs in src/parity/compare.ts holds the
  * tolerances; the report is printed when a case fails).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/engine/errors.js';
 import { MIN_DISTINCT_DATES, runPipeline } from '../../src/engine/pipeline.js';
 import { formatParityReport } from '../../src/parity/compare.js';
@@ -16,16 +14,12 @@ import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runParity, type ParityOptions } from '../../src/parity/run.js';
 import { runSparkJob } from '../../src/parity/spark.js';
 import { DEFAULT_CSV, constantColumn, generated, repeatedDates, shuffledDefault } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('parity');
 beforeAll(async () => {
   await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-parity-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 async function expectParity(options: Partial<ParityOptions> & { input: string }) {
   const outcome = await runParity({ seed: 42, split: 'random', trainRatio: 0.7, ...options });
   const { report } = outcome;
@@ -44,40 +38,40 @@ describe('parity: engine vs PySpark', () => {
   });
 
   it('shuffled rows (and the engine gives the same model as on the sorted file)', async () => {
-    const { engine } = await expectParity({ input: shuffledDefault(work, 5) });
+    const { engine } = await expectParity({ input: shuffledDefault(scratch.dir, 5) });
     const sorted = await runPipeline({ input: DEFAULT_CSV });
     expect(engine.report.model).toEqual(sorted.report.model);
     expect(engine.report.training).toEqual(sorted.report.training);
   });
 
   it('repeated dates: the last row in file order wins, on both sides', async () => {
-    const { engine } = await expectParity({ input: repeatedDates(work, 300, 25, 3) });
+    const { engine } = await expectParity({ input: repeatedDates(scratch.dir, 300, 25, 3) });
     expect(engine.report.input.duplicateDatesCollapsed.count).toBeGreaterThan(15);
   });
 
   it('a constant column (volume): Spark falls back from Cholesky, statistics unavailable on both sides', async () => {
-    const { engine } = await expectParity({ input: constantColumn(work, 'volume', 1_000_000) });
+    const { engine } = await expectParity({ input: constantColumn(scratch.dir, 'volume', 1_000_000) });
     expect(engine.report.model.solver).toBe('fallback');
     expect(engine.report.model.coefficients[1]).toBe(0);
     expect(engine.report.training.coefficientStandardErrors).toBeNull();
   });
 
   it(`the smallest valid input (${MIN_DISTINCT_DATES} distinct dates)`, async () => {
-    const input = generated(work, 'smallest.csv', { rows: MIN_DISTINCT_DATES, seed: 8, repeatedDate: false, zeroMarketCap: false });
+    const input = generated(scratch.dir, 'smallest.csv', { rows: MIN_DISTINCT_DATES, seed: 8, repeatedDate: false, zeroMarketCap: false });
     const { engine } = await expectParity({ input });
     expect(engine.report.rows.afterDropNulls).toBe(MIN_DISTINCT_DATES - 14);
   });
 
   it('one date fewer is refused by both, with exit code 2', async () => {
-    const input = generated(work, 'too-small.csv', { rows: MIN_DISTINCT_DATES - 1, seed: 8, repeatedDate: false, zeroMarketCap: false });
+    const input = generated(scratch.dir, 'too-small.csv', { rows: MIN_DISTINCT_DATES - 1, seed: 8, repeatedDate: false, zeroMarketCap: false });
     await expect(runPipeline({ input })).rejects.toBeInstanceOf(InputError);
-    const spark = await runSparkJob({ input, output: join(work, 'too-small-out') });
+    const spark = await runSparkJob({ input, output: join(scratch.dir, 'too-small-out') });
     expect(spark.exitCode).toBe(2);
     expect(spark.stderr).toMatch(new RegExp(`${MIN_DISTINCT_DATES}`));
   });
 
   it('a 20,000-row synthetic set', async () => {
-    const input = generated(work, 'large.csv', { rows: 20_000, seed: 2024 });
+    const input = generated(scratch.dir, 'large.csv', { rows: 20_000, seed: 2024 });
     const { engine } = await expectParity({ input, seed: 1234 });
     expect(engine.report.rows.test).toBeGreaterThan(5_000);
   });

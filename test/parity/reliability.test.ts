@@ -5,23 +5,18 @@
  * is read from /proc (Linux).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { processTree } from '../../src/parity/spark.js';
 import { startCli } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('reliability-parity');
 beforeAll(async () => {
   await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-reliability-parity-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 /** The program's base name (argv[0]). */
 function program(pid: number): string {
   return commandLine(pid).split(' ')[0].split('/').pop() ?? '';
@@ -50,7 +45,7 @@ describe.skipIf(!existsSync('/proc/self/stat'))('parity interrupted', () => {
     ['SIGTERM', 143],
     ['SIGINT', 130],
   ] as const)('%s while spark-submit runs: every process of the tree gone, no temporary folder left, exit %i', async (signal, exitCode) => {
-    const scratchTmp = join(work, signal);
+    const scratchTmp = join(scratch.dir, signal);
     await mkdir(scratchTmp);
     const run = startCli(['parity'], { env: { TMPDIR: scratchTmp } });
     const { child, closed: exited } = run;

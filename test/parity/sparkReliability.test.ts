@@ -4,30 +4,25 @@
  * a part file) is refused with exit 2 and left untouched (before: replaced, notes.txt deleted, e.g. by
  * `parity --keep K`); its own earlier output is still replaced, without leftovers.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runSparkJob } from '../../src/parity/spark.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('reliability-spark');
 beforeAll(async () => {
   await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-reliability-spark-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 async function tree(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String).sort();
 }
 
 describe("the PySpark job's replace rule", () => {
   it('refuses a look-alike (notes.txt, a sub-folder part-archive.parquet/) with exit 2 and leaves it untouched', async () => {
-    const root = join(work, 'lookalike');
+    const root = join(scratch.dir, 'lookalike');
     const out = join(root, 'spark');
     await mkdir(join(out, 'part-archive.parquet'), { recursive: true });
     await writeFile(join(out, 'part-archive.parquet', 'years.parquet'), 'precious');
@@ -43,7 +38,7 @@ describe("the PySpark job's replace rule", () => {
   }, 300_000);
 
   it('replaces its own earlier output (Spark part files, .crc files) and leaves no hidden sibling', async () => {
-    const root = join(work, 'own');
+    const root = join(scratch.dir, 'own');
     await mkdir(root);
     const out = join(root, 'spark');
     const first = await runSparkJob({ input: DEFAULT_CSV, output: out, seed: 1 });

@@ -4,24 +4,19 @@
  * iteration's limit. `parity` must pass (fit within 1e-5, docs/fit.md) and `predict` must
  * exit 0 (before the fix: exit 1, "the intercept column is not positive definite").
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatParityReport, relativeDifference } from '../../src/parity/compare.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runParity } from '../../src/parity/run.js';
 import { runCli } from '../helpers/cli.js';
+import { useScratchFolder } from '../helpers/scratch.js';
 
-let work: string;
+const scratch = useScratchFolder('wls-spark');
 beforeAll(async () => {
   await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-wls-spark-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 /** Daily rows: a seeded price walk in cents, volume = 1000·price + 5e5, marketCap = 1.9e7·price + 1e8. */
 async function affineCsv(name: string, rows: number, seed: number): Promise<string> {
   let x = seed >>> 0;
@@ -38,7 +33,7 @@ async function affineCsv(name: string, rows: number, seed: number): Promise<stri
     const price = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
     lines.push(`${date},${price},${10 * cents + 500_000},${190_000 * cents + 100_000_000}`);
   }
-  const file = join(work, name);
+  const file = join(scratch.dir, name);
   await writeFile(file, `${lines.join('\n')}\n`);
   return file;
 }
@@ -61,7 +56,7 @@ describe('collinear features: engine vs PySpark', () => {
 
   it('pricecast predict exits 0 on it and reports the fallback solver', async () => {
     const input = await affineCsv('affine-predict.csv', 400, 9);
-    const run = await runCli(['predict', '--input', input, '--output', join(work, 'out'), '--json']);
+    const run = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'out'), '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).model.solver).toBe('fallback');

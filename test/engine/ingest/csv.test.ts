@@ -3,29 +3,22 @@
  * fixtures/bad names the line, column and value a person would point at.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readDailyCsv } from '../../../src/engine/ingest/csv.js';
 import { InputError } from '../../../src/engine/errors.js';
 import { prepareDaily } from '../../../src/engine/ingest/input.js';
 import { ROOT } from '../../helpers/cli.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
 const BAD = join(ROOT, 'fixtures', 'bad');
 const MS_PER_DAY = 86_400_000;
 const dayOf = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d) / MS_PER_DAY;
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-csv-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('csv');
 async function csvFile(name: string, content: string | Buffer): Promise<string> {
-  const file = join(work, name);
+  const file = join(scratch.dir, name);
   await writeFile(file, content);
   return file;
 }
@@ -231,7 +224,7 @@ describe('readDailyCsv: line numbers and other failures', () => {
   });
 
   it('a missing file is an InputError saying so', async () => {
-    const error = await inputError(join(work, 'nope.csv'));
+    const error = await inputError(join(scratch.dir, 'nope.csv'));
     expect(error.message).toMatch(/no such file/);
   });
 

@@ -6,26 +6,19 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, runCli } from '../../helpers/cli.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
 const DEFAULT_CSV = join(ROOT, 'fixtures', 'default.csv');
 const MB = 1 << 20;
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-reliability-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('reliability');
 /** A file of `size` bytes made of `fill`, with optional bytes placed at the end, written in 1 MiB blocks. */
 async function bigFile(name: string, size: number, fill: number, tail = Buffer.alloc(0)): Promise<string> {
-  const path = join(work, name);
+  const path = join(scratch.dir, name);
   const handle = await open(path, 'w');
   const block = Buffer.alloc(MB, fill);
   for (let written = 0; written < size - tail.length; written += MB) {
@@ -63,10 +56,10 @@ describe('error paths have bounded memory', () => {
     expect(message).toMatch(/NUL byte/);
     expect(message.split('\n')).toHaveLength(1);
     expect(peakMiB).toBeLessThan(400);
-    const cli = await runCli(['predict', '--input', input, '--output', join(work, 'nul-out')]);
+    const cli = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'nul-out')]);
     expect(cli.code).toBe(2);
     expect(cli.stderr.trim().split('\n')).toHaveLength(1);
-    expect(existsSync(join(work, 'nul-out'))).toBe(false);
+    expect(existsSync(join(scratch.dir, 'nul-out'))).toBe(false);
   });
 
   it('a 60 MB line ending in a NUL byte: the line is refused as too long, memory bounded', async () => {
@@ -78,7 +71,7 @@ describe('error paths have bounded memory', () => {
 
   it('an over-long line after a valid header is named by its line number', async () => {
     const input = await bigFile('long-line.csv', 8 * MB, 0x31, Buffer.from('\n'));
-    const withHeader = join(work, 'long-line-2.csv');
+    const withHeader = join(scratch.dir, 'long-line-2.csv');
     await writeFile(withHeader, 'date,price,volume,marketCap\n2021-01-01,1,1,1\n');
     const handle = await open(withHeader, 'a');
     for await (const chunk of createReadStream(input)) await handle.write(chunk as Buffer);
@@ -90,10 +83,10 @@ describe('error paths have bounded memory', () => {
 
 describe('inputs that can be read only once', () => {
   it('--input <(cat FILE) (a pipe) gives the same model as the file', async () => {
-    const file = await runCli(['predict', '--input', DEFAULT_CSV, '--json', '--output', join(work, 'from-file')]);
+    const file = await runCli(['predict', '--input', DEFAULT_CSV, '--json', '--output', join(scratch.dir, 'from-file')]);
     expect(file.code).toBe(0);
     const tsx = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(join(ROOT, 'src', 'cli.ts'))}`;
-    const piped = spawnSync('bash', ['-c', `${tsx} predict --input <(cat ${JSON.stringify(DEFAULT_CSV)}) --json --output ${JSON.stringify(join(work, 'from-pipe'))}`], {
+    const piped = spawnSync('bash', ['-c', `${tsx} predict --input <(cat ${JSON.stringify(DEFAULT_CSV)}) --json --output ${JSON.stringify(join(scratch.dir, 'from-pipe'))}`], {
       cwd: ROOT,
       encoding: 'utf8',
     });
@@ -105,9 +98,9 @@ describe('inputs that can be read only once', () => {
   });
 
   it('a FIFO is read once (no hang after its writer closes)', async () => {
-    const fifo = join(work, 'prices.fifo');
+    const fifo = join(scratch.dir, 'prices.fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const run = runCli(['predict', '--input', fifo, '--json', '--output', join(work, 'from-fifo')]);
+    const run = runCli(['predict', '--input', fifo, '--json', '--output', join(scratch.dir, 'from-fifo')]);
     // The writer: cat, as a user would; it exits once the reader has taken every byte.
     const writer = spawn('sh', ['-c', `cat ${JSON.stringify(DEFAULT_CSV)} > ${JSON.stringify(fifo)}`]);
     const result = await run;
@@ -119,7 +112,7 @@ describe('inputs that can be read only once', () => {
 
   it('--input - reads stdin; bad input there is one line naming stdin', async () => {
     const cliArgs = ['--import', 'tsx', join(ROOT, 'src', 'cli.ts'), 'predict', '--input', '-', '--json', '--output'];
-    const good = spawnSync(process.execPath, [...cliArgs, join(work, 'from-stdin')], {
+    const good = spawnSync(process.execPath, [...cliArgs, join(scratch.dir, 'from-stdin')], {
       cwd: ROOT,
       encoding: 'utf8',
       input: await import('node:fs/promises').then((fs) => fs.readFile(DEFAULT_CSV)),
@@ -127,7 +120,7 @@ describe('inputs that can be read only once', () => {
     expect(good.stderr).toBe('');
     expect(good.status).toBe(0);
     expect(JSON.parse(good.stdout).rows.afterDedupe).toBe(1000);
-    const bad = spawnSync(process.execPath, [...cliArgs, join(work, 'bad-stdin')], {
+    const bad = spawnSync(process.execPath, [...cliArgs, join(scratch.dir, 'bad-stdin')], {
       cwd: ROOT,
       encoding: 'utf8',
       input: 'date,price,volume,marketCap\n2021-01-01,abc,1,1\n',
@@ -140,26 +133,26 @@ describe('inputs that can be read only once', () => {
 
 describe('an input path that is not a readable file', () => {
   it.each([
-    ['a folder', async () => work, /folder/],
+    ['a folder', async () => scratch.dir, /folder/],
     ['a path through a file', async () => join(DEFAULT_CSV, 'x.csv'), /.+/],
-    ['no such file', async () => join(work, 'nope.csv'), /no such file/],
+    ['no such file', async () => join(scratch.dir, 'nope.csv'), /no such file/],
   ])('%s: one line naming the path, exit 2', async (_name, path, pattern) => {
     const input = await path();
-    const run = await runCli(['predict', '--input', input, '--output', join(work, 'never')]);
+    const run = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'never')]);
     expect(run.code).toBe(2);
     const lines = run.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(input);
     expect(lines[0]).toMatch(pattern);
-    expect(existsSync(join(work, 'never'))).toBe(false);
+    expect(existsSync(join(scratch.dir, 'never'))).toBe(false);
   });
 });
 
 describe('control characters from the input are escaped', () => {
   it('an ESC in a header name and a line feed in a file name reach stderr escaped, on one line', async () => {
-    const input = join(work, 'evil\nname.csv');
+    const input = join(scratch.dir, 'evil\nname.csv');
     await writeFile(input, 'date,price,volume,marketCap,\u001b[31mred\n2021-01-01,1,1,1,x\n2021-01-02,oops\u001b[0m,1,1,y\n');
-    const run = await runCli(['predict', '--input', input, '--output', join(work, 'evil-out')]);
+    const run = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'evil-out')]);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toContain('\u001b');
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -168,10 +161,10 @@ describe('control characters from the input are escaped', () => {
   });
 
   it('a C1 control (CSI, U+009B) in a value is escaped too', async () => {
-    const input = join(work, 'c1.csv');
+    const input = join(scratch.dir, 'c1.csv');
     await copyFile(DEFAULT_CSV, input);
     await writeFile(input, 'date,price,volume,marketCap\n2021-01-01,1\u009b2J,1,1\n');
-    const run = await runCli(['predict', '--input', input, '--output', join(work, 'c1-out')]);
+    const run = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'c1-out')]);
     expect(run.code).toBe(2);
     expect(run.stderr).not.toContain('\u009b');
     expect(run.stderr).toContain('\\x9b2J');

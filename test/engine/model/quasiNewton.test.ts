@@ -8,10 +8,9 @@
  * predictions within 1e-5 relative (docs/output.md), and Spark's objective history (one value per
  * L-BFGS state) matched value for value, which pins the iteration count and the stopping rule.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dropNulls } from '../../../src/engine/clean.js';
 import { selectRows } from '../../../src/engine/columns.js';
 import { computeFeatures, featureColumns, parseFeatureSpec } from '../../../src/engine/features/spec.js';
@@ -26,6 +25,7 @@ import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { ROOT } from '../../helpers/cli.js';
 import { runPython } from '../../helpers/python.js';
 import { ALGORAND_CSV } from '../../helpers/datasets.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
 interface SparkFit {
   coefficients: number[];
@@ -41,22 +41,17 @@ interface Problem {
 }
 
 let env: PythonEnv;
-let work: string;
+const scratch = useScratchFolder('quasi-newton');
 beforeAll(async () => {
   env = await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-quasi-newton-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 function python(args: string[]): Promise<string> {
   return runPython(env, args);
 }
 
 /** One Spark session fits every problem (Spark start-up dominates). */
 async function sparkFits(problems: Problem[]): Promise<SparkFit[]> {
-  const file = join(work, `problems-${Math.random().toString(36).slice(2)}.json`);
+  const file = join(scratch.dir, `problems-${Math.random().toString(36).slice(2)}.json`);
   const payload = problems.map(({ features, label }) => ({
     x: Array.from(label, (_, i) => features.map((f) => f[i])),
     y: Array.from(label),
@@ -167,7 +162,7 @@ async function realIndicatorProblem(): Promise<Problem> {
 
 /** numpy's minimum-norm least squares over the centred, standardized features (test/py/lstsq.py). */
 async function minimumNorm(problem: Problem): Promise<{ coefficients: number[]; intercept: number }> {
-  const file = join(work, `lstsq-${Math.random().toString(36).slice(2)}.json`);
+  const file = join(scratch.dir, `lstsq-${Math.random().toString(36).slice(2)}.json`);
   const x = Array.from(problem.label, (_, i) => problem.features.map((f) => f[i]));
   await writeFile(file, JSON.stringify({ x, y: Array.from(problem.label) }));
   return JSON.parse(await python([join(ROOT, 'test', 'py', 'lstsq.py'), file, '--centre', '--rcond', '1e-7']));

@@ -9,10 +9,9 @@
  * - lapack.ts's symmetric eigen-decomposition, which the fallback uses, reconstructs its matrix.
  * The comparison with the real PySpark job is test/parity/wls.test.ts.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/engine/errors.js';
 import { packedUpper, symmetricEigen } from '../../../src/engine/model/lapack.js';
 import { FitOverflowError, fitWeightedLeastSquares } from '../../../src/engine/model/wls.js';
@@ -20,17 +19,13 @@ import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { relativeDifference } from '../../../src/parity/compare.js';
 import { ROOT } from '../../helpers/cli.js';
 import { runPython } from '../../helpers/python.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
 let env: PythonEnv;
-let work: string;
+const scratch = useScratchFolder('wls');
 beforeAll(async () => {
   env = await ensurePythonEnv();
-  work = await mkdtemp(join(tmpdir(), 'pricecast-wls-'));
 });
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
 function python(args: string[]): Promise<string> {
   return runPython(env, args);
 }
@@ -65,7 +60,7 @@ function affineFeatures(n: number, seed: number) {
 }
 
 async function numpyLstsq(features: Float64Array[], label: Float64Array, flags: string[]) {
-  const file = join(work, `lstsq-${Math.random().toString(36).slice(2)}.json`);
+  const file = join(scratch.dir, `lstsq-${Math.random().toString(36).slice(2)}.json`);
   const x = Array.from(label, (_, i) => features.map((f) => f[i]));
   await writeFile(file, JSON.stringify({ x, y: Array.from(label) }));
   return JSON.parse(await python([join(ROOT, 'test', 'py', 'lstsq.py'), file, ...flags])) as {

@@ -5,10 +5,10 @@
  * including Spark's own file names, several part files and `.crc` files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/engine/errors.js';
 import { writeSparkOutput } from '../../../src/engine/output/folder.js';
 import { readSparkOutput } from '../../../src/readback/sparkOutput.js';
@@ -16,15 +16,9 @@ import { encodePredictionsParquet } from '../../../src/engine/output/predictions
 import type { ModelReport } from '../../../src/engine/types.js';
 import { ROOT } from '../../helpers/cli.js';
 import { predictionsFor as predictions, smallReport } from '../../helpers/outputWriter.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-output-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('output');
 /** The helper's report with non-finite statistics (NaN, ±Infinity), as a two-row fit gives them. */
 function report(seed: number): ModelReport {
   const small = smallReport(seed);
@@ -60,7 +54,7 @@ async function snapshotTree(dir: string): Promise<Record<string, string>> {
 
 /** A fresh parent folder per test, so that leftovers (temporary siblings) are visible. */
 async function parent(name: string): Promise<string> {
-  const dir = join(work, name);
+  const dir = join(scratch.dir, name);
   await mkdir(dir);
   return dir;
 }

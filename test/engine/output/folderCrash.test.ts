@@ -6,23 +6,16 @@
  * A second process run while the first is stopped mid-write (SIGSTOP at a step) must refuse with one
  * line naming the path and exit 2, leaving the first run to finish (concurrent runs, docs/output.md#the-lock).
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readSparkOutput } from '../../../src/readback/sparkOutput.js';
 import { startChild, waitUntilStopped } from '../../helpers/child.js';
 import { crashAtEachStep, withEarlierOutput as sharedWithEarlierOutput, type ProtocolWriter } from '../../helpers/crashMatrix.js';
 import { ROOT } from '../../helpers/cli.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-output-crash-'));
-});
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('output-crash');
 const WRITER = join(ROOT, 'test', 'helpers', 'outputWriter.ts');
 const startWriter = (args: string[], env: NodeJS.ProcessEnv = {}) => startChild(WRITER, args, env);
 const runWriter = (args: string[], env: NodeJS.ProcessEnv = {}) => startWriter(args, env).done;
@@ -41,10 +34,10 @@ const SPARK_WRITER: ProtocolWriter = {
     return seed;
   },
 };
-const withEarlierOutput = (name: string) => sharedWithEarlierOutput(SPARK_WRITER, work, name);
+const withEarlierOutput = (name: string) => sharedWithEarlierOutput(SPARK_WRITER, scratch.dir, name);
 
 describe('a write killed at each step of the replace', () => {
-  crashAtEachStep(SPARK_WRITER, () => work);
+  crashAtEachStep(SPARK_WRITER, () => scratch.dir);
 
   it('killed between the renames with an incomplete new folder: the earlier output is restored', async () => {
     const { root, out } = await withEarlierOutput('restore');

@@ -5,31 +5,24 @@
  * a huge foreign one still refused.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatDay, parseDay } from '../../../src/engine/ingest/dates.js';
 import { MODEL_FILE, SUCCESS_FILE } from '../../../src/engine/output/folder.js';
 import { runPipeline } from '../../../src/engine/pipeline.js';
 import { COLLAPSED_DATES_LISTED } from '../../../src/engine/types.js';
 import { generated } from '../../helpers/datasets.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'pricecast-modelreport-'));
-});
-afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
+const scratch = useScratchFolder('modelreport');
 const DAYS = 400;
 const START = '2001-03-04';
 
 describe('_model.json on an input where every date repeats', () => {
   it('reports how many dates collapsed and lists only the first ones, ascending', async () => {
-    const input = generated(work, 'intraday.csv', { rows: DAYS, seed: 3, startDate: START, snapshotsPerDay: 3, repeatedDate: false });
-    const out = join(work, 'out');
+    const input = generated(scratch.dir, 'intraday.csv', { rows: DAYS, seed: 3, startDate: START, snapshotsPerDay: 3, repeatedDate: false });
+    const out = join(scratch.dir, 'out');
     const result = await runPipeline({ input, output: out });
     const collapsed = result.report.input.duplicateDatesCollapsed;
     expect(collapsed.count).toBe(DAYS);
@@ -43,7 +36,7 @@ describe('_model.json on an input where every date repeats', () => {
 describe('replacing an output whose _model.json is large', () => {
   /** An output folder as an earlier version wrote it: every collapsed date listed (about 1.3 MB). */
   async function earlierOutput(name: string, tool: string, toolFirst: boolean): Promise<string> {
-    const dir = join(work, name);
+    const dir = join(scratch.dir, name);
     await mkdir(dir, { recursive: true });
     const dates = Array.from({ length: 100_000 }, (_, i) => formatDay(i));
     const report = toolFirst ? { tool, input: { duplicateDatesCollapsed: dates } } : { input: { duplicateDatesCollapsed: dates }, tool };
@@ -53,7 +46,7 @@ describe('replacing an output whose _model.json is large', () => {
     expect((await stat(join(dir, MODEL_FILE))).size).toBeGreaterThan(1_000_000);
     return dir;
   }
-  const input = () => generated(work, 'small.csv', { rows: 60, seed: 4 });
+  const input = () => generated(scratch.dir, 'small.csv', { rows: 60, seed: 4 });
 
   it('replaces an earlier pricecast output', async () => {
     const dir = await earlierOutput('earlier', 'pricecast', true);
