@@ -134,35 +134,66 @@ class HadoopFs:
 # dates.ts, missing.ts, parquetInput.ts, input.ts) ----------------------------------------------------------
 
 VALUE_FIELDS = ("price", "volume", "marketCap")
-# Each layout: the header name of each field, the names that identify it, and whether numbers may have
-# thousands separators. The engine's LAYOUTS (src/engine/ingest/layouts.ts), entry for entry.
+OHLC_FIELDS = ("open", "high", "low")
+NUMERIC_FIELDS = VALUE_FIELDS + OHLC_FIELDS
+INPUT_FIELDS = ("date",) + VALUE_FIELDS + ("asset",) + OHLC_FIELDS
+
+
+def _layout(date, price, volume, market_cap, asset, ohlc, signature, thousands=False, date_kind="text"):
+    columns = {"date": date, "price": price, "volume": volume, "marketCap": market_cap, "asset": asset,
+               "open": ohlc[0] if ohlc else None, "high": ohlc[1] if ohlc else None, "low": ohlc[2] if ohlc else None}
+    return {"columns": columns, "signature": signature, "thousands": thousands, "date": date_kind}
+
+
+# Each layout: the header name of each field, the names that identify it, whether numbers may have thousands
+# separators, and how the date is written. The engine's LAYOUTS (src/engine/ingest/layouts.ts), entry for entry.
 LAYOUTS = {
-    "pricecast": {"columns": {"date": "date", "price": "price", "volume": "volume", "marketCap": "marketCap"},
-                  "signature": ["date", "price", "volume", "marketCap"], "thousands": False},
-    "coingecko": {"columns": {"date": "snapped_at", "price": "price", "volume": "total_volume",
-                              "marketCap": "market_cap"},
-                  "signature": ["snapped_at", "price", "market_cap", "total_volume"], "thousands": False},
-    "coinmarketcap": {"columns": {"date": "Date", "price": "Close", "volume": "Volume", "marketCap": "Market Cap"},
-                      "signature": ["Date", "Open", "High", "Low", "Close", "Volume", "Market Cap"],
-                      "thousands": True},
+    "pricecast": _layout("date", "price", "volume", "marketCap", "asset", ("open", "high", "low"),
+                         ["date", "price", "volume", "marketCap"]),
+    "coingecko": _layout("snapped_at", "price", "total_volume", "market_cap", None, None,
+                         ["snapped_at", "price", "market_cap", "total_volume"]),
+    "coinmarketcap": _layout("Date", "Close", "Volume", "Market Cap", None, ("Open", "High", "Low"),
+                             ["Date", "Open", "High", "Low", "Close", "Volume", "Market Cap"], thousands=True),
+    "coinmarketcap-multi": _layout("Date", "Close", "Volume", "Market Cap", "Currency", ("Open", "High", "Low"),
+                                   ["Currency", "Date", "Open", "High", "Low", "Close", "Volume", "Market Cap"],
+                                   thousands=True),
+    "kaggle": _layout("Date", "Close", "Volume", "Marketcap", "Symbol", ("Open", "High", "Low"),
+                      ["SNo", "Name", "Symbol", "Date", "High", "Low", "Open", "Close", "Volume", "Marketcap"]),
+    "yahoo": _layout("Date", "Close", "Volume", None, None, ("Open", "High", "Low"),
+                     ["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"]),
+    # `Volume BASE` / `Volume QUOTE`: the file's first and second `Volume <currency>` columns.
+    "cryptodatadownload": _layout("unix", "close", "Volume QUOTE", None, "symbol", ("open", "high", "low"),
+                                  ["unix", "date", "symbol", "open", "high", "low", "close", "Volume BASE",
+                                   "Volume QUOTE"], date_kind="unix"),
 }
+OHLC_CHECKS = ("on", "off")
 MISSING_POLICIES = ("error", "previous", "zero", "drop")
 THOUSANDS_PATTERN = r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$"
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-DATE_FORMS = "YYYY-MM-DD, YYYY-MM-DD 00:00:00 UTC, YYYY-MM-DDT00:00:00Z or Mon DD, YYYY"
+DATE_FORMS = "YYYY-MM-DD, YYYY-MM-DD HH:MM:SS (optionally UTC, Z or an offset), YYYY-MM-DDTHH:MM:SSZ or Mon DD, YYYY"
 DATE_EXPECTED = f"a date that exists, written {DATE_FORMS}"
 DATE_BEFORE_GREGORIAN_EXPECTED = "a date on or after 1582-10-15 (Spark's calendar starts there)"
-DATE_NOT_MIDNIGHT_EXPECTED = "a daily date: midnight UTC (00:00:00), not another time of day"
+UNIX_EXPECTED = "a unix time: seconds since 1970-01-01 UTC, or milliseconds when >= 1e11"
+UNIX_MILLISECONDS_FROM = 1e11
+# More repeated days than this share (and at least this many) mean the file is not one daily series.
+MAX_REPEATED_DAY_SHARE = 0.01
+MIN_REPEATED_DAYS_REFUSED = 3
+ASSETS_LISTED = 10
 NUMBER_EXPECTED = "a finite decimal number"
 NUMBER_WITH_THOUSANDS_EXPECTED = "a finite decimal number (thousands separators allowed: 1,234.5)"
 # The bound on each value field (docs/input.md; the engine's src/engine/ingest/valueRules.ts): the
 # comparison with 0 and the text an error gives.
-VALUE_BOUNDS = {"price": (operator.gt, "> 0"), "volume": (operator.ge, ">= 0"), "marketCap": (operator.ge, ">= 0")}
-MISSING_EXPECTED = ('a value; an empty or "-" cell is a missing value, refused by default: '
+VALUE_BOUNDS = {"price": (operator.gt, "> 0"), "volume": (operator.ge, ">= 0"), "marketCap": (operator.ge, ">= 0"),
+                "open": (operator.gt, "> 0"), "high": (operator.gt, "> 0"), "low": (operator.gt, "> 0")}
+MISSING_EXPECTED = ('a value; an empty, "-" or "null" cell is a missing value, refused by default: '
                     "--missing previous, zero or drop fills or drops it")
 FIRST_GREGORIAN = "1582-10-15"
 _CONTROL = re.compile("[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}:\d{2}(?:\.\d+)? UTC|T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)$")
+# A date, a time of day and a zone (none, UTC, Z or an offset): dates.ts's DATE_TIME.
+DATE_TIME_PATTERN = (r"^([0-9]{4}-[0-9]{2}-[0-9]{2})[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?"
+                     r"(?: ?(?:UTC|Z)| ?([+-])([0-9]{2})(?::?([0-9]{2}))?)?$")
+_DATE_TIME = re.compile(DATE_TIME_PATTERN)
+BANNER_PATTERN = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$", re.IGNORECASE)
 _MONTH_DAY_YEAR = re.compile(r"^([A-Z][a-z]{2}) (\d{1,2}), (\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -186,20 +217,22 @@ class IngestOptions:
     """--format, --columns, --thousands, --missing, and the value fields the features need."""
 
     def __init__(self, format: str = "auto", columns: Optional[dict] = None, thousands: Optional[str] = None,
-                 missing: str = "error", required: Sequence[str] = VALUE_FIELDS):
+                 missing: str = "error", required: Sequence[str] = VALUE_FIELDS, ohlc_check: str = "on",
+                 market_cap_optional: bool = False):
         self.format, self.columns, self.thousands, self.missing = format, columns, thousands, missing
-        self.required = ["price"] + [f for f in VALUE_FIELDS if f != "price" and f in required]
+        self.required = ["price"] + [f for f in NUMERIC_FIELDS if f != "price" and f in required]
+        self.ohlc_check, self.market_cap_optional = ohlc_check, market_cap_optional
+        self.has_market_cap = True  # set by read_daily_input: does the file have a market cap column
 
 
 def required_inputs(items: List[dict]) -> List[str]:
-    """The engine's requiredInputs: price always; volume and marketCap when an item is that column or
-    (volume) a ta function taking volume. Other fields may be absent from the file."""
+    """The engine's requiredInputs: price always; the other numeric fields when an item is that column or a
+    ta function taking it (volume, open, high, low). Other fields may be absent from the file."""
     catalogue, _ = feature_catalogue()
 
     def uses(field: str) -> bool:
-        return any(i["fn"] == field or (field == "volume" and "volume" in catalogue.get(i["fn"], {}).get("inputs", []))
-                   for i in items)
-    return ["price"] + [f for f in ("volume", "marketCap") if uses(f)]
+        return any(i["fn"] == field or field in catalogue.get(i["fn"], {}).get("inputs", []) for i in items)
+    return ["price"] + [f for f in ("volume", "marketCap", "open", "high", "low") if uses(f)]
 
 
 def parse_column_mapping(text: str) -> dict:
@@ -208,59 +241,114 @@ def parse_column_mapping(text: str) -> dict:
     for item in text.split(","):
         field, sep, column = item.partition("=")
         field = field.strip()
-        if field not in ("date",) + VALUE_FIELDS or not sep or column == "":
+        if field not in INPUT_FIELDS or not sep or column == "":
             raise ValueError(f"--columns: expected FIELD=COLUMN items, got {text!r}")
         if field in mapping:
             raise ValueError(f"--columns: {field} is given twice in {text!r}")
         mapping[field] = column
     if "date" not in mapping or "price" not in mapping:
         raise ValueError(f"--columns: expected at least date=COLUMN and price=COLUMN, got {text!r}")
+    if len([f for f in OHLC_FIELDS if f in mapping]) not in (0, 3):
+        raise ValueError(f"--columns: expected open, high and low together (or none of them), got {text!r}")
     return mapping
 
 
-def resolve_layout(path: str, header: List[str], options: IngestOptions) -> dict:
-    """The engine's resolveLayout: the layout of a file with this header, or BadInput at line 1."""
-    names = set(header)
+def normal_name(name: str) -> str:
+    """A header name as layouts compare it: trimmed, `*` removed, lower case (layouts.ts normalName)."""
+    return name.replace("*", "").strip().lower()
+
+
+def _locate(names: Sequence[Optional[str]], header: Sequence[str]) -> List[int]:
+    """layouts.ts locate: the header index of each name (-1: absent); Volume BASE/QUOTE: the two `Volume x`."""
+    normal = [normal_name(h) for h in header]
+    volumes = [i for i, n in enumerate(normal) if re.match(r"^volume \S", n)]
+    found = []
+    for name in names:
+        n = normal_name(name) if name is not None else None
+        if n == "volume base":
+            found.append(volumes[0] if len(volumes) == 2 else -1)
+        elif n == "volume quote":
+            found.append(volumes[1] if len(volumes) == 2 else -1)
+        else:
+            found.append(normal.index(n) if n in normal else -1)
+    return found
+
+
+def _matches(name: str, header: Sequence[str]) -> int:
+    return sum(i != -1 for i in _locate(LAYOUTS[name]["signature"], header))
+
+
+def is_banner_line(record: Sequence[str]) -> bool:
+    """layouts.ts isBannerLine: one field that is a URL (CryptoDataDownload's line above its header)."""
+    return len(record) == 1 and BANNER_PATTERN.match(record[0]) is not None
+
+
+def layout_has_market_cap(name: str) -> bool:
+    return name not in LAYOUTS or LAYOUTS[name]["columns"]["marketCap"] is not None
+
+
+def resolve_layout(path: str, header: List[str], options: IngestOptions, header_line: int = 1) -> dict:
+    """The engine's resolveLayout: the layout of a file with this header, or BadInput at the header's line.
+
+    The returned layout's "columns" are the header names as the file writes them (None: absent), "at" their
+    indexes (-1: absent).
+    """
     header_text = ",".join(header)
+    required = list(dict.fromkeys(["price"] + list(options.required)))
     if options.columns is not None:
-        columns = {"date": None, "price": None, "volume": None, "marketCap": None, **options.columns}
-        layout = {"name": "columns", "columns": columns, "signature": [], "thousands": False}
+        columns = {f: None for f in INPUT_FIELDS}
+        columns.update(options.columns)
+        name, definition = "columns", {"columns": columns, "signature": [], "thousands": False, "date": "text"}
     elif options.format not in (None, "auto"):
-        layout = {"name": options.format, **LAYOUTS[options.format]}
+        name, definition = options.format, LAYOUTS[options.format]
     else:
-        matches = [n for n, l in LAYOUTS.items() if all(c in names for c in l["signature"])]
-        if len(matches) > 1:
-            raise BadInput(path, 1, None, header_text,
-                           f"a header of one layout; this one has the columns of {' and '.join(matches)}: "
-                           f"choose with --format {'|'.join(matches)}")
-        if not matches:
-            overlap = {n: sum(c in names for c in l["signature"]) for n, l in LAYOUTS.items()}
-            near = max(LAYOUTS, key=lambda n: overlap[n])  # the first of the largest, as the engine
-            if overlap[near] < 2:
+        full = [n for n in LAYOUTS if _matches(n, header) == len(LAYOUTS[n]["signature"])]
+        # A layout inside a more specific match (coinmarketcap in coinmarketcap-multi) gives way to it.
+        found = [n for n in full if not any(
+            m != n and len(LAYOUTS[m]["signature"]) > len(LAYOUTS[n]["signature"])
+            and all(i != -1 for i in _locate(LAYOUTS[n]["signature"], LAYOUTS[m]["signature"])) for m in full)]
+        if len(found) > 1:
+            raise BadInput(path, header_line, None, header_text,
+                           f"a header of one layout; this one has the columns of {' and '.join(found)}: "
+                           f"choose with --format {'|'.join(found)}")
+        if not found:
+            near = max(LAYOUTS, key=lambda n: _matches(n, header))  # the first of the largest, as the engine
+            if _matches(near, header) < 2:
                 described = "; ".join(f"{n} ({','.join(l['signature'])})" for n, l in LAYOUTS.items())
-                raise BadInput(path, 1, None, header_text,
+                raise BadInput(path, header_line, None, header_text,
                                f"a header of a recognised layout: {described}; or name the columns with "
                                "--columns date=COL,price=COL,volume=COL,marketCap=COL")
-            matches = [near]
-        layout = {"name": matches[0], **LAYOUTS[matches[0]]}
-    needed = ["date"] + list(options.required)
-    absent = [f for f in needed if layout["columns"][f] is None or layout["columns"][f] not in names]
+            found = [near]
+        name, definition = found[0], LAYOUTS[found[0]]
+    indexes = _locate([definition["columns"][f] if definition["columns"][f] is not None else "\u0000"
+                       for f in INPUT_FIELDS], header)
+    at = {f: (-1 if definition["columns"][f] is None else indexes[k]) for k, f in enumerate(INPUT_FIELDS)}
+    if any(at[f] == -1 for f in OHLC_FIELDS):
+        at.update({f: -1 for f in OHLC_FIELDS})
+    if definition["columns"]["marketCap"] is None and options.market_cap_optional:
+        required = [f for f in required if f != "marketCap"]
+    if (at["marketCap"] == -1 and "marketCap" in required and definition["columns"]["marketCap"] is None
+            and name != "columns"):
+        raise BadInput(path, header_line, "marketCap", header_text,
+                       f"a feature spec without marketCap: the {name} layout has no market cap "
+                       "(its default features leave it out)")
+    absent = [f for f in ["date"] + required if at[f] == -1]
     if absent:
-        columns_of = [layout["columns"][f] or f for f in absent]
-        if layout["name"] == "columns":
+        columns_of = [definition["columns"][f] or f for f in absent]
+        if name == "columns":
             how = ("the columns given by --columns; missing "
-                   + ", ".join(f"{f}={layout['columns'][f] or '?'}" for f in absent))
-        elif layout["name"] == "pricecast":
+                   + ", ".join(f"{f}={definition['columns'][f] or '?'}" for f in absent))
+        elif name == "pricecast":
             how = (f"a header with the columns {', '.join(REQUIRED_COLUMNS)} (any order); "
                    f"missing {', '.join(columns_of)}")
         else:
-            how = (f"the {layout['name']} layout's columns ({','.join(layout['signature'])}); "
+            how = (f"the {name} layout's columns ({','.join(definition['signature'])}); "
                    f"missing {', '.join(columns_of)}"
                    "; for another layout name the columns with --columns date=COL,price=COL,volume=COL,marketCap=COL")
-        raise BadInput(path, 1, ", ".join(columns_of), header_text, how)
-    if options.thousands == ",":
-        layout = {**layout, "thousands": True}
-    return layout
+        raise BadInput(path, header_line, ", ".join(columns_of), header_text, how)
+    return {"name": name, "columns": {f: (header[at[f]] if at[f] != -1 else None) for f in INPUT_FIELDS},
+            "at": at, "signature": definition["signature"], "date": definition["date"],
+            "thousands": definition["thousands"] or options.thousands == ","}
 
 
 def _days_in_month(year: int, month: int) -> int:
@@ -269,60 +357,122 @@ def _days_in_month(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def _date_parts(text: str) -> Optional[Tuple[int, int, int]]:
-    """(year, month, day) of a date in one of the daily forms (any year), None otherwise (dates.ts)."""
-    ymd = text
-    if len(text) in (23, 20) and (text.endswith(" 00:00:00 UTC") or text.endswith("T00:00:00Z")):
-        ymd = text[:10]
-    match = _YMD.match(ymd)
-    if match:
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        match = _MONTH_DAY_YEAR.match(text)
-        if not match or match.group(1) not in MONTHS:
-            return None
-        year, month, day = int(match.group(3)), MONTHS.index(match.group(1)) + 1, int(match.group(2))
+def _ymd(text: str) -> Optional[Tuple[int, int, int]]:
+    match = _YMD.match(text)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
     if not (1 <= month <= 12 and 1 <= day <= _days_in_month(year, month)):
+        return None
+    return year, month, day
+
+
+def _utc_day(text: str) -> Optional[Tuple[int, int, int]]:
+    """(year, month, day) of the UTC day a date or date-time names (dates.ts parseDateTime), None otherwise."""
+    import datetime
+    parts = _ymd(text) if len(text) == 10 else None
+    if parts is not None:
+        return parts
+    match = _DATE_TIME.match(text)
+    if match:
+        parts = _ymd(match.group(1))
+        hour, minute, second = int(match.group(2)), int(match.group(3)), float(match.group(4) or 0)
+        if parts is None or not (hour <= 23 and minute <= 59 and second < 60):
+            return None
+        offset = 0
+        if match.group(5):
+            oh, om = int(match.group(6)), int(match.group(7) or 0)
+            if not (oh <= 14 and om <= 59):
+                return None
+            offset = (-1 if match.group(5) == "-" else 1) * (oh * 3600 + om * 60)
+        seconds = hour * 3600 + minute * 60 + second - offset
+        day = datetime.date(*parts).toordinal() + math.floor(seconds / 86400)
+        if day < 1:
+            return (0, 1, 1)
+        shifted = datetime.date.fromordinal(day)
+        return shifted.year, shifted.month, shifted.day
+    match = _MONTH_DAY_YEAR.match(text)
+    if not match or match.group(1) not in MONTHS:
+        return None
+    year, month, day = int(match.group(3)), MONTHS.index(match.group(1)) + 1, int(match.group(2))
+    if not (1 <= day <= _days_in_month(year, month)):
         return None
     return year, month, day
 
 
 def date_expected(text: str) -> str:
     """What a refused date cell should have been: the engine's dateExpected, word for word."""
-    parts = _date_parts(text)
+    parts = _utc_day(text)
     if parts is not None and parts < (1582, 10, 15):
         return DATE_BEFORE_GREGORIAN_EXPECTED
-    if parts is None and _TIMESTAMP.match(text) and _date_parts(text[:10]) is not None:
-        return DATE_NOT_MIDNIGHT_EXPECTED
     return DATE_EXPECTED
 
 
-def _daily_date(text):
-    """Spark SQL: the daily date forms -> DateType; null for anything else or a date that does not exist."""
-    ymd = (F.when(text.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"), text)
-           .when(text.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}( 00:00:00 UTC|T00:00:00Z)$"), F.substring(text, 1, 10)))
-    from_ymd = F.make_date(F.substring(ymd, 1, 4).cast("int"), F.substring(ymd, 6, 2).cast("int"),
-                           F.substring(ymd, 9, 2).cast("int"))
-    named = r"^([A-Z][a-z]{2}) ([0-9]{1,2}), ([0-9]{4})$"
-    month_of = F.create_map(*[x for i, m in enumerate(MONTHS) for x in (F.lit(m), F.lit(i + 1))])
-    month = month_of[F.regexp_extract(text, named, 1)]
-    from_named = F.when(text.rlike(named) & month.isNotNull(),
-                        F.make_date(F.regexp_extract(text, named, 3).cast("int"), month.cast("int"),
-                                    F.regexp_extract(text, named, 2).cast("int")))
-    # make_date is null for a date that does not exist (2021-02-30), with ANSI mode off (set in main).
-    return F.when(ymd.isNotNull(), from_ymd).otherwise(from_named)
+def unix_expected(text: str) -> str:
+    """The engine's unixExpected: a unix time that parses but falls before 1582-10-15, or not a unix time."""
+    if re.match(DECIMAL_PATTERN, text):
+        value = float(text)
+        if math.isfinite(value):
+            seconds = value / 1000 if abs(value) >= UNIX_MILLISECONDS_FROM else value
+            if math.floor(seconds / 86400) < -141427:
+                return DATE_BEFORE_GREGORIAN_EXPECTED
+    return UNIX_EXPECTED
+
+
+EPOCH = "1970-01-01"
+
+
+def _date_time(text, kind: str):
+    """Spark SQL: a date cell -> (its UTC day as DateType, its time in seconds since 1970-01-01 UTC); both
+    null for anything else or a date that does not exist (dates.ts parseDateTime / parseUnixTime)."""
+    if kind == "unix":
+        number = F.when(text.rlike(DECIMAL_PATTERN), text.cast(DoubleType()))
+        number = F.when(~F.isnan(number) & (F.abs(number) < float("inf")), number)
+        seconds = F.when(F.abs(number) >= UNIX_MILLISECONDS_FROM, number / 1000).otherwise(number)
+    else:
+        plain = text.rlike(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        timed = text.rlike(DATE_TIME_PATTERN)
+        ymd = F.when(plain, text).when(timed, F.regexp_extract(text, DATE_TIME_PATTERN, 1))
+        from_ymd = F.make_date(F.substring(ymd, 1, 4).cast("int"), F.substring(ymd, 6, 2).cast("int"),
+                               F.substring(ymd, 9, 2).cast("int"))
+        named = r"^([A-Z][a-z]{2}) ([0-9]{1,2}), ([0-9]{4})$"
+        month_of = F.create_map(*[x for i, m in enumerate(MONTHS) for x in (F.lit(m), F.lit(i + 1))])
+        month = month_of[F.regexp_extract(text, named, 1)]
+        from_named = F.when(text.rlike(named) & month.isNotNull(),
+                            F.make_date(F.regexp_extract(text, named, 3).cast("int"), month.cast("int"),
+                                        F.regexp_extract(text, named, 2).cast("int")))
+        # make_date is null for a date that does not exist (2021-02-30), with ANSI mode off (set in main).
+        start = F.when(ymd.isNotNull(), from_ymd).otherwise(from_named)
+        part = lambda k: F.regexp_extract(text, DATE_TIME_PATTERN, k)  # noqa: E731
+        hour, minute = part(2).cast("int"), part(3).cast("int")
+        second = F.when(part(4) == "", F.lit(0.0)).otherwise(part(4).cast(DoubleType()))
+        offset_h = part(6).cast("int")
+        offset_m = F.when(part(7) == "", F.lit(0)).otherwise(part(7).cast("int"))
+        offset = F.when(part(5) == "", F.lit(0)).otherwise(
+            F.when(part(5) == "-", F.lit(-1)).otherwise(F.lit(1)) * (offset_h * 3600 + offset_m * 60))
+        valid_time = (hour <= 23) & (minute <= 59) & (second < 60) & (
+            (part(5) == "") | ((offset_h <= 14) & (offset_m <= 59)))
+        time_of_day = F.when(~timed, F.lit(0.0)).when(
+            valid_time, (hour * 3600 + minute * 60 + second - offset).cast(DoubleType()))
+        seconds = F.datediff(start, F.lit(EPOCH).cast(DateType())).cast(DoubleType()) * 86400.0 + time_of_day
+    day = F.date_add(F.lit(EPOCH).cast(DateType()), F.floor(seconds / 86400).cast("int"))
+    return F.when(seconds.isNotNull(), day), seconds
 
 
 def _is_missing(text):
-    return text.isNull() | (text == "") | (text == "-")
+    return text.isNull() | (text == "") | (text == "-") | (F.lower(text) == "null")
 
 
 def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_text):
-    """The engine's row checks (csv.ts readRow, in its order) as Spark columns: date, values, problem code."""
-    day = _daily_date(text["date"])
+    """The engine's row checks (csv.ts readRow, in its order) as Spark columns: date, seconds, values, problem
+    code, and whether the row's open/high/low disagree with its close."""
+    day, seconds = _date_time(text["date"], layout.get("date", "text"))
     day = F.when(day >= F.lit(FIRST_GREGORIAN).cast(DateType()), day)
     values, missing, checks = {}, {}, []
-    for field, (within, _text) in VALUE_BOUNDS.items():
+    for field in NUMERIC_FIELDS:
+        within = VALUE_BOUNDS[field][0]
+        if field not in text:
+            text[field] = None
         if text[field] is None:
             values[field], missing[field] = F.lit(None).cast(DoubleType()), F.lit(False)
             continue
@@ -340,7 +490,17 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
     problem = F.when(not_text, F.lit("text")).when(corrupt, F.lit("fields")).when(day.isNull(), F.lit("date"))
     for condition, field, kind in checks:
         problem = problem.when(condition, F.lit(f"{field}:{kind}"))
-    return day, values, problem
+    # open/high/low against the close (valueRules.ts checkOhlc): low first, then high; a missing value skips it.
+    inconsistent = F.lit(False)
+    if all(text[f] is not None for f in OHLC_FIELDS):
+        o, h, lo, c = values["open"], values["high"], values["low"], values["price"]
+        present = o.isNotNull() & h.isNotNull() & lo.isNotNull() & c.isNotNull()
+        low_bad = present & ~(lo <= F.least(o, c))
+        high_bad = present & ~(F.greatest(o, c) <= h)
+        inconsistent = F.coalesce(low_bad | high_bad, F.lit(False))
+        if options.ohlc_check != "off":
+            problem = problem.when(low_bad, F.lit("low:ohlc")).when(high_bad, F.lit("high:ohlc"))
+    return day, seconds, values, problem, inconsistent
 
 
 def read_daily_input(spark: SparkSession, path: str, options: IngestOptions):
@@ -357,8 +517,18 @@ def read_daily_input(spark: SparkSession, path: str, options: IngestOptions):
     else:
         rows, rows_read, sha256, layout = read_daily_csv(spark, path, options=options)
     daily, collapsed = sort_and_dedupe(rows)
+    repeated, days = collapsed["count"], daily.count()
+    if repeated >= MIN_REPEATED_DAYS_REFUSED and repeated > MAX_REPEATED_DAY_SHARE * days:
+        # input.ts checkOneDailySeries: several assets pasted together, or intraday data.
+        raise BadInput(path, 0, layout.get("date_column", "date"), None,
+                       f"one row a day, give or take a repeated date: {repeated} of the {days} days have several rows "
+                       "(more than 1%), so this is several assets pasted together or intraday data, not one daily "
+                       "series; name the asset column with --columns asset=COL, or use a daily file")
     daily, missing = fill_missing(spark, path, daily, options, layout)
-    return daily, rows_read, sha256, collapsed, {"layout": layout["read"], "missing": missing}
+    options.has_market_cap = layout["at"]["marketCap"] != -1  # run_pipeline drops marketCap from the default
+    return daily, rows_read, sha256, collapsed, {"layout": layout["read"], "missing": missing,
+                                                 "asset": layout.get("asset"),
+                                                 "ohlcInconsistentRows": layout.get("ohlc_inconsistent", 0)}
 
 
 def _starts_with_parquet_magic(hfs: HadoopFs) -> bool:
@@ -375,13 +545,14 @@ def fill_missing(spark: SparkSession, path: str, daily: DataFrame, options: Inge
 
     `daily` has ROW_ID (file position) so a refused cell is named by its line; it is dropped here.
     """
-    required = [f for f in VALUE_FIELDS if f in options.required]
+    required = [f for f in NUMERIC_FIELDS if f in options.required and layout["at"][f] != -1]
     any_missing = None
     for f in required:
         any_missing = F.col(f).isNull() if any_missing is None else (any_missing | F.col(f).isNull())
     counts = daily.agg(*[F.sum(F.col(f).isNull().cast("int")).alias(f) for f in required],
                        F.sum(any_missing.cast("int")).alias("__rows")).first()
     cells = {f: int(counts[f] or 0) if f in required else 0 for f in VALUE_FIELDS}
+    cells.update({f: int(counts[f]) for f in OHLC_FIELDS if f in required and (counts[f] or 0) > 0})
     rows_with_missing = int(counts["__rows"] or 0)
     report = {"policy": options.missing, "cells": cells, "rowsDropped": 0}
     if rows_with_missing == 0:
@@ -398,10 +569,17 @@ def fill_missing(spark: SparkSession, path: str, daily: DataFrame, options: Inge
     if options.missing == "drop":
         return daily.where(~any_missing).drop(ROW_ID), {**report, "rowsDropped": rows_with_missing}
     if options.missing == "zero":
-        if cells["price"] > 0:
-            fail(F.col("price").isNull(), ["price"],
-                 lambda f: "a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop")
-        return daily.fillna(0.0, subset=[f for f in required if f != "price"]).drop(ROW_ID), report
+        positive = [f for f in ("price",) + OHLC_FIELDS if f in required]
+        if any(cells.get(f, 0) > 0 for f in positive):
+            unfillable = None
+            for f in positive:
+                unfillable = F.col(f).isNull() if unfillable is None else (unfillable | F.col(f).isNull())
+            fail(unfillable, positive,
+                 lambda f: "a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop"
+                 if f == "price" else
+                 f"a value; --missing zero cannot fill {'an' if f == 'open' else 'a'} {f} (it must be > 0): "
+                 "use previous or drop")
+        return daily.fillna(0.0, subset=[f for f in required if f in ("volume", "marketCap")]).drop(ROW_ID), report
     # previous: each field's last value in date order; a field missing on the first date cannot be filled.
     upto = Window.orderBy("date").rowsBetween(Window.unboundedPreceding, Window.currentRow)
     filled = daily
@@ -445,6 +623,7 @@ def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
     frame = spark.read.parquet(*[f.toString() for f in files])
     layout = resolve_layout(path, frame.columns, options)
     layout["read"] = f"parquet ({layout['name']})"
+    layout["date_column"] = "date"
     types = dict(frame.dtypes)
     date_name = layout["columns"]["date"]
     if types[date_name] not in ("date", "string"):
@@ -463,8 +642,12 @@ def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
             if not re.match(r"^(double|float|int|bigint|smallint|tinyint|decimal)", types[name]):
                 raise BadInput(path, 0, name, None, f"a numeric column; it is {types[name]}")
             text[f] = F.col(f"`{name}`").cast(DoubleType()).cast(StringType())
-    day, values, problem = _validated(text, {**layout, "thousands": False}, options, F.lit(False), F.lit(False))
-    checked = numbered.select(F.col(ROW_ID), "__file", "__row", day.alias("date"),
+    for f in OHLC_FIELDS:  # Parquet input reads the four-column series (parquetInput.ts)
+        text[f] = None
+    layout["at"] = {**layout["at"], **{f: -1 for f in OHLC_FIELDS}}
+    day, _seconds, values, problem, _ohlc = _validated(text, {**layout, "thousands": False, "date": "text"}, options,
+                                                       F.lit(False), F.lit(False))
+    checked = numbered.select(F.col(ROW_ID), "__file", "__row", day.alias("date"), F.lit(None).cast(DoubleType()).alias("__seconds"),
                               *[values[f].alias(f) for f in VALUE_FIELDS], problem.alias(PROBLEM),
                               *[(text[f] if text[f] is not None else F.lit(None)).alias(f"__text_{f}")
                                 for f in ("date",) + VALUE_FIELDS]).cache()
@@ -489,7 +672,7 @@ def read_daily_parquet(spark: SparkSession, path: str, options: IngestOptions):
             rows_at.update({r[ROW_ID]: int(r["__row"]) for r in checked.select(ROW_ID, "__row").collect()})
         return rows_at[row_id], ""
     layout["locate"] = locate
-    return checked.select(ROW_ID, "date", *VALUE_FIELDS), int(rows_read), sha256, layout
+    return checked.select(ROW_ID, "date", "__seconds", *VALUE_FIELDS), int(rows_read), sha256, layout
 
 
 def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
@@ -514,18 +697,27 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
     sha256 = hfs.sha256_hex()
 
     reader = spark.read.option("multiLine", True).option("header", False).option("encoding", "UTF-8")
-    first = reader.csv(path).limit(1).collect()
-    if not first:
+    # The first two lines, parsed here: a banner line (CryptoDataDownload's URL) may stand above the header.
+    head_lines = [r[0] for r in spark.read.text(path).limit(2).collect()]
+    if not head_lines:
         raise BadInput(path, 0, None, None, "a CSV with a header row and data rows; the file is empty")
-    header = ["" if v is None else v for v in first[0]]
+    first_record = next(csv.reader([head_lines[0].lstrip("\ufeff")]), [""])
+    header_record = 1 if is_banner_line(first_record) and len(head_lines) > 1 else 0
+    first = reader.csv(path).limit(1).collect() if header_record == 0 else None
+    if header_record == 0:
+        header = ["" if v is None else v for v in first[0]]
+    else:
+        header = next(csv.reader([head_lines[1]]), [])
+    header_line = header_record + 1
     seen = set()
     for name in header:
         if name in seen:
-            raise BadInput(path, 1, name, name,
+            raise BadInput(path, header_line, name, name,
                            "a header whose column names are all different; this name appears twice")
         seen.add(name)
-    layout = resolve_layout(path, header, options)
+    layout = resolve_layout(path, header, options, header_line)
     layout["read"] = layout["name"]
+    layout["date_column"] = layout["columns"]["date"]
 
     fields = [f"c{i}" for i in range(len(header))]
     schema = StructType([StructField(f, StringType()) for f in fields] + [StructField(CORRUPT, StringType())])
@@ -538,20 +730,22 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
     if records.rdd.getNumPartitions() != 1:
         # multiLine CSV is never split; if a Spark version ever did, ROW_ID would not be file order.
         raise RuntimeError("expected the CSV to be read as one partition (multiLine); file order is lost")
-    text = {f: (F.col(fields[header.index(layout["columns"][f])])
-                if layout["columns"][f] is not None and layout["columns"][f] in header else None)
-            for f in ("date",) + VALUE_FIELDS}
+    text = {f: (F.col(fields[layout["at"][f]]) if layout["at"][f] != -1 else None)
+            for f in ("date",) + NUMERIC_FIELDS}
     # Not UTF-8 text (docs/input.md): Spark decodes bytes that are not UTF-8 as U+FFFD, and keeps NUL.
     # A genuine U+FFFD in valid UTF-8 also matches; _describe_bad_record tells the two apart.
     raw_text = F.concat_ws("\n", *[F.col(f) for f in fields], F.col(CORRUPT))
     not_text = raw_text.rlike("[\\x00\\x{FFFD}]") if check_text else F.lit(False)
-    day, values, problem = _validated(text, layout, options, F.col(CORRUPT).isNotNull(), not_text)
-    checked = (records.where(F.col(ROW_ID) > 0)
-               .select(F.col(ROW_ID), day.alias("date"), *[values[f].alias(f) for f in VALUE_FIELDS],
-                       problem.alias(PROBLEM))
+    day, seconds, values, problem, inconsistent = _validated(text, layout, options, F.col(CORRUPT).isNotNull(), not_text)
+    read = [f for f in NUMERIC_FIELDS if f in VALUE_FIELDS or layout["at"][f] != -1]
+    asset = (F.trim(F.col(fields[layout["at"]["asset"]])) if layout["at"]["asset"] != -1 else F.lit(None))
+    checked = (records.where(F.col(ROW_ID) > header_record)
+               .select(F.col(ROW_ID), day.alias("date"), seconds.alias("__seconds"), *[values[f].alias(f) for f in read],
+                       problem.alias(PROBLEM), inconsistent.alias("__ohlc_inconsistent"), asset.alias("__asset"))
                .cache())
     counts = checked.agg(F.count(F.lit(1)).alias("rows"),
-                         F.min(F.when(F.col(PROBLEM).isNotNull(), F.col(ROW_ID))).alias("first_bad")).first()
+                         F.min(F.when(F.col(PROBLEM).isNotNull(), F.col(ROW_ID))).alias("first_bad"),
+                         F.sum(F.col("__ohlc_inconsistent").cast("int")).alias("inconsistent")).first()
     if counts["rows"] == 0:
         raise BadInput(path, 0, None, None, "data rows after the header; the file has only a header")
     if counts["first_bad"] is not None:
@@ -561,12 +755,27 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
             checked.unpersist()
             return read_daily_csv(spark, path, check_text=False, options=options)
         raise error
+    layout["ohlc_inconsistent"] = int(counts["inconsistent"] or 0) if layout["at"]["open"] != -1 else 0
+    if layout["at"]["asset"] != -1:
+        # One asset per file (csv.ts severalAssets): the distinct names in order of first appearance.
+        named = checked.where(~_is_missing(F.col("__asset")))
+        found = named.groupBy("__asset").agg(F.min(ROW_ID).alias("__first")).orderBy("__first").collect()
+        names = [r["__asset"] for r in found]
+        if len(names) > 1:
+            listed = ", ".join(names[:ASSETS_LISTED]) + (
+                f", \u2026 {len(names) - ASSETS_LISTED} more" if len(names) > ASSETS_LISTED else "")
+            column = layout["columns"]["asset"]
+            line, _cells = _record_at(spark, path, found[1]["__first"])
+            raise BadInput(path, line, column, names[1],
+                           f"one asset per file: the {column} column names {len(names)} assets ({listed}); "
+                           "files of several assets are not supported yet: give each asset its own file")
+        layout["asset"] = names[0] if names else None
 
     def locate(row_id, field):
         line, cells = _record_at(spark, path, row_id)
-        return line, cells[header.index(layout["columns"][field])]
+        return line, cells[layout["at"][field]]
     layout["locate"] = locate
-    return checked.drop(PROBLEM), int(counts["rows"]), sha256, layout
+    return checked.drop(PROBLEM, "__ohlc_inconsistent", "__asset"), int(counts["rows"]), sha256, layout
 
 
 def _record_at(spark: SparkSession, path: str, record_index: int):
@@ -614,9 +823,11 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], layo
                         f"{len(header)} fields as in the header, found {len(fields)}")
     field, _, kind = problem.partition(":")
     column = layout["columns"][field]
-    value = fields[header.index(column)]
+    value = fields[layout["at"][field]]
     if field == "date":
-        expected = date_expected(value)
+        expected = unix_expected(value) if layout.get("date") == "unix" else date_expected(value)
+    elif kind == "ohlc":
+        expected = _ohlc_expected(layout, fields)
     elif kind == "number":
         expected = NUMBER_WITH_THOUSANDS_EXPECTED if layout["thousands"] else NUMBER_EXPECTED
     else:
@@ -626,7 +837,34 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], layo
 
 def bound_expected(field: str) -> str:
     """What an error says is expected of a value outside its field's bound, e.g. "a price > 0"."""
-    return f"a {field} {VALUE_BOUNDS[field][1]}"
+    return f"{'an' if field == 'open' else 'a'} {field} {VALUE_BOUNDS[field][1]}"
+
+
+def _js_float(value: float) -> str:
+    """A double as JavaScript's String() writes it (1, 0.5, 1e+21, 1.5e-7)."""
+    if value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        exp = int(exponent)
+        if -7 < exp < 21:
+            return format(value, "f").rstrip("0").rstrip(".") if "." in format(value, "f") else format(value, "f")
+        return f"{mantissa.rstrip('0').rstrip('.') if '.' in mantissa else mantissa}e{'+' if exp > 0 else '-'}{abs(exp)}"
+    return text
+
+
+def _ohlc_expected(layout: dict, fields: List[str]) -> str:
+    """csv.ts ohlcExpected: the rule and the row's four values."""
+    def value(field: str) -> float:
+        text = fields[layout["at"][field]]
+        if layout["thousands"] and re.match(THOUSANDS_PATTERN, text):
+            text = text.replace(",", "")
+        return float(text)
+    o, h, lo, c = (value(f) for f in ("open", "high", "low", "price"))
+    return (f"low <= min(open, close) and max(open, close) <= high; this row has open {_js_float(o)}, "
+            f"high {_js_float(h)}, low {_js_float(lo)}, close {_js_float(c)} (--ohlc-check off accepts such rows "
+            "and counts them)")
 
 
 def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
@@ -636,15 +874,23 @@ def sort_and_dedupe(rows: DataFrame) -> Tuple[DataFrame, dict]:
     the order ambiguous. Here the repeated date keeps its last row (highest file position, ROW_ID) and the
     collapsed dates are reported.
     """
-    last_first = Window.partitionBy("date").orderBy(F.col(ROW_ID).desc())
-    ranked = rows.withColumn("__copies", F.count(F.lit(1)).over(Window.partitionBy("date"))) \
+    # The latest time first, then the last in file order (days.ts): a date-only file's times are all equal.
+    last_first = Window.partitionBy("date").orderBy(F.col("__seconds").desc_nulls_last(), F.col(ROW_ID).desc())
+    by_date = Window.partitionBy("date")
+    ranked = rows.withColumn("__copies", F.count(F.lit(1)).over(by_date)) \
+                 .withColumn("__times", F.max("__seconds").over(by_date) != F.min("__seconds").over(by_date)) \
                  .withColumn("__rank", F.row_number().over(last_first))
     kept = ranked.where(F.col("__rank") == 1)
     repeated = kept.where(F.col("__copies") > 1)
-    collapsed = {"count": repeated.count(),
+    facts = repeated.agg(F.count(F.lit(1)).alias("n"),
+                         F.sum(F.coalesce(F.col("__times"), F.lit(False)).cast("int")).alias("snapshots")).first()
+    collapsed = {"count": int(facts["n"]),
                  "first": [r["day"] for r in repeated.orderBy("date").limit(COLLAPSED_DATES_LISTED)
-                           .select(F.date_format("date", "yyyy-MM-dd").alias("day")).collect()]}
-    daily = kept.select("date", "price", "volume", "marketCap", ROW_ID)  # ROW_ID: for fill_missing's messages
+                           .select(F.date_format("date", "yyyy-MM-dd").alias("day")).collect()],
+                 "severalSnapshots": int(facts["snapshots"] or 0)}
+    ohlc = [f for f in OHLC_FIELDS if f in rows.columns]
+    # ROW_ID: for fill_missing's messages
+    daily = kept.select("date", "price", "volume", "marketCap", *ohlc, ROW_ID)
     return daily, collapsed
 
 
@@ -1249,10 +1495,16 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
+    ingest.market_cap_optional = features == DEFAULT_FEATURE_SPEC
     columns = [item["column"] for item in items]
     min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
     check_output_replaceable(HadoopFs(spark, output))  # fail before the work, not after it
     daily, rows_read, sha256, collapsed, input_facts = read_daily_input(spark, input_path, ingest)
+    if not ingest.has_market_cap and features == DEFAULT_FEATURE_SPEC:
+        # A layout without market cap: the default features without it (docs/input.md#no-market-cap).
+        items = [item for item in items if item["fn"] != "marketCap"]
+        columns = [item["column"] for item in items]
+        min_train_rows = len(columns) + 2
     daily = daily.cache()
     distinct_dates = daily.count()
     check_feature_inputs(items, daily.columns, input_path, input_facts.get("layout", "pricecast"))
@@ -1713,7 +1965,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--columns", default=None, help="date=COL,price=COL,volume=COL,marketCap=COL")
     parser.add_argument("--thousands", choices=[","], default=None, help="allow 1,234.5 in any layout")
     parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error",
-                        help="empty or '-' cells: error (default), previous, zero, drop")
+                        help="empty, '-' or 'null' cells: error (default), previous, zero, drop")
+    parser.add_argument("--ohlc-check", choices=list(OHLC_CHECKS), default="on",
+                        help="on: a row whose open/high/low disagree with its close is bad input; off: count them")
     parser.add_argument("--reg-param", type=float, default=0.0,
                         help="penalty weight, Spark's regParam (default 0: unpenalised)")
     parser.add_argument("--elastic-net", type=float, default=0.0,
@@ -1744,7 +1998,7 @@ def main(argv: Sequence[str]) -> int:
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
     try:
         ingest = IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
-                               missing=args.missing)
+                               missing=args.missing, ohlc_check=args.ohlc_check)
         run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features,
                      ingest, args.reg_param, args.elastic_net)
         return 0

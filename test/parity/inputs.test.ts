@@ -241,7 +241,7 @@ describe('every vendor layout with its quirks: engine and PySpark job read it al
     run('ten-coins', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop' }),
     run('ten-coins-without-asset', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop', format: 'coinmarketcap' }),
     run('yahoo-null-rows-default', () => vendor('yahoo-null-rows.csv')),
-    run('yahoo-marketcap-named', () => vendor('yahoo.csv'), { features: 'price,volume,marketCap,rsi' }),
+    run('yahoo-marketcap-named', () => vendor('yahoo.csv'), { features: 'price,marketCap,rsi' }),
     run('ohlc-on', () => ohlcCsv),
   ];
   let codes: number[] = [];
