@@ -187,45 +187,55 @@ function eliminateMax(losses: readonly Float64Array[], indices: BootstrapIndices
   const B = indices.reps;
   const meanLoss = losses.map(mean);
   const errors = losses.map((column, i) => column.map((x) => x - meanLoss[i]));
-  const draws = bootstrapMeans(errors, indices);
+  const byReplication = bootstrapMeans(errors, indices);
+  // Model-major copy (one model's B replication means contiguous), and per replication the sum over the
+  // models still in the set, kept by subtracting each eliminated model. (arch first centres each
+  // replication on the mean over all models; a shift that is the same for every model of a replication
+  // cancels in the per-step centring below.)
+  const draws = new Float64Array(N * B);
+  const setSum = new Float64Array(B);
   for (let r = 0; r < B; r++) {
-    const grand = numpyMean(draws.subarray(r * N, (r + 1) * N));
-    for (let i = 0; i < N; i++) draws[r * N + i] -= grand;
+    for (let i = 0; i < N; i++) {
+      const x = byReplication[r * N + i];
+      draws[i * B + r] = x;
+      setSum[r] += x;
+    }
   }
   const steps: Elimination[] = [];
   let members = [...Array(N).keys()];
-  const centred = new Float64Array(B * N);
-  const row = new Float64Array(N);
+  const setMeanOf = new Float64Array(B);
+  const maxima = new Float64Array(B);
   while (members.length > 1) {
     const m = members.length;
-    // Recentred on the set's mean per replication; sd_i from the mean square over replications (summed in order).
-    const squares = new Float64Array(m);
-    const set = row.subarray(0, m);
-    for (let r = 0; r < B; r++) {
-      for (let a = 0; a < m; a++) set[a] = draws[r * N + members[a]];
-      const grand = numpyMean(set);
-      for (let a = 0; a < m; a++) {
-        const c = set[a] - grand;
-        centred[r * m + a] = c;
-        squares[a] += c * c;
+    for (let r = 0; r < B; r++) setMeanOf[r] = setSum[r] / m;
+    // sd_i: root mean square over replications of the replication mean recentred on the set's mean.
+    const sd = members.map((i) => {
+      const column = draws.subarray(i * B, (i + 1) * B);
+      let squares = 0;
+      for (let r = 0; r < B; r++) {
+        const c = column[r] - setMeanOf[r];
+        squares += c * c;
       }
-    }
-    const sd = squares.map((sq) => Math.sqrt(sq / B));
+      return Math.sqrt(squares / B);
+    });
     const memberMeans = Float64Array.from(members, (i) => meanLoss[i]);
     const setMean = numpyMean(memberMeans);
     const tStats = memberMeans.map((x, a) => (x - setMean) / sd[a]);
     const statistic = Math.max(...tStats);
-    let exceed = 0;
-    for (let r = 0; r < B; r++) {
-      let max = -Infinity;
-      for (let a = 0; a < m; a++) {
-        const value = centred[r * m + a] / sd[a];
-        if (value > max) max = value;
+    maxima.fill(-Infinity);
+    members.forEach((i, a) => {
+      const column = draws.subarray(i * B, (i + 1) * B);
+      const s = sd[a];
+      for (let r = 0; r < B; r++) {
+        const value = (column[r] - setMeanOf[r]) / s;
+        if (value > maxima[r]) maxima[r] = value;
       }
-      if (statistic < max) exceed++;
-    }
+    });
+    let exceed = 0;
+    for (let r = 0; r < B; r++) if (statistic < maxima[r]) exceed++;
     const out = members.filter((_, a) => tStats[a] === statistic);
     steps.push({ models: out, pvalue: exceed / B });
+    for (const i of out) for (let r = 0; r < B; r++) setSum[r] -= draws[i * B + r];
     members = members.filter((i) => !out.includes(i));
   }
   return steps;
