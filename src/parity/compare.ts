@@ -15,6 +15,8 @@
  * - When either side's solver is `fallback` (a constant feature: Spark's L-BFGS at tolerance 1e-6 vs
  *   our exact reduced solve), docs/fit.md says parity holds only to ~1e-6: 1e-5 relative is used
  *   for the fit's numbers and the predictions, and the report says so.
+ * - When either side's solver is `owlqn` (an L1 penalty): 1e-6, and a coefficient that is 0 on one
+ *   side must be exactly 0 on the other (docs/regularisation.md#parity).
  */
 import { formatDay } from '../engine/ingest/dates.js';
 import { INPUT_FEATURES } from '../engine/features/spec.js';
