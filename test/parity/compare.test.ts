@@ -86,6 +86,19 @@ describe('compareOutputs', () => {
     expect(r.model.find((d) => d.name === 'coefficients')?.ok).toBe(true);
     expect(r.notes.join()).toMatch(/L-BFGS/);
   });
+  it('OWL-QN (an L1 penalty): 1e-6, but a coefficient zero on one side must be exactly zero on the other; λ and α exactly', () => {
+    const penalised = { solver: 'owlqn' as const, regParam: 0.05, elasticNetParam: 1 };
+    const engine = report({ ...penalised, coefficients: [0.9, 0, 0, 0.01] });
+    const close = report({ ...penalised, coefficients: [0.9 * (1 + 5e-7), 0, 0, 0.01] });
+    const pair = (spark: ModelReport) => compareOutputs({ predictions: predictions([1]), report: engine }, { predictions: predictions([1]), report: spark });
+    expect(pair(close).ok).toBe(true);
+    expect(pair(close).model.find((d) => d.name === 'coefficients')?.tolerance).toBe(1e-6);
+    // A tiny nonzero where the other side has an exact 0: the zero-pattern row names that failure.
+    const notZero = pair(report({ ...penalised, coefficients: [0.9, 1e-300, 0, 0.01] }));
+    expect(notZero.model.find((d) => d.name === 'coefficients that are 0')?.ok).toBe(false);
+    expect(notZero.ok).toBe(false);
+    expect(pair(report({ ...penalised, regParam: 0.5, coefficients: [0.9, 0, 0, 0.01] })).ok).toBe(false);
+  });
 });
 
 describe('compareOutputs with other feature specs (docs/features.md#feature-specs)', () => {
