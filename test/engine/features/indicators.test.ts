@@ -3,7 +3,7 @@
  * every pandas primitive against pandas 2.2.3, in the project's Python env (test/py/ta_indicators.py,
  * one Python process for the whole file).
  *
- * Data: fixtures/default.csv, the real ../shared/data/algorandCSV.csv (sorted by date, the last row of
+ * Data: fixtures/default.csv, the real history fixtures/algorand.csv (sorted by date, the last row of
  * a repeated date kept, price and volume columns read directly), and edge series (constant, strictly
  * rising, zeros in volume, a spike, shorter than the windows); ta's defaults and non-default arguments.
  * Tolerance: NaN and ±inf in the same places, finite values equal or within 1e-12 relative.
