@@ -29,7 +29,7 @@ StepM (Romano–Wolf) names the sets that beat persistence while keeping the cha
 The model confidence set (Hansen–Lunde–Nason) at 90% keeps the models that cannot be told apart from the best; ✓ = kept.
 Stationary bootstrap of the ${results.testRows} test days: ${s.indices.reps} replications, mean block ${s.indices.blockSize} days, seed ${s.indices.seed}.</p>
 <table>
-<thead><tr><th>model</th><th>mean loss difference vs persistence</th><th>MCS p (R)</th><th>MCS p (max)</th><th>beats persistence</th></tr></thead>
+<thead><tr><th>model</th><th>mean loss difference vs persistence (above 0: better)</th><th>MCS p (R)</th><th>MCS p (max)</th><th>beats persistence</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
