@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
 import { assertReplaceable, commitFolder, exists, SUCCESS_FILE } from '../engine/output/folder.js';
 import { formatFeatureItem } from '../engine/features/spec.js';
-import { runPipeline } from '../engine/pipeline.js';
+import { runPipeline, type PipelineOptions } from '../engine/pipeline.js';
 import type { ParityReport } from '../parity/compare.js';
 import { compareEngineWithFolder } from '../parity/compareFolder.js';
 import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
@@ -121,10 +121,29 @@ export interface CompareOutcome {
 }
 
 /**
- * Runs the local engine on `input` with the seed, split and ratio recorded in the fetched output's
- * _model.json, and compares. Refuses when `input` is not the file the cluster ran on (sha256 differs).
+ * How the run's job read its input (layout, column map, thousands separator, missing values, the
+ * open/high/low check), from run.json: _model.json records the model's settings but not these, and
+ * without them the local side would read the same bytes differently (or refuse them).
  */
-export async function compareWithEngine(outputDir: string, input: string): Promise<CompareOutcome> {
+export type InputReading = Pick<PipelineOptions, 'format' | 'columns' | 'thousands' | 'missing' | 'ohlcCheck'>;
+
+export function inputReading(job: Partial<RunManifest['job']> | null): InputReading {
+  if (job === null) return {};
+  const reading: InputReading = {};
+  if (job.format != null) reading.format = job.format;
+  if (job.columns != null) reading.columns = job.columns;
+  if (job.thousands != null) reading.thousands = job.thousands;
+  if (job.missing != null) reading.missing = job.missing;
+  if (job.ohlcCheck != null) reading.ohlcCheck = job.ohlcCheck;
+  return reading;
+}
+
+/**
+ * Runs the local engine on `input` with the seed, split and ratio recorded in the fetched output's
+ * _model.json and the input reading of the run's manifest (`reading`), and compares. Refuses when
+ * `input` is not the file the cluster ran on (sha256 differs).
+ */
+export async function compareWithEngine(outputDir: string, input: string, reading: InputReading = {}): Promise<CompareOutcome> {
   const inputSha = (await localFileFacts(input)).sha256;
   let settings = { seed: 0, split: '', trainRatio: 0 };
   const { report } = await compareEngineWithFolder(outputDir, async (cluster) => {
@@ -138,7 +157,7 @@ export async function compareWithEngine(outputDir: string, input: string): Promi
     const features = cluster.featureSpecs?.map(formatFeatureItem).join(',');
     // λ and α as recorded (older outputs have none: the unpenalised fit).
     const { regParam, elasticNetParam: elasticNet } = cluster.model;
-    const engine = await runPipeline({ input, seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio, features, regParam, elasticNet });
+    const engine = await runPipeline({ ...reading, input, seed: cluster.seed, split: cluster.split, trainRatio: cluster.trainRatio, features, regParam, elasticNet });
     return { predictions: engine.predictions, report: engine.report };
   });
   return { report, ...settings };
@@ -154,13 +173,14 @@ export async function compareRun(
   manifest: RunManifest | null,
   localInput: string | null,
 ): Promise<CompareOutcome> {
-  if (localInput !== null) return compareWithEngine(outputDir, localInput);
+  const reading = inputReading(manifest?.job ?? null);
+  if (localInput !== null) return compareWithEngine(outputDir, localInput, reading);
   if (manifest === null) throw new UsageError('--compare needs --input FILE when the run has no run.json');
   const work = await mkdtemp(join(tmpdir(), 'pricecast-emr-input-'));
   try {
     const file = join(work, manifest.input.name);
     await downloadObject(s3, manifest.input.uri, file);
-    return await compareWithEngine(outputDir, file);
+    return await compareWithEngine(outputDir, file, reading);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
