@@ -90,7 +90,7 @@ export interface LinearModel {
   /**
    * `cholesky`: Spark's normal-equation solve succeeded.
    * `fallback`: the Cholesky factorisation failed (a constant feature, collinear features); Spark retries
-   * with L-BFGS, we compute its limit exactly (wls.ts). Statistics that need (A^T A)^-1 are then unavailable.
+   * with L-BFGS, which the engine runs step for step (quasiNewton.ts). Statistics that need (A^T A)^-1 are then unavailable.
    * `owlqn`: an elastic-net or lasso penalty (λ > 0, α > 0): Spark's OWL-QN (owlqn.ts); no statistics either.
    */
   solver: 'cholesky' | 'fallback' | 'owlqn';

@@ -12,8 +12,8 @@
  * - p-values are `2 * (1 - cdf(|t|))`: the subtraction cancels, so near 0 the value carries only
  *   ~1e-16 absolute precision in either engine, and a 1e-12 relative change in t moves p by about
  *   t^2 * 1e-12 relative. They pass within 1e-9 relative OR 1e-12 absolute.
- * - When either side's solver is `fallback` (a constant feature: Spark's L-BFGS at tolerance 1e-6 vs
- *   our exact reduced solve), docs/fit.md says parity holds only to ~1e-6: 1e-5 relative is used
+ * - When either side's solver is `fallback` (a constant feature, collinear features: Spark's L-BFGS,
+ *   run step for step by both, stops at tolerance 1e-6), docs/fit.md#fallback-solver says parity holds only to ~1e-6: 1e-5 relative is used
  *   for the fit's numbers and the predictions, and the report says so.
  * - When either side's solver is `owlqn` (an L1 penalty): 1e-6, and a coefficient that is 0 on one
  *   side must be exactly 0 on the other (docs/regularisation.md#parity).

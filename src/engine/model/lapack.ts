@@ -8,9 +8,6 @@
  * Storage: `ap` holds the upper triangle column-major (column j holds rows 1..j), so element (i, j),
  * i <= j, 0-based, is at `packedUpper(i, j)`. Indices below follow the Fortran (1-based) text with
  * `- 1` at each array access.
- *
- * Also here: `symmetricEigen`, a cyclic Jacobi eigen-decomposition of a small packed symmetric matrix
- * (not a LAPACK port), which wls.ts uses for the rank-deficient fallback.
  */
 
 /** Index of element (i, j), i <= j, in a packed upper triangle (column-major). */
@@ -154,65 +151,4 @@ export function ddot(n: number, x: Float64Array, xo: number, y: Float64Array, yo
 /** DSCAL(incx = 1): x := da · x. */
 export function dscal(n: number, da: number, x: Float64Array, xo: number): void {
   for (let i = 0; i < n; i++) x[xo + i] = da * x[xo + i];
-}
-
-/**
- * Eigen-decomposition of a symmetric n×n matrix given as a packed upper triangle, by cyclic Jacobi
- * rotations (Golub & Van Loan, Matrix Computations, 4th ed., algorithm 8.5.3): accurate to a few ulps
- * of the largest eigenvalue, which is what the rank-deficient fallback needs on its ≤ 5×5 systems.
- * Returns the eigenvalues and, column-major, the orthonormal eigenvectors: vectors[i + n * k] is
- * component i of eigenvector k.
- */
-export function symmetricEigen(n: number, ap: Float64Array): { values: Float64Array; vectors: Float64Array } {
-  const a = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    for (let i = 0; i <= j; i++) a[i + n * j] = a[j + n * i] = ap[packedUpper(i, j)];
-  }
-  const v = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) v[i + n * i] = 1;
-  // Stop when the off-diagonal mass is negligible or, on a singular matrix where rounding keeps it from
-  // getting there, when a sweep no longer reduces it (else every fallback solve ran all 100 sweeps).
-  let previousOff = Infinity;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    let diag = 0;
-    for (let j = 0; j < n; j++) {
-      diag += a[j + n * j] * a[j + n * j];
-      for (let i = 0; i < j; i++) off += a[i + n * j] * a[i + n * j];
-    }
-    if (off <= 1e-36 * diag || off === 0 || off >= previousOff) break;
-    previousOff = off;
-    for (let p = 0; p < n - 1; p++) {
-      for (let q = p + 1; q < n; q++) {
-        const apq = a[p + n * q];
-        if (apq === 0) continue;
-        const theta = (a[q + n * q] - a[p + n * p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < n; k++) {
-          // A := A J (columns p and q), then A := Jᵀ A (rows p and q), then V := V J.
-          const akp = a[k + n * p];
-          const akq = a[k + n * q];
-          a[k + n * p] = c * akp - s * akq;
-          a[k + n * q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p + n * k];
-          const aqk = a[q + n * k];
-          a[p + n * k] = c * apk - s * aqk;
-          a[q + n * k] = s * apk + c * aqk;
-        }
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k + n * p];
-          const vkq = v[k + n * q];
-          v[k + n * p] = c * vkp - s * vkq;
-          v[k + n * q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  const values = new Float64Array(n);
-  for (let i = 0; i < n; i++) values[i] = a[i + n * i];
-  return { values, vectors: v };
 }

@@ -13,7 +13,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/engine/errors.js';
-import { packedUpper, symmetricEigen } from '../../../src/engine/model/lapack.js';
 import { FitOverflowError, fitWeightedLeastSquares } from '../../../src/engine/model/wls.js';
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { relativeDifference } from '../../../src/parity/compare.js';
@@ -147,33 +146,3 @@ describe('overflow (values near 1e300)', () => {
   });
 });
 
-describe('symmetricEigen (lapack.ts)', () => {
-  it('V Λ Vᵀ reconstructs the matrix and V is orthonormal, also with a zero row and a repeated eigenvalue', () => {
-    const n = 5;
-    const dense = [
-      [4, 1, 0, 2, 0.5],
-      [1, 3, 0, 1, 0],
-      [0, 0, 0, 0, 0],
-      [2, 1, 0, 5, 1],
-      [0.5, 0, 0, 1, 2],
-    ];
-    const ap = new Float64Array((n * (n + 1)) / 2);
-    for (let j = 0; j < n; j++) for (let i = 0; i <= j; i++) ap[packedUpper(i, j)] = dense[i][j];
-    const { values, vectors } = symmetricEigen(n, ap);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let a = 0;
-        let identity = 0;
-        for (let e = 0; e < n; e++) {
-          a += vectors[i + n * e] * values[e] * vectors[j + n * e];
-          identity += vectors[e + n * i] * vectors[e + n * j];
-        }
-        expect(Math.abs(a - dense[i][j])).toBeLessThan(1e-13);
-        expect(Math.abs(identity - (i === j ? 1 : 0))).toBeLessThan(1e-14);
-      }
-    }
-    expect(Math.min(...values.map(Math.abs))).toBe(0); // the zero row stays an exact zero eigenvalue
-    const twice = symmetricEigen(2, Float64Array.of(3, 0, 3));
-    expect(Array.from(twice.values)).toEqual([3, 3]);
-  });
-});
