@@ -94,7 +94,7 @@ describe('the Airflow DAG', () => {
   it('imports with no errors; terminate_cluster is the teardown of create_cluster', async () => {
     const result = await runDag(['import'], await airflowHome());
     expect(result.errors).toEqual({});
-    expect(result.dagIds).toEqual(['pricecast_emr']);
+    expect(result.dagIds).toEqual(['pricecast_emr', 'pricecast_forecast']); // the daily forecast DAG sits beside it (test/airflow/forecastDag.test.ts)
     expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_last_step']);
     expect(result.teardowns).toEqual({ terminate_cluster: ['create_cluster'] });
     expect(result.upstream.watch_last_step).toContain('add_steps');
