@@ -25,6 +25,7 @@ beforeAll(async () => {
 });
 
 interface ArchRun {
+  arch: string;
   spa: { statistic: number; pvalues: { lower: number; consistent: number; upper: number }; meanLossDiff: Record<string, number>; valid: Record<string, boolean> };
   stepm: Record<string, string[]>;
   mcs: Record<'R' | 'max', { pvalues: Record<string, number>; included: string[] }>;
@@ -49,6 +50,7 @@ async function compareWithArch(label: string, benchmark: Losses, candidates: Los
   );
   const arch = JSON.parse(await runPython(env, [join(ROOT, 'test/py/screening_oracle.py'), job])) as ArchRun;
 
+  expect(arch.arch).toBe('8.0.0');
   expect(ours.spa.pvalues).toEqual(arch.spa.pvalues);
   expect(ours.spa.valid).toEqual(arch.spa.valid);
   expect(relative(ours.spa.statistic, arch.spa.statistic)).toBeLessThan(1e-12);

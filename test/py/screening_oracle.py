@@ -12,7 +12,7 @@ module creates is replaced by one whose update_indices() hands out the injected 
 again at row 0 on each call of bootstrap() (SPA and MCS each run through the replications once).
 Everything else is arch's own code.
 
-Prints JSON: {"spa": {"statistic", "pvalues": {lower, consistent, upper}, "meanLossDiff", "valid"},
+Prints JSON: {"arch": version, "spa": {"statistic", "pvalues": {lower, consistent, upper}, "meanLossDiff", "valid"},
 "stepm": {"0.05": [names], "0.1": [names]}, "mcs": {"R": {"pvalues": {name: p}, "included": [names]},
 "max": {...}}} with persistence named "persistence" in the MCS.
 """
@@ -20,6 +20,7 @@ import json
 import sys
 import warnings
 
+import arch
 import numpy as np
 import pandas as pd
 from arch.bootstrap import multiple_comparison
@@ -58,6 +59,7 @@ def main():
     spa.compute()
     mean_loss_diff = spa._loss_diff.mean(0)
     out = {
+        "arch": arch.__version__,
         "spa": {
             "statistic": float(np.max(mean_loss_diff)),
             "pvalues": {k: float(v) for k, v in spa.pvalues.items()},
