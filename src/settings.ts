@@ -19,6 +19,7 @@ import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
 import { FORMATS, OHLC_CHECKS, parseColumnMapping, type InputFormat, type OhlcCheck } from './engine/ingest/layouts.js';
 import { MISSING_POLICIES, type MissingPolicy } from './engine/ingest/missing.js';
 import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/features/spec.js';
+import { elasticNetProblem, regParamProblem } from './engine/model/wls.js';
 import type { SplitMode } from './engine/types.js';
 import { DEFAULT_TARGET, TARGETS, type Target } from './experiment/target.js';
 import { DEFAULT_REFIT_EVERY } from './experiment/walkForward.js';
@@ -84,8 +85,9 @@ export const isSafeIntegerRule = (v: number) =>
 export const isRatioRule = (v: number) => (v > 0 && v < 1 ? undefined : 'a number strictly between 0 and 1');
 export const isPositiveRule = (v: number) => (v > 0 ? undefined : 'a positive number');
 export const isPositiveIntegerRule = (v: number) => (Number.isInteger(v) && v > 0 ? undefined : 'a positive integer');
-export const isRegParamRule = (v: number) => (Number.isFinite(v) && v >= 0 ? undefined : 'a finite number ≥ 0');
-export const isElasticNetRule = (v: number) => (v >= 0 && v <= 1 ? undefined : 'a number between 0 and 1');
+/** λ and α: the fit's own rules (src/engine/model/wls.ts). */
+export const isRegParamRule = regParamProblem;
+export const isElasticNetRule = elasticNetProblem;
 
 /** A comma-separated list of numbers, each checked by `rule`, duplicates refused (`0,0.01,0.1`). */
 export function numberList(flag: string, text: string, rule: (v: number) => string | undefined): number[] {

@@ -104,6 +104,11 @@ export interface Regularisation {
 
 export const NO_REGULARISATION: Regularisation = { regParam: 0, elasticNetParam: 0 };
 
+/** What λ must be (docs/regularisation.md#bad-values); undefined when it is fine. Settings and sets files use it too. */
+export const regParamProblem = (v: number) => (Number.isFinite(v) && v >= 0 ? undefined : 'a finite number ≥ 0');
+/** What α must be. */
+export const elasticNetProblem = (v: number) => (v >= 0 && v <= 1 ? undefined : 'a number between 0 and 1');
+
 /**
  * Fit `label ≈ features · coefficients + intercept` as Spark ML's LinearRegression (normal solver).
  * @param features the feature columns (each of the label's length)
@@ -194,6 +199,12 @@ export function solveWeightedLeastSquares(
   const k = aSum.length;
   const n = wSum;
   assertFiniteSums(sums, featureNames);
+  // Library callers reach here without the settings table's checks.
+  const penaltyProblem = regParamProblem(regularisation.regParam) ?? elasticNetProblem(regularisation.elasticNetParam);
+  if (penaltyProblem) {
+    const which = regParamProblem(regularisation.regParam) ? `regParam ${regularisation.regParam}` : `elasticNetParam ${regularisation.elasticNetParam}`;
+    throw new UsageError(`${which}: expected ${penaltyProblem}`);
+  }
 
   // 2. Summary statistics, as the Aggregator's accessors compute them.
   const invWSum = 1.0 / wSum;

@@ -144,3 +144,13 @@ describe('OWL-QN on a small lasso problem', () => {
     expect(Array.from(x.subarray(0, 3)).some((v) => v === 0)).toBe(true);
   });
 });
+
+describe('bad penalties from a library caller', () => {
+  it('are refused before solving, naming the parameter', () => {
+    const x = [Float64Array.of(1, 2, 3, 4)];
+    const y = Float64Array.of(1, 3, 2, 5);
+    expect(() => fitWeightedLeastSquares(x, y, undefined, { regParam: -0.5, elasticNetParam: 0 })).toThrow(/regParam -0.5: expected a finite number ≥ 0/);
+    expect(() => fitWeightedLeastSquares(x, y, undefined, { regParam: Infinity, elasticNetParam: 0 })).toThrow(/regParam Infinity/);
+    expect(() => fitWeightedLeastSquares(x, y, undefined, { regParam: 0.1, elasticNetParam: NaN })).toThrow(/elasticNetParam NaN: expected a number between 0 and 1/);
+  });
+});
