@@ -216,6 +216,10 @@ def escape_control(text: str) -> str:
 class IngestOptions:
     """--format, --columns, --thousands, --missing, and the value fields the features need."""
 
+    # The first feature item reading open/high/low (normalised text), for the refusal of a file without them
+    # (the engine's LayoutOptions.ohlcFor, docs/features.md#high-and-low-indicators); set by the pipeline.
+    ohlc_for: Optional[str] = None
+
     def __init__(self, format: str = "auto", columns: Optional[dict] = None, thousands: Optional[str] = None,
                  missing: str = "error", required: Sequence[str] = VALUE_FIELDS, ohlc_check: str = "on",
                  market_cap_optional: bool = False):
@@ -325,6 +329,8 @@ def resolve_layout(path: str, header: List[str], options: IngestOptions, header_
     at = {f: (-1 if definition["columns"][f] is None else indexes[k]) for k, f in enumerate(INPUT_FIELDS)}
     if any(at[f] == -1 for f in OHLC_FIELDS):
         at.update({f: -1 for f in OHLC_FIELDS})
+    if options.ohlc_for is not None and at["high"] == -1 and any(f in required for f in OHLC_FIELDS):
+        raise BadInput(path, header_line, None, None, ohlc_refusal(options.ohlc_for, name))
     if definition["columns"]["marketCap"] is None and options.market_cap_optional:
         required = [f for f in required if f != "marketCap"]
     if (at["marketCap"] == -1 and "marketCap" in required and definition["columns"]["marketCap"] is None
@@ -1190,15 +1196,20 @@ def needs_ohlc(item: dict) -> bool:
     return item["fn"] in OHLC_FEATURES or item["fn"] in needs_high_low
 
 
+def ohlc_refusal(item: str, layout: str) -> str:
+    """The engine's ohlcRefusal (src/engine/features/ohlcRefusal.ts), word for word."""
+    fn = item.split("(")[0]
+    what = f"the day's {fn} price" if fn in OHLC_FEATURES else "high and low prices"
+    return f"an input with open, high and low for {item}: it needs {what}, which this input ({layout} layout) does not have"
+
+
 def check_feature_inputs(items: List[dict], columns: Sequence[str], file: str, layout: str) -> None:
-    """The engine's ohlcRefusal (src/engine/features/ohlcRefusal.ts): the first item needing open/high/low, on
-    an input without them, is bad input at the header naming the item and the layout."""
+    """The engine's checkFeatureInputs: the first item needing open/high/low, on a series without them (a
+    Parquet input), is bad input naming the item and the layout."""
     item = next((i for i in items if needs_ohlc(i)), None)
     if item is None or all(c in columns for c in OHLC_FEATURES):
         return
-    what = f"the day's {item['fn']} price" if item["fn"] in OHLC_FEATURES else "high and low prices"
-    raise BadInput(file, 1, None, None, f"an input with open, high and low for {format_feature_item(item)}: it needs "
-                                        f"{what}, which this input ({layout} layout) does not have")
+    raise BadInput(file, 0, None, None, ohlc_refusal(format_feature_item(item), layout))
 
 
 def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -> Tuple[DataFrame, dict]:
@@ -1495,6 +1506,7 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
+    ingest.ohlc_for = next((format_feature_item(i) for i in items if needs_ohlc(i)), None)
     ingest.market_cap_optional = features == DEFAULT_FEATURE_SPEC
     columns = [item["column"] for item in items]
     min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
@@ -1796,6 +1808,7 @@ def run_forecast(spark: SparkSession, input_path: str, output: str, *, features:
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
+    ingest.ohlc_for = next((format_feature_item(i) for i in items if needs_ohlc(i)), None)
     daily, rows_read, sha256, _collapsed, input_facts = read_daily_input(spark, input_path, ingest)
     first_day = daily.agg(F.min("date")).first()[0]
     frame = forecast_usable_rows(spark, daily, items, as_of, horizon)
