@@ -16,8 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { InputError, UsageError } from '../engine/errors.js';
 import { parseFeatureSpec, type FeatureItem } from '../engine/features/spec.js';
-import type { Regularisation } from '../engine/model/wls.js';
-import { isElasticNetRule, isRegParamRule } from '../settings.js';
+import { elasticNetProblem, regParamProblem, type Regularisation } from '../engine/model/wls.js';
 
 export interface FeatureSet {
   name: string;
@@ -29,7 +28,7 @@ export interface FeatureSet {
 }
 
 /** The penalty keys a set may carry, with their rules (the same as `predict`'s flags). */
-const PENALTY_KEYS = { regParam: isRegParamRule, elasticNet: isElasticNetRule } as const;
+const PENALTY_KEYS = { regParam: regParamProblem, elasticNet: elasticNetProblem } as const;
 type PenaltyKey = keyof typeof PENALTY_KEYS;
 
 export const PERSISTENCE = 'persistence';
