@@ -84,22 +84,6 @@ function eliminateR(losses: readonly Float64Array[], indices: BootstrapIndices):
   let m = N;
   const rowMax = new Float64Array(B * N);
   const rowArg = new Int32Array(B * N);
-  const refreshRow = (row: number, i: number) => {
-    const bi = draws[row + i];
-    let best = 0;
-    let arg = i;
-    for (let a = 0; a < m; a++) {
-      const j = members[a];
-      if (j === i) continue;
-      const value = (bi - draws[row + j] - diff[i * N + j]) / sd[i * N + j];
-      if (value > best) {
-        best = value;
-        arg = j;
-      }
-    }
-    rowMax[row + i] = best;
-    rowArg[row + i] = arg;
-  };
   // Every z_ij once: z_ji = −z_ij exactly (IEEE subtraction and division are sign-symmetric), so the pair's
   // value updates both rows.
   const repMax = new Float64Array(B);
@@ -169,7 +153,23 @@ function eliminateR(losses: readonly Float64Array[], indices: BootstrapIndices):
       let at = members[0];
       for (let a = 0; a < m; a++) {
         const i = members[a];
-        if (inSet[rowArg[row + i]] === 0) refreshRow(row, i);
+        if (inSet[rowArg[row + i]] === 0) {
+          // Row i again, over the columns still in the set.
+          const bi = draws[row + i];
+          const pair = i * N;
+          let best = 0;
+          let arg = i;
+          for (let c = 0; c < m; c++) {
+            const j = members[c];
+            const value = (bi - draws[row + j] - diff[pair + j]) / sd[pair + j];
+            if (value > best) {
+              best = value;
+              arg = j;
+            }
+          }
+          rowMax[row + i] = best;
+          rowArg[row + i] = arg;
+        }
         if (rowMax[row + i] > max) {
           max = rowMax[row + i];
           at = i;
