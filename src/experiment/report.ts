@@ -4,6 +4,7 @@
  * and what skill and the DM p-value mean. Everything needed to reproduce the result is on the page.
  */
 import { chartSpecs, renderSvg, selectionPathSpec } from './charts.js';
+import { horizonFigures } from './horizonCharts.js';
 import { screeningSection } from './screening/reportSection.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { pValue } from './rankedTable.js';
@@ -16,6 +17,7 @@ export async function renderReport(results: ExperimentResults, table: ForecastTa
     renderSvg(specs.cumulativeAdvantage),
     renderSvg(specs.skillBySet),
   ]);
+  const horizonCharts = await horizonFigures(results, table, results.calibrationWindow);
   const selectionSpec = selectionPathSpec(results);
   const selectionChart = selectionSpec === null ? '' : `<figure>${await renderSvg(selectionSpec)}</figure>\n`;
   const rows = rankSets(results.sets)
@@ -69,7 +71,7 @@ asks whether the difference in squared errors against persistence could be chanc
 ${screeningSection(results)}${selectionChart}<figure>${actual}</figure>
 <figure>${cumulative}</figure>
 <figure>${skill}</figure>
-</body>
+${horizonCharts}</body>
 </html>
 `;
 }

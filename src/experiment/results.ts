@@ -47,6 +47,8 @@ export interface ExperimentResults {
   selectionStart?: Omit<SelectionPath, 'steps'>;
   /** `--horizon`/`--level` (docs/forecast.md#experiment-at-every-horizon): every horizon scored, with interval coverage. */
   horizons?: HorizonResult[];
+  /** `--calibration-window W` of the intervals, when given. */
+  calibrationWindow?: number;
 }
 
 /** Best first: by skill (= by mse), persistence included; a set without a skill (NaN) last. */

@@ -178,6 +178,7 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
       target: options.target,
       input: options.input,
     });
+    if (options.calibrationWindow !== undefined) results.calibrationWindow = options.calibrationWindow;
   }
   if (selected) {
     const { steps, ...start } = selected.path;

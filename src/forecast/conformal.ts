@@ -69,6 +69,7 @@ export interface IntervalRecord {
  * then), the last `window` of them when given, or none while there are too few.
  *
  * @param forecast, actual, price: per walk-forward origin, in order
+ * @param bounds when given, filled with each origin's interval (NaN where it had none), for charts
  */
 export function intervalHistory(
   forecast: Float64Array,
@@ -77,6 +78,7 @@ export function intervalHistory(
   horizon: number,
   level: number,
   window?: number,
+  bounds?: { lower: Float64Array; upper: Float64Array },
 ): IntervalRecord {
   const T = forecast.length;
   const scores = new Float64Array(T);
@@ -99,6 +101,10 @@ export function intervalHistory(
     const k = conformalRank(size, level);
     if (k > size || k < 1) continue;
     const { lower, upper } = conformalInterval(forecast[i], sorted[k - 1], price[i]);
+    if (bounds) {
+      bounds.lower[i] = lower;
+      bounds.upper[i] = upper;
+    }
     const y = actual[i];
     origins++;
     if (lower <= y && y <= upper) covered++;
