@@ -1738,7 +1738,7 @@ def forecast_usable_rows(spark: SparkSession, daily: DataFrame, items: List[dict
 
 
 def forecast_horizon(frame: DataFrame, h: int, o: int, train_ratio: float, refit_every: int, target: str,
-                     price: List[float], ahead: List[float]) -> dict:
+                     price: List[float], ahead: List[float], reg_param: float = 0.0, elastic_net: float = 0.0) -> dict:
     """docs/forecast.md#the-forecast and #track-record: the walk-forward of horizon h (refits as a loop on the
     driver) and the fit of every row whose label is known at o, applied to row o."""
     label = f"__label_{h}"
@@ -1747,7 +1747,8 @@ def forecast_horizon(frame: DataFrame, h: int, o: int, train_ratio: float, refit
     as_price = (lambda m, p: m) if target == "price" else (lambda m, p: p * (1 + m))
 
     def fit_rows(last_row: int) -> LinearRegressionModel:
-        return LinearRegression(featuresCol="features", labelCol=label).fit(labelled.where(F.col("__row") <= last_row))
+        return LinearRegression(featuresCol="features", labelCol=label, regParam=reg_param,
+                                elasticNetParam=elastic_net).fit(labelled.where(F.col("__row") <= last_row))
 
     def predictions(model, first: int, end: int) -> List[float]:
         rows = model.transform(labelled.where((F.col("__row") >= first) & (F.col("__row") < end))) \
@@ -1800,7 +1801,8 @@ FORECAST_PARTITION_FILE = re.compile(rf"^(?:{_FORECAST_PARTITION_NAME}|\.{_FOREC
 def run_forecast(spark: SparkSession, input_path: str, output: str, *, features: str, set_name: str,
                  target: str, horizon: int, levels: List[float], calibration_window: Optional[int],
                  train_ratio: float, refit_every: int, as_of: Optional[str],
-                 ingest: Optional[IngestOptions] = None) -> dict:
+                 ingest: Optional[IngestOptions] = None, reg_param: Optional[float] = None,
+                 elastic_net: Optional[float] = None) -> dict:
     """`forecast` (docs/forecast.md): one partition origin_date=… of the table in OUTPUT, written by Spark's dynamic
     partition overwrite (only this origin's partition is replaced), then its _forecast.json."""
     from datetime import timedelta
@@ -1839,7 +1841,8 @@ def run_forecast(spark: SparkSession, input_path: str, output: str, *, features:
     horizons, table = [], []
     for h in range(1, horizon + 1):
         ahead = [float("nan") if r[f"__ahead_{h}"] is None else float(r[f"__ahead_{h}"]) for r in rows]
-        result = forecast_horizon(frame, h, o, train_ratio, refit_every, target, price, ahead)
+        result = forecast_horizon(frame, h, o, train_ratio, refit_every, target, price, ahead,
+                                  reg_param or 0.0, elastic_net or 0.0)
         f, y, at = result["history"], result["actual"], result["price"]
         scores = [abs(f[t] - y[t]) / at[t] for t in range(len(f))]
         calibration = scores if calibration_window is None else scores[max(0, len(scores) - calibration_window):]
@@ -1876,7 +1879,9 @@ def run_forecast(spark: SparkSession, input_path: str, output: str, *, features:
     document = {
         "tool": "pricecast", "command": "forecast", "originDate": origin.isoformat(), "lastPrice": price[o],
         "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read},
-        "set": {"name": set_name, "features": [format_feature_item(i) for i in items], "target": target},
+        "set": {"name": set_name, "features": [format_feature_item(i) for i in items], "target": target,
+                **({"regParam": reg_param or 0.0, "elasticNet": elastic_net or 0.0}
+                   if reg_param is not None or elastic_net is not None else {})},
         "asOf": as_of, "trainRatio": train_ratio, "refitEvery": refit_every,
         "calibrationWindow": calibration_window, "levels": levels, "rows": N, "horizons": horizons,
     }
@@ -1916,6 +1921,8 @@ def parse_forecast_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--columns", default=None)
     parser.add_argument("--thousands", choices=[","], default=None)
     parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error")
+    parser.add_argument("--reg-param", type=float, default=None, help="penalty weight λ (Spark's regParam)")
+    parser.add_argument("--elastic-net", type=float, default=None, help="the penalty's L1 share α (elasticNetParam)")
     args = parser.parse_args(argv)
     if not 1 <= args.horizon <= FORECAST_MAX_HORIZON:
         parser.error(f"--horizon: expected an integer from 1 to {FORECAST_MAX_HORIZON}, got {args.horizon}")
@@ -1938,6 +1945,8 @@ def parse_forecast_args(argv: Sequence[str]) -> argparse.Namespace:
         if not chosen:
             parser.error(f"--from {args.from_results}: no set named {args.set_name!r}")
         args.features, args.target, set_name = ",".join(chosen[0]["features"]), results.get("target", "price"), args.set_name
+        if "regParam" in chosen[0]:
+            args.reg_param, args.elastic_net = chosen[0]["regParam"], chosen[0].get("elasticNet", 0.0)
     args.features = args.features or DEFAULT_FEATURE_SPEC
     args.set_label = set_name
     return args
@@ -1954,7 +1963,8 @@ def forecast_main(argv: Sequence[str]) -> int:
                      calibration_window=args.calibration_window, train_ratio=args.train_ratio,
                      refit_every=args.refit_every, as_of=args.as_of,
                      ingest=IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
-                                          missing=args.missing))
+                                          missing=args.missing),
+                     reg_param=args.reg_param, elastic_net=args.elastic_net)
         return 0
     except (BadInput, OutputRefused, FeatureSpecError) as error:
         print_error(spark, str(error))
