@@ -808,7 +808,8 @@ export const SPARK_VERSION_BY_RELEASE: Readonly<Record<string, string>> = {
 export const DEFAULT_RELEASE_LABEL = 'emr-7.10.0';
 export const DEFAULT_INSTANCE_TYPE = 'm5.xlarge';
 export const DEFAULT_CORE_INSTANCE_COUNT = 0;
-export const DEFAULT_APPLICATIONS = ['Hadoop', 'Spark', 'Livy'] as const;
+// Livy is not among them: the job is submitted as steps, and an unused REST server is one more thing listening.
+export const DEFAULT_APPLICATIONS = ['Hadoop', 'Spark'] as const;
 export const DEFAULT_SERVICE_ROLE = 'EMR_DefaultRole';
 export const DEFAULT_JOB_FLOW_ROLE = 'EMR_EC2_DefaultRole';
 export const DEFAULT_PREFIX = 'pricecast';

@@ -17,6 +17,8 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 export interface AwsClients {
   s3: S3Client;
   emr: EMRClient;
+  /** EMR without the SDK's retries: for RunJobFlow, which has no idempotency token (createCluster.ts). */
+  emrSingleAttempt: EMRClient;
   sts: STSClient;
 }
 
@@ -64,6 +66,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   return {
     s3: bindSignal(new S3Client({ ...common, ...(customS3Endpoint(env) !== null ? { forcePathStyle: true } : {}) }), options.signal),
     emr: bindSignal(new EMRClient(common), options.signal),
+    emrSingleAttempt: bindSignal(new EMRClient({ ...common, maxAttempts: 1 }), options.signal),
     sts: bindSignal(new STSClient(common), options.signal),
   };
 }

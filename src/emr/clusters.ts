@@ -11,7 +11,7 @@ import {
   type ClusterState,
   type EMRClient,
 } from '@aws-sdk/client-emr';
-import { CREATOR_TAG, MANAGED_TAG, RUN_TAG } from './plan.js';
+import { CLUSTER_NAME_PREFIX, CREATOR_TAG, MANAGED_TAG, RUN_TAG } from './plan.js';
 
 /** States in which a cluster still runs (and costs money). */
 export const ACTIVE_CLUSTER_STATES: ClusterState[] = ['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING', 'TERMINATING'];
@@ -39,7 +39,9 @@ export async function listManagedClusters(
     const page = await emr.send(new ListClustersCommand({ ClusterStates: options.states, Marker: marker }));
     for (const summary of page.Clusters ?? []) {
       if (!summary.Id) continue;
-      // ListClusters carries no tags; DescribeCluster does.
+      // ListClusters carries no tags; DescribeCluster does. Only clusters named like the tool's are
+      // described: an account's other clusters (hundreds with --all) cost no call each.
+      if (!(summary.Name ?? '').startsWith(CLUSTER_NAME_PREFIX)) continue;
       const { Cluster: cluster } = await emr.send(new DescribeClusterCommand({ ClusterId: summary.Id }));
       const tags = new Map((cluster?.Tags ?? []).map((t) => [t.Key, t.Value]));
       if (tags.get(MANAGED_TAG) !== 'true') continue;
@@ -67,5 +69,18 @@ export async function terminateClusters(emr: EMRClient, ids: string[]): Promise<
 
 /** The clusters `cleanup` may terminate: the caller's own, or all of the tool's with `all`. */
 export function cleanupTargets(clusters: ManagedCluster[], callerArn: string, all: boolean): ManagedCluster[] {
-  return all ? clusters : clusters.filter((c) => c.creator === callerArn);
+  if (all) return clusters;
+  const caller = principalOf(callerArn);
+  return clusters.filter((c) => c.creator !== null && principalOf(c.creator) === caller);
+}
+
+/**
+ * Who an STS caller ARN stands for: an assumed role's ARN ends in a session name that changes with
+ * every sign-in (SSO, `aws sts assume-role`), so it is compared without it:
+ * arn:aws:sts::123456789012:assumed-role/Dev/alice-1700000000 → arn:aws:sts::123456789012:assumed-role/Dev.
+ * Users and roots are their own ARN.
+ */
+export function principalOf(arn: string): string {
+  const match = /^(arn:[^:]+:sts::\d+:assumed-role\/[^/]+)\/.+$/.exec(arn);
+  return match ? match[1] : arn;
 }

@@ -317,7 +317,7 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
     if (plan.cost?.usdPerHour != null) log(`estimated cluster cost $${plan.cost.usdPerHour.toFixed(3)}/h (an estimate; see emr plan)`);
     const outcome = await submitRun(
       { config, plan, outputDir, compare: !values.skipCompare },
-      { s3: clients.s3, emr: clients.emr, signal: run.signal, log, progress: (line) => progress.write(line) },
+      { s3: clients.s3, emr: clients.emr, emrSingleAttempt: clients.emrSingleAttempt, signal: run.signal, log, progress: (line) => progress.write(line) },
     );
     progress.end();
     const failureLog = outcome.failureLog;

@@ -6,9 +6,9 @@
  * setting the job gains reaches the cluster's spark-submit step without a change here (plan.ts).
  *
  * The default cluster is a single m5.xlarge node (the job runs in one partition, so core nodes would
- * idle; `--core-instance-count 2` gives the original Airflow job's 1+2 shape) with Hadoop, Spark and
- * Livy, PySpark on the bootstrap's venv, and a release whose Spark matches the `pyspark==` pin in
- * pyspark/requirements.txt.
+ * idle; `--core-instance-count 2` gives the original Airflow job's 1+2 shape) with Hadoop and Spark,
+ * PySpark on the bootstrap's venv, x86_64 nodes (the wheelhouse's wheels; Graviton types are refused),
+ * and a release whose Spark matches the `pyspark==` pin in pyspark/requirements.txt.
  *
  * Credentials, profile and region are deliberately NOT settings: they come from the AWS SDK's default
  * chain (environment, ~/.aws/config and credentials, SSO, instance role), so they never end up in a
@@ -139,6 +139,17 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     throw new UsageError('--kms-key-id: no key with AES256 (add --sse aws:kms) [kmsKeyId]');
   }
 
+  for (const [flag, type, used] of [
+    ['master-instance-type', config.masterInstanceType, true],
+    ['core-instance-type', config.coreInstanceType, config.coreInstanceCount > 0],
+  ] as const) {
+    if (used && isGravitonType(type)) {
+      throw new UsageError(
+        `--${flag}: ${type} is a Graviton (arm64) type, but the wheelhouse holds x86_64 wheels (pyspark/wheelhouse.sh); pick an x86_64 type such as m5.xlarge or m7i.xlarge`,
+      );
+    }
+  }
+
   const warnings: string[] = [];
   let requirements: string | null = null;
   try {
@@ -152,6 +163,14 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     if (check.level === 'warning') warnings.push(check.message);
   }
   return { config, warnings };
+}
+
+/**
+ * Graviton (arm64) EC2 types: a1, and every family with a `g` right after its generation digit
+ * (m6g, m7gd, c6gn, r8g, t4g, x2gd, im4gn, is4gen, hpc7g). GPU families (g4dn, g5) start with g instead.
+ */
+export function isGravitonType(instanceType: string): boolean {
+  return /^(a1|[a-z]+\d+g[a-z]*)\./.test(instanceType);
 }
 
 /** S3's bucket naming rules (general purpose buckets), so a typo fails here and not mid-run. */

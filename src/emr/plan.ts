@@ -33,9 +33,15 @@ import { estimateHourlyCost, type CostEstimate } from './cost.js';
 /** Tags that mark a cluster as this tool's (`list` and `cleanup` look for MANAGED_TAG=true). */
 export const MANAGED_TAG = 'pricecast:managed';
 export const RUN_TAG = 'pricecast:run';
+/** The attempt (each submit or stage): with RUN_TAG, what finds a cluster whose RunJobFlow answer was lost. */
+export const ATTEMPT_TAG = 'pricecast:attempt';
+/** The tag the `EMR_DefaultRole_V2` service role's managed policy requires on every cluster it manages. */
+export const EMR_MANAGED_POLICY_TAG = 'for-use-with-amazon-emr-managed-policies';
 /** The STS caller ARN of whoever created the cluster (`cleanup` terminates only the caller's own). */
 export const CREATOR_TAG = 'pricecast:creator';
 export const MANIFEST_NAME = 'run.json';
+/** Every cluster the tool creates is named `pricecast RUN-ID`: `list` describes only those (clusters.ts). */
+export const CLUSTER_NAME_PREFIX = 'pricecast ';
 
 export interface LocalFileFacts {
   path: string;
@@ -313,10 +319,14 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     ...Object.entries(config.tags).map(([Key, Value]) => ({ Key, Value })),
     { Key: MANAGED_TAG, Value: 'true' },
     { Key: RUN_TAG, Value: runId },
+    { Key: ATTEMPT_TAG, Value: attemptId },
     ...(identity.creatorArn !== null ? [{ Key: CREATOR_TAG, Value: identity.creatorArn }] : []),
+    // The _V2 service role's managed policy (AmazonEMRServicePolicy_v2) acts only on resources with this
+    // tag; on a cluster under the older role it is inert (docs/emr.md#permissions).
+    { Key: EMR_MANAGED_POLICY_TAG, Value: 'true' },
   ];
   const runJobFlow: RunJobFlowCommandInput = {
-    Name: `pricecast ${runId}`,
+    Name: `${CLUSTER_NAME_PREFIX}${runId}`,
     ReleaseLabel: config.releaseLabel,
     LogUri: config.logUri,
     Applications: config.applications.map((Name) => ({ Name })),

@@ -12,12 +12,13 @@ import {
   AddJobFlowStepsCommand,
   CancelStepsCommand,
   ListStepsCommand,
-  RunJobFlowCommand,
   TerminateJobFlowsCommand,
   type EMRClient,
 } from '@aws-sdk/client-emr';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { EmrConfig } from './config.js';
+import { createClusterOnce } from './createCluster.js';
+import { checkExistingCluster } from './existingCluster.js';
 import { compareRun, downloadPrefix, type CompareOutcome } from './fetch.js';
 import type { EmrPlan } from './plan.js';
 import { backoffMs, classifyAwsError, describeAwsError } from './awsErrors.js';
@@ -28,6 +29,11 @@ import { DEADLINE_REASON, realClock, sdkStatusReader, waitForSteps, type Clock, 
 export interface SubmitDeps {
   s3: S3Client;
   emr: EMRClient;
+  /**
+   * EMR without the SDK's retries, for RunJobFlow (createCluster.ts); clients.ts makes one. Without it
+   * RunJobFlow goes through `emr`, whose own retries may then start a second cluster.
+   */
+  emrSingleAttempt?: EMRClient;
   /** How the waiter reads cluster and step state; default: the EMR API through `emr`. */
   status?: EmrStatusReader;
   clock?: Clock;
@@ -93,6 +99,8 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
   };
 
   await checkBucket(deps.s3, config.bucket);
+  // Before anything is staged: a cluster the tool did not prepare is refused, not found out mid-run.
+  if (plan.addJobFlowSteps !== null) await checkExistingCluster(deps.emr, plan.addJobFlowSteps.JobFlowId!, plan.layout, config.releaseLabel);
   await stageUploads(deps.s3, plan.uploads, { encryption: { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId }, log });
   if (deps.signal?.aborted) {
     log('interrupted before any cluster was created; nothing to clean up');
@@ -104,12 +112,17 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
   let cleaned = false;
   try {
     if (plan.runJobFlow !== null) {
-      const created = await deps.emr.send(new RunJobFlowCommand(plan.runJobFlow));
-      if (!created.JobFlowId) throw new Error('RunJobFlow returned no cluster id');
-      outcome.clusterId = created.JobFlowId;
+      const created = await createClusterOnce(plan.runJobFlow, { runId: plan.runId, attemptId: plan.layout.attemptId }, {
+        single: deps.emrSingleAttempt ?? deps.emr,
+        emr: deps.emr,
+        clock,
+        backoff: deps.backoff,
+        log,
+      });
+      outcome.clusterId = created.clusterId;
       outcome.createdCluster = true;
-      log(`cluster ${created.JobFlowId} requested (${plan.runJobFlow.Name}); it terminates itself after the last step`);
-      outcome.stepIds = await stepIdsByName(deps.emr, created.JobFlowId, plan);
+      log(`cluster ${created.clusterId} requested (${plan.runJobFlow.Name}); it terminates itself after the last step`);
+      outcome.stepIds = await stepIdsByName(deps.emr, created.clusterId, plan);
     } else {
       const added = await deps.emr.send(new AddJobFlowStepsCommand(plan.addJobFlowSteps!));
       outcome.clusterId = plan.addJobFlowSteps!.JobFlowId!;

@@ -257,7 +257,9 @@ describe('submit: the cluster request, read back from moto', () => {
     expect(Object.fromEntries((cluster?.Tags ?? []).map((t) => [t.Key, t.Value]))).toEqual({
       'pricecast:managed': 'true',
       'pricecast:run': 'run-1',
+      'pricecast:attempt': 'attempt-1',
       'pricecast:creator': MOTO_CALLER,
+      'for-use-with-amazon-emr-managed-policies': 'true',
     });
 
     const { Steps: listed } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
@@ -278,7 +280,7 @@ describe('submit: the cluster request, read back from moto', () => {
       '--input', 'hdfs:///pricecast/run-1/attempt-1/input/prices.csv',
       '--output', 'hdfs:///pricecast/run-1/attempt-1/output',
       '--seed', '42', '--split', 'random', '--train-ratio', '0.7',
-      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error',
+      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error', '--ohlc-check', 'on',
     ]);
     expect(steps[2].Config?.Args).toEqual([
       ...bounded,
@@ -485,11 +487,16 @@ describe('submit: every failure path terminates the cluster it created', () => {
 });
 
 describe('submit --cluster-id: an existing cluster is left running', () => {
-  async function existingCluster(): Promise<string> {
+  /** A team's cluster started with the tool's bootstrap action for the run's wheelhouse (or without). */
+  async function existingCluster(options: { bootstrap?: boolean; releaseLabel?: string } = {}): Promise<string> {
+    const { plan } = await configAndPlan();
     const out = await emr.send(
       new RunJobFlowCommand({
         Name: 'shared team cluster',
-        ReleaseLabel: 'emr-7.10.0',
+        ReleaseLabel: options.releaseLabel ?? 'emr-7.10.0',
+        ...(options.bootstrap === false
+          ? {}
+          : { BootstrapActions: [{ Name: 'pricecast venv', ScriptBootstrapAction: { Path: plan.layout.bootstrapUri, Args: [plan.layout.wheelhouseUri] } }] }),
         Instances: {
           InstanceGroups: [{ InstanceRole: 'MASTER', InstanceType: 'm5.xlarge', InstanceCount: 1, Market: 'ON_DEMAND' }],
           KeepJobFlowAliveWhenNoSteps: true,
@@ -521,6 +528,20 @@ describe('submit --cluster-id: an existing cluster is left running', () => {
     expect(await realClusterState(clusterId)).toBe('RUNNING');
     const { Steps: steps } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
     expect(steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
+  });
+
+  it('a cluster without the run\'s Python environment, or on another Spark line, is refused before anything is staged', async () => {
+    for (const [options, reason] of [
+      [{ bootstrap: false }, /has no bootstrap action installing this run's Python environment/],
+      [{ releaseLabel: 'emr-6.15.0' }, /runs emr-6\.15\.0, not a release with the Spark line of emr-7\.10\.0/],
+    ] as const) {
+      const clusterId = await existingCluster(options);
+      const { config, plan } = await configAndPlan({ clusterId });
+      await expect(submitRun({ config, plan, outputDir: join(work, 'never') }, { s3, emr })).rejects.toThrow(reason);
+      const { Steps: steps } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
+      expect(steps ?? []).toHaveLength(0);
+      await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: parseS3Uri(plan.layout.manifestUri).key }))).rejects.toThrow();
+    }
   });
 
   it('an interrupt leaves it running too', async () => {

@@ -34,7 +34,7 @@ const files = (input = '/data/prices.csv'): RunFiles => ({
 const id = (runId: string, creatorArn: string | null = null) => ({ runId, attemptId: 'a1', creatorArn });
 
 describe('config', () => {
-  it('defaults: a single m5.xlarge node (the job runs in one partition), Hadoop/Spark/Livy, default roles, logs in the bucket, bounded steps, SSE-S3', () => {
+  it('defaults: a single m5.xlarge node (the job runs in one partition), Hadoop and Spark (no Livy), default roles, logs in the bucket, bounded steps, SSE-S3', () => {
     const { config } = loadEmrConfig({ flags: { bucket: 'my-bucket' } });
     expect(config).toMatchObject({
       bucket: 'my-bucket',
@@ -49,7 +49,7 @@ describe('config', () => {
       sseAlgorithm: 'AES256',
       kmsKeyId: null,
       expectedBucketOwner: null,
-      applications: ['Hadoop', 'Spark', 'Livy'],
+      applications: ['Hadoop', 'Spark'],
       serviceRole: 'EMR_DefaultRole',
       jobFlowRole: 'EMR_EC2_DefaultRole',
       logUri: 's3://my-bucket/pricecast/logs/',
@@ -146,7 +146,7 @@ describe('plan', () => {
   it('the RunJobFlow request: cluster shape, spark-env, cost safety, bootstrap action, tags', () => {
     const request = plan.runJobFlow!;
     expect(request.ReleaseLabel).toBe('emr-7.10.0');
-    expect(request.Applications).toEqual([{ Name: 'Hadoop' }, { Name: 'Spark' }, { Name: 'Livy' }]);
+    expect(request.Applications).toEqual([{ Name: 'Hadoop' }, { Name: 'Spark' }]);
     expect(request.Configurations).toEqual([
       // The venv bootstrap.sh creates from the wheelhouse.
       { Classification: 'spark-env', Configurations: [{ Classification: 'export', Properties: { PYSPARK_PYTHON: '/opt/pricecast/venv/bin/python3' } }] },
@@ -172,7 +172,10 @@ describe('plan', () => {
     expect(request.Tags).toEqual([
       { Key: 'pricecast:managed', Value: 'true' },
       { Key: 'pricecast:run', Value: 'r1' },
+      { Key: 'pricecast:attempt', Value: 'a1' },
       { Key: 'pricecast:creator', Value: 'arn:aws:iam::123456789012:user/alice' },
+      // The _V2 service role's managed policy acts only on clusters with this tag.
+      { Key: 'for-use-with-amazon-emr-managed-policies', Value: 'true' },
     ]);
     expect(plan.addJobFlowSteps).toBeNull();
   });
@@ -184,7 +187,7 @@ describe('plan', () => {
     const singlePlan = planRun(single, id('r3'), files());
     expect(singlePlan.runJobFlow?.Instances?.InstanceGroups?.map((g) => g.InstanceRole)).toEqual(['MASTER']);
     expect(singlePlan.cost?.usdPerHour).toBeCloseTo(0.24, 10);
-    expect(singlePlan.runJobFlow?.Tags?.map((t) => t.Key)).toEqual(['pricecast:managed', 'pricecast:run']);
+    expect(singlePlan.runJobFlow?.Tags?.map((t) => t.Key)).toEqual(['pricecast:managed', 'pricecast:run', 'pricecast:attempt', 'for-use-with-amazon-emr-managed-policies']);
     const { config: odd } = loadEmrConfig({ flags: { bucket: 'my-bucket', masterInstanceType: 'x9.mega' } });
     expect(planRun(odd, id('r4'), files()).cost).toMatchObject({ usdPerHour: null, note: expect.stringContaining('x9.mega') });
   });
@@ -203,7 +206,7 @@ describe('plan', () => {
       '--output', 'hdfs:///pricecast/r1/a1/output',
       '--seed', '7', '--split', 'random', '--train-ratio', '0.8',
       // The rest of the job's settings (the shared table), passed through as the job's own flags.
-      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error',
+      '--features', 'price,volume,marketCap,rsi', '--format', 'auto', '--missing', 'error', '--ohlc-check', 'on',
     ]);
     const { config: withFeatures } = loadEmrConfig({ flags: { bucket: 'my-bucket', features: 'price,rsi(window=9)', columns: 'date=Day,price=Close' } });
     const args = planRun(withFeatures, id('r6'), files()).steps[1].HadoopJarStep!.Args!;

@@ -61,8 +61,11 @@ export interface FaultRule {
   match: (request: RecordedRequest) => boolean;
   /** How many matching requests it answers before it stops (Infinity: all). */
   times: number;
-  /** The answer, or 'drop' to close the connection without one. */
-  respond: { status: number; headers?: Record<string, string>; body: string } | 'drop';
+  /**
+   * The answer; 'drop' closes the connection without one; 'lose-answer' forwards the request (the
+   * server acts on it) and then closes the connection instead of passing the answer on.
+   */
+  respond: { status: number; headers?: Record<string, string>; body: string } | 'drop' | 'lose-answer';
 }
 
 export interface FaultProxy {
@@ -106,6 +109,15 @@ export function faultProxy(target: string): Promise<FaultProxy> {
         faulted.push(recorded.operation);
         if (rule.respond === 'drop') {
           req.socket.destroy();
+          return;
+        }
+        if (rule.respond === 'lose-answer') {
+          const forward = httpRequest(
+            { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+            (answer) => answer.resume().on('end', () => req.socket.destroy()),
+          );
+          forward.on('error', () => req.socket.destroy());
+          forward.end(body);
           return;
         }
         res.writeHead(rule.respond.status, { 'content-type': 'application/json', ...rule.respond.headers });
