@@ -89,6 +89,14 @@ export async function checkBucket(s3: S3Client, bucket: string): Promise<void> {
   } catch (error) {
     const status = (error as S3ServiceException).$metadata?.httpStatusCode;
     if (status === 404) throw new UsageError(`bucket ${bucket} does not exist (create it first; the tool never creates buckets)`);
+    if (status === 301) {
+      // S3 answers a bucket of another region with a bare 301 and names the region in a header.
+      const region = (error as { $response?: { headers?: Record<string, string> } }).$response?.headers?.['x-amz-bucket-region'];
+      const ours = await s3.config.region().catch(() => 'the configured region');
+      throw new UsageError(
+        `bucket ${bucket} is in ${region ?? 'another region'}, not ${ours}: run with AWS_REGION=${region ?? '<the bucket\'s region>'} (the cluster runs in the bucket's region)`,
+      );
+    }
     if (status === 403) {
       throw new UsageError(
         `bucket ${bucket}: access denied for the current AWS credentials, or it is not owned by the expected account (--expected-bucket-owner, default your own)`,

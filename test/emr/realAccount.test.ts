@@ -175,3 +175,17 @@ describe('an existing cluster is checked (pure part; the moto run is in moto.tes
     expect(existingClusterProblem({ ...ready, Status: { State: 'TERMINATED' } }, [], want)).toMatch(/is TERMINATED/);
   });
 });
+
+describe('a bucket in another region', () => {
+  it('S3\'s bare 301 becomes one line naming the bucket\'s region', async () => {
+    const { S3Client } = await import('@aws-sdk/client-s3');
+    const { checkBucket } = await import('../../src/emr/stage.js');
+    proxy.add({
+      match: (r) => r.method === 'HEAD' && r.path.startsWith(`/${BUCKET}`),
+      times: 1,
+      respond: { status: 301, headers: { 'x-amz-bucket-region': 'eu-west-1', 'content-type': 'application/xml' }, body: '' },
+    });
+    const s3 = new S3Client({ endpoint: proxy.endpoint, forcePathStyle: true, maxAttempts: 1 });
+    await expect(checkBucket(s3, BUCKET)).rejects.toThrow(`bucket ${BUCKET} is in eu-west-1, not us-east-1: run with AWS_REGION=eu-west-1`);
+  });
+});
