@@ -1,5 +1,5 @@
 /**
- * Missing values (docs/input.md#layouts): an empty or `-` cell of a value field the run needs, handled by
+ * Missing values (docs/input.md#missing-values): an empty, `-` or `null` cell of a field the run needs, handled by
  * `--missing`, after sort and dedupe (so a row a later duplicate replaces never counts, and "previous"
  * means the previous DATE):
  *
