@@ -2,7 +2,8 @@
  * The high/low features against the real PySpark job, which computes them with `ta` from the open,
  * high and low columns: a seeded OHLC file in the contract layout (fixtures/ohlc.ts: flat days,
  * zero-volume days, gaps), every one of the 41 functions plus open/high/low at their defaults, then
- * non-default arguments of each family on a time split, compared column by column (indicators within
+ * non-default arguments of each family on a time split, then the same series in Yahoo's layout (newest
+ * first, no market cap), compared column by column (indicators within
  * 1e-12 relative, src/parity/compare.ts); an input without high and low refused by both. Every job
  * run goes through one spark-submit (test/py/job_batch.py), so the JVM starts once.
  */
@@ -53,15 +54,29 @@ interface Case {
   name: string;
   features: string;
   split: 'random' | 'time';
+  /** The contract layout (default) or the same series as Yahoo writes it (Date,Open,High,Low,Close,Adj Close,Volume). */
+  yahoo?: boolean;
 }
 
 const CASES: Case[] = [
   { name: 'every-function', features: EVERY_FUNCTION, split: 'random' },
   { name: 'non-default', features: NON_DEFAULT, split: 'time' },
+  { name: 'yahoo', features: 'price,low,average_true_range,stoch,money_flow_index,keltner_channel_pband,psar_up', split: 'random', yahoo: true },
 ];
+
+/** The series in Yahoo's layout, newest first as Yahoo writes it (no market cap). */
+function yahooCsv(series: ReturnType<typeof generateOhlc>): string {
+  const lines = ['Date,Open,High,Low,Close,Adj Close,Volume'];
+  for (let t = series.date.length - 1; t >= 0; t--) {
+    lines.push([series.date[t], series.open[t], series.high[t], series.low[t], series.close[t], series.close[t], series.volume[t]].join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 let work: string;
 let ohlcFile: string;
+let yahooFile: string;
+const inputOf = (c: Case) => (c.yahoo ? yahooFile : ohlcFile);
 let codes: number[] = [];
 let batchStderr = '';
 const reports = new Map<string, { report: ParityReport; engineRows: number; sparkModel: Record<string, unknown> }>();
@@ -70,9 +85,12 @@ beforeAll(async () => {
   await ensurePythonEnv();
   work = await mkdtemp(join(tmpdir(), 'pricecast-parity-ohlc-'));
   ohlcFile = join(work, 'ohlc.csv');
-  await writeFile(ohlcFile, ohlcCsv(generateOhlc(2000, 31)));
+  const series = generateOhlc(2000, 31);
+  await writeFile(ohlcFile, ohlcCsv(series));
+  yahooFile = join(work, 'yahoo.csv');
+  await writeFile(yahooFile, yahooCsv(series));
   const jobLines = [
-    ...CASES.map((c) => ['--input', ohlcFile, '--output', join(work, c.name), '--split', c.split, '--features', c.features]),
+    ...CASES.map((c) => ['--input', inputOf(c), '--output', join(work, c.name), '--split', c.split, '--features', c.features]),
     ['--input', DEFAULT_CSV, '--output', join(work, 'refused'), '--features', 'price,average_true_range'],
   ];
   const casesFile = join(work, 'cases.json');
@@ -83,7 +101,7 @@ beforeAll(async () => {
   codes = JSON.parse(await readFile(join(work, 'batch', 'codes.json'), 'utf8')) as number[];
   for (const [index, c] of CASES.entries()) {
     if (codes[index] !== 0) continue;
-    const options: PipelineOptions = { input: ohlcFile, features: c.features, split: c.split };
+    const options: PipelineOptions = { input: inputOf(c), features: c.features, split: c.split };
     const engine = await runPipeline(options);
     const { report } = await compareEngineWithFolder(join(work, c.name), { predictions: engine.predictions, report: engine.report });
     const sparkModel = JSON.parse(await readFile(join(work, c.name, '_model.json'), 'utf8'));
@@ -110,6 +128,7 @@ describe('high/low features: engine vs the PySpark job computing them with ta', 
       expect(report.sameTestRows, text).toBe(true);
       expect(report.ok, text).toBe(true);
       // The psar rows both engines drop, counted the same way.
+      expect((sparkModel.input as { layout: string }).layout).toBe(c.yahoo ? 'yahoo' : 'pricecast');
       const rows = sparkModel.rows as { droppedForPsar: number };
       expect(rows.droppedForPsar).toBe(engineRows);
       expect(rows.droppedForPsar).toBeGreaterThan(0);
