@@ -468,6 +468,7 @@ export const FORECAST_SETTINGS = {
   columns: JOB_SETTINGS.columns,
   thousands: JOB_SETTINGS.thousands,
   missing: JOB_SETTINGS.missing,
+  ohlcCheck: JOB_SETTINGS.ohlcCheck,
   features: optionalSetting({
     flag: 'features',
     kind: 'string',
