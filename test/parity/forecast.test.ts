@@ -2,8 +2,8 @@
  * Parity of `forecast` (docs/forecast.md) between the engine and the reference job
  * (pyspark/price_regression.py run_forecast): forecasts, bounds, model coefficients and the track records
  * (skill, DM, mase, rmsse, interval coverage and score) within 1e-9 relative, on the bundled data, a
- * vendor fixture (CoinMarketCap's layout), a return target with a calibration window, and an --as-of
- * day; and the job's table in the same layout, read by pyarrow as the engine's is. Every case runs in
+ * vendor fixture (CoinMarketCap's layout), a return target with a calibration window, a ridge fit and
+ * an --as-of day; and the job's table in the same layout, read by pyarrow as the engine's is. Every case runs in
  * one spark-submit (test/py/forecast_batch.py), so Spark starts once.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -32,6 +32,8 @@ interface Case {
   trainRatio: number;
   refitEvery: number;
   asOf?: string;
+  regParam?: number;
+  elasticNet?: number;
 }
 
 // Refits every 20-40 days keep the job's driver loop (one Spark fit per refit) to a few minutes.
@@ -39,6 +41,7 @@ const CASES: Case[] = [
   { name: 'bundled', input: DEFAULT_CSV, features: 'price,volume,marketCap,rsi', target: 'price', horizon: 3, levels: [0.8, 0.95], trainRatio: 0.7, refitEvery: 30 },
   { name: 'vendor', input: join(ROOT, 'fixtures', 'vendors', 'coinmarketcap.csv'), features: 'price,rsi(window=9)', target: 'price', horizon: 2, levels: [0.9], trainRatio: 0.6, refitEvery: 25 },
   { name: 'return', input: DEFAULT_CSV, features: 'price,macd_diff', target: 'return', horizon: 2, levels: [0.5, 0.8], calibrationWindow: 100, trainRatio: 0.7, refitEvery: 40 },
+  { name: 'ridge', input: DEFAULT_CSV, features: 'price,volume,marketCap,rsi', target: 'price', horizon: 1, levels: [0.8], trainRatio: 0.7, refitEvery: 40, regParam: 0.1, elasticNet: 0 },
   { name: 'asof', input: DEFAULT_CSV, features: 'price,volume,marketCap,rsi', target: 'price', horizon: 1, levels: [0.8], trainRatio: 0.7, refitEvery: 30, asOf: '2021-06-30' },
 ];
 
@@ -68,7 +71,7 @@ describe('forecast: engine and reference job', () => {
     expect(job.error).toBeUndefined();
     const options: ForecastOptions = {
       input: c.input,
-      set: { name: 'features', spec: c.features },
+      set: { name: 'features', spec: c.features, ...(c.regParam !== undefined && { regularisation: { regParam: c.regParam, elasticNetParam: c.elasticNet ?? 0 } }) },
       target: c.target,
       horizon: c.horizon,
       levels: c.levels,
