@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeControl, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/output/format.js';
+import { isS3Uri, withLocalInput } from './engine/ingest/s3Input.js';
 import { reportError } from './errorReport.js';
 import {
   formatOptionsHelp,
@@ -64,7 +65,7 @@ Exit codes: 0 within tolerance, 1 outside tolerance or PySpark failed, 2 bad inp
 
 /** The job settings every command shares, with the input checked to exist. */
 function jobSettings(values: JobSettings): JobSettings {
-  if (values.input !== '-' && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${escapeControl(values.input)}`);
+  if (values.input !== '-' && !isS3Uri(values.input) && !existsSync(values.input)) throw new UsageError(`--input: no such file: ${escapeControl(values.input)}`);
   return values;
 }
 
@@ -78,7 +79,10 @@ async function predictCommand(argv: string[]): Promise<number> {
   const options = jobSettings(job);
   const { runPipeline } = await import('./engine/pipeline.js');
   const started = performance.now();
-  const result = await runPipeline({ ...options, output });
+  // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts).
+  const result = isS3Uri(options.input)
+    ? await withLocalInput(options.input, (file) => runPipeline({ ...options, input: file, output }))
+    : await runPipeline({ ...options, output });
   const wallMs = performance.now() - started;
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...result.report, outputDir: result.outputDir })}\n`);

@@ -30,6 +30,7 @@ import { DEFAULT_SCREENING, type ScreeningOptions } from './screening/screen.js'
 import { screenForecasts } from './screening/forecasts.js';
 import { forwardSelection, selectionSet, type SelectionRequest } from './selection.js';
 import { experimentHorizons } from './horizons.js';
+import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
 import { isPositiveIntegerRule, isRatioRule } from '../settings.js';
 
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
@@ -94,7 +95,11 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     timings[stage] += now - started;
     started = now;
   };
-  const { ingest, sorted } = await loadSeries(options.input, [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items), options.ingest);
+  const items = [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items);
+  // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts).
+  const { ingest, sorted } = isS3Uri(options.input)
+    ? await withLocalInput(options.input, (file) => loadSeries(file, items, options.ingest))
+    : await loadSeries(options.input, items, options.ingest);
   // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
   if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true }));
   lap('ingest');

@@ -22,7 +22,8 @@ import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
 import { fitHorizon } from './horizon.js';
 import { checkPartition, checkTableFolder, writePartition } from './partition.js';
 import { cutAt, horizonLabel, priceAhead, usableRows } from './rows.js';
-import { checkS3Partition, isS3Uri, s3Client, withLocalInput, writeS3Partition, type S3Settings } from './s3Table.js';
+import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
+import { checkS3Partition, s3Client, writeS3Partition, type S3Settings } from './s3Table.js';
 import { encodeForecastParquet, type ForecastRow } from './table.js';
 import { trackRecord, type TrackRecord } from './trackRecord.js';
 
@@ -102,7 +103,7 @@ export async function runForecast(options: ForecastOptions): Promise<ForecastRun
   const settings = options.s3 ?? { encryption: { algorithm: 'AES256', kmsKeyId: null } };
   const s3 = s3Client(settings);
   const run = (input: string) => forecastWith({ ...options, input, s3: settings }, s3, options.input);
-  return isS3Uri(options.input) ? withLocalInput(s3, options.input, run) : run(options.input);
+  return isS3Uri(options.input) ? withLocalInput(options.input, run, s3) : run(options.input);
 }
 
 /** The run itself; `s3` when the input or the output is on S3, `inputName` the input as the user named it. */

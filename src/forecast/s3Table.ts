@@ -17,19 +17,12 @@
  * exactly that; the next run of the same day lists, writes and deletes again, and ends with one part.
  */
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { createClients, expectBucketOwner } from '../emr/clients.js';
-import { downloadObject } from '../emr/fetch.js';
 import { parseS3Uri, s3Uri } from '../emr/plan.js';
 import { encryptionParams, type Encryption } from '../emr/stage.js';
 import { FORECAST_FILE, FORECAST_PARTITION_LAYOUT, partitionName } from './partition.js';
 
-export function isS3Uri(text: string): boolean {
-  return /^s3:\/\/[^/]+/.test(text);
-}
 
 export interface S3Settings {
   encryption: Encryption;
@@ -46,18 +39,6 @@ export function s3Client(settings: S3Settings): S3Client {
 /** Test-only: `PRICECAST_TEST_CRASH_AT=s3-written` kills the process between the write and the delete. */
 function testHook(step: 's3-written' | 's3-deleted'): void {
   if (process.env.PRICECAST_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
-}
-
-/** Runs `work` on a local copy of an s3:// input (removed after). */
-export async function withLocalInput<T>(s3: S3Client, uri: string, work: (file: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'pricecast-input-'));
-  try {
-    const file = join(dir, posix.basename(parseS3Uri(uri).key) || 'input.csv');
-    await downloadObject(s3, uri, file);
-    return await work(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 function partitionPrefix(table: string, originDate: string): { bucket: string; prefix: string; root: string } {

@@ -2,10 +2,12 @@
  * The forecast table on S3 (src/forecast/s3Table.ts) against moto in server mode: an s3:// input and
  * output through the CLI, SSE on every object, a partition per day; a replace killed between the write
  * and the delete (PRICECAST_TEST_CRASH_AT=s3-written) leaves the old and the new part side by side and
- * the next run of that day leaves one; other days' objects untouched; a foreign partition refused.
+ * the next run of that day leaves one; other days' objects untouched; a foreign partition refused;
+ * predict and experiment read an s3:// input too.
  */
 import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
@@ -67,6 +69,18 @@ describe('forecast with s3:// input and output', () => {
     const after = await objects();
     expect(Object.keys(after).filter((k) => k.startsWith('origin_date=2022-01-10/') && k.endsWith('.parquet'))).toHaveLength(1);
     for (const [key, etag] of Object.entries(otherDay)) if (key !== '_SUCCESS') expect(after[key], key).toBe(etag);
+  }, 120_000);
+
+  it('predict and experiment read an s3:// input through the same client', async () => {
+    const predicted = await runCli(['predict', '--input', INPUT, '--output', join(session.work, 'predictions'), '--json'], { env: session.moto.env });
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const local = await runCli(['predict', '--input', DEFAULT_CSV, '--output', join(session.work, 'predictions-local'), '--json']);
+    const [remote, mine] = [JSON.parse(predicted.stdout), JSON.parse(local.stdout)];
+    expect(remote.input.sha256).toBe(mine.input.sha256);
+    expect(remote.model).toEqual(mine.model);
+    const experiment = await runCli(['experiment', '--input', INPUT, '--set', 'p=price', '--json', '--output', join(session.work, 'experiment')], { env: session.moto.env });
+    expect(experiment.code, experiment.stderr).toBe(0);
+    expect(JSON.parse(experiment.stdout).input).toMatchObject({ file: 'default.csv', sha256: mine.input.sha256 });
   }, 120_000);
 
   it('refuses a partition that holds anything else, in one line, and writes nothing', async () => {
