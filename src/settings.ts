@@ -930,6 +930,27 @@ export const EMR_SETTINGS = {
     flag: 'wheelhouse', kind: 'string', configKey: 'files.wheelhouse', metavar: 'DIR', defaultText: '.cache/wheelhouse, built by pyspark/wheelhouse.sh',
     help: 'the offline wheelhouse the bootstrap installs from (.whl files and a hash-pinned requirements.txt)',
   }),
+  // EMR Serverless (src/emr/serverlessPlan.ts, docs/emr.md#emr-serverless): a job run instead of a cluster.
+  serverless: setting({ flag: 'serverless', kind: 'boolean', configKey: 'serverless.enabled', default: false, help: 'run on EMR Serverless (a job run on an application) instead of a cluster' }),
+  applicationId: optionalSetting({
+    flag: 'application-id', kind: 'string', configKey: 'serverless.applicationId', metavar: 'ID', defaultText: 'a new application, stopped afterwards',
+    help: 'reuse this EMR Serverless application (left as it is afterwards)',
+    validate: (v: string) => (/^[0-9a-z]{16}$/.test(v) ? undefined : 'an application id of 16 lowercase letters and digits'),
+  }),
+  executionRoleArn: optionalSetting({
+    flag: 'execution-role-arn', kind: 'string', configKey: 'serverless.executionRoleArn', metavar: 'ARN',
+    help: 'the role the serverless job runs as (required with --serverless; docs/iam/serverless-execution-role.json)',
+    validate: (v: string) => (/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(v) ? undefined : 'an IAM role ARN'),
+  }),
+  pythonArchive: optionalSetting({
+    flag: 'python-archive', kind: 'string', configKey: 'serverless.pythonArchive', metavar: 'FILE',
+    help: "the job's packed Python environment (.tar.gz, docs/emr.md#the-python-environment); required with --serverless",
+  }),
+  serverlessExecutors: setting({
+    flag: 'serverless-executors', kind: 'integer', configKey: 'serverless.executors', metavar: 'N', default: 1,
+    help: 'executors of the job run (4 vCPU and 16 GB each, like the driver)',
+    validate: (v: number) => (Number.isInteger(v) && v >= 1 && v <= 1000 ? undefined : 'an integer from 1 to 1000'),
+  }),
 } satisfies SettingMap;
 
 /** What `plan`, `stage` and `submit` take: the config file, the EMR settings and the job's. */

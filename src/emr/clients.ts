@@ -42,12 +42,23 @@ export function customS3Endpoint(env: NodeJS.ProcessEnv = process.env): string |
  * Makes `client.send(command)` carry `signal` unless the caller passes an abortSignal of its own. The
  * clients are shared by every stage of a command, so binding here covers every AWS call at once.
  */
-function bindSignal<C extends { send: (...args: any[]) => Promise<any> }>(client: C, signal: AbortSignal | undefined): C {
+export function bindSignal<C extends { send: (...args: any[]) => Promise<any> }>(client: C, signal: AbortSignal | undefined): C {
   if (signal === undefined) return client;
   const send = client.send.bind(client) as (command: unknown, options?: Record<string, unknown>) => Promise<unknown>;
   (client as { send: unknown }).send = (command: unknown, options?: Record<string, unknown>) =>
     send(command, { abortSignal: signal, ...(options ?? {}) });
   return client;
+}
+
+/** The clients' shared options: the SDK's retries and the request time-outs (serverlessClient.ts uses them too). */
+export function commonClientOptions(options: ClientOptions = {}) {
+  const timeoutMs = (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
+  return {
+    maxAttempts: SDK_MAX_ATTEMPTS,
+    // connectionTimeout: TCP connect; requestTimeout: no response for this long, which this SDK version
+    // only logs unless throwOnRequestTimeout is set (then it is a retryable TimeoutError).
+    requestHandler: { connectionTimeout: Math.min(timeoutMs, 10_000), requestTimeout: timeoutMs, throwOnRequestTimeout: true },
+  };
 }
 
 export function createClients(options: ClientOptions = {}): AwsClients {
@@ -56,13 +67,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   // project pins its SDK versions (package.json), so the warning is about versions it does not use and
   // would only bury the command's own output; a user who sets the variable keeps their choice.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const timeoutMs = (options.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
-  const common = {
-    maxAttempts: SDK_MAX_ATTEMPTS,
-    // connectionTimeout: TCP connect; requestTimeout: no response for this long, which this SDK version
-    // only logs unless throwOnRequestTimeout is set (then it is a retryable TimeoutError).
-    requestHandler: { connectionTimeout: Math.min(timeoutMs, 10_000), requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-  };
+  const common = commonClientOptions(options);
   return {
     s3: bindSignal(new S3Client({ ...common, ...(customS3Endpoint(env) !== null ? { forcePathStyle: true } : {}) }), options.signal),
     emr: bindSignal(new EMRClient(common), options.signal),

@@ -44,6 +44,7 @@ import {
 } from '../settings.js';
 import { compareRun, downloadPrefix, readManifest } from './fetch.js';
 import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
+import type { ServerlessPlan } from './serverlessPlan.js';
 import { checkBucket, localFileFacts, stageUploads } from './stage.js';
 import { SIGNAL_EXIT_CODES, submitRun } from './submit.js';
 import { DEADLINE_REASON } from './wait.js';
@@ -139,6 +140,9 @@ ${optionsHelp(EMR_CLEANUP_SETTINGS)}`;
 function loadRunConfig(values: EmrRunValues, io: EmrIo): EmrConfig {
   const { config, warnings } = resolveEmrConfig(values);
   if (!existsSync(config.job.input)) throw new UsageError(`--input: no such file: ${config.job.input}`);
+  if (config.serverless !== null && !existsSync(config.serverless.pythonArchive)) {
+    throw new UsageError(`--python-archive: no such file: ${config.serverless.pythonArchive}`);
+  }
   for (const warning of warnings) io.stderr.write(`pricecast emr: warning: ${warning}\n`);
   return config;
 }
@@ -201,10 +205,83 @@ async function connect(config: Pick<EmrConfig, 'requestTimeoutSeconds' | 'expect
   return { clients, caller };
 }
 
+/** The serverless run's plan: the input, the job and the packed Python environment's facts; no AWS calls. */
+async function buildServerlessPlan(config: EmrConfig, runIdGiven: string | undefined, creatorArn: string | null) {
+  const { planServerlessRun } = await import('./serverlessPlan.js');
+  const runId = runIdGiven ?? newRunId(new Date(), randomBytes(2).toString('hex'));
+  const attemptId = newRunId(new Date(), randomBytes(2).toString('hex'));
+  const files = {
+    input: await localFileFacts(config.job.input),
+    script: await localFileFacts(config.files.script),
+    pythonArchive: await localFileFacts(config.serverless!.pythonArchive),
+  };
+  return planServerlessRun(config, { runId, attemptId, creatorArn }, files);
+}
+
+function printableServerlessPlan(config: EmrConfig, plan: ServerlessPlan, extra: Record<string, unknown> = {}) {
+  return {
+    runId: plan.runId,
+    attemptId: plan.layout.attemptId,
+    serverless: true,
+    uploads: plan.uploads.map((u) => ({ role: u.role, uri: u.uri, from: u.localPath, sha256: u.sha256, size: u.size, serverSideEncryption: config.sseAlgorithm })),
+    createApplication: plan.createApplication,
+    startJobRun: plan.startJobRun,
+    outputUri: plan.layout.outputUri,
+    manifestUri: plan.layout.manifestUri,
+    manifestWritten: 'after the job run succeeded and its output folder was found whole',
+    costEstimate: plan.cost,
+    ...extra,
+  };
+}
+
+async function submitServerless(
+  config: EmrConfig,
+  plan: ServerlessPlan,
+  values: SettingValues<typeof EMR_SUBMIT_SETTINGS>,
+  s3: AwsClients['s3'],
+  signal: AbortSignal,
+  io: EmrIo,
+  log: (line: string) => void,
+  progress: { write(line: string): void; end(): void },
+): Promise<number> {
+  const [{ submitServerlessRun }, { createServerlessClient }] = await Promise.all([import('./serverlessSubmit.js'), import('./serverlessClient.js')]);
+  const serverless = createServerlessClient({ signal, requestTimeoutSeconds: config.requestTimeoutSeconds });
+  const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, plan.runId);
+  log(`run ${plan.runId} attempt ${plan.layout.attemptId} on EMR Serverless: s3://${config.bucket}/${plan.layout.runKey}/`);
+  log(`estimated job run cost $${plan.cost.usdPerHour.toFixed(3)}/h (an estimate; see emr plan --serverless)`);
+  const outcome = await submitServerlessRun(
+    { config, plan, outputDir, compare: !values.skipCompare },
+    { s3, serverless, signal, log, progress: (line) => progress.write(line) },
+  );
+  progress.end();
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({
+      runId: plan.runId, attemptId: plan.layout.attemptId, exitCode: outcome.exitCode, applicationId: outcome.applicationId,
+      createdApplication: outcome.createdApplication, stoppedApplication: outcome.stoppedApplication, jobRunId: outcome.jobRunId,
+      cancelled: outcome.cancelled, status: outcome.wait?.status ?? null, message: outcome.wait?.message ?? null,
+      outputDir: outcome.outputDir, parity: outcome.parity?.report ?? null,
+    })}\n`);
+  } else if (outcome.parity !== null) {
+    io.stdout.write(`run ${plan.runId} (job run ${outcome.jobRunId}): output in ${outcome.outputDir}\n`);
+    io.stdout.write(formatParityReport(outcome.parity.report));
+  } else if (outcome.exitCode === 0) {
+    io.stdout.write(`run ${plan.runId} (job run ${outcome.jobRunId}): output in ${outcome.outputDir}\n`);
+  } else {
+    io.stdout.write(`run ${plan.runId} failed: ${outcome.wait?.message ?? 'see above'}\n`);
+  }
+  return outcome.exitCode;
+}
+
 async function planCommand(argv: string[], io: EmrIo): Promise<number> {
   const { values } = parseCommand(argv, EMR_PLAN_SETTINGS);
   if (values.help) return help(io, PLAN_HELP);
   const config = loadRunConfig(values, io);
+  if (config.serverless !== null) {
+    const plan = await buildServerlessPlan(config, values.runId, null);
+    io.stdout.write(`${JSON.stringify(printableServerlessPlan(config, plan, { note: 'no AWS calls were made' }), null, 2)}\n`);
+    io.stderr.write(`pricecast emr: estimated job run cost $${plan.cost.usdPerHour.toFixed(3)}/h (${plan.cost.note})\n`);
+    return 0;
+  }
   const plan = await buildPlan(config, values.runId, io, null);
   const printable = printablePlan(config, plan, {
     note: 'no AWS calls were made: submit and stage also tag the cluster with your STS caller ARN (pricecast:creator)',
@@ -224,6 +301,16 @@ async function stageCommand(argv: string[], io: EmrIo): Promise<number> {
   const run = runSignal(io, config.timeoutMinutes);
   try {
     const { clients, caller } = await connect(config, run.signal);
+    if (config.serverless !== null) {
+      const plan = await buildServerlessPlan(config, values.runId, caller.arn);
+      await checkBucket(clients.s3, config.bucket);
+      await stageUploads(clients.s3, plan.uploads, {
+        encryption: { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId },
+        log: (line) => io.stderr.write(`${line}\n`),
+      });
+      io.stdout.write(`${JSON.stringify(printableServerlessPlan(config, plan, { creator: caller.arn }), null, 2)}\n`);
+      return 0;
+    }
     const plan = await buildPlan(config, values.runId, io, caller.arn);
     await checkBucket(clients.s3, config.bucket);
     const staged = await stageUploads(clients.s3, plan.uploads, {
@@ -311,6 +398,11 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
     const config = loadRunConfig(values, io);
     run = runSignal(io, config.timeoutMinutes);
     const { clients, caller } = await connect(config, run.signal);
+    if (config.serverless !== null) {
+      const serverlessPlan = await buildServerlessPlan(config, values.runId, caller.arn);
+      plan = { runId: serverlessPlan.runId, layout: serverlessPlan.layout } as EmrPlan; // for the failure report
+      return await submitServerless(config, serverlessPlan, values, clients.s3, run.signal, io, log, progress);
+    }
     plan = await buildPlan(config, values.runId, io, caller.arn);
     const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, plan.runId);
     log(`run ${plan.runId} attempt ${plan.layout.attemptId}: s3://${config.bucket}/${plan.layout.runKey}/`);

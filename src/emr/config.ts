@@ -65,6 +65,17 @@ export interface EmrConfig {
   sseAlgorithm: SseAlgorithm;
   kmsKeyId: string | null;
   expectedBucketOwner: string | null;
+  /** EMR Serverless instead of a cluster (serverlessPlan.ts); null when the run is on a cluster. */
+  serverless: ServerlessConfig | null;
+}
+
+export interface ServerlessConfig {
+  /** Reuse this application; null creates one for the run and stops it afterwards. */
+  applicationId: string | null;
+  executionRoleArn: string;
+  /** The packed Python environment (.tar.gz) shipped with spark.archives. */
+  pythonArchive: string;
+  executors: number;
 }
 
 export interface LoadedEmrConfig {
@@ -131,6 +142,7 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     sseAlgorithm: values.sseAlgorithm,
     kmsKeyId: values.kmsKeyId ?? null,
     expectedBucketOwner: values.expectedBucketOwner ?? null,
+    serverless: values.serverless ? serverlessConfig(values) : null,
   };
   if (config.sseAlgorithm === 'aws:kms' && config.kmsKeyId === null) {
     throw new UsageError('--kms-key-id: a KMS key id, alias or ARN is required with --sse aws:kms [kmsKeyId]');
@@ -171,6 +183,18 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
  */
 export function isGravitonType(instanceType: string): boolean {
   return /^(a1|[a-z]+\d+g[a-z]*)\./.test(instanceType);
+}
+
+function serverlessConfig(values: EmrRunValues): ServerlessConfig {
+  if (values.executionRoleArn === undefined) throw new UsageError('--execution-role-arn: the role the job runs as is required with --serverless [serverless.executionRoleArn]');
+  if (values.pythonArchive === undefined) throw new UsageError('--python-archive: the packed Python environment (.tar.gz) is required with --serverless [serverless.pythonArchive]');
+  if (values.clusterId !== undefined) throw new UsageError('--cluster-id: not with --serverless (use --application-id to reuse an application)');
+  return {
+    applicationId: values.applicationId ?? null,
+    executionRoleArn: values.executionRoleArn,
+    pythonArchive: values.pythonArchive,
+    executors: values.serverlessExecutors,
+  };
 }
 
 /** S3's bucket naming rules (general purpose buckets), so a typo fails here and not mid-run. */

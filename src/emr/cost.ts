@@ -47,3 +47,34 @@ export function estimateHourlyCost(cluster: {
     : `an ESTIMATE: EC2 On-Demand + EMR uplift per node, prices as of ${PRICES_AS_OF}; excludes EBS, S3 and data transfer; your region's prices may differ`;
   return { usdPerHour, nodes, note };
 }
+
+/**
+ * EMR Serverless bills the resources its workers were given, per second (one-minute minimum), from a
+ * worker's start to its end: vCPU-hours and GB-hours of memory, plus storage beyond 20 GB a worker.
+ * USD, x86_64 (Graviton is cheaper but the Python environment is x86_64), us-east-1, typed in by hand
+ * from the public Amazon EMR pricing page like HOURLY_PRICES_USD.
+ */
+export const SERVERLESS_PRICES_USD = { vcpuHour: 0.052624, gbHour: 0.0057785 } as const;
+
+export interface ServerlessCostEstimate {
+  /** What the job run holds while it runs: the driver and every executor. */
+  workers: Array<{ role: 'driver' | 'executor'; count: number; vcpu: number; memoryGb: number }>;
+  vcpu: number;
+  memoryGb: number;
+  /** USD per hour of the job run's wall time (all workers up for the whole run: an upper bound). */
+  usdPerHour: number;
+  note: string;
+}
+
+export function estimateServerlessCost(workers: ServerlessCostEstimate['workers']): ServerlessCostEstimate {
+  const vcpu = workers.reduce((sum, w) => sum + w.count * w.vcpu, 0);
+  const memoryGb = workers.reduce((sum, w) => sum + w.count * w.memoryGb, 0);
+  const usdPerHour = Math.round((vcpu * SERVERLESS_PRICES_USD.vcpuHour + memoryGb * SERVERLESS_PRICES_USD.gbHour) * 1e6) / 1e6;
+  return {
+    workers,
+    vcpu,
+    memoryGb,
+    usdPerHour,
+    note: `an ESTIMATE: ${vcpu} vCPU x $${SERVERLESS_PRICES_USD.vcpuHour}/vCPU-hour + ${memoryGb} GB x $${SERVERLESS_PRICES_USD.gbHour}/GB-hour, every worker up for the whole run, prices as of ${PRICES_AS_OF}; excludes storage beyond 20 GB a worker, S3 and data transfer`,
+  };
+}

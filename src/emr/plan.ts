@@ -61,7 +61,7 @@ export interface RunFiles {
 /** Name of the wheelhouse's hash-pinned list of wheels (pyspark/wheelhouse.sh writes it). */
 export const WHEELHOUSE_REQUIREMENTS = 'requirements.txt';
 
-export type UploadRole = 'manifest' | 'input' | 'script' | 'bootstrap' | 'wheel' | 'wheelhouse-requirements';
+export type UploadRole = 'manifest' | 'input' | 'script' | 'bootstrap' | 'wheel' | 'wheelhouse-requirements' | 'python-archive';
 
 export interface PlannedUpload {
   role: UploadRole;
@@ -251,6 +251,22 @@ function dirUri(fileUri: string): string {
   return fileUri.slice(0, fileUri.lastIndexOf('/') + 1);
 }
 
+/** A local file to upload to `uri`. */
+export function fileUpload(role: UploadRole, uri: string, file: LocalFileFacts, contentType: string): PlannedUpload {
+  const { bucket, key } = parseS3Uri(uri);
+  return { role, bucket, key, uri, localPath: file.path, body: null, sha256: file.sha256, size: file.size, contentType };
+}
+
+/** run.json as an upload (its body is the manifest). */
+export function manifestUpload(layout: RunLayout, manifest: RunManifest): PlannedUpload {
+  const body = `${JSON.stringify(manifest, null, 2)}\n`;
+  const { bucket, key } = parseS3Uri(layout.manifestUri);
+  return {
+    role: 'manifest', bucket, key, uri: layout.manifestUri, localPath: null, body,
+    sha256: sha256Hex(body), size: Buffer.byteLength(body), contentType: 'application/json',
+  };
+}
+
 export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFiles): EmrPlan {
   const { runId, attemptId } = identity;
   const inputName = basename(files.input.path);
@@ -270,19 +286,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     outputUri: layout.outputUri,
     releaseLabel: config.releaseLabel,
   };
-  const manifestBody = `${JSON.stringify(manifest, null, 2)}\n`;
-
-  const upload = (role: UploadRole, uri: string, file: LocalFileFacts, contentType: string): PlannedUpload => ({
-    role,
-    bucket: config.bucket,
-    key: parseS3Uri(uri).key,
-    uri,
-    localPath: file.path,
-    body: null,
-    sha256: file.sha256,
-    size: file.size,
-    contentType,
-  });
+  const upload = (role: UploadRole, uri: string, file: LocalFileFacts, contentType: string) => fileUpload(role, uri, file, contentType);
   const wheelhouseUploads = [...files.wheelhouse]
     .sort((a, b) => basename(a.path).localeCompare(basename(b.path)))
     .map((file) => {
@@ -296,17 +300,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     upload('script', layout.scriptUri, files.script, 'text/x-python'),
     upload('bootstrap', layout.bootstrapUri, files.bootstrap, 'text/x-shellscript'),
     ...wheelhouseUploads,
-    {
-      role: 'manifest',
-      bucket: config.bucket,
-      key: parseS3Uri(layout.manifestUri).key,
-      uri: layout.manifestUri,
-      localPath: null,
-      body: manifestBody,
-      sha256: sha256Hex(manifestBody),
-      size: Buffer.byteLength(manifestBody),
-      contentType: 'application/json',
-    },
+    manifestUpload(layout, manifest),
   ];
 
   const steps = planSteps(config, layout);

@@ -76,7 +76,8 @@ export interface SubmitOutcome {
 
 export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-function abortExitCode(signal: AbortSignal | undefined): number {
+/** The exit code of a run its signal ended: 1 for the deadline, else the signal's (130, 143). */
+export function abortExitCode(signal: AbortSignal | undefined): number {
   const reason = signal?.reason;
   if (reason === DEADLINE_REASON) return 1;
   return typeof reason === 'string' && reason in SIGNAL_EXIT_CODES ? SIGNAL_EXIT_CODES[reason] : 130;
