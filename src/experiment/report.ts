@@ -9,6 +9,7 @@ import { screeningSection } from './screening/reportSection.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { pValue } from './rankedTable.js';
 import { rankSets, verdict, type ExperimentResults } from './results.js';
+import { escapeHtml } from './html.js';
 
 export async function renderReport(results: ExperimentResults, table: ForecastTable): Promise<string> {
   const specs = chartSpecs(results, table);
@@ -78,10 +79,6 @@ ${horizonCharts}</body>
 
 function num(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '–';
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A short feature list inline; a long one folded, so the ranked table stays readable. */

@@ -4,7 +4,7 @@
  * (docs/screening.md#reading-the-result).
  */
 import type { ExperimentResults } from '../results.js';
-import { escapeHtml as escape } from '../report.js';
+import { escapeHtml as escape } from '../html.js';
 import { screeningSentence } from './words.js';
 
 export function screeningSection(results: ExperimentResults): string {
