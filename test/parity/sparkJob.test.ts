@@ -246,7 +246,7 @@ describe('the reference job on a scrambled 200-day file with a repeated date', (
     expect(described.file).toBe('daily.csv');
     expect(described.sha256).toBe(createHash('sha256').update(readFileSync(input)).digest('hex'));
     expect(described.rowsRead).toBe(DAYS + 1);
-    expect(described.duplicateDatesCollapsed).toEqual({ count: 1, first: [days[REPEATED_DAY].date] });
+    expect(described.duplicateDatesCollapsed).toEqual({ count: 1, first: [days[REPEATED_DAY].date], severalSnapshots: 0 });
   });
 
   it('counts rows as docs/output.md defines them', () => {

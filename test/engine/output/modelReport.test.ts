@@ -1,5 +1,5 @@
 /**
- * _model.json stays small on inputs that collapse millions of dates: the count and the first
+ * _model.json stays small on inputs that collapse many dates: the count and the first
  * COLLAPSED_DATES_LISTED dates, not the list; and replacing an earlier output reads only a bounded prefix
  * of its _model.json, so an earlier output with a huge one (the former format) is still replaced, and
  * a huge foreign one still refused.
@@ -16,18 +16,22 @@ import { generated } from '../../helpers/datasets.js';
 import { useScratchFolder } from '../../helpers/scratch.js';
 
 const scratch = useScratchFolder('modelreport');
-const DAYS = 400;
+const REPEATING_DAYS = 3000;
 const START = '2001-03-04';
 
-describe('_model.json on an input where every date repeats', () => {
+describe('_model.json on an input with more repeated dates than it lists', () => {
   it('reports how many dates collapsed and lists only the first ones, ascending', async () => {
-    const input = generated(scratch.dir, 'intraday.csv', { rows: DAYS, seed: 3, startDate: START, snapshotsPerDay: 3, repeatedDate: false });
+    // Every 100th day twice: 30 of 3000 days, 1% (more would not be one daily series, docs/input.md#not-one-daily-series).
+    const generatedFile = generated(scratch.dir, 'daily.csv', { rows: REPEATING_DAYS, seed: 3, startDate: START, repeatedDate: false });
+    const [header, ...rows] = (await readFile(generatedFile, 'utf8')).trim().split('\n');
+    const input = join(scratch.dir, 'repeated.csv');
+    await writeFile(input, `${[header, ...rows.flatMap((row, t) => (t % 100 === 0 ? [row, row] : [row]))].join('\n')}\n`);
     const out = join(scratch.dir, 'out');
     const result = await runPipeline({ input, output: out });
     const collapsed = result.report.input.duplicateDatesCollapsed;
-    expect(collapsed.count).toBe(DAYS);
+    expect(collapsed.count).toBe(REPEATING_DAYS / 100);
     const start = parseDay(START)!;
-    expect(collapsed.first).toEqual(Array.from({ length: COLLAPSED_DATES_LISTED }, (_, i) => formatDay(start + i)));
+    expect(collapsed.first).toEqual(Array.from({ length: COLLAPSED_DATES_LISTED }, (_, i) => formatDay(start + 100 * i)));
     const written = JSON.parse(await readFile(join(out, MODEL_FILE), 'utf8'));
     expect(written.input.duplicateDatesCollapsed).toEqual(collapsed);
   });
