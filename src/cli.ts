@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { escapeControl, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/output/format.js';
 import { isS3Uri, withLocalInput } from './engine/ingest/s3Input.js';
+import { SPARK_LAYOUT } from './engine/output/folder.js';
+import { withS3Output } from './engine/output/s3Folder.js';
 import { reportError } from './errorReport.js';
 import {
   formatOptionsHelp,
@@ -79,10 +81,13 @@ async function predictCommand(argv: string[]): Promise<number> {
   const options = jobSettings(job);
   const { runPipeline } = await import('./engine/pipeline.js');
   const started = performance.now();
-  // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts).
-  const result = isS3Uri(options.input)
-    ? await withLocalInput(options.input, (file) => runPipeline({ ...options, input: file, output }))
-    : await runPipeline({ ...options, output });
+  // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts); an s3:// output is written
+  // locally, then published (src/engine/output/s3Folder.ts).
+  const fit = (out: string) =>
+    isS3Uri(options.input) ? withLocalInput(options.input, (file) => runPipeline({ ...options, input: file, output: out })) : runPipeline({ ...options, output: out });
+  const result = isS3Uri(output)
+    ? await withS3Output(output, SPARK_LAYOUT, fit).then(({ result: r, uri }) => ({ ...r, outputDir: uri }))
+    : await fit(output);
   const wallMs = performance.now() - started;
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...result.report, outputDir: result.outputDir })}\n`);

@@ -13,7 +13,9 @@ import { formatDay } from '../engine/ingest/dates.js';
 import { InputError, UsageError } from '../engine/errors.js';
 import { formatFeatureItem } from '../engine/features/spec.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
-import { checkExperimentOutput, writeExperimentFolder } from './folder.js';
+import { checkExperimentOutput, EXPERIMENT_LAYOUT, writeExperimentFolder } from './folder.js';
+import { createClients } from '../emr/clients.js';
+import { checkS3Folder, withS3Output } from '../engine/output/s3Folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInCandidates, hasHighLow } from './ladder.js';
 import { forecastErrors, forecastMetrics } from './metrics.js';
@@ -86,7 +88,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (refitProblem) throw new UsageError(`--refit-every: expected ${refitProblem}, got ${options.refitEvery}`);
   const ratioProblem = isRatioRule(options.trainRatio);
   if (ratioProblem) throw new UsageError(`--train-ratio: expected ${ratioProblem}, got ${options.trainRatio}`);
-  if (options.output !== undefined) await checkExperimentOutput(options.output);
+  if (options.output !== undefined) {
+    if (isS3Uri(options.output)) await checkS3Folder(createClients().s3, options.output, EXPERIMENT_LAYOUT);
+    else await checkExperimentOutput(options.output);
+  }
 
   const timings = { ingest: 0, features: 0, walkForward: 0, metrics: 0, report: 0, write: 0 };
   let started = performance.now();
@@ -197,11 +202,10 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
   if (options.output !== undefined) {
     const report = await renderReport(results, table);
     lap('report');
-    outputDir = await writeExperimentFolder(options.output, {
-      results: resultsJson(results),
-      forecasts: encodeForecastsParquet(table),
-      report,
-    });
+    const files = { results: resultsJson(results), forecasts: encodeForecastsParquet(table), report };
+    outputDir = isS3Uri(options.output)
+      ? (await withS3Output(options.output, EXPERIMENT_LAYOUT, (local) => writeExperimentFolder(local, files))).uri
+      : await writeExperimentFolder(options.output, files);
     lap('write');
   }
   return { results, forecasts: table, outputDir, timings };

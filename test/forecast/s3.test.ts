@@ -83,6 +83,22 @@ describe('forecast with s3:// input and output', () => {
     expect(JSON.parse(experiment.stdout).input).toMatchObject({ file: 'default.csv', sha256: mine.input.sha256 });
   }, 120_000);
 
+  it('predict and experiment publish an s3:// output: new objects, old ones deleted, the complete file last', async () => {
+    for (const seed of ['1', '2']) {
+      const run = await runCli(['predict', '--input', INPUT, '--seed', seed, '--output', `s3://${BUCKET}/predictions`], { env: session.moto.env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toContain(`s3://${BUCKET}/predictions`);
+    }
+    const predictions = Object.keys(await objects('predictions/')).sort();
+    expect(predictions).toEqual(['_SUCCESS', '_model.json', expect.stringMatching(/^part-00000-.*\.snappy\.parquet$/)]);
+    const experiment = await runCli(['experiment', '--input', INPUT, '--set', 'p=price', '--output', `s3://${BUCKET}/experiment`], { env: session.moto.env });
+    expect(experiment.code, experiment.stderr).toBe(0);
+    expect(Object.keys(await objects('experiment/')).sort()).toEqual(['forecasts.parquet', 'report.html', 'results.json']);
+    const refused = await runCli(['predict', '--input', INPUT, '--output', `s3://${BUCKET}/in`], { env: session.moto.env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/s3:\/\/lake\/in\/ exists and is not a pricecast output \(it also holds default\.csv\)/);
+  }, 180_000);
+
   it('refuses a partition that holds anything else, in one line, and writes nothing', async () => {
     await session.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'prices/forecasts/origin_date=2022-01-12/notes.txt', Body: 'x' }));
     const before = await objects();
