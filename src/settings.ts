@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './engine/errors.js';
 import { DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
 import { FORMATS, OHLC_CHECKS, parseColumnMapping, type InputFormat, type OhlcCheck } from './engine/ingest/layouts.js';
-import { MISSING_POLICIES, type MissingPolicy } from './engine/ingest/missing.js';
+import { MISSING_POLICIES, type MissingPolicy } from './engine/types.js';
 import { DEFAULT_FEATURE_SPEC, parseFeatureSpec } from './engine/features/spec.js';
 import { elasticNetProblem, regParamProblem } from './engine/model/wls.js';
 import type { SplitMode } from './engine/types.js';

@@ -1,11 +1,12 @@
 /**
  * The data that flows between the engine's stages. Every table is a set of named columns of equal
- * length (Arrow's model, see ../../STYLE): no per-row objects, so 10M rows stay a few hundred MB.
+ * length (Arrow's model): no per-row objects, so 10M rows stay a few hundred MB.
  *
  * Dates are carried as days since 1970-01-01 in an Int32Array rather than as strings: that is what
  * Parquet's DATE type stores, it sorts as a number, and it costs 4 bytes a row instead of a
  * heap string. `formatDay`/`parseDay` in dates.ts convert at the edges.
  */
+import type { ValueField } from './ingest/layouts.js';
 
 /** The four input columns, one entry per CSV row (in file order until sorted). */
 export interface DailyColumns {
@@ -162,7 +163,7 @@ export interface ModelReport {
     /** The layout read (src/engine/ingest/layouts.ts): pricecast, coingecko, coinmarketcap, columns, parquet (…). */
     layout?: string;
     /** What --missing did (src/engine/ingest/missing.ts). */
-    missing?: import('./ingest/missing.js').MissingReport;
+    missing?: MissingReport;
   };
   seed: number;
   split: SplitMode;
@@ -186,4 +187,20 @@ export interface ModelReport {
   model: LinearModel;
   training: TrainingSummary;
   test: TestMetrics;
+}
+
+/** What to do with a missing cell of a field the run uses (docs/input.md#missing-values). */
+export const MISSING_POLICIES = ['error', 'previous', 'zero', 'drop'] as const;
+export type MissingPolicy = (typeof MISSING_POLICIES)[number];
+
+/** What `--missing` did (src/engine/ingest/missing.ts, docs/input.md#missing-values), for the summary and _model.json. */
+export interface MissingReport {
+  policy: MissingPolicy;
+  /**
+   * Missing cells per field among the kept days (filled, or the cause of a drop); open, high and low
+   * (when the run uses them) are listed only when they have some.
+   */
+  cells: Record<ValueField, number>;
+  /** Days removed by `drop` (0 for the other policies). */
+  rowsDropped: number;
 }

@@ -19,7 +19,8 @@ import { sortAndDedupe, type DedupedDaily } from './days.js';
 import { InputError } from '../errors.js';
 import { findIndicator } from '../features/indicators/catalogue.js';
 import type { LayoutOptions, NumericField } from './layouts.js';
-import { fillMissing, type MissingPolicy, type MissingReport } from './missing.js';
+import { fillMissing } from './missing.js';
+import type { MissingPolicy, MissingReport } from '../types.js';
 import { PARQUET_MAGIC, readDailyParquet } from './parquetInput.js';
 
 /** Every ingest setting: the layout (format, columns, thousands, required) and `--missing`. */

@@ -14,22 +14,7 @@ import type { DailyIngest } from './csv.js';
 import type { DedupedDaily } from './days.js';
 import { InputError } from '../errors.js';
 import { NUMERIC_FIELDS, type NumericField, type ValueField } from './layouts.js';
-import type { DailyColumns } from '../types.js';
-
-export const MISSING_POLICIES = ['error', 'previous', 'zero', 'drop'] as const;
-export type MissingPolicy = (typeof MISSING_POLICIES)[number];
-
-/** What was done, for the summary and _model.json. */
-export interface MissingReport {
-  policy: MissingPolicy;
-  /**
-   * Missing cells per field among the kept days (filled, or the cause of a drop); open, high and low
-   * (when the run uses them) are listed only when they have some.
-   */
-  cells: Record<ValueField, number>;
-  /** Days removed by `drop` (0 for the other policies). */
-  rowsDropped: number;
-}
+import type { DailyColumns, MissingPolicy, MissingReport } from '../types.js';
 
 const MISSING_EXPECTED =
   'a value; an empty, "-" or "null" cell is a missing value, refused by default: --missing previous, zero or drop fills or drops it';
