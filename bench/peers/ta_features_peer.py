@@ -5,7 +5,8 @@
 
 SERIES.bin holds four float64 arrays of N values back to back: high, low, close, volume (little endian).
 RESULT.json: {"seconds": wall, "cpuSeconds": cpu, "functions": {name: {"seconds", "cpuSeconds", "sum", "nan"}}}
-where sum adds the finite values (a checksum the engine's run is compared with) and nan counts the NaN rows.
+where sum adds the finite values and sumAbs their magnitudes (a checksum the engine's run is compared with:
+the difference of the sums over sumAbs) and nan counts the NaN rows.
 CPU time (time.process_time) is reported beside wall time: on a shared machine it is the steadier figure.
 """
 import argparse
@@ -48,7 +49,7 @@ def main():
             total_cpu += cpu
             finite = result[np.isfinite(result)]
             functions[name] = {"seconds": seconds, "cpuSeconds": cpu, "sum": float(finite.sum()),
-                               "nan": int(np.isnan(result).sum())}
+                               "sumAbs": float(np.abs(finite).sum()), "nan": int(np.isnan(result).sum())}
             print(f"{name}: {seconds:.2f} s", file=sys.stderr, flush=True)
     with open(args.output, "w", encoding="utf-8") as handle:
         json.dump({"seconds": total, "cpuSeconds": total_cpu, "functions": functions}, handle)
