@@ -392,7 +392,10 @@ afterAll(() => {
     "- bollinger_* window_dev is typed float (ta annotates int but multiplies with it; 2.5 works in ta).",
     '',
   ];
-  writeFileSync(target, lines.join('\n'));
+  // The file's later parts (the high/low table of ohlc.test.ts, bench/indicators.ts's speed) are kept.
+  const previous = existsSync(target) ? readFileSync(target, 'utf8') : '';
+  const later = previous.indexOf('\n## ');
+  writeFileSync(target, lines.join('\n') + (later === -1 ? '' : previous.slice(later)));
 });
 
 // ---- the tests ----
