@@ -20,11 +20,21 @@ from pathlib import Path
 DAGS = Path(__file__).resolve().parent.parent / "dags"
 
 
-def load_dag():
+def load_dag(dag_id: str = "pricecast_emr"):
     from airflow.models.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS), include_examples=False)
-    return bag, bag.dags.get("pricecast_emr")
+    return bag, bag.dags.get(dag_id)
+
+
+def task_settings(task) -> dict:
+    """What each task waits with: deferred or not, its limits, its retries (the explicit modes)."""
+    keys = ("deferrable", "wait_for_completion", "waiter_delay", "waiter_max_attempts", "max_attempts", "mode", "poke_interval", "timeout")
+    found = {key: getattr(task, key) for key in keys if hasattr(task, key)}
+    if hasattr(task, "timeout") and hasattr(found.get("timeout"), "total_seconds"):
+        found["timeout"] = found["timeout"].total_seconds()
+    found["retries"] = task.retries
+    return found
 
 
 def task_states(run) -> dict:
@@ -60,8 +70,9 @@ def run_and_report(dag, conf: dict) -> dict:
 def main() -> None:
     mode = sys.argv[1]
     if mode == "import":
-        bag, dag = load_dag()
+        bag, dag = load_dag(sys.argv[2] if len(sys.argv) > 2 else "pricecast_emr")
         print(json.dumps({
+            "settings": {t.task_id: task_settings(t) for t in dag.tasks} if dag else {},
             "errors": {k: str(v) for k, v in bag.import_errors.items()},
             "dagIds": sorted(bag.dag_ids),
             "tasks": sorted(dag.task_dict) if dag else [],

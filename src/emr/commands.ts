@@ -229,6 +229,7 @@ function printableServerlessPlan(config: EmrConfig, plan: ServerlessPlan, extra:
     outputUri: plan.layout.outputUri,
     manifestUri: plan.layout.manifestUri,
     manifestWritten: 'after the job run succeeded and its output folder was found whole',
+    manifest: plan.manifest,
     costEstimate: plan.cost,
     ...extra,
   };

@@ -91,15 +91,35 @@ afterAll(() => {
 });
 
 describe('the Airflow DAG', () => {
-  it('imports with no errors; terminate_cluster is the teardown of create_cluster', async () => {
+  it('imports with no errors; terminate_cluster is the teardown of create_cluster; one sensor per step', async () => {
     const result = await runDag(['import'], await airflowHome());
     expect(result.errors).toEqual({});
-    expect(result.dagIds).toEqual(['pricecast_emr', 'pricecast_forecast']); // the daily forecast DAG sits beside it (test/airflow/forecastDag.test.ts)
-    expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_last_step']);
+    // The daily forecast DAG and the serverless variant sit beside it (their own tests).
+    expect(result.dagIds).toEqual(['pricecast_emr', 'pricecast_emr_serverless', 'pricecast_forecast']);
+    expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_step_1', 'watch_step_2', 'watch_step_3']);
     expect(result.teardowns).toEqual({ terminate_cluster: ['create_cluster'] });
-    expect(result.upstream.watch_last_step).toContain('add_steps');
-    expect(result.upstream.terminate_cluster).toContain('watch_last_step');
-    expect(result.upstream.compare).toContain('watch_last_step');
+    expect(result.upstream.watch_step_1).toContain('add_steps');
+    expect(result.upstream.watch_step_2).toContain('watch_step_1');
+    expect(result.upstream.watch_step_3).toContain('watch_step_2');
+    expect(result.upstream.terminate_cluster).toContain('watch_step_3');
+    expect(result.upstream.compare).toContain('watch_step_3');
+  });
+
+  it('explicit modes and limits even where the environment defers by default; retries on the teardown only', async () => {
+    const result = await runDag(['import'], await airflowHome({
+      AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE: 'True',
+      PRICECAST_POKE_SECONDS: '60',
+      PRICECAST_SENSOR_TIMEOUT_SECONDS: '10800',
+    }));
+    const settings = result.settings as Record<string, Record<string, unknown>>;
+    for (const id of ['create_cluster', 'add_steps', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'terminate_cluster']) {
+      expect(settings[id].deferrable, id).toBe(false);
+    }
+    for (const id of ['watch_step_1', 'watch_step_2', 'watch_step_3']) {
+      expect(settings[id]).toMatchObject({ mode: 'poke', poke_interval: 60, timeout: 10800, max_attempts: 180 });
+    }
+    expect(settings.add_steps.wait_for_completion).toBe(false);
+    expect(Object.entries(settings).filter(([, s]) => (s.retries as number) > 0).map(([id]) => id)).toEqual(['terminate_cluster']);
   });
 
   it('a success run in-process under moto: the plan\'s request and steps, the steps COMPLETED, the cluster terminated', async () => {
@@ -115,7 +135,9 @@ describe('the Airflow DAG', () => {
       stage: 'success',
       create_cluster: 'success',
       add_steps: 'success',
-      watch_last_step: 'success',
+      watch_step_1: 'success',
+      watch_step_2: 'success',
+      watch_step_3: 'success',
       terminate_cluster: 'success',
       compare: 'skipped', // switched off in this run's conf (no output in the in-process mock)
     });
@@ -124,6 +146,8 @@ describe('the Airflow DAG', () => {
     expect(cluster.state).toBe('TERMINATED');
     expect(cluster.name).toBe(plan.runJobFlow.Name);
     expect(cluster.tags).toMatchObject({ 'pricecast:managed': 'true', 'pricecast:run': 'af-ok' });
+    // Started without steps, so kept alive until add_steps (AutoTerminate is KeepJobFlowAliveWhenNoSteps=false).
+    expect(cluster.autoTerminate).toBe(false);
     // The steps are the plan's, added once (the request's own Steps were left out of RunJobFlow).
     expect(cluster.steps.map((s: { args: string[] }) => s.args)).toEqual(plan.runJobFlow.Steps.map((s: { HadoopJarStep: { Args: string[] } }) => s.HadoopJarStep.Args));
     expect(cluster.steps.every((s: { state: string }) => s.state === 'COMPLETED')).toBe(true);
@@ -152,7 +176,9 @@ describe('the Airflow DAG', () => {
         stage: 'success',
         create_cluster: 'success',
         add_steps: 'success',
-        watch_last_step: 'failed',
+        watch_step_1: 'failed', // the step that did not finish, named by its own task
+        watch_step_2: 'upstream_failed',
+        watch_step_3: 'upstream_failed',
         terminate_cluster: 'success',
         compare: 'upstream_failed',
       });
