@@ -106,6 +106,10 @@ itself after the last step (KeepJobFlowAliveWhenNoSteps=false) or when idle (aut
 failed step terminates it. On a failed step, an API error while waiting, a timeout, Ctrl-C or SIGTERM
 this command terminates the cluster it created before it exits non-zero.
 
+With --serverless it runs the job on EMR Serverless instead: a job run on an application (created for
+the run and stopped afterwards, or --application-id), cancelled on Ctrl-C or time-out; run.json is
+written only once the output folder is whole (docs/emr.md#emr-serverless).
+
 ${optionsHelp(EMR_SUBMIT_SETTINGS)}
 
 Exit codes: 0 done and within parity tolerance, 1 a failure or parity outside tolerance, 2 bad usage,
