@@ -10,24 +10,17 @@
  *
  * PRICECAST_INDICATORS_REPORT=<file> also writes the per-indicator table of bench/INDICATORS.md.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../fixtures/generate.js';
 // The functions of close and volume; those of high and low are test/engine/features/ohlc.test.ts's.
 import { CLOSE_VOLUME_INDICATORS as INDICATORS, NEEDS_HIGH_LOW, findIndicator, type Indicator } from '../../../src/engine/features/indicators/catalogue.js';
 import * as pd from '../../../src/engine/features/indicators/pandas.js';
-import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv } from '../../../src/parity/pyenv.js';
-import { ROOT } from '../../helpers/cli.js';
 import { DEFAULT_CSV } from '../../helpers/datasets.js';
 import { ALGORAND_CSV } from '../../helpers/datasets.js';
+import { compare, completeArgs, fromWire, runTaPython, toWire, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
 
-const TOLERANCE = 1e-12;
-
-type Wire = number | 'nan' | 'inf' | '-inf';
-type ArgValues = Record<string, number | boolean>;
 interface Series {
   close: Float64Array;
   volume: Float64Array;
@@ -124,14 +117,6 @@ const VARIANTS: Record<string, ArgValues[]> = {
   volume_price_trend: [{ smoothing_factor: 5 }, { smoothing_factor: 3, dropnans: true }, { dropnans: true }],
 };
 
-interface IndicatorCase {
-  id: string;
-  indicator: Indicator;
-  series: string;
-  /** Only the arguments set explicitly: ta gets its own defaults for the rest. */
-  overrides: ArgValues;
-}
-
 const INDICATOR_CASES: IndicatorCase[] = INDICATORS.flatMap((indicator) =>
   Object.keys(SERIES).flatMap((series) =>
     [{}, ...(VARIANTS[indicator.name] ?? [])].map((overrides) => ({
@@ -165,10 +150,6 @@ function sweepCases(): IndicatorCase[] {
 }
 
 INDICATOR_CASES.push(...sweepCases());
-
-function completeArgs(indicator: Indicator, overrides: ArgValues): ArgValues {
-  return Object.fromEntries(indicator.args.map((arg) => [arg.name, overrides[arg.name] ?? arg.default]));
-}
 
 // ---- pandas primitives: inputs and the calls to compare ----
 
@@ -258,20 +239,6 @@ function sumInputs(): Record<string, Float64Array> {
 
 // ---- wire format and comparison ----
 
-const toWire = (x: ArrayLike<number>): Wire[] =>
-  Array.from(x, (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v));
-const fromWire = (x: Wire[]): Float64Array =>
-  Float64Array.from(x, (v) => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
-
-interface Comparison {
-  values: number;
-  identical: number;
-  maxRel: number;
-  nan: number;
-  inf: number;
-  problems: string[];
-}
-
 /**
  * daily_log_return is ln(c_i) - ln(c_(i-1)): numpy's log (SVML on this AVX-512 machine, libm elsewhere)
  * and V8's differ by an ulp on about a quarter of inputs, and the subtraction turns an ulp of ln(c) into
@@ -279,32 +246,6 @@ interface Comparison {
  */
 function logReturnFloor(close: Float64Array): Float64Array {
   return close.map((c, i) => (i === 0 ? 0 : 100 * 4 * Number.EPSILON * Math.max(Math.abs(Math.log(c)), Math.abs(Math.log(close[i - 1])))));
-}
-
-function compare(mine: Float64Array, ref: Float64Array, absoluteFloor?: Float64Array): Comparison {
-  const result: Comparison = { values: ref.length, identical: 0, maxRel: 0, nan: 0, inf: 0, problems: [] };
-  if (mine.length !== ref.length) {
-    result.problems.push(`length ${mine.length} vs ta ${ref.length}`);
-    return result;
-  }
-  for (let i = 0; i < ref.length; i++) {
-    const a = mine[i];
-    const b = ref[i];
-    if (Number.isNaN(b)) result.nan++;
-    else if (!Number.isFinite(b)) result.inf++;
-    if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || (a === 0 && b === 0)) {
-      result.identical++;
-      continue;
-    }
-    if (!Number.isFinite(a) || !Number.isFinite(b)) {
-      result.problems.push(`row ${i}: ${a} vs ${b}`);
-      continue;
-    }
-    const rel = relativeDifference(a, b);
-    result.maxRel = Math.max(result.maxRel, rel);
-    if (rel > TOLERANCE && !(absoluteFloor && Math.abs(a - b) <= absoluteFloor[i])) result.problems.push(`row ${i}: ${a} vs ${b} (relative ${rel.toExponential(2)})`);
-  }
-  return result;
 }
 
 // ---- one Python run for the whole file ----
@@ -328,19 +269,6 @@ let answer: Answer;
 const stats = new Map<string, Comparison & { cases: number; bitIdenticalCases: number }>();
 const primitiveStats = { cases: 0, bitIdentical: 0 };
 
-function runPython(python: string, env: NodeJS.ProcessEnv, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [join(ROOT, 'test', 'py', 'ta_indicators.py')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`ta_indicators.py exited ${code}: ${stderr}`))));
-    child.stdin.end(input);
-  });
-}
-
 beforeAll(async () => {
   const env = await ensurePythonEnv();
   const request = {
@@ -350,7 +278,7 @@ beforeAll(async () => {
     })),
     primitives: PRIMITIVE_CASES.map((c) => ({ id: c.id, op: c.op, x: toWire(PRIMITIVE_INPUTS[c.input]), params: c.params })),
   };
-  answer = JSON.parse(await runPython(env.python, env.env, JSON.stringify(request)));
+  answer = JSON.parse(await runTaPython(env.python, env.env, JSON.stringify(request)));
 });
 
 afterAll(() => {

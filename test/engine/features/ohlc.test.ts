@@ -10,23 +10,17 @@
  *
  * PRICECAST_OHLC_REPORT=<file> also writes the per-indicator table (bench/INDICATORS.md's second part).
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../fixtures/generate.js';
 import { generateOhlc } from '../../../fixtures/ohlc.js';
 import { CLOSE_VOLUME_INDICATORS, INDICATORS, NEEDS_HIGH_LOW, findIndicator, needsHighLow, type Indicator, type IndicatorSeries } from '../../../src/engine/features/indicators/catalogue.js';
 import * as pd from '../../../src/engine/features/indicators/pandas.js';
-import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv } from '../../../src/parity/pyenv.js';
-import { ROOT } from '../../helpers/cli.js';
+import { compare, completeArgs, fromWire, runTaPython, toWire, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
 
-const TOLERANCE = 1e-12;
 const HIGH_LOW = INDICATORS.filter(needsHighLow);
 
-type Wire = number | 'nan' | 'inf' | '-inf';
-type ArgValues = Record<string, number | boolean>;
 type Series = Required<IndicatorSeries>;
 
 function ohlcSeries(rows: number, seed: number): Series {
@@ -102,14 +96,6 @@ const VARIANTS: Record<string, ArgValues[]> = {
   volume_weighted_average_price: [{ window: 5 }, { window: 1 }],
 };
 
-interface IndicatorCase {
-  id: string;
-  indicator: Indicator;
-  series: string;
-  /** Only the arguments set explicitly: ta gets its own defaults for the rest. */
-  overrides: ArgValues;
-}
-
 const CASES: IndicatorCase[] = HIGH_LOW.flatMap((indicator) =>
   Object.keys(SERIES).flatMap((series) =>
     [{}, ...(VARIANTS[indicator.name] ?? [])].map((overrides) => ({ id: `${indicator.name} ${series} ${JSON.stringify(overrides)}`, indicator, series, overrides })),
@@ -138,64 +124,11 @@ function sweepCases(): IndicatorCase[] {
 }
 CASES.push(...sweepCases());
 
-function completeArgs(indicator: Indicator, overrides: ArgValues): ArgValues {
-  return Object.fromEntries(indicator.args.map((arg) => [arg.name, overrides[arg.name] ?? arg.default]));
-}
-
-const toWire = (x: ArrayLike<number>): Wire[] => Array.from(x, (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v));
-const fromWire = (x: Wire[]): Float64Array => Float64Array.from(x, (v) => (v === 'nan' ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
-
-interface Comparison {
-  values: number;
-  identical: number;
-  maxRel: number;
-  nan: number;
-  problems: string[];
-}
-
-function compare(mine: Float64Array, ref: Float64Array): Comparison {
-  const result: Comparison = { values: ref.length, identical: 0, maxRel: 0, nan: 0, problems: [] };
-  if (mine.length !== ref.length) {
-    result.problems.push(`length ${mine.length} vs ta ${ref.length}`);
-    return result;
-  }
-  for (let i = 0; i < ref.length; i++) {
-    const a = mine[i];
-    const b = ref[i];
-    if (Number.isNaN(b)) result.nan++;
-    if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || (a === 0 && b === 0)) {
-      result.identical++;
-      continue;
-    }
-    if (!Number.isFinite(a) || !Number.isFinite(b)) {
-      result.problems.push(`row ${i}: ${a} vs ${b}`);
-      continue;
-    }
-    const rel = relativeDifference(a, b);
-    result.maxRel = Math.max(result.maxRel, rel);
-    if (rel > TOLERANCE) result.problems.push(`row ${i}: ${a} vs ${b} (relative ${rel.toExponential(2)})`);
-  }
-  return result;
-}
-
 interface Answer {
   indicators: Record<string, Wire[] | { error: string }>;
   primitives: Record<string, Wire[]>;
   catalogue: { module: string; name: string; inputs: string[]; args: [string, unknown][] }[];
   versions: Record<string, string>;
-}
-
-function runPython(python: string, env: NodeJS.ProcessEnv, input: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [join(ROOT, 'test', 'py', 'ta_indicators.py')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`ta_indicators.py exited ${code}: ${stderr}`))));
-    child.stdin.end(input);
-  });
 }
 
 // The primitives the high/low functions add, against pandas (rolling max/min with min_periods 0 and 1
@@ -208,7 +141,7 @@ const PRIMITIVES = [
 ];
 
 let answer: Answer;
-const stats = new Map<string, Comparison & { cases: number; failedInTa: number }>();
+const stats = new Map<string, Omit<Comparison, 'inf'> & { cases: number; failedInTa: number }>();
 
 beforeAll(async () => {
   const env = await ensurePythonEnv();
@@ -219,7 +152,7 @@ beforeAll(async () => {
     indicators: CASES.map((c) => ({ id: c.id, module: c.indicator.module, fn: c.indicator.name, inputs: c.indicator.inputs, series: c.series, args: c.overrides })),
     primitives: PRIMITIVES.map((p) => ({ id: p.id, op: p.op, x: toWire(PRIMITIVE_INPUT), params: p.params })),
   };
-  answer = JSON.parse(await runPython(env.python, env.env, JSON.stringify(request)));
+  answer = JSON.parse(await runTaPython(env.python, env.env, JSON.stringify(request)));
 }, 300_000);
 
 afterAll(() => {
