@@ -495,13 +495,9 @@ export const FORECAST_SETTINGS = {
   elasticNet: optionalSetting({ ...JOB_SETTINGS.elasticNet, configKey: 'forecast.elasticNet' }),
   target: setting({ ...EXPERIMENT_SETTINGS.target, configKey: 'forecast.target' }),
   horizon: setting({
-    flag: 'horizon',
-    kind: 'integer',
+    ...EXPERIMENT_SETTINGS.horizon,
     configKey: 'forecast.horizon',
-    metavar: 'H',
     help: `forecast 1 … H rows (days) after the last one, an integer from 1 to ${MAX_HORIZON}`,
-    default: DEFAULT_HORIZON,
-    validate: (v: number) => (Number.isInteger(v) && v >= 1 && v <= MAX_HORIZON ? undefined : `an integer from 1 to ${MAX_HORIZON}`),
   }),
   level: setting<'string', number[]>({
     flag: 'level',
@@ -514,12 +510,9 @@ export const FORECAST_SETTINGS = {
     parse: parseLevels,
   }),
   calibrationWindow: optionalSetting({
-    flag: 'calibration-window',
-    kind: 'integer',
+    ...EXPERIMENT_SETTINGS.calibrationWindow,
     configKey: 'forecast.calibrationWindow',
-    metavar: 'W',
     help: 'calibrate the intervals on the last W walk-forward scores only (default: all of them)',
-    validate: isPositiveIntegerRule,
   }),
   trainRatio: setting({ ...JOB_SETTINGS.trainRatio, configKey: 'forecast.trainRatio', help: "the track record's walk-forward starts after floor(M × R) of its M rows, 0 < R < 1" }),
   refitEvery: setting({ ...EXPERIMENT_SETTINGS.refitEvery, configKey: 'forecast.refitEvery', help: "refit the track record's walk-forward every K origins" }),
