@@ -96,6 +96,14 @@ function mulberry32(seed: number): () => number {
 function commonShock(days: number, random: () => number): Float64Array {
   return Float64Array.from({ length: days }, () => normal(random));
 }
+/** Seeded losses over `days` sharing one common shock: the benchmark's (scale 1), then one candidate per scale, `${prefix}${k}`. */
+function generatedLosses(seed: number, days: number, prefix: string, scales: number[]): { bench: Losses; candidates: Losses[] } {
+  const random = mulberry32(seed);
+  const shock = commonShock(days, random);
+  const bench = { name: 'persistence', values: squaredErrors(days, 1, random, shock) };
+  const candidates = scales.map((scale, k) => ({ name: `${prefix}${k}`, values: squaredErrors(days, scale, random, shock) }));
+  return { bench, candidates };
+}
 
 const ALGORAND_SETS = [
   'base=price,volume,marketCap,rsi',
@@ -125,11 +133,7 @@ describe('screening equals arch 8.0.0 given the same bootstrap indices', () => {
   }, 120_000);
 
   it('when one candidate is truly better', async () => {
-    const random = mulberry32(7);
-    const days = 250;
-    const shock = commonShock(days, random);
-    const bench = { name: 'persistence', values: squaredErrors(days, 1, random, shock) };
-    const candidates = [1.02, 1.0, 0.75, 1.05, 0.99, 1.1].map((scale, k) => ({ name: `c${k}`, values: squaredErrors(days, scale, random, shock) }));
+    const { bench, candidates } = generatedLosses(7, 250, 'c', [1.02, 1.0, 0.75, 1.05, 0.99, 1.1]);
     const ours = await compareWithArch('better', bench, candidates, 5_000, 15);
     expect(ours.spa.pvalues.consistent).toBeLessThan(0.05);
     expect(ours.stepm[0].superior).toContain('c2');
@@ -138,25 +142,15 @@ describe('screening equals arch 8.0.0 given the same bootstrap indices', () => {
   }, 120_000);
 
   it('when every candidate is alike', async () => {
-    const random = mulberry32(11);
-    const days = 200;
-    const shock = commonShock(days, random);
-    const bench = { name: 'persistence', values: squaredErrors(days, 1, random, shock) };
-    const candidates = Array.from({ length: 6 }, (_, k) => ({ name: `same${k}`, values: squaredErrors(days, 1, random, shock) }));
+    const { bench, candidates } = generatedLosses(11, 200, 'same', new Array<number>(6).fill(1));
     const ours = await compareWithArch('alike', bench, candidates, 5_000, 14);
     expect(ours.spa.pvalues.consistent).toBeGreaterThan(0.1);
     expect(ours.stepm.every((s) => s.superior.length === 0)).toBe(true);
   }, 120_000);
 
   it('with fifty candidates over 300 days', async () => {
-    const random = mulberry32(23);
-    const days = 300;
-    const shock = commonShock(days, random);
-    const bench = { name: 'persistence', values: squaredErrors(days, 1, random, shock) };
-    const candidates = Array.from({ length: 50 }, (_, k) => ({
-      name: `m${k}`,
-      values: squaredErrors(days, k % 10 === 3 ? 0.85 : 0.97 + 0.002 * k, random, shock),
-    }));
+    const scales = Array.from({ length: 50 }, (_, k) => (k % 10 === 3 ? 0.85 : 0.97 + 0.002 * k));
+    const { bench, candidates } = generatedLosses(23, 300, 'm', scales);
     await compareWithArch('many', bench, candidates, 2_000, 17);
   }, 300_000);
 });
