@@ -67,25 +67,10 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   let scale = 0; // value = W · 10^(scale + exponent)
 
   const integerStart = i;
+  let fractionStart = -1; // after the dot, if there is one
   while (i < end && bytes[i] === ZERO) i++; // leading zeros: not significant
-  for (; i < end; i++) {
-    const d = bytes[i] - ZERO;
-    if (d >>> 0 > 9) break;
-    if (significant < 8) a = a * 10 + d;
-    else if (significant < MAX_EXACT_DIGITS) {
-      b = b * 10 + d;
-      bDigits++;
-    } else {
-      lo = lo * 10 + d;
-      loDigits++;
-    }
-    significant++;
-  }
-  let mantissaDigits = i - integerStart;
-  if (i < end && bytes[i] === DOT) {
-    i++;
-    const fractionStart = i;
-    if (significant === 0) while (i < end && bytes[i] === ZERO) i++; // 0.000…: zeros before the first significant digit
+  // The digits before the dot, then (second pass) those after it.
+  for (;;) {
     for (; i < end; i++) {
       const d = bytes[i] - ZERO;
       if (d >>> 0 > 9) break;
@@ -99,9 +84,13 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
       }
       significant++;
     }
-    mantissaDigits += i - fractionStart;
-    scale -= i - fractionStart;
+    if (fractionStart >= 0 || i >= end || bytes[i] !== DOT) break;
+    i++;
+    fractionStart = i;
+    if (significant === 0) while (i < end && bytes[i] === ZERO) i++; // 0.000…: zeros before the first significant digit
   }
+  const mantissaDigits = fractionStart < 0 ? i - integerStart : i - integerStart - 1;
+  if (fractionStart >= 0) scale -= i - fractionStart;
   if (mantissaDigits === 0) return NaN;
   let exponent = 0;
   if (i < end) {
