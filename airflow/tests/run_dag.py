@@ -71,7 +71,9 @@ def main() -> None:
     mode = sys.argv[1]
     if mode == "import":
         bag, dag = load_dag(sys.argv[2] if len(sys.argv) > 2 else "pricecast_emr")
+        module = sys.modules.get(next((name for name in sys.modules if name.endswith("pricecast_emr")), ""), None)
         print(json.dumps({
+            "fetchArgs": getattr(module, "FETCH_ARGS", None),
             "settings": {t.task_id: task_settings(t) for t in dag.tasks} if dag else {},
             "errors": {k: str(v) for k, v in bag.import_errors.items()},
             "dagIds": sorted(bag.dag_ids),

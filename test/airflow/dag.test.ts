@@ -110,7 +110,10 @@ describe('the Airflow DAG', () => {
       AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE: 'True',
       PRICECAST_POKE_SECONDS: '60',
       PRICECAST_SENSOR_TIMEOUT_SECONDS: '10800',
+      PRICECAST_STAGE_ARGS: '--input /data/prices.csv --seed 3',
     }));
+    // The stage arguments are not fetch's (`emr fetch` has no --input or --seed): no default from them.
+    expect(result.fetchArgs).toEqual([]);
     const settings = result.settings as Record<string, Record<string, unknown>>;
     for (const id of ['create_cluster', 'add_steps', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'terminate_cluster']) {
       expect(settings[id].deferrable, id).toBe(false);
