@@ -21,6 +21,7 @@ import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { ROOT } from '../../helpers/cli.js';
 import { ALGORAND_CSV } from '../../helpers/datasets.js';
+import { lcg } from '../../helpers/lcg.js';
 import { runPython } from '../../helpers/python.js';
 
 interface SparkFit {
@@ -76,11 +77,7 @@ async function realProblem(spec: string): Promise<Problem> {
 
 /** A price walk with volume and marketCap exactly affine in it, and a constant column: singular unpenalised. */
 function collinearProblem(n: number, seed: number): Problem {
-  let x = seed >>> 0;
-  const random = () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
+  const random = lcg(seed);
   let cents = 300_000;
   const cols = [0, 1, 2, 3].map(() => new Float64Array(n));
   const label = new Float64Array(n);

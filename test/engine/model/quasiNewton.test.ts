@@ -23,6 +23,7 @@ import { fitWeightedLeastSquares } from '../../../src/engine/model/wls.js';
 import { relativeDifference } from '../../../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { ROOT } from '../../helpers/cli.js';
+import { lcg } from '../../helpers/lcg.js';
 import { runPython } from '../../helpers/python.js';
 import { ALGORAND_CSV } from '../../helpers/datasets.js';
 import { useScratchFolder } from '../../helpers/scratch.js';
@@ -58,15 +59,6 @@ async function sparkFits(problems: Problem[]): Promise<SparkFit[]> {
   }));
   await writeFile(file, JSON.stringify({ problems: payload }));
   return JSON.parse(await python([join(ROOT, 'test', 'py', 'spark_wls.py'), file])) as SparkFit[];
-}
-
-/** Deterministic pseudo-random numbers in [0, 1) (test input only). */
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
 }
 
 /** A price walk in cents, volume and marketCap exactly affine in price, an independent column. */

@@ -7,15 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitWeightedLeastSquares } from '../../../src/engine/model/wls.js';
 import { solveNormalEquationOwlqn } from '../../../src/engine/model/owlqn.js';
-
-/** Deterministic pseudo-random numbers in [0, 1) (test input only). */
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-}
+import { lcg } from '../../helpers/lcg.js';
 
 /** Three correlated features and a label that depends on two of them. */
 function data(n: number, seed: number) {

@@ -17,6 +17,7 @@ import { FitOverflowError, fitWeightedLeastSquares } from '../../../src/engine/m
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
 import { relativeDifference } from '../../../src/parity/compare.js';
 import { ROOT } from '../../helpers/cli.js';
+import { lcg } from '../../helpers/lcg.js';
 import { runPython } from '../../helpers/python.js';
 import { useScratchFolder } from '../../helpers/scratch.js';
 
@@ -27,15 +28,6 @@ beforeAll(async () => {
 });
 function python(args: string[]): Promise<string> {
   return runPython(env, args);
-}
-
-/** Deterministic pseudo-random integers (test input only). */
-function lcg(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
 }
 
 /** A price walk in cents; volume and marketCap exactly affine in price; an independent 4th column. */
