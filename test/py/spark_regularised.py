@@ -1,5 +1,7 @@
 """Fit Spark ML's LinearRegression(regParam, elasticNetParam), its other defaults kept, on given feature
-matrices, for test/engine/model/owlqn.test.ts.
+matrices, for test/engine/model/owlqn.test.ts, and with Spark's defaults (regParam and elasticNetParam
+0.0: solver auto -> normal equations, falling back to L-BFGS when they are singular) where a problem has
+neither, for test/engine/model/quasiNewton.test.ts.
 
     python spark_regularised.py PATH
 
@@ -31,8 +33,8 @@ def main():
     for problem in problems:
         rows = [(float(y), Vectors.dense([float(v) for v in x])) for x, y in zip(problem["x"], problem["y"])]
         frame = spark.sparkContext.parallelize(rows, 1).toDF(["label", "features"])
-        model = LinearRegression(featuresCol="features", labelCol="label", regParam=float(problem["regParam"]),
-                                 elasticNetParam=float(problem["elasticNet"])).fit(frame)
+        model = LinearRegression(featuresCol="features", labelCol="label", regParam=float(problem.get("regParam", 0.0)),
+                                 elasticNetParam=float(problem.get("elasticNet", 0.0))).fit(frame)
         predictions = [r.prediction for r in model.transform(frame).select("prediction").collect()]
         try:
             standard_errors = [number(v) for v in model.summary.coefficientStandardErrors]

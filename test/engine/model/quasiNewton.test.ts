@@ -2,7 +2,7 @@
  * Spark's fallback when the normal equations are singular (docs/fit.md#fallback-solver):
  * Cholesky fails, Spark's WeightedLeastSquares retries with QuasiNewtonSolver (Breeze L-BFGS), and
  * the engine runs the same iteration (src/engine/model/quasiNewton.ts). Checked against real PySpark
- * (test/py/spark_wls.py: LinearRegression with its defaults on the same rows, one partition) on
+ * (test/py/spark_regularised.py: LinearRegression with its defaults on the same rows, one partition) on
  * (a) features affine in each other, (b) a constant feature, (c) many nearly collinear columns plus an
  * exact duplicate, where L-BFGS stops far from the minimum-norm point; coefficients, intercept and
  * predictions within 1e-5 relative (docs/output.md), and Spark's objective history (one value per
@@ -58,7 +58,9 @@ async function sparkFits(problems: Problem[]): Promise<SparkFit[]> {
     y: Array.from(label),
   }));
   await writeFile(file, JSON.stringify({ problems: payload }));
-  return JSON.parse(await python([join(ROOT, 'test', 'py', 'spark_wls.py'), file])) as SparkFit[];
+  const text = await python([join(ROOT, 'test', 'py', 'spark_regularised.py'), file]);
+  // Non-finite numbers come as their names ("Infinity"): Number() reads them back.
+  return JSON.parse(text, (_key, value: unknown) => (typeof value === 'string' ? Number(value) : value)) as SparkFit[];
 }
 
 /** A price walk in cents, volume and marketCap exactly affine in price, an independent column. */
