@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CSV_HEADER, SeededRandom, generateDailyCsv, type GenerateOptions } from '../../fixtures/generate.js';
 import { ROOT } from './cli.js';
+import { lcg } from './lcg.js';
 
 export const DEFAULT_CSV = join(ROOT, 'fixtures', 'default.csv');
 /** The real history: the original project's CoinGecko export of Algorand, bundled unchanged. */
@@ -70,5 +71,25 @@ export function constantColumn(dir: string, column: 'volume' | 'marketCap', valu
   });
   const file = join(dir, `constant-${column}.csv`);
   writeFileSync(file, `${CSV_HEADER}\n${rewritten.join('\n')}\n`);
+  return file;
+}
+
+/**
+ * Collinear daily rows (docs/fit.md#fallback-solver): a seeded price walk in cents, volume = 10·cents + 5e5
+ * and marketCap = 1.9e5·cents + 1e8, both exactly affine in price.
+ */
+export function affineCsv(dir: string, name: string, rows: number, seed: number): string {
+  const random = lcg(seed);
+  const lines = ['date,price,volume,marketCap'];
+  let cents = 300_000;
+  const start = Date.UTC(2020, 0, 1);
+  for (let i = 0; i < rows; i++) {
+    cents = Math.max(1000, cents + Math.floor(random() * 8001) - 4000);
+    const date = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
+    const price = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
+    lines.push(`${date},${price},${10 * cents + 500_000},${190_000 * cents + 100_000_000}`);
+  }
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
 }

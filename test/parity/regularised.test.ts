@@ -17,7 +17,7 @@ import { compareEngineWithFolder } from '../../src/parity/compareFolder.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runSparkJob } from '../../src/parity/spark.js';
 import { ROOT, runCli } from '../helpers/cli.js';
-import { ALGORAND_CSV } from '../helpers/datasets.js';
+import { affineCsv, ALGORAND_CSV } from '../helpers/datasets.js';
 
 const WIDE_SPEC =
   'price,volume,marketCap,rsi,macd,macd_signal,macd_diff,sma_indicator,ema_indicator,bollinger_mavg,bollinger_hband,bollinger_lband,bollinger_pband,roc,on_balance_volume';
@@ -52,24 +52,6 @@ let collinearCsv: string;
 const reports = new Map<string, ParityReport>();
 let codes: number[] = [];
 
-/** Daily rows: a seeded price walk in cents, volume = 10·cents + 5e5, marketCap = 1.9e5·cents + 1e8. */
-async function affineCsv(file: string, rows: number, seed: number): Promise<void> {
-  let x = seed >>> 0;
-  const random = () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-  const lines = ['date,price,volume,marketCap'];
-  let cents = 300_000;
-  const start = Date.UTC(2020, 0, 1);
-  for (let i = 0; i < rows; i++) {
-    cents = Math.max(1000, cents + Math.floor(random() * 8001) - 4000);
-    const date = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
-    lines.push(`${date},${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')},${10 * cents + 500_000},${190_000 * cents + 100_000_000}`);
-  }
-  await writeFile(file, `${lines.join('\n')}\n`);
-}
-
 const inputOf = (c: Case) => (c.input === 'algorand' ? ALGORAND_CSV : collinearCsv);
 const flagsOf = (c: Case) => [
   ...(c.features ? ['--features', c.features] : []),
@@ -80,8 +62,7 @@ const flagsOf = (c: Case) => [
 beforeAll(async () => {
   await ensurePythonEnv();
   work = await mkdtemp(join(tmpdir(), 'pricecast-regularised-'));
-  collinearCsv = join(work, 'collinear.csv');
-  await affineCsv(collinearCsv, 500, 5);
+  collinearCsv = affineCsv(work, 'collinear.csv', 500, 5);
   const jobLines = [
     ...CASES.map((c) => ['--input', inputOf(c), '--output', join(work, c.name), ...flagsOf(c)]),
     ...REFUSED.map((flags, i) => ['--input', ALGORAND_CSV, '--output', join(work, `refused-${i}`), ...flags]),

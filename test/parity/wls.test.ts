@@ -4,43 +4,23 @@
  * iteration's limit. `parity` must pass (fit within 1e-5, docs/fit.md) and `predict` must
  * exit 0 (before the fix: exit 1, "the intercept column is not positive definite").
  */
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatParityReport, relativeDifference } from '../../src/parity/compare.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runParity } from '../../src/parity/run.js';
 import { runCli } from '../helpers/cli.js';
+import { affineCsv } from '../helpers/datasets.js';
 import { useScratchFolder } from '../helpers/scratch.js';
 
 const scratch = useScratchFolder('wls-spark');
 beforeAll(async () => {
   await ensurePythonEnv();
 });
-/** Daily rows: a seeded price walk in cents, volume = 1000·price + 5e5, marketCap = 1.9e7·price + 1e8. */
-async function affineCsv(name: string, rows: number, seed: number): Promise<string> {
-  let x = seed >>> 0;
-  const random = () => {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    return x / 2 ** 32;
-  };
-  const lines = ['date,price,volume,marketCap'];
-  let cents = 300_000;
-  const start = Date.UTC(2020, 0, 1);
-  for (let i = 0; i < rows; i++) {
-    cents = Math.max(1000, cents + Math.floor(random() * 8001) - 4000);
-    const date = new Date(start + i * 86_400_000).toISOString().slice(0, 10);
-    const price = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
-    lines.push(`${date},${price},${10 * cents + 500_000},${190_000 * cents + 100_000_000}`);
-  }
-  const file = join(scratch.dir, name);
-  await writeFile(file, `${lines.join('\n')}\n`);
-  return file;
-}
 
 describe('collinear features: engine vs PySpark', () => {
   it('volume and marketCap affine in price: both fall back, parity holds, the weight is shared as Spark shares it', async () => {
-    const input = await affineCsv('affine.csv', 600, 5);
+    const input = affineCsv(scratch.dir, 'affine.csv', 600, 5);
     const outcome = await runParity({ input, seed: 42, split: 'random', trainRatio: 0.7 });
     const text = formatParityReport(outcome.report);
     expect(outcome.report.sameTestRows, text).toBe(true);
@@ -55,7 +35,7 @@ describe('collinear features: engine vs PySpark', () => {
   });
 
   it('pricecast predict exits 0 on it and reports the fallback solver', async () => {
-    const input = await affineCsv('affine-predict.csv', 400, 9);
+    const input = affineCsv(scratch.dir, 'affine-predict.csv', 400, 9);
     const run = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'out'), '--json']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
