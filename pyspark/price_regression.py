@@ -1952,11 +1952,19 @@ def parse_forecast_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def forecast_main(argv: Sequence[str]) -> int:
-    args = parse_forecast_args(argv)
-    spark = SparkSession.builder.appName("pricecast-forecast").getOrCreate()
+def start_session(app_name: str) -> SparkSession:
+    """The session with the runtime settings the job depends on, set here so they hold whatever
+    spark-submit or EMR configures: make_date gives null (not an error) for a date that does not exist;
+    Arrow for the driver-side RSI round trip."""
+    spark = SparkSession.builder.appName(app_name).getOrCreate()
     spark.conf.set("spark.sql.ansi.enabled", "false")
     spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    return spark
+
+
+def forecast_main(argv: Sequence[str]) -> int:
+    args = parse_forecast_args(argv)
+    spark = start_session("pricecast-forecast")
     try:
         run_forecast(spark, args.input, args.output, features=args.features, set_name=args.set_label,
                      target=args.target, horizon=args.horizon, levels=args.levels,
@@ -2013,12 +2021,7 @@ def main(argv: Sequence[str]) -> int:
     if argv and argv[0] == "forecast":
         return forecast_main(argv[1:])
     args = parse_args(argv)
-    spark = SparkSession.builder.appName("pricecast-price-regression").getOrCreate()
-    # Runtime settings the job depends on, set here so they hold whatever spark-submit or EMR configures:
-    # make_date gives null (not an error) for a date that does not exist; Arrow for the driver-side RSI
-    # round trip.
-    spark.conf.set("spark.sql.ansi.enabled", "false")
-    spark.conf.set("spark.sql.execution.arrow.pyspark.enabled", "true")
+    spark = start_session("pricecast-price-regression")
     try:
         ingest = IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
                                missing=args.missing, ohlc_check=args.ohlc_check)
