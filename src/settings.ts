@@ -283,13 +283,18 @@ export const PARITY_SETTINGS = {
   help: HELP_SETTING,
 } satisfies SettingMap;
 
-export const EXPERIMENT_SETTINGS = {
+/** The input and how to read it (docs/input.md), as `predict` takes them: shared by `experiment` and `forecast`. */
+const INPUT_SETTINGS = {
   input: JOB_SETTINGS.input,
   format: JOB_SETTINGS.format,
   columns: JOB_SETTINGS.columns,
   thousands: JOB_SETTINGS.thousands,
   missing: JOB_SETTINGS.missing,
   ohlcCheck: JOB_SETTINGS.ohlcCheck,
+} satisfies SettingMap;
+
+export const EXPERIMENT_SETTINGS = {
+  ...INPUT_SETTINGS,
   set: setting({
     flag: 'set',
     kind: 'strings',
@@ -463,12 +468,7 @@ export function parseLevels(text: string): number[] {
 }
 
 export const FORECAST_SETTINGS = {
-  input: JOB_SETTINGS.input,
-  format: JOB_SETTINGS.format,
-  columns: JOB_SETTINGS.columns,
-  thousands: JOB_SETTINGS.thousands,
-  missing: JOB_SETTINGS.missing,
-  ohlcCheck: JOB_SETTINGS.ohlcCheck,
+  ...INPUT_SETTINGS,
   features: optionalSetting({
     flag: 'features',
     kind: 'string',
