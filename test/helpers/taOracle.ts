@@ -24,6 +24,20 @@ export interface IndicatorCase {
   overrides: ArgValues;
 }
 
+/** Every indicator on every series, with ta's defaults ({}) and then each of its non-default argument sets. */
+export function variantCases(indicators: readonly Indicator[], series: readonly string[], variants: Record<string, ArgValues[]>): IndicatorCase[] {
+  return indicators.flatMap((indicator) =>
+    series.flatMap((name) =>
+      [{}, ...(variants[indicator.name] ?? [])].map((overrides) => ({
+        id: `${indicator.name} ${name} ${JSON.stringify(overrides)}`,
+        indicator,
+        series: name,
+        overrides,
+      })),
+    ),
+  );
+}
+
 export const toWire = (x: ArrayLike<number>): Wire[] =>
   Array.from(x, (v) => (Number.isNaN(v) ? 'nan' : v === Infinity ? 'inf' : v === -Infinity ? '-inf' : v));
 export const fromWire = (x: Wire[]): Float64Array =>

@@ -19,7 +19,7 @@ import * as pd from '../../../src/engine/features/indicators/pandas.js';
 import { ensurePythonEnv } from '../../../src/parity/pyenv.js';
 import { DEFAULT_CSV } from '../../helpers/datasets.js';
 import { ALGORAND_CSV } from '../../helpers/datasets.js';
-import { compare, completeArgs, fromWire, runTaPython, toWire, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
+import { compare, completeArgs, fromWire, runTaPython, toWire, variantCases, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
 
 interface Series {
   close: Float64Array;
@@ -117,16 +117,7 @@ const VARIANTS: Record<string, ArgValues[]> = {
   volume_price_trend: [{ smoothing_factor: 5 }, { smoothing_factor: 3, dropnans: true }, { dropnans: true }],
 };
 
-const INDICATOR_CASES: IndicatorCase[] = INDICATORS.flatMap((indicator) =>
-  Object.keys(SERIES).flatMap((series) =>
-    [{}, ...(VARIANTS[indicator.name] ?? [])].map((overrides) => ({
-      id: `${indicator.name} ${series} ${JSON.stringify(overrides)}`,
-      indicator,
-      series,
-      overrides,
-    })),
-  ),
-);
+const INDICATOR_CASES = variantCases(INDICATORS, Object.keys(SERIES), VARIANTS);
 
 /** Seeded random arguments for every indicator on the real data and the zero-volume series. */
 function sweepCases(): IndicatorCase[] {

@@ -17,7 +17,7 @@ import { generateOhlc } from '../../../fixtures/ohlc.js';
 import { CLOSE_VOLUME_INDICATORS, INDICATORS, NEEDS_HIGH_LOW, findIndicator, needsHighLow, type Indicator, type IndicatorSeries } from '../../../src/engine/features/indicators/catalogue.js';
 import * as pd from '../../../src/engine/features/indicators/pandas.js';
 import { ensurePythonEnv } from '../../../src/parity/pyenv.js';
-import { compare, completeArgs, fromWire, runTaPython, toWire, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
+import { compare, completeArgs, fromWire, runTaPython, toWire, variantCases, type ArgValues, type Comparison, type IndicatorCase, type Wire } from '../../helpers/taOracle.js';
 
 const HIGH_LOW = INDICATORS.filter(needsHighLow);
 
@@ -96,11 +96,7 @@ const VARIANTS: Record<string, ArgValues[]> = {
   volume_weighted_average_price: [{ window: 5 }, { window: 1 }],
 };
 
-const CASES: IndicatorCase[] = HIGH_LOW.flatMap((indicator) =>
-  Object.keys(SERIES).flatMap((series) =>
-    [{}, ...(VARIANTS[indicator.name] ?? [])].map((overrides) => ({ id: `${indicator.name} ${series} ${JSON.stringify(overrides)}`, indicator, series, overrides })),
-  ),
-);
+const CASES = variantCases(HIGH_LOW, Object.keys(SERIES), VARIANTS);
 
 /** Seeded random arguments for every function with arguments, on both OHLC series. */
 function sweepCases(): IndicatorCase[] {
