@@ -4,7 +4,7 @@
  * no half folder and an earlier output stays intact), then run the local engine on the same input,
  * seed and split, and compare the two with the parity report.
  */
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -20,22 +20,12 @@ import type { ParityReport } from '../parity/compare.js';
 import { compareEngineWithFolder } from '../parity/compareFolder.js';
 import { MANIFEST_NAME, parseS3Uri, s3Uri, type RunManifest } from './plan.js';
 import { localFileFacts } from './stage.js';
+import { listKeys } from './s3List.js';
 
 export interface DownloadResult {
   dir: string;
   /** Relative paths of the files written. */
   files: string[];
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
 }
 
 /** Downloads every object under `uri` (a folder) into `localDir`, atomically. */

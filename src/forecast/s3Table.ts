@@ -16,12 +16,13 @@
  * origin's rows twice (the old and the new forecasts), until the delete. A run that dies there leaves
  * exactly that; the next run of the same day lists, writes and deletes again, and ends with one part.
  */
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../engine/errors.js';
 import { createClients, expectBucketOwner } from '../emr/clients.js';
 import { parseS3Uri, s3Uri } from '../emr/plan.js';
 import { encryptionParams, type Encryption } from '../emr/stage.js';
 import { FORECAST_FILE, FORECAST_PARTITION_LAYOUT, partitionName } from './partition.js';
+import { listKeys } from '../emr/s3List.js';
 
 
 export interface S3Settings {
@@ -45,17 +46,6 @@ function partitionPrefix(table: string, originDate: string): { bucket: string; p
   const { bucket, key } = parseS3Uri(table);
   const root = key === '' || key.endsWith('/') ? key : `${key}/`;
   return { bucket, prefix: `${root}${partitionName(originDate)}/`, root };
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
 }
 
 /** Step 1: the partition's keys, refused unless they are an earlier forecast partition's (or none). */

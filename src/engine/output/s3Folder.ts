@@ -13,7 +13,7 @@
  * may both be there. Every object gets the server-side encryption asked for; the client carries the
  * request time-outs and the expected bucket owner (src/forecast/s3Table.ts s3Client).
  */
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { parseS3Uri, s3Uri } from '../../emr/plan.js';
 import { encryptionParams, SSE_S3, type Encryption } from '../../emr/stage.js';
 import { UsageError } from '../errors.js';
 import type { OutputLayout } from './folder.js';
+import { listKeys } from '../../emr/s3List.js';
 
 function testHook(step: 's3-written'): void {
   if (process.env.PRICECAST_TEST_CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
@@ -30,17 +31,6 @@ function testHook(step: 's3-written'): void {
 function prefixOf(uri: string): { bucket: string; prefix: string } {
   const { bucket, key } = parseS3Uri(uri);
   return { bucket, prefix: key === '' || key.endsWith('/') ? key : `${key}/` };
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
 }
 
 /** Step 1: the keys under the prefix, refused unless they are an earlier output of `layout` (or none). */
