@@ -10,85 +10,31 @@
  * Each run gets a fresh AIRFLOW_HOME (SQLite, `airflow db migrate`).
  */
 import { CreateBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClients } from '../../src/emr/clients.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { startMoto, type MotoServer } from '../helpers/moto.js';
+import { TEST_AWS_ENV, useAirflow } from '../helpers/airflow.js';
 
 const RUN_DAG = join(ROOT, 'airflow', 'tests', 'run_dag.py');
-let envDir: string;
-let work: string;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** A fresh AIRFLOW_HOME with its database, and the environment to run Airflow in. */
-async function airflowHome(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
-  const home = mkdtempSync(join(work, 'home-'));
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${join(envDir, 'bin')}:${process.env.PATH}`,
-    HOME: process.env.HOME,
-    AIRFLOW_HOME: home,
-    AIRFLOW__CORE__DAGS_FOLDER: join(ROOT, 'airflow', 'dags'),
-    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-    AIRFLOW__CORE__UNIT_TEST_MODE: 'False',
-    // No developer profile or config leaks in.
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    PRICECAST_POKE_SECONDS: '1',
-    ...extra,
-  };
-  const migrated = await run(join(envDir, 'bin', 'airflow'), ['db', 'migrate'], env, home);
-  if (migrated.code !== 0) throw new Error(`airflow db migrate failed:\n${migrated.stderr}`);
-  return env;
-}
-
-async function runDag(args: string[], env: NodeJS.ProcessEnv) {
-  const done = await run(join(envDir, 'bin', 'python'), [RUN_DAG, ...args], env);
-  const last = done.stdout.trim().split('\n').pop() ?? '';
-  if (done.code !== 0 || !last.startsWith('{')) throw new Error(`run_dag.py ${args[0]} failed (exit ${done.code}):\n${done.stderr.slice(-6000)}`);
-  return JSON.parse(last);
-}
+const airflow = useAirflow('airflow');
+const airflowHome = (extra: NodeJS.ProcessEnv = {}) => airflow.home({ ...TEST_AWS_ENV, PRICECAST_POKE_SECONDS: '1', ...extra });
+const runDag = (args: string[], env: NodeJS.ProcessEnv) => airflow.script(RUN_DAG, args, env);
 
 /** A tiny stand-in wheelhouse (the DAG does not look inside it), as a config file for the CLI. */
 function tinyWheelhouseConfig(extra: Record<string, unknown> = {}): string {
-  const dir = join(work, 'wheelhouse');
+  const dir = join(airflow.dir, 'wheelhouse');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'demo-1.0-py3-none-any.whl'), 'demo');
   writeFileSync(join(dir, 'requirements.txt'), `demo==1.0 --hash=sha256:${createHash('sha256').update('demo').digest('hex')}\n`);
-  const file = join(work, 'emr.json');
+  const file = join(airflow.dir, 'emr.json');
   writeFileSync(file, JSON.stringify({ files: { wheelhouse: dir }, ...extra }));
   return file;
 }
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'pricecast-airflow-'));
-  const provisioned = await run('bash', [join(ROOT, 'airflow', 'provision.sh')], process.env);
-  if (provisioned.code !== 0) throw new Error(`airflow/provision.sh failed:\n${provisioned.stderr}`);
-  envDir = provisioned.stdout.trim().split('\n').pop()!;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 describe('the Airflow DAG', () => {
   it('imports with no errors; terminate_cluster is the teardown of create_cluster; one sensor per step', async () => {
@@ -129,7 +75,7 @@ describe('the Airflow DAG', () => {
     const planned = await runCli(['emr', 'plan', '--config', tinyWheelhouseConfig(), '--bucket', 'pricecast-airflow', '--run-id', 'af-ok', '--seed', '9']);
     expect(planned.code, planned.stderr).toBe(0);
     const plan = JSON.parse(planned.stdout);
-    const planFile = join(work, 'plan.json');
+    const planFile = join(airflow.dir, 'plan.json');
     writeFileSync(planFile, planned.stdout);
 
     const result = await runDag(['success', planFile], await airflowHome());

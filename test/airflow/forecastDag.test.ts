@@ -8,44 +8,23 @@
  *     the old and new part side by side; the day's next run leaves one, the other day untouched.
  */
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClients } from '../../src/emr/clients.js';
 import { ROOT } from '../helpers/cli.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
 import { startMoto, useMotoEnv, type MotoServer } from '../helpers/moto.js';
+import { useAirflow } from '../helpers/airflow.js';
 
 const RUNNER = join(ROOT, 'airflow', 'tests', 'run_forecast_dag.py');
 const BUCKET = 'pricecast-lake';
-let envDir: string;
-let work: string;
 let moto: MotoServer;
 let restoreEnv: (() => void) | undefined;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function airflowHome(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
-  const home = mkdtempSync(join(work, 'home-'));
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${join(envDir, 'bin')}:${process.env.PATH}`,
-    HOME: process.env.HOME,
-    AIRFLOW_HOME: home,
-    AIRFLOW__CORE__DAGS_FOLDER: join(ROOT, 'airflow', 'dags'),
-    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-    AIRFLOW__CORE__UNIT_TEST_MODE: 'False',
+const airflow = useAirflow('forecast-dag');
+const airflowHome = (extra: NodeJS.ProcessEnv = {}) =>
+  airflow.home({
     ...moto.env,
     PRICECAST_CMD: `${process.execPath} --import tsx ${join(ROOT, 'src', 'cli.ts')}`,
     PRICECAST_FORECAST_INPUT: `s3://${BUCKET}/in/prices.csv`,
@@ -54,18 +33,8 @@ async function airflowHome(extra: Record<string, string> = {}): Promise<NodeJS.P
     PRICECAST_FORECAST_RETRIES: '0',
     PRICECAST_FORECAST_START: '2022-01-01',
     ...extra,
-  };
-  const migrated = await run(join(envDir, 'bin', 'airflow'), ['db', 'migrate'], env, home);
-  if (migrated.code !== 0) throw new Error(`airflow db migrate failed:\n${migrated.stderr}`);
-  return env;
-}
-
-async function runDag(args: string[], env: NodeJS.ProcessEnv) {
-  const done = await run(join(envDir, 'bin', 'python'), [RUNNER, ...args], env);
-  const last = done.stdout.trim().split('\n').pop() ?? '';
-  if (done.code !== 0 || !last.startsWith('{')) throw new Error(`run_forecast_dag.py ${args[0]} failed (exit ${done.code}):\n${done.stderr.slice(-6000)}`);
-  return JSON.parse(last);
-}
+  });
+const runDag = (args: string[], env: NodeJS.ProcessEnv) => airflow.script(RUNNER, args, env);
 
 async function keys(prefix = 'daily/forecasts/'): Promise<Record<string, string>> {
   const { s3 } = createClients();
@@ -74,10 +43,6 @@ async function keys(prefix = 'daily/forecasts/'): Promise<Record<string, string>
 }
 
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'pricecast-forecast-dag-'));
-  const provisioned = await run('bash', [join(ROOT, 'airflow', 'provision.sh')], process.env);
-  if (provisioned.code !== 0) throw new Error(`airflow/provision.sh failed:\n${provisioned.stderr}`);
-  envDir = provisioned.stdout.trim().split('\n').pop()!;
   moto = await startMoto();
   restoreEnv = useMotoEnv(moto);
   const { s3 } = createClients();
@@ -88,7 +53,6 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv?.();
   await moto?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the daily forecast DAG', () => {

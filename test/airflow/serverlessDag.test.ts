@@ -4,80 +4,27 @@
  * are SUCCESS at once; the job's output is the engine's own, put where the job would write it
  * (airflow/tests/run_serverless_dag.py). The plan comes from the real `pricecast emr plan --serverless`.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/engine/pipeline.js';
 import { runCli, ROOT } from '../helpers/cli.js';
+import { TEST_AWS_ENV, useAirflow } from '../helpers/airflow.js';
 
-let envDir: string;
-let work: string;
-
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-20_000)));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-async function airflowEnv(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
-  const home = mkdtempSync(join(work, 'home-'));
-  const env: NodeJS.ProcessEnv = {
-    PATH: `${join(envDir, 'bin')}:${process.env.PATH}`,
-    HOME: process.env.HOME,
-    AIRFLOW_HOME: home,
-    AIRFLOW__CORE__DAGS_FOLDER: join(ROOT, 'airflow', 'dags'),
-    AIRFLOW__CORE__LOAD_EXAMPLES: 'False',
-    AIRFLOW__CORE__UNIT_TEST_MODE: 'False',
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
-    PRICECAST_POKE_SECONDS: '1',
-    ...extra,
-  };
-  const migrated = await run(join(envDir, 'bin', 'airflow'), ['db', 'migrate'], env, home);
-  if (migrated.code !== 0) throw new Error(`airflow db migrate failed:\n${migrated.stderr}`);
-  return env;
-}
-
-async function python(args: string[], env: NodeJS.ProcessEnv) {
-  const done = await run(join(envDir, 'bin', 'python'), args, env);
-  const last = done.stdout.trim().split('\n').pop() ?? '';
-  if (done.code !== 0 || !last.startsWith('{')) throw new Error(`${args[0]} failed (exit ${done.code}):\n${done.stderr.slice(-6000)}`);
-  return JSON.parse(last);
-}
+const airflow = useAirflow('airflow-sl');
+const airflowEnv = (extra: NodeJS.ProcessEnv = {}) => airflow.home({ ...TEST_AWS_ENV, PRICECAST_POKE_SECONDS: '1', ...extra });
+const python = ([script, ...args]: string[], env: NodeJS.ProcessEnv) => airflow.script(script, args, env);
 
 async function serverlessPlan(runId: string): Promise<{ file: string; plan: Record<string, any> }> {
-  const archive = join(work, 'pyenv.tar.gz');
+  const archive = join(airflow.dir, 'pyenv.tar.gz');
   writeFileSync(archive, 'a packed environment');
   const planned = await runCli(['emr', 'plan', '--serverless', '--bucket', 'pricecast-airflow-sl', '--run-id', runId,
     '--execution-role-arn', 'arn:aws:iam::123456789012:role/pricecast-job', '--python-archive', archive]);
   expect(planned.code, planned.stderr).toBe(0);
-  const file = join(work, `${runId}.json`);
+  const file = join(airflow.dir, `${runId}.json`);
   writeFileSync(file, planned.stdout);
   return { file, plan: JSON.parse(planned.stdout) };
 }
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'pricecast-airflow-sl-'));
-  const provisioned = await run('bash', [join(ROOT, 'airflow', 'provision.sh')], process.env);
-  if (provisioned.code !== 0) throw new Error(`airflow/provision.sh failed:\n${provisioned.stderr}`);
-  envDir = provisioned.stdout.trim().split('\n').pop()!;
-});
-
-afterAll(() => {
-  if (work) rmSync(work, { recursive: true, force: true });
-});
 
 describe('the EMR Serverless DAG', () => {
   it('imports; stop_application is the teardown of create_application; explicit waits under a deferring default; retries on the teardown only', async () => {
@@ -96,7 +43,7 @@ describe('the EMR Serverless DAG', () => {
 
   it('a success run: the plan\'s application and job run, the output committed (run.json), the application stopped', async () => {
     const { file, plan } = await serverlessPlan('sl-ok');
-    const output = join(work, 'engine-output');
+    const output = join(airflow.dir, 'engine-output');
     await runPipeline({ input: join(ROOT, 'fixtures', 'default.csv'), output });
     const result = await python([join(ROOT, 'airflow', 'tests', 'run_serverless_dag.py'), 'success', file, output], await airflowEnv());
     expect(result.runState).toBe('success');
