@@ -47,7 +47,6 @@ describe('independent checks', () => {
     const script = `
 import json, sys
 import pyarrow.parquet as pq, pandas as pd
-import { useScratchFolder } from '../helpers/scratch.js';
 t = pq.read_table(sys.argv[1])
 df = pd.read_parquet(sys.argv[1])
 print(json.dumps({"schema": [[f.name, str(f.type)] for f in t.schema], "rows": t.num_rows,
