@@ -226,7 +226,31 @@ export const JOB_SETTINGS = {
     defaultText: '0',
     validate: isElasticNetRule,
   }),
+  // Panels (docs/input.md#panels): unset = every asset of the file, and then left out of the job's flags.
+  assets: optionalSetting<'string', string[]>({
+    flag: 'assets',
+    kind: 'string',
+    configKey: 'job.assets',
+    metavar: 'A,B,…',
+    help: 'on a file with an asset column: only these assets (comma-separated names as written; default every asset)',
+    parse: parseAssetList,
+  }),
 } satisfies SettingMap;
+
+/** `--assets a,b`: names trimmed, none empty. */
+function parseAssetList(text: string): string[] {
+  const names = text.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) throw new UsageError(`--assets: expected comma-separated asset names, got ${JSON.stringify(text)}`);
+  return names;
+}
+
+/** `--progress`: assets or rows done on stderr even when it is not a terminal. */
+export const PROGRESS_SETTING = setting({
+  flag: 'progress',
+  kind: 'boolean',
+  help: 'show progress on stderr (assets done / total) even when stderr is not a terminal; on a terminal it is shown anyway',
+  default: false,
+});
 
 export type JobSettings = SettingValues<typeof JOB_SETTINGS>;
 
@@ -265,7 +289,8 @@ export const DEFAULT_OUTPUT = 'out/predictions';
 /** `pricecast predict`. */
 export const PREDICT_SETTINGS = {
   ...JOB_SETTINGS,
-  output: OUTPUT_SETTING(DEFAULT_OUTPUT, 'Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json'),
+  output: OUTPUT_SETTING(DEFAULT_OUTPUT, 'Spark-layout output folder: part-00000-<uuid>.snappy.parquet, _SUCCESS, _model.json (a panel: asset=<name>/part-…)'),
+  progress: PROGRESS_SETTING,
   json: JSON_SETTING,
   help: HELP_SETTING,
 } satisfies SettingMap;
@@ -291,6 +316,8 @@ const INPUT_SETTINGS = {
   thousands: JOB_SETTINGS.thousands,
   missing: JOB_SETTINGS.missing,
   ohlcCheck: JOB_SETTINGS.ohlcCheck,
+  assets: JOB_SETTINGS.assets,
+  progress: PROGRESS_SETTING,
 } satisfies SettingMap;
 
 export const EXPERIMENT_SETTINGS = {

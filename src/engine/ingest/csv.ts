@@ -36,7 +36,7 @@ import {
   type LayoutOptions,
   type NumericField,
 } from './layouts.js';
-import { boundExpected, checkOhlc, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
+import { ASSET_NAME, ASSET_NAME_EXPECTED, boundExpected, checkOhlc, NUMBER_EXPECTED, VALUE_BOUNDS } from './valueRules.js';
 import type { DailyColumns, IngestResult } from '../types.js';
 
 /** The required columns of the contract's own layout, found by header name in any order. */
@@ -76,6 +76,16 @@ export interface DailyIngest extends IngestResult {
   seconds?: Float64Array;
   /** The asset an asset column names (all its values equal), or absent (docs/input.md#assets). */
   asset?: string;
+  /**
+   * A file with an asset column (docs/input.md#panels): each row's asset as an index into `assetNames`
+   * (trimmed, in order of first appearance) and the line each name first appears on. Absent without
+   * an asset column. `splitAssets` (engine/panel/assets.ts) turns a panel into one ingest per asset.
+   */
+  assetOf?: Int32Array;
+  assetNames?: string[];
+  assetLines?: number[];
+  /** The file's name for its asset column, for messages. */
+  assetColumn?: string;
   /** Rows whose open/high/low disagree with the close, accepted under `--ohlc-check off`. */
   ohlcInconsistentRows?: number;
 }
@@ -90,8 +100,6 @@ const THOUSANDS = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$/;
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 const READ_CHUNK_BYTES = 1 << 20;
-/** How many asset names a refusal lists. */
-const ASSETS_LISTED = 10;
 
 /** How to read a CSV: the layout options (layouts.ts) and, for a pipe or stdin, the stream to read once. */
 export interface CsvReadOptions extends LayoutOptions {
@@ -171,6 +179,8 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
   let ohlcInconsistentRows = 0;
   /** The asset column's distinct values, in order of appearance, and the line each first appears on. */
   const assets = new Map<string, number>();
+  const assetOf = new GrowingColumn();
+  const assetIndex = new Map<string, number>();
   /**
    * The line the next record starts on. csv-parse's own line count comes only with a per-record
    * info object that costs more than the parse itself, so lines are counted here: one per record,
@@ -243,11 +253,18 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
       }
       values[k] = value;
     }
+    const row = columns.length;
     if (assetAt !== -1) {
       const asset = record[assetAt].trim();
-      if (!isMissingCell(asset) && !assets.has(asset)) assets.set(asset, line);
+      let index = assetIndex.get(asset);
+      if (index === undefined) {
+        if (!ASSET_NAME.test(asset)) throw new InputError(file, line, layout!.columns.asset!, record[assetAt], ASSET_NAME_EXPECTED);
+        index = assetIndex.size;
+        assetIndex.set(asset, index);
+        assets.set(asset, line);
+      }
+      assetOf.push(row, index);
     }
-    const row = columns.length;
     if (valueAt[3] !== -1) {
       // open, high, low (k = 3, 4, 5) against the close (k = 0): docs/input.md#open-high-and-low.
       const problem = checkOhlc(values[3], values[4], values[5], values[0]);
@@ -342,7 +359,6 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     throw new InputError(file, 0, null, null, 'data rows after the header; the file has only a header');
   }
   const resolved = layout! as Layout;
-  if (assets.size > 1) throw severalAssets(file, resolved.columns.asset!, assets);
   const n = columns.length;
   const daily: DailyColumns = columns.finish();
   if (valueAt[3] !== -1) {
@@ -362,6 +378,9 @@ export async function readDailyCsvWithCsvParse(file: string, options: CsvReadOpt
     dateColumn: resolved.columns.date!,
     ...(anyTimeOfDay ? { seconds: seconds.finish(n) } : {}),
     ...(assets.size === 1 ? { asset: [...assets.keys()][0] } : {}),
+    ...(assetAt !== -1
+      ? { assetOf: Int32Array.from(assetOf.finish(n)), assetNames: [...assets.keys()], assetLines: [...assets.values()], assetColumn: resolved.columns.asset! }
+      : {}),
     ...(valueAt[3] !== -1 ? { ohlcInconsistentRows } : {}),
   };
 }
@@ -374,19 +393,6 @@ function ohlcExpected(open: number, high: number, low: number, close: number): s
   );
 }
 
-/** A file of several assets: refused, naming them (one model must never be fitted on several coins). */
-function severalAssets(file: string, column: string, assets: Map<string, number>): InputError {
-  const names = [...assets.keys()];
-  const listed = names.slice(0, ASSETS_LISTED).join(', ') + (names.length > ASSETS_LISTED ? `, … ${names.length - ASSETS_LISTED} more` : '');
-  return new InputError(
-    file,
-    assets.get(names[1])!,
-    column,
-    names[1],
-    `one asset per file: the ${column} column names ${names.length} assets (${listed}); ` +
-      'files of several assets are not supported yet: give each asset its own file',
-  );
-}
 
 const NUMBER_WITH_THOUSANDS_EXPECTED = 'a finite decimal number (thousands separators allowed: 1,234.5)';
 

@@ -33,3 +33,10 @@ export const NUMBER_EXPECTED = 'a finite decimal number';
 export function boundExpected(field: NumericField): string {
   return `${field === 'open' ? 'an' : 'a'} ${field} ${VALUE_BOUNDS[field].text}`;
 }
+
+/**
+ * An asset name, as written in the asset column and trimmed (docs/input.md#panels): it becomes a folder
+ * name (`asset=<name>`) that Spark, pyarrow, pandas and DuckDB read back unescaped, so nothing else.
+ */
+export const ASSET_NAME = /^[A-Za-z0-9._ -]+$/;
+export const ASSET_NAME_EXPECTED = 'an asset name of letters, digits, dots, underscores, hyphens or spaces ([A-Za-z0-9._ -]+)';
