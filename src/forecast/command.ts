@@ -8,19 +8,22 @@ import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, manifestOf, parseCommand } from '../settings.js';
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
-import { forecastJson, runForecast } from './run.js';
-import { formatForecastSummary } from './summary.js';
+import { progressLine } from './progress.js';
+import { forecastJson, isPanelRun, runAnyForecast } from './run.js';
+import { formatForecastSummary, formatPanelSummary } from './summary.js';
 
 export const FORECAST_HELP = () => `pricecast forecast: the price after the last known day, with intervals and the model's track record
 
 Usage: pricecast forecast [--input FILE] [--features SPEC | --from RESULTS --set NAME] [--horizon H]
-                          [--level L,...] [--as-of DATE] [--output DIR] [--json]
+                          [--level L,...] [--as-of DATE] [--assets A,B,...] [--output DIR] [--json]
 
 For each horizon h = 1 … H the model (Spark ML's least squares) is fitted on every row whose price h
 days later is known and applied to the last day. Its intervals are split conformal: calibrated on the
 errors of the same model in a walk-forward over the history, which is also reported (skill against
 "in h days = today", Diebold-Mariano p, interval coverage). The result is one partition of a table
 in Spark's partitionBy("origin_date") layout: DIR/origin_date=YYYY-MM-DD/ (docs/forecast.md).
+On a panel (an asset column naming several assets) each asset is forecast from its own rows, one row
+per asset and horizon with an asset column, all in the partition of the newest asset's last day.
 
 Options:
 ${formatOptionsHelp(FORECAST_SETTINGS)}
@@ -49,7 +52,10 @@ export async function forecastCommand(argv: string[]): Promise<number> {
   } else if (values.set !== undefined) {
     throw new UsageError('--set: only with --from RESULTS');
   }
-  const run = await runForecast({
+  const progress = progressLine('forecast', process.stderr, values.progress);
+  let run;
+  try {
+    run = await runAnyForecast({
     input: values.input,
     set,
     target,
@@ -67,8 +73,16 @@ export async function forecastCommand(argv: string[]): Promise<number> {
       expectedBucketOwner: values.expectedBucketOwner,
       requestTimeoutSeconds: values.requestTimeoutSeconds,
     },
-  });
+    assets: values.assets,
+    onProgress: progress.update,
+    });
+  } finally {
+    progress.done();
+  }
+  if (isPanelRun(run)) {
+    for (const { asset, reason } of run.document.skipped) process.stderr.write(`skipped asset ${asset}: expected ${reason}\n`);
+  }
   if (values.json) process.stdout.write(forecastJson(run.document));
-  else process.stdout.write(formatForecastSummary(run));
+  else process.stdout.write(isPanelRun(run) ? formatPanelSummary(run) : formatForecastSummary(run));
   return 0;
 }

@@ -1,8 +1,11 @@
 /**
  * `pricecast forecast` as a library call (docs/forecast.md), a chain of small stages:
  *
- *   loadSeries → cutAt(--as-of) → usableRows → per horizon: fitHorizon (walk-forward + the fit of every
- *   known label) → trackRecord → conformal bounds → the origin's partition of the forecast table
+ *   loadForecastInput → cutAt(--as-of) → usableRows → per horizon: fitHorizon (walk-forward + the fit of
+ *   every known label) → trackRecord → conformal bounds → the origin's partition of the forecast table
+ *
+ * On a panel (docs/forecast.md#panels) the chain from cutAt on runs per asset, each asset exactly as a
+ * file of its rows alone, and every asset's rows go into the one partition of the run's origin date.
  *
  * Every refusal (bad input, too few rows, a level the history cannot support, an output that cannot be
  * replaced) happens before anything is written; an earlier table is then untouched.
@@ -14,19 +17,20 @@ import { InputError, UsageError } from '../engine/errors.js';
 import { formatFeatureItem, parseFeatureSpec, type FeatureItem } from '../engine/features/spec.js';
 import { formatDay, parseDay } from '../engine/ingest/dates.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
+import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
 import type { Regularisation } from '../engine/model/wls.js';
-import { loadSeries } from '../experiment/series.js';
+import type { SkippedAsset } from '../engine/panel/assets.js';
+import type { DailyColumns } from '../engine/types.js';
 import type { Target } from '../experiment/target.js';
+import { loadForecastInput, type ForecastInput, type InputShape } from './assets.js';
 import { conformalInterval, conformalRank, conformalWidth, conformityScore, scoresNeeded } from './conformal.js';
 import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
 import { fitHorizon } from './horizon.js';
 import { checkPartition, checkTableFolder, writePartition } from './partition.js';
-import { cutAt, horizonLabel, priceAhead, usableRows } from './rows.js';
-import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
+import { cutAt, horizonLabel, priceAhead, usableRows, type UsableRows } from './rows.js';
 import { checkS3Partition, s3Client, writeS3Partition, type S3Settings } from './s3Table.js';
 import { encodeForecastParquet, type ForecastRow } from './table.js';
 import { trackRecord, type TrackRecord } from './trackRecord.js';
-
 
 export interface ForecastOptions {
   input: string;
@@ -49,6 +53,10 @@ export interface ForecastOptions {
   today?: number;
   /** How to reach an s3:// input or output (encryption, expected bucket owner, time-outs); default SSE-S3. */
   s3?: S3Settings;
+  /** `--assets`: on a file with an asset column, only these assets; each one named must be forecast. */
+  assets?: readonly string[];
+  /** Called as a panel's assets are forecast: assets done, assets to do. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface HorizonForecast {
@@ -97,18 +105,86 @@ export function checkLevels(levels: readonly number[]): void {
   if (levels.length === 0) throw new UsageError('--level: expected at least one level');
 }
 
+/** A panel's forecast of one asset: what a file of its rows alone would give (ForecastDocument's own fields). */
+export interface AssetForecast {
+  asset: string;
+  lastPrice: number;
+  /** Usable rows up to and including the origin. */
+  rows: number;
+  horizons: HorizonForecast[];
+}
+
+/** `_forecast.json` of a panel (docs/forecast.md#panels): one origin date, a forecast per asset, the skipped. */
+export interface PanelForecastDocument {
+  tool: 'pricecast';
+  command: 'forecast';
+  originDate: string;
+  input: { file: string; sha256: string; rowsRead: number; assetColumn: string; assetsInFile: number };
+  set: ForecastDocument['set'];
+  asOf: string | null;
+  trainRatio: number;
+  refitEvery: number;
+  calibrationWindow: number | null;
+  levels: number[];
+  settings: Record<string, unknown>;
+  /** In the order of their names. */
+  assets: AssetForecast[];
+  skipped: SkippedAsset[];
+}
+
+export interface PanelForecastRun {
+  document: PanelForecastDocument;
+  staleDays: number | null;
+  partitionDir: string | null;
+}
+
+/** What `pricecast forecast` runs: one series or a panel, as the input turns out to be. */
+export type AnyForecastRun = ForecastRun | PanelForecastRun;
+
+export function isPanelRun(run: AnyForecastRun): run is PanelForecastRun {
+  return 'assets' in run.document;
+}
+
+/** One series (a file without an asset column, or with one asset in it); a panel is refused. */
 export async function runForecast(options: ForecastOptions): Promise<ForecastRun> {
+  return (await forecastAt(options, 'series')) as ForecastRun;
+}
+
+/** A panel (a file whose asset column names assets; one asset makes a panel of one). */
+export async function runPanelForecast(options: ForecastOptions): Promise<PanelForecastRun> {
+  return (await forecastAt(options, 'panel')) as PanelForecastRun;
+}
+
+/** Whichever the input is: a panel when its asset column names several assets, else one series. */
+export async function runAnyForecast(options: ForecastOptions): Promise<AnyForecastRun> {
+  return forecastAt(options, 'any');
+}
+
+async function forecastAt(options: ForecastOptions, as: InputShape): Promise<AnyForecastRun> {
   const remote = isS3Uri(options.input) || (options.output !== undefined && isS3Uri(options.output));
-  if (!remote) return forecastWith(options, null);
+  if (!remote) return forecastWith(options, null, options.input, as);
   const settings = options.s3 ?? { encryption: { algorithm: 'AES256', kmsKeyId: null } };
   const s3 = s3Client(settings);
-  const run = (input: string) => forecastWith({ ...options, input, s3: settings }, s3, options.input);
+  const run = (input: string) => forecastWith({ ...options, input, s3: settings }, s3, options.input, as);
   return isS3Uri(options.input) ? withLocalInput(options.input, run, s3) : run(options.input);
 }
 
-/** The run itself; `s3` when the input or the output is on S3, `inputName` the input as the user named it. */
-async function forecastWith(options: ForecastOptions, s3: S3Client | null, inputName = options.input): Promise<ForecastRun> {
-  const onS3 = options.output !== undefined && isS3Uri(options.output);
+/** The settings of a run, checked and parsed once (every asset of a panel shares them). */
+interface Plan {
+  items: FeatureItem[];
+  featureNames: string[];
+  horizon: number;
+  levels: readonly number[];
+  calibrationWindow: number | undefined;
+  trainRatio: number;
+  refitEvery: number;
+  target: Target;
+  asOf: number | undefined;
+  asOfText: string | undefined;
+  regularisation: Regularisation | undefined;
+}
+
+function planOf(options: ForecastOptions): Plan {
   const { horizon: H, levels, trainRatio, refitEvery: K, target, calibrationWindow: W } = options;
   if (!Number.isInteger(H) || H < 1 || H > MAX_HORIZON) throw new UsageError(`--horizon: expected an integer from 1 to ${MAX_HORIZON}, got ${H}`);
   checkLevels(levels);
@@ -124,61 +200,79 @@ async function forecastWith(options: ForecastOptions, s3: S3Client | null, input
     if (error instanceof UsageError) throw new UsageError(`set "${options.set.name}": ${error.message}`);
     throw error;
   }
-  if (options.output !== undefined && !onS3) await checkTableFolder(options.output);
+  return {
+    items,
+    featureNames: items.map((item) => item.column),
+    horizon: H,
+    levels,
+    calibrationWindow: W,
+    trainRatio,
+    refitEvery: K,
+    target,
+    asOf,
+    asOfText: options.asOf,
+    regularisation: options.set.regularisation,
+  };
+}
 
-  const { ingest, sorted } = await loadSeries(options.input, items, options.ingest);
-  const rows = usableRows(cutAt(sorted.columns, asOf), items);
+/**
+ * Why these usable rows cannot carry the forecast asked (as the `expected` of a one-line refusal), or
+ * null: no usable row up to the origin; fewer than p + 2 rows in some horizon's first walk-forward
+ * window (the smallest fit, as in the experiment); fewer walk-forward scores than a level needs. All
+ * of it follows from the row count, so a panel knows which assets to skip before fitting any.
+ */
+function tooShort(series: DailyColumns, rows: UsableRows, plan: Plan): string | null {
   const N = rows.day.length;
-  const file = inputName;
   if (N === 0) {
-    const why = asOf !== undefined && sorted.columns.day.length > 0 && sorted.columns.day[0] > asOf!
-      ? `--as-of ${options.asOf} is before the first row (${formatDay(sorted.columns.day[0])})`
-      : `--as-of ${options.asOf ?? ''} leaves no row where every feature has a value`;
-    throw new InputError(file, 0, null, null, `a usable row on or before the origin: ${asOf === undefined ? 'no row has every feature' : why}`);
+    const { asOf, asOfText } = plan;
+    const why = asOf !== undefined && series.day.length > 0 && series.day[0] > asOf
+      ? `--as-of ${asOfText} is before the first row (${formatDay(series.day[0])})`
+      : `--as-of ${asOfText ?? ''} leaves no row where every feature has a value`;
+    return `a usable row on or before the origin: ${asOf === undefined ? 'no row has every feature' : why}`;
   }
   const o = N - 1;
   const originDate = formatDay(rows.day[o]);
-  const p = items.length;
-  // The walk-forward's first window is the smallest fit: it needs p + 2 rows, as the experiment's does.
-  for (let h = 1; h <= H; h++) {
+  const p = plan.items.length;
+  const { trainRatio, calibrationWindow: W } = plan;
+  for (let h = 1; h <= plan.horizon; h++) {
     const M = o - h + 1;
     const firstWindow = Math.floor(M * trainRatio) - h + 1;
     if (firstWindow < p + 2) {
-      throw new InputError(
-        file,
-        0,
-        null,
-        null,
+      return (
         `at least ${p + 2} fitting rows for ${p} features at horizon ${h}: ${N} usable rows up to ${originDate} leave ` +
-          `${Math.max(0, M)} with a known label and ${Math.max(0, firstWindow)} in the first walk-forward window (train ratio ${trainRatio})`,
+        `${Math.max(0, M)} with a known label and ${Math.max(0, firstWindow)} in the first walk-forward window (train ratio ${trainRatio})`
       );
     }
   }
-  if (options.output !== undefined) {
-    if (onS3) await checkS3Partition(s3!, options.output, originDate);
-    else await checkPartition(options.output, originDate);
+  for (let h = 1; h <= plan.horizon; h++) {
+    const M = o - h + 1;
+    const scores = M - Math.floor(M * trainRatio);
+    const calibration = W === undefined ? scores : Math.min(W, scores);
+    for (const level of plan.levels) {
+      if (conformalRank(calibration, level) > calibration) {
+        return (
+          `a history long enough for a ${level} interval at horizon ${h}: ${scoresNeeded(level)} walk-forward scores are needed, ` +
+          `${calibration} are available${W === undefined ? '' : ` (--calibration-window ${W})`}`
+        );
+      }
+    }
   }
+  return null;
+}
 
-  const featureNames = items.map((item) => item.column);
+/** Every horizon's fit, bounds and track record from the last usable row, and its rows of the table. */
+function forecastRows(rows: UsableRows, plan: Plan): { horizons: HorizonForecast[]; tableRows: ForecastRow[] } {
+  const { horizon: H, levels, trainRatio, refitEvery: K, target, calibrationWindow: W } = plan;
+  const o = rows.day.length - 1;
   const horizons: HorizonForecast[] = [];
   const tableRows: ForecastRow[] = [];
   for (let h = 1; h <= H; h++) {
     const ahead = priceAhead(rows, h);
-    const fit = fitHorizon(rows.features, rows.price, ahead, horizonLabel(target, rows.price, ahead), { horizon: h, trainRatio, refitEvery: K, target }, featureNames, options.set.regularisation);
+    const fit = fitHorizon(rows.features, rows.price, ahead, horizonLabel(target, rows.price, ahead), { horizon: h, trainRatio, refitEvery: K, target }, plan.featureNames, plan.regularisation);
     const { forecast, actual, price } = fit.history;
     const scores = Float64Array.from(forecast, (f, t) => conformityScore(f, actual[t], price[t]));
     const calibration = W === undefined ? scores : scores.subarray(Math.max(0, scores.length - W));
     const bounds = levels.map((level) => {
-      if (conformalRank(calibration.length, level) > calibration.length) {
-        throw new InputError(
-          file,
-          0,
-          null,
-          null,
-          `a history long enough for a ${level} interval at horizon ${h}: ${scoresNeeded(level)} walk-forward scores are needed, ` +
-            `${calibration.length} are available${W === undefined ? '' : ` (--calibration-window ${W})`}`,
-        );
-      }
       const width = conformalWidth(calibration, level);
       return { level, ...conformalInterval(fit.forecast, width, rows.price[o]), width };
     });
@@ -195,44 +289,164 @@ async function forecastWith(options: ForecastOptions, s3: S3Client | null, input
     horizons.push({ horizon: h, targetDate: formatDay(targetDay), forecast: fit.forecast, bounds, model: fit.model, trackRecord: record });
     tableRows.push({ horizon: h, targetDay, lastPrice: rows.price[o], forecast: fit.forecast, bounds });
   }
+  return { horizons, tableRows };
+}
 
+/** The set as `_forecast.json` names it. */
+function setOf(options: ForecastOptions, plan: Plan): ForecastDocument['set'] {
+  return {
+    name: options.set.name,
+    features: plan.items.map(formatFeatureItem),
+    target: plan.target,
+    ...(options.set.regularisation && { regParam: options.set.regularisation.regParam, elasticNet: options.set.regularisation.elasticNetParam }),
+  };
+}
+
+/** Days between the origin and today when that is more than STALE_AFTER_DAYS (never with --as-of). */
+function staleDaysOf(options: ForecastOptions, originDay: number): number | null {
+  const today = options.today ?? Math.floor(Date.now() / 86_400_000);
+  const age = today - originDay;
+  return options.asOf === undefined && age > STALE_AFTER_DAYS ? age : null;
+}
+
+/** The run itself; `s3` when the input or the output is on S3, `inputName` the input as the user named it. */
+async function forecastWith(options: ForecastOptions, s3: S3Client | null, inputName: string, as: InputShape): Promise<AnyForecastRun> {
+  const onS3 = options.output !== undefined && isS3Uri(options.output);
+  const plan = planOf(options);
+  if (options.output !== undefined && !onS3) await checkTableFolder(options.output);
+  const input = await loadForecastInput(options.input, plan.items, options.ingest, options.assets, as);
+  const table: TableTarget = { options, s3, onS3 };
+  if (input.panel) return forecastPanel(input, plan, options, inputName, table);
+
+  const { sorted } = input.series[0];
+  const { ingest } = input;
+  const rows = usableRows(cutAt(sorted.columns, plan.asOf), plan.items);
+  const short = tooShort(sorted.columns, rows, plan);
+  if (short !== null) throw new InputError(inputName, 0, null, null, short);
+  const o = rows.day.length - 1;
+  const originDate = formatDay(rows.day[o]);
+  await checkTablePartition(table, originDate);
+
+  const { horizons, tableRows } = forecastRows(rows, plan);
   const document: ForecastDocument = {
     tool: 'pricecast',
     command: 'forecast',
     originDate,
     lastPrice: rows.price[o],
     input: { file: basename(inputName), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
-    set: {
-      name: options.set.name,
-      features: items.map(formatFeatureItem),
-      target,
-      ...(options.set.regularisation && { regParam: options.set.regularisation.regParam, elasticNet: options.set.regularisation.elasticNetParam }),
-    },
+    set: setOf(options, plan),
     asOf: options.asOf ?? null,
-    trainRatio,
-    refitEvery: K,
-    calibrationWindow: W ?? null,
-    levels: [...levels],
-    rows: N,
+    trainRatio: plan.trainRatio,
+    refitEvery: plan.refitEvery,
+    calibrationWindow: plan.calibrationWindow ?? null,
+    levels: [...plan.levels],
+    rows: rows.day.length,
     settings: options.settings ?? {},
     horizons,
   };
-  const today = options.today ?? Math.floor(Date.now() / 86_400_000);
-  const age = today - rows.day[o];
-  const staleDays = options.asOf === undefined && age > STALE_AFTER_DAYS ? age : null;
+  const partitionDir = await writeTablePartition(table, originDate, () => encodeForecastParquet(tableRows, plan.levels, options.set.name), forecastJson(document));
+  return { document, staleDays: staleDaysOf(options, rows.day[o]), partitionDir };
+}
 
-  let partitionDir: string | null = null;
-  if (options.output !== undefined) {
-    const parquet = encodeForecastParquet(tableRows, levels, options.set.name);
-    partitionDir = onS3
-      ? await writeS3Partition(s3!, options.s3!, options.output, originDate, parquet, forecastJson(document), contentUuid(parquet))
-      : await writePartition(options.output, originDate, parquet, forecastJson(document), contentUuid(parquet));
+/**
+ * A panel (docs/forecast.md#panels): each asset forecast from its own rows exactly as a file of its
+ * rows alone would be, all into one partition. The run's origin date is the newest last usable day of
+ * the assets (after --as-of); an asset whose rows end earlier, or that has too few rows, is skipped with
+ * its reason, unless --assets named it (then the run is refused). No asset left is bad input.
+ */
+async function forecastPanel(input: ForecastInput, plan: Plan, options: ForecastOptions, inputName: string, table: TableTarget): Promise<PanelForecastRun> {
+  const { ingest } = input;
+  const named = new Set(options.assets ?? []);
+  const assetColumn = ingest.assetColumn ?? 'asset';
+  const skipped: SkippedAsset[] = [];
+  const skip = (asset: string, reason: string) => {
+    if (named.has(asset)) throw new InputError(inputName, 0, assetColumn, asset, reason);
+    skipped.push({ asset, reason });
+  };
+  let usable: { asset: string; rows: UsableRows }[] = [];
+  for (const { asset, sorted } of input.series) {
+    const rows = usableRows(cutAt(sorted.columns, plan.asOf), plan.items);
+    const short = tooShort(sorted.columns, rows, plan);
+    if (short === null) usable.push({ asset: asset!, rows });
+    else skip(asset!, short);
   }
-  return { document, staleDays, partitionDir };
+  let originDay = -Infinity;
+  for (const { rows } of usable) originDay = Math.max(originDay, rows.day[rows.day.length - 1]);
+  const originDate = usable.length > 0 ? formatDay(originDay) : '';
+  for (const { asset, rows } of usable) {
+    const last = rows.day[rows.day.length - 1];
+    if (last < originDay) {
+      skip(asset, `rows up to the run's origin date ${originDate} (the newest asset's last usable day); its last usable day is ${formatDay(last)}: --as-of ${formatDay(last)} forecasts it from there`);
+    }
+  }
+  usable = usable.filter(({ rows }) => rows.day[rows.day.length - 1] === originDay);
+  skipped.sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+  if (usable.length === 0) {
+    const first = skipped[0];
+    throw new InputError(
+      inputName,
+      0,
+      null,
+      null,
+      `at least one asset with enough rows to forecast; all ${skipped.length} were skipped (${first.asset}: ${first.reason})`,
+    );
+  }
+  await checkTablePartition(table, originDate);
+
+  const assets: AssetForecast[] = [];
+  const tableRows: ForecastRow[] = [];
+  options.onProgress?.(0, usable.length);
+  for (const { asset, rows } of usable) {
+    const one = forecastRows(rows, plan);
+    const o = rows.day.length - 1;
+    assets.push({ asset, lastPrice: rows.price[o], rows: rows.day.length, horizons: one.horizons });
+    for (const row of one.tableRows) tableRows.push({ ...row, asset });
+    options.onProgress?.(assets.length, usable.length);
+  }
+  const document: PanelForecastDocument = {
+    tool: 'pricecast',
+    command: 'forecast',
+    originDate,
+    input: { file: basename(inputName), sha256: ingest.sha256, rowsRead: ingest.rowsRead, assetColumn, assetsInFile: ingest.assetNames?.length ?? 1 },
+    set: setOf(options, plan),
+    asOf: options.asOf ?? null,
+    trainRatio: plan.trainRatio,
+    refitEvery: plan.refitEvery,
+    calibrationWindow: plan.calibrationWindow ?? null,
+    levels: [...plan.levels],
+    settings: options.settings ?? {},
+    assets,
+    skipped,
+  };
+  const partitionDir = await writeTablePartition(table, originDate, () => encodeForecastParquet(tableRows, plan.levels, options.set.name), forecastJson(document));
+  return { document, staleDays: staleDaysOf(options, originDay), partitionDir };
+}
+
+/** Where the table is: a local folder or an s3:// prefix (or nowhere, without --output). */
+interface TableTarget {
+  options: ForecastOptions;
+  s3: S3Client | null;
+  onS3: boolean;
+}
+
+/** Before the work, once the origin is known: the partition of that day can be replaced. */
+async function checkTablePartition({ options, s3, onS3 }: TableTarget, originDate: string): Promise<void> {
+  if (options.output === undefined) return;
+  if (onS3) await checkS3Partition(s3!, options.output, originDate);
+  else await checkPartition(options.output, originDate);
+}
+
+/** Writes (or replaces) the origin's partition; returns its path or URI, or null without --output. */
+async function writeTablePartition({ options, s3, onS3 }: TableTarget, originDate: string, encode: () => Uint8Array, json: string): Promise<string | null> {
+  if (options.output === undefined) return null;
+  const parquet = encode();
+  return onS3
+    ? writeS3Partition(s3!, options.s3!, options.output, originDate, parquet, json, contentUuid(parquet))
+    : writePartition(options.output, originDate, parquet, json, contentUuid(parquet));
 }
 
 /** Pretty JSON; non-finite numbers (no DM test, no price move) are written as null. */
-export function forecastJson(document: ForecastDocument): string {
+export function forecastJson(document: ForecastDocument | PanelForecastDocument): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 

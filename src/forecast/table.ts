@@ -1,8 +1,9 @@
 /**
- * The forecast table's rows for one origin (docs/forecast.md#the-forecast-table): one row per horizon,
+ * The forecast table's rows for one origin (docs/forecast.md#the-forecast-table): one row per horizon
+ * (per asset and horizon on a panel, docs/forecast.md#panels),
  *
- *   horizon (INT32), target_date (DATE), last_price, forecast, lower_<L>, upper_<L> per level (DOUBLE),
- *   set (STRING)
+ *   [asset (STRING),] horizon (INT32), target_date (DATE), last_price, forecast, lower_<L>, upper_<L>
+ *   per level (DOUBLE), set (STRING)
  *
  * and no origin_date column: as with Spark's partitionBy, the partition folder's name carries it. The
  * engine's own Parquet writer knows only DATE and DOUBLE columns, so this small file goes through
@@ -13,6 +14,8 @@ import { parquetWasm } from '../engine/output/parquetWasm.js';
 import { levelSuffix } from './conformal.js';
 
 export interface ForecastRow {
+  /** A panel's rows carry their asset (all rows of a file do, or none). */
+  asset?: string;
   horizon: number;
   /** Days since 1970-01-01. */
   targetDay: number;
@@ -22,9 +25,10 @@ export interface ForecastRow {
   bounds: { lower: number; upper: number }[];
 }
 
-/** The table's column names, in order. */
-export function forecastColumns(levels: readonly number[]): string[] {
+/** The table's column names, in order; a panel's start with `asset`. */
+export function forecastColumns(levels: readonly number[], panel = false): string[] {
   return [
+    ...(panel ? ['asset'] : []),
     'horizon',
     'target_date',
     'last_price',
@@ -37,6 +41,7 @@ export function forecastColumns(levels: readonly number[]): string[] {
 export function encodeForecastParquet(rows: readonly ForecastRow[], levels: readonly number[], setName: string): Uint8Array {
   const doubles = (pick: (row: ForecastRow) => number) => vectorFromArray(rows.map(pick), new Float64());
   const columns: Record<string, Vector> = {
+    ...(rows.length > 0 && rows[0].asset !== undefined && { asset: vectorFromArray(rows.map((r) => r.asset!), new Utf8()) }),
     horizon: vectorFromArray(rows.map((r) => r.horizon), new Int32()),
     target_date: vectorFromArray(
       rows.map((r) => new Date(r.targetDay * 86_400_000)),
