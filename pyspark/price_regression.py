@@ -469,9 +469,10 @@ def _is_missing(text):
     return text.isNull() | (text == "") | (text == "-") | (F.lower(text) == "null")
 
 
-def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_text):
+def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_text, asset=None):
     """The engine's row checks (csv.ts readRow, in its order) as Spark columns: date, seconds, values, problem
-    code, and whether the row's open/high/low disagree with its close."""
+    code, and whether the row's open/high/low disagree with its close. `asset`: the trimmed asset cell, whose
+    name must match ASSET_NAME (docs/input.md#panels)."""
     day, seconds = _date_time(text["date"], layout.get("date", "text"))
     day = F.when(day >= F.lit(FIRST_GREGORIAN).cast(DateType()), day)
     values, missing, checks = {}, {}, []
@@ -496,6 +497,8 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
     problem = F.when(not_text, F.lit("text")).when(corrupt, F.lit("fields")).when(day.isNull(), F.lit("date"))
     for condition, field, kind in checks:
         problem = problem.when(condition, F.lit(f"{field}:{kind}"))
+    if asset is not None:
+        problem = problem.when(~asset.rlike(ASSET_NAME_PATTERN), F.lit("asset:name"))
     # open/high/low against the close (valueRules.ts checkOhlc): low first, then high; a missing value skips it.
     inconsistent = F.lit(False)
     if all(text[f] is not None for f in OHLC_FIELDS):
@@ -510,18 +513,38 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
 
 
 def read_daily_input(spark: SparkSession, path: str, options: IngestOptions):
-    """The engine's readDailyInput + prepareDaily: read (CSV or Parquet), sort and dedupe, apply --missing.
+    """The engine's readDailyInput + prepareDaily for one series (forecast): a file of several assets is refused.
 
     Returns (daily rows: date, price, volume, marketCap; data rows read; sha256; collapsed dates;
     facts for _model.json's input: layout and missing).
+    """
+    read = read_input_rows(spark, path, options)
+    names = read[3].get("assets") or []
+    if len(names) > 1:
+        listed = ", ".join(names[:ASSETS_LISTED]) + (
+            f", \u2026 {len(names) - ASSETS_LISTED} more" if len(names) > ASSETS_LISTED else "")
+        column = read[3]["columns"]["asset"]
+        raise BadInput(path, 0, column, names[1], f"one asset per file: the {column} column names {len(names)} assets "
+                                                  f"({listed}); give each asset its own file")
+    return prepare_daily(spark, path, read, options)
+
+
+def read_input_rows(spark: SparkSession, path: str, options: IngestOptions):
+    """The engine's readDailyInput: the file's rows checked, in file order (CSV or Parquet).
+
+    Returns (rows; data rows read; sha256; the layout read, with the asset column's names when it has one).
     """
     hfs = HadoopFs(spark, path)
     if not hfs.fs.exists(hfs.path):
         raise BadInput(path, 0, None, None, "an input file; there is no such file")
     if hfs.fs.getFileStatus(hfs.path).isDirectory() or _starts_with_parquet_magic(hfs):
-        rows, rows_read, sha256, layout = read_daily_parquet(spark, path, options)
-    else:
-        rows, rows_read, sha256, layout = read_daily_csv(spark, path, options=options)
+        return read_daily_parquet(spark, path, options)
+    return read_daily_csv(spark, path, options=options)
+
+
+def prepare_daily(spark: SparkSession, path: str, read, options: IngestOptions):
+    """The engine's prepareDaily on one series: sort and dedupe, the one-daily-series check, --missing."""
+    rows, rows_read, sha256, layout = read
     daily, collapsed = sort_and_dedupe(rows)
     repeated, days = collapsed["count"], daily.count()
     if repeated >= MIN_REPEATED_DAYS_REFUSED and repeated > MAX_REPEATED_DAY_SHARE * days:
@@ -742,9 +765,12 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
     # A genuine U+FFFD in valid UTF-8 also matches; _describe_bad_record tells the two apart.
     raw_text = F.concat_ws("\n", *[F.col(f) for f in fields], F.col(CORRUPT))
     not_text = raw_text.rlike("[\\x00\\x{FFFD}]") if check_text else F.lit(False)
-    day, seconds, values, problem, inconsistent = _validated(text, layout, options, F.col(CORRUPT).isNotNull(), not_text)
+    asset = (F.coalesce(F.trim(F.col(fields[layout["at"]["asset"]])), F.lit("")) if layout["at"]["asset"] != -1
+             else None)
+    day, seconds, values, problem, inconsistent = _validated(text, layout, options, F.col(CORRUPT).isNotNull(), not_text,
+                                                             asset)
     read = [f for f in NUMERIC_FIELDS if f in VALUE_FIELDS or layout["at"][f] != -1]
-    asset = (F.trim(F.col(fields[layout["at"]["asset"]])) if layout["at"]["asset"] != -1 else F.lit(None))
+    asset = asset if asset is not None else F.lit(None).cast(StringType())
     checked = (records.where(F.col(ROW_ID) > header_record)
                .select(F.col(ROW_ID), day.alias("date"), seconds.alias("__seconds"), *[values[f].alias(f) for f in read],
                        problem.alias(PROBLEM), inconsistent.alias("__ohlc_inconsistent"), asset.alias("__asset"))
@@ -763,19 +789,12 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
         raise error
     layout["ohlc_inconsistent"] = int(counts["inconsistent"] or 0) if layout["at"]["open"] != -1 else 0
     if layout["at"]["asset"] != -1:
-        # One asset per file (csv.ts severalAssets): the distinct names in order of first appearance.
-        named = checked.where(~_is_missing(F.col("__asset")))
-        found = named.groupBy("__asset").agg(F.min(ROW_ID).alias("__first")).orderBy("__first").collect()
-        names = [r["__asset"] for r in found]
-        if len(names) > 1:
-            listed = ", ".join(names[:ASSETS_LISTED]) + (
-                f", \u2026 {len(names) - ASSETS_LISTED} more" if len(names) > ASSETS_LISTED else "")
-            column = layout["columns"]["asset"]
-            line, _cells = _record_at(spark, path, found[1]["__first"])
-            raise BadInput(path, line, column, names[1],
-                           f"one asset per file: the {column} column names {len(names)} assets ({listed}); "
-                           "files of several assets are not supported yet: give each asset its own file")
-        layout["asset"] = names[0] if names else None
+        # The asset column's names (trimmed, checked above) in order of first appearance: one names the asset,
+        # several make the file a panel (docs/input.md#panels), run by run_panel.
+        found = checked.groupBy("__asset").agg(F.min(ROW_ID).alias("__first")).orderBy("__first").collect()
+        layout["assets"] = [r["__asset"] for r in found]
+        layout["asset"] = layout["assets"][0] if len(layout["assets"]) == 1 else None
+        layout["asset_rows"] = checked.drop(PROBLEM, "__ohlc_inconsistent")
 
     def locate(row_id, field):
         line, cells = _record_at(spark, path, row_id)
@@ -830,6 +849,8 @@ def _describe_bad_record(spark: SparkSession, path: str, header: List[str], layo
     field, _, kind = problem.partition(":")
     column = layout["columns"][field]
     value = fields[layout["at"][field]]
+    if field == "asset":
+        return BadInput(path, line, column, value, ASSET_NAME_EXPECTED)
     if field == "date":
         expected = unix_expected(value) if layout.get("date") == "unix" else date_expected(value)
     elif kind == "ohlc":
@@ -1221,29 +1242,11 @@ def compute_features(spark: SparkSession, daily: DataFrame, items: List[dict]) -
     as null); ±inf (e.g. a zero band width) stays, for drop_nulls to remove. The second value maps each
     column to the index of its first finite value in date order (None: none), for the too-few-rows message.
     """
-    catalogue, _ = feature_catalogue()
     ohlc = [c for c in OHLC_FEATURES if c in daily.columns]
     series = daily.select("date", "price", "volume", "marketCap", *ohlc).orderBy("date").toPandas()
-    inputs = {"close": series["price"].astype("float64"), "volume": series["volume"].astype("float64"),
-              **{c: series[c].astype("float64") for c in ohlc if c != "open"}}
-    values, first_defined = {}, {}
-    for item in items:
-        fn = item["fn"]
-        if fn in INPUT_FEATURES:
-            column = series[fn].astype("float64")
-        else:
-            entry = catalogue[fn]
-            function = getattr(getattr(ta, entry["module"]), fn)
-            with warnings.catch_warnings():
-                # ta 0.11 uses pandas idioms that pandas 2.2 reports as deprecated; the values are unaffected.
-                warnings.simplefilter("ignore", FutureWarning)
-                warnings.simplefilter("ignore", RuntimeWarning)
-                result = function(**{name: inputs[name] for name in entry["inputs"]}, **item["args"], fillna=False)
-            # volume_price_trend(dropnans=True) returns fewer rows: align by the input's index.
-            column = pd.Series(result).reindex(series.index).astype("float64")
-            values[item["column"]] = column
-        finite = np.isfinite(column.to_numpy())
-        first_defined[item["column"]] = int(finite.argmax()) if finite.any() else None
+    every, first_defined = feature_values(series, items)
+    # The input columns are already in `daily`: only the indicators are joined to it.
+    values = {item["column"]: every[item["column"]] for item in items if item["fn"] not in INPUT_FEATURES}
     labelled = daily
     if values:
         frame = pd.DataFrame({"date": series["date"], **values})
@@ -1423,8 +1426,11 @@ def _statistic(read) -> Optional[List[Optional[float]]]:
         raise
 
 
-def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict, output: str) -> str:
-    """docs/output.md: OUTPUT/part-00000-*.snappy.parquet, OUTPUT/_SUCCESS and OUTPUT/_model.json.
+def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict, output: str,
+                       partition_by: Optional[str] = None) -> str:
+    """docs/output.md: OUTPUT/part-00000-*.snappy.parquet, OUTPUT/_SUCCESS and OUTPUT/_model.json; with
+    `partition_by` (a panel), Spark's partitionBy layout, OUTPUT/asset=<name>/part-*.snappy.parquet, one file
+    per asset in date order.
 
     Written to a hidden temporary sibling and renamed into place, so a failed run leaves no half folder
     and an earlier output stays whole until the new one is complete. An existing OUTPUT is replaced only
@@ -1439,7 +1445,12 @@ def write_spark_output(spark: SparkSession, predictions: DataFrame, report: dict
     retired = target.sibling(f".{name}.pricecast-old-{token}")
     fs = target.fs
     try:
-        predictions.coalesce(1).write.mode("overwrite").parquet(staging.toString())
+        if partition_by is None:
+            predictions.coalesce(1).write.mode("overwrite").parquet(staging.toString())
+        else:
+            # Each asset in one partition, so one part file per asset folder, its rows in date order.
+            (predictions.repartition(partition_by).sortWithinPartitions(partition_by, "date")
+             .write.mode("overwrite").partitionBy(partition_by).parquet(staging.toString()))
         body = json.dumps(report, indent=2, allow_nan=False) + "\n"
         target.write_bytes(target._jvm.org.apache.hadoop.fs.Path(staging, "_model.json"), body.encode("utf-8"))
         check_output_replaceable(target)
@@ -1465,12 +1476,27 @@ _OUTPUT_NAME = (r"(?:part-\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
 OUTPUT_FILE = re.compile(rf"^(?:{_OUTPUT_NAME}|\.{_OUTPUT_NAME}\.crc)$")
 
 
+# A panel's partition folder (partitionBy("asset")): asset=<name>, the name as ASSET_NAME allows.
+PARTITION_FOLDER = re.compile(r"^asset=[A-Za-z0-9._ -]+$")
+PART_FILE = re.compile(rf"^(?:{_OUTPUT_NAME}|\.{_OUTPUT_NAME}\.crc)$")
+
+
+def _is_partition_folder(fs, status) -> bool:
+    """A panel's asset=<name> folder holding only part files (and their .crc)."""
+    if not status.isDirectory() or status.isSymlink() or not PARTITION_FOLDER.match(status.getPath().getName()):
+        return False
+    return all(s.isFile() and PART_FILE.match(s.getPath().getName()) and s.getPath().getName().lstrip(".").startswith("part-")
+               for s in fs.listStatus(status.getPath()))
+
+
 def _delete_output_folder(fs, folder) -> None:
     """Deletes an earlier output file by file, then the empty folder: never recursively, so that anything
     that appeared in it since the check stays (the folder then stays too)."""
     for status in fs.listStatus(folder):
         if status.isFile() and OUTPUT_FILE.match(status.getPath().getName()):
             fs.delete(status.getPath(), False)
+        elif _is_partition_folder(fs, status):
+            _delete_output_folder(fs, status.getPath())
     if len(fs.listStatus(folder)) == 0:
         fs.delete(folder, False)
 
@@ -1485,7 +1511,8 @@ def check_output_replaceable(target: HadoopFs) -> None:
     if len(entries) == 0:
         return
     foreign = sorted(s.getPath().getName() for s in entries
-                     if not OUTPUT_FILE.match(s.getPath().getName()) or not s.isFile() or s.isSymlink())
+                     if (not OUTPUT_FILE.match(s.getPath().getName()) or not s.isFile() or s.isSymlink())
+                     and not _is_partition_folder(fs, s))
     if foreign:
         raise OutputRefused(f"--output {path.toString()} exists and is not a pricecast output (it also holds "
                             f"{', '.join(foreign[:3])}{', ...' if len(foreign) > 3 else ''}); refusing to replace it")
@@ -1499,10 +1526,995 @@ def check_output_replaceable(target: HadoopFs) -> None:
                             "refusing to replace it")
 
 
+# --- panels: many assets in one file, one grouped map (docs/parity.md#panels, pyspark/README.md#panels) -----------
+#
+# A file whose asset column names several assets runs per asset as `groupBy("asset").applyInPandas(fit_asset)`,
+# never a driver loop over assets, so that 10,000 assets are one Spark job on a cluster. Inside a group there
+# is no Spark ML (a DataFrame cannot be used from a task), so the group replays the definitions Spark ML runs:
+# docs/split.md (XORShiftRandom, the BernoulliCellSampler, rows in date order, one partition) and docs/fit.md
+# (the normal equations of WeightedLeastSquares, reference LAPACK on the packed triangle, the L-BFGS fallback,
+# Spark's summary formulas), in the engine's order of operations (src/engine/split.ts, src/engine/model/).
+# The parity suite shows the group equal to Spark ML's own randomSplit and LinearRegression on one-asset
+# files (test/parity/panelGrouped.test.ts).
+
+ASSET_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
+ASSET_NAME_PATTERN = r"^[A-Za-z0-9._ -]+$"
+ASSET_NAME_EXPECTED = ("an asset name of letters, digits, dots, underscores, hyphens or spaces "
+                       "([A-Za-z0-9._ -]+)")
+_M32 = 0xFFFFFFFF
+_M64 = 0xFFFFFFFFFFFFFFFF
+
+
+def fma(a: float, b: float, c: float) -> float:
+    """a*b + c rounded once (Java's Math.fma, docs/fit.md#fused-multiply-add): exact integer arithmetic, then
+    Python's correctly rounded int/int division."""
+    if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        return a * b + c
+    pa, qa = a.as_integer_ratio()
+    pb, qb = b.as_integer_ratio()
+    pc, qc = c.as_integer_ratio()
+    numerator = pa * pb * qc + pc * qa * qb
+    if numerator == 0:
+        return 0.0
+    try:
+        return numerator / (qa * qb * qc)
+    except OverflowError:
+        return math.inf if numerator > 0 else -math.inf
+
+
+# docs/split.md#the-generator and #seeding: Spark's XORShiftRandom, seeded through Scala's MurmurHash3.bytesHash.
+
+def _murmur_mix_last(h: int, k: int) -> int:
+    k = (k * 0xCC9E2D51) & _M32
+    k = ((k << 15) | (k >> 17)) & _M32
+    k = (k * 0x1B873593) & _M32
+    return h ^ k
+
+
+def _murmur_bytes_hash(data: bytes, seed: int) -> int:
+    h = seed & _M32
+    for i in range(0, len(data) - len(data) % 4, 4):
+        h = _murmur_mix_last(h, int.from_bytes(data[i:i + 4], "little"))
+        h = ((h << 13) | (h >> 19)) & _M32
+        h = (h * 5 + 0xE6546B64) & _M32
+    h ^= len(data)  # the 8-byte seed leaves no tail
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & _M32
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & _M32
+    return h ^ (h >> 16)
+
+
+class XORShiftRandom:
+    """Spark's org.apache.spark.util.random.XORShiftRandom (docs/split.md#the-generator)."""
+
+    def __init__(self, seed: int):
+        data = (seed & _M64).to_bytes(8, "big")
+        lo = _murmur_bytes_hash(data, 0x3C074A61)
+        hi = _murmur_bytes_hash(data, lo)
+        self.state = (hi << 32) | lo
+
+    def next(self, bits: int) -> int:
+        s = self.state
+        s ^= (s << 21) & _M64
+        s ^= s >> 35
+        s ^= (s << 4) & _M64
+        self.state = s
+        return s & ((1 << bits) - 1)
+
+    def next_double(self) -> float:
+        return (self.next(26) * 134217728 + self.next(27)) * (1.0 / 9007199254740992.0)
+
+
+ROLE_TEST, ROLE_TRAIN, ROLE_NONE = 0, 1, 2
+
+
+def bernoulli_cell_split(n: int, train_ratio: float, seed: int) -> List[int]:
+    """docs/split.md#the-sampler: randomSplit([r, 1 - r], seed) on one partition of n rows in date order."""
+    w0, w1 = train_ratio, 1.0 - train_ratio
+    total = 0.0 + w0 + w1
+    cum1 = 0.0 + w0 / total
+    cum2 = cum1 + w1 / total
+    train_open, test_open = cum1 - 0.0 > 0, cum2 - cum1 > 0
+    rng = XORShiftRandom(seed + 0)  # seed + partitionIndex, one partition
+    roles = []
+    for _ in range(n):
+        x = rng.next_double()
+        if train_open and 0.0 <= x < cum1:
+            roles.append(ROLE_TRAIN)
+        elif test_open and cum1 <= x < cum2:
+            roles.append(ROLE_TEST)
+        else:
+            roles.append(ROLE_NONE)
+    return roles
+
+
+def time_split_roles(n: int, train_ratio: float) -> List[int]:
+    """docs/split.md#time-split: the first floor(n * r) rows train."""
+    train = math.floor(n * train_ratio)
+    return [ROLE_TRAIN] * train + [ROLE_TEST] * (n - train)
+
+
+# docs/fit.md#cholesky-solve: reference LAPACK on the packed upper triangle (the engine's lapack.ts, loop for loop).
+
+def _packed(i: int, j: int) -> int:
+    return j * (j + 1) // 2 + i
+
+
+def _dtpsv_upper_trans(n: int, ap: List[float], x: List[float], xo: int) -> None:
+    kk = 1
+    for j in range(1, n + 1):
+        temp = x[xo + j - 1]
+        k = kk
+        for i in range(1, j):
+            temp = temp - ap[k - 1] * x[xo + i - 1]
+            k += 1
+        x[xo + j - 1] = temp / ap[kk + j - 2]
+        kk += j
+
+
+def _dtpsv_upper_notrans(n: int, ap: List[float], x: List[float]) -> None:
+    kk = n * (n + 1) // 2
+    for j in range(n, 0, -1):
+        if x[j - 1] != 0.0:
+            x[j - 1] = x[j - 1] / ap[kk - 1]
+            temp = x[j - 1]
+            k = kk - 1
+            for i in range(j - 1, 0, -1):
+                x[i - 1] = x[i - 1] - temp * ap[k - 1]
+                k -= 1
+        kk -= j
+
+
+def _dpptrf(n: int, ap: List[float]) -> int:
+    jj = 0
+    for j in range(1, n + 1):
+        jc = jj + 1
+        jj += j
+        if j > 1:
+            _dtpsv_upper_trans(j - 1, ap, ap, jc - 1)
+        dot = 0.0
+        for i in range(j - 1):
+            dot = dot + ap[jc - 1 + i] * ap[jc - 1 + i]
+        ajj = ap[jj - 1] - dot
+        if ajj <= 0.0:
+            ap[jj - 1] = ajj
+            return j
+        ap[jj - 1] = math.sqrt(ajj)
+    return 0
+
+
+def _dpptri(n: int, ap: List[float]) -> int:
+    jj = 0
+    for info in range(1, n + 1):  # dtptri: a zero diagonal is singular
+        jj += info
+        if ap[jj - 1] == 0.0:
+            return info
+    jc = 1
+    for j in range(1, n + 1):
+        ap[jc + j - 2] = 1.0 / ap[jc + j - 2]
+        ajj = -ap[jc + j - 2]
+        kk = 1  # dtpmv('U', 'N'): x := U x on the first j - 1 entries of column j
+        xo = jc - 1
+        for jj2 in range(1, j):
+            if ap[xo + jj2 - 1] != 0.0:
+                temp = ap[xo + jj2 - 1]
+                k = kk
+                for i in range(1, jj2):
+                    ap[xo + i - 1] = ap[xo + i - 1] + temp * ap[k - 1]
+                    k += 1
+                ap[xo + jj2 - 1] = ap[xo + jj2 - 1] * ap[kk + jj2 - 2]
+            kk += jj2
+        for i in range(j - 1):
+            ap[xo + i] = ajj * ap[xo + i]
+        jc += j
+    jj = 0
+    for j in range(1, n + 1):
+        jc = jj + 1
+        jj += j
+        if j > 1:  # dspr('U', alpha 1) with the column itself
+            kk = 1
+            for jj2 in range(1, j):
+                if ap[jc - 1 + jj2 - 1] != 0.0:
+                    temp = 1.0 * ap[jc - 1 + jj2 - 1]
+                    k = kk
+                    for i in range(1, jj2 + 1):
+                        ap[k - 1] = ap[k - 1] + ap[jc - 1 + i - 1] * temp
+                        k += 1
+                kk += jj2
+        ajj = ap[jj - 1]
+        for i in range(j):
+            ap[jc - 1 + i] = ajj * ap[jc - 1 + i]
+    return 0
+
+
+# docs/fit.md#fallback-solver: Breeze's L-BFGS as Spark configures it (the engine's quasiNewton.ts, step for step).
+
+class _FirstOrderFailure(Exception):
+    pass
+
+
+def _breeze_dot(a: List[float], b: List[float]) -> float:
+    n = len(a)
+    if n < 8:
+        sum_a = sum_b = 0.0
+        for i in range(n - 1, -1, -1):
+            p = a[i] * b[i]
+            if i % 2 == 0:
+                sum_a = p if i == 6 else sum_a + p
+            else:
+                sum_b = p if i == 5 else sum_b + p
+        return sum_a + sum_b
+    extra = n % 8
+    sums = [0.0] * 8
+    i = 0
+    while i < extra:
+        sums[0] += a[i] * b[i]
+        i += 1
+    while i < n:
+        for u in range(8):
+            sums[u] += a[i + u] * b[i + u]
+        i += 8
+    return sums[0] + sums[1] + sums[2] + sums[3] + sums[4] + sums[5] + sums[6] + sums[7]
+
+
+def _java_ddot(x: List[float], y: List[float]) -> float:
+    """netlib Java11BLAS ddot: four fused partial sums, then the tail fused into their sum."""
+    n = len(x)
+    bound = n - n % 4
+    s0 = s1 = s2 = s3 = 0.0
+    for i in range(0, bound, 4):
+        s0 = fma(x[i], y[i], s0)
+        s1 = fma(x[i + 1], y[i + 1], s1)
+        s2 = fma(x[i + 2], y[i + 2], s2)
+        s3 = fma(x[i + 3], y[i + 3], s3)
+    total = 0.0
+    total += s0 + s1 + s2 + s3
+    for i in range(bound, n):
+        total = fma(x[i], y[i], total)
+    return total
+
+
+def _java_dspmv_upper(n: int, alpha: float, a: List[float], x: List[float], beta: float, y: List[float]) -> None:
+    """netlib Java8BLAS dspmvU: columns in blocks of 4, left-to-right sums, no fused operations."""
+    def at(row, col):
+        return a[row + col * (col + 1) // 2]
+    col = 0
+    bound = n - n % 4
+    while col < bound:
+        ax0, ax1, ax2, ax3 = alpha * x[col], alpha * x[col + 1], alpha * x[col + 2], alpha * x[col + 3]
+        s0 = s1 = s2 = s3 = 0.0
+        row = 0
+        while row < col:
+            a0, a1, a2, a3 = at(row, col), at(row, col + 1), at(row, col + 2), at(row, col + 3)
+            y[row] += ax0 * a0 + ax1 * a1 + ax2 * a2 + ax3 * a3
+            xr = x[row]
+            s0 += xr * a0
+            s1 += xr * a1
+            s2 += xr * a2
+            s3 += xr * a3
+            row += 1
+        a00, a01, a02, a03 = at(row, col), at(row, col + 1), at(row, col + 2), at(row, col + 3)
+        a11, a12, a13 = at(row + 1, col + 1), at(row + 1, col + 2), at(row + 1, col + 3)
+        a22, a23, a33 = at(row + 2, col + 2), at(row + 2, col + 3), at(row + 3, col + 3)
+        x0, x1, x2, x3 = x[row], x[row + 1], x[row + 2], x[row + 3]
+        s0 += x0 * a00 + x1 * a01 + x2 * a02 + x3 * a03
+        s1 += x0 * a01 + x1 * a11 + x2 * a12 + x3 * a13
+        s2 += x0 * a02 + x1 * a12 + x2 * a22 + x3 * a23
+        s3 += x0 * a03 + x1 * a13 + x2 * a23 + x3 * a33
+        for d, s in enumerate((s0, s1, s2, s3)):
+            y[col + d] = alpha * s + beta * y[col + d] if beta != 0.0 else alpha * s
+        col += 4
+    while col < n:
+        ax = alpha * x[col]
+        s = 0.0
+        row = 0
+        while row < col:
+            y[row] += ax * at(row, col)
+            s += x[row] * at(row, col)
+            row += 1
+        s += x[row] * at(row, col)
+        y[col] = alpha * s + beta * y[col] if beta != 0.0 else alpha * s
+        col += 1
+
+
+def _norm(v: List[float]) -> float:
+    total = 0.0
+    for value in v:
+        total += value * value
+    return math.sqrt(total)
+
+
+def _cached_cost(aa, ab, a_bar, b_bar, bb_bar):
+    """NormalEquationCostFun behind Breeze's CachedDiffFunction: the intercept is overwritten in place."""
+    k = len(a_bar)
+    size = k + 1
+    cache = {"x": None, "value": None}
+
+    def cost(x: List[float]):
+        if cache["x"] is not None and cache["x"] == x:
+            return cache["value"]
+        dot = 0.0
+        for j in range(k):
+            dot += x[j] * a_bar[j]
+        x[k] = b_bar - dot
+        aax = [0.0] * size
+        _java_dspmv_upper(size, 1.0, aa, x, 1.0, aax)
+        loss = 0.5 * bb_bar - _java_ddot(ab, x) + 0.5 * _java_ddot(x, aax)
+        grad = [aax[i] - ab[i] for i in range(size)]
+        cache["x"], cache["value"] = list(x), (loss, grad)
+        return loss, grad
+    return cost
+
+
+def _take_step(x, direction, step):
+    out = []
+    for i in range(len(x)):
+        v = direction[i] * step
+        v += x[i] * 1.0
+        out.append(v)
+    return out
+
+
+def _inverse_hessian_times(steps, grad_deltas, grad):
+    m = len(steps)
+    diag = 1.0
+    if m > 0:
+        sy = _breeze_dot(steps[0], grad_deltas[0])
+        yy = _breeze_dot(grad_deltas[0], grad_deltas[0])
+        if sy < 0 or math.isnan(sy):
+            raise _FirstOrderFailure("NaN history")
+        diag = _div(sy, yy)
+    direction = list(grad)
+    alphas, rhos = [0.0] * m, [0.0] * m
+    for i in range(m):
+        rhos[i] = _breeze_dot(steps[i], grad_deltas[i])
+        alphas[i] = _div(_breeze_dot(steps[i], direction), rhos[i])
+        if math.isnan(alphas[i]):
+            raise _FirstOrderFailure("NaN history")
+        for j in range(len(direction)):
+            direction[j] += grad_deltas[i][j] * -alphas[i]
+    direction = [d * diag for d in direction]
+    for i in range(m - 1, -1, -1):
+        beta = _div(_breeze_dot(grad_deltas[i], direction), rhos[i])
+        for j in range(len(direction)):
+            direction[j] += steps[i][j] * (alphas[i] - beta)
+    return [d * -1.0 for d in direction]
+
+
+def _div(a: float, b: float) -> float:
+    """a / b as IEEE 754 (and the JVM) divide: ±inf or NaN for a zero divisor, where Python raises."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or math.isnan(a):
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _sqrt(v: float) -> float:
+    return math.sqrt(v) if v >= 0 else math.nan
+
+
+def _interp(l, r) -> float:
+    """CubicLineSearch.interp: a (time, slope, value) bracket's safeguarded cubic minimiser."""
+    d1 = l[1] + r[1] - _div(3 * (l[2] - r[2]), l[0] - r[0])
+    d2 = _sqrt(d1 * d1 - l[1] * r[1])
+    multiplier = r[0] - l[0]
+    t = r[0] - _div(multiplier * (r[1] + d2 - d1), r[1] - l[1] + 2 * d2)
+    lbound = l[0] + 0.1 * (r[0] - l[0])
+    ubound = l[0] + 0.9 * (r[0] - l[0])
+    if t < lbound:
+        return lbound
+    if t > ubound:
+        return ubound
+    return t
+
+
+def _strong_wolfe(phi, init: float) -> float:
+    t = init
+    low = phi(0.0)
+    fval, dd = low[2], low[1]
+    if dd > 0:
+        raise _FirstOrderFailure("non-descent direction")
+
+    def zoom(linit, rinit):
+        lo, hi = linit, rinit
+        for _ in range(10):
+            tz = _interp(hi, lo) if lo[0] > hi[0] else _interp(lo, hi)
+            c = phi(tz)
+            if math.isnan(tz):
+                raise _FirstOrderFailure("line search zoom failed")
+            if c[2] > fval + 1e-4 * c[0] * dd or c[2] >= lo[2]:
+                hi = c
+            else:
+                if abs(c[1]) <= 0.9 * abs(dd):
+                    return c[0]
+                if c[1] * (hi[0] - lo[0]) >= 0:
+                    hi = lo
+                lo = c
+        raise _FirstOrderFailure("line search zoom failed")
+
+    for i in range(10):
+        c = phi(t)
+        if not math.isfinite(c[2]):
+            t /= 2.0
+            continue
+        if c[2] > fval + 1e-4 * t * dd or (c[2] >= low[2] and i > 0):
+            return zoom(low, c)
+        if abs(c[1]) <= 0.9 * abs(dd):
+            return c[0]
+        if c[1] >= 0:
+            return zoom(c, low)
+        low = c
+        t *= 1.5
+    raise _FirstOrderFailure("line search failed")
+
+
+def quasi_newton(aa, ab, a_bar, b_bar, bb_bar, max_iter: int = 100, tolerance: float = 1e-6):
+    """Spark's QuasiNewtonSolver without L1 (docs/fit.md#fallback-solver): (x, objective history)."""
+    size = len(ab)
+    cost = _cached_cost(aa, ab, a_bar, b_bar, bb_bar)
+    x0 = [0.0] * size
+    x0[size - 1] = b_bar
+    value, grad = cost(x0)
+    state = {"x": x0, "value": value, "grad": grad, "iter": 0, "steps": [], "deltas": [],
+             "values": [math.inf], "failed": False}
+    initial = value
+    history = [value]
+    failed_once = False
+    while True:
+        if state["iter"] >= max_iter:
+            break
+        if len(state["values"]) >= 2 and abs(state["value"] - max(state["values"])) <= tolerance * abs(initial):
+            break
+        if _norm(state["grad"]) <= max(tolerance * abs(state["value"]), 1e-8):
+            break
+        if state["failed"]:
+            break
+        try:
+            direction = _inverse_hessian_times(state["steps"], state["deltas"], state["grad"])
+
+            def phi(t):
+                v, g = cost(_take_step(state["x"], direction, t))
+                return (t, _breeze_dot(g, direction), v)
+            alpha = _strong_wolfe(phi, _div(1.0, _norm(direction)) if state["iter"] == 0 else 1.0)
+            if alpha * _norm(state["grad"]) < 1e-10:
+                raise _FirstOrderFailure("step size underflow")
+            x = _take_step(state["x"], direction, alpha)
+            value, grad = cost(x)
+            step = [x[i] + state["x"][i] * -1.0 for i in range(size)]
+            delta = [grad[i] + state["grad"][i] * -1.0 for i in range(size)]
+            failed_once = False
+            state = {"x": x, "value": value, "grad": grad, "iter": state["iter"] + 1,
+                     "steps": ([step] + state["steps"])[:10], "deltas": ([delta] + state["deltas"])[:10],
+                     "values": (state["values"] + [value])[-20:], "failed": False}
+        except _FirstOrderFailure:
+            state = dict(state, failed=True) if failed_once else dict(state, steps=[], deltas=[])
+            failed_once = True
+        history.append(state["value"])
+    return state["x"], history
+
+
+def wls_fit(features: List[List[float]], label: List[float], reg_param: float = 0.0) -> dict:
+    """docs/fit.md: Spark ML's WeightedLeastSquares (standardized normal equations, Cholesky, the L-BFGS
+    fallback), unit weights, rows in date order; ridge adds (λ/δ) to the standardized diagonal
+    (docs/regularisation.md). Returns coefficients, intercept, diag((AᵀWA)⁻¹) or None, solver."""
+    k = len(features)
+    n = len(label)
+    w_sum = b_sum = bb_sum = 0.0
+    a_sum, ab_sum = [0.0] * k, [0.0] * k
+    aa_sum = [0.0] * (k * (k + 1) // 2)
+    for r in range(n):
+        b = label[r]
+        row = [features[j][r] for j in range(k)]
+        w_sum += 1.0
+        b_sum += 1.0 * b
+        bb_sum += 1.0 * b * b
+        wb = 1.0 * b
+        for j in range(k):
+            a_sum[j] += 1.0 * row[j]
+            ab_sum[j] = fma(wb, row[j], ab_sum[j])
+        p = 0
+        for j in range(k):
+            xj = row[j]
+            if xj != 0:
+                temp = 1.0 * xj
+                for i in range(j + 1):
+                    aa_sum[p + i] += row[i] * temp
+            p += j + 1
+    sums = [bb_sum] + aa_sum + ab_sum
+    if not all(math.isfinite(v) for v in sums):
+        raise FitOverflow(f"the fit overflows: the sums over the {int(w_sum)} training rows exceed the largest double; "
+                          "rescale the data and rerun")
+    inv = 1.0 / w_sum
+    a_bar = [inv * v for v in a_sum]
+    ab_bar = [inv * v for v in ab_sum]
+    aa_bar = [inv * v for v in aa_sum]
+    raw_b_bar = b_sum / w_sum
+    b_std = math.sqrt(max(bb_sum / w_sum - raw_b_bar * raw_b_bar, 0.0))
+    a_std = []
+    for j in range(k):
+        aw = a_sum[j] / w_sum
+        a_std.append(math.sqrt(max(aa_sum[_packed(j, j)] / w_sum - aw * aw, 0.0)))
+    if b_std == 0:
+        return {"coefficients": [0.0] * k, "intercept": raw_b_bar, "diag": None, "solver": "cholesky"}
+    b_bar = raw_b_bar / b_std
+    for j in range(k):
+        a_bar[j] = 0.0 if a_std[j] == 0.0 else a_bar[j] / a_std[j]
+        ab_bar[j] = 0.0 if a_std[j] == 0.0 else ab_bar[j] / (a_std[j] * b_std)
+    p = 0
+    for j in range(k):
+        for i in range(j + 1):
+            aa_bar[p] = 0.0 if a_std[j] == 0.0 or a_std[i] == 0.0 else aa_bar[p] / (a_std[i] * a_std[j])
+            p += 1
+    l2 = (1.0 - 0.0) * (reg_param / b_std)
+    for j in range(k):
+        aa_bar[_packed(j, j)] += l2
+    size = k + 1
+    ata = list(aa_bar) + list(a_bar) + [1.0]
+    atb = list(ab_bar) + [b_bar]
+    factor = list(ata)
+    inverse = None
+    if _dpptrf(size, factor) == 0:
+        x = list(atb)
+        _dtpsv_upper_trans(size, factor, x, 0)
+        _dtpsv_upper_notrans(size, factor, x)
+        if _dpptri(size, factor) == 0:
+            inverse, solver = factor, "cholesky"
+    if inverse is None:
+        bb_bar = bb_sum / w_sum / (b_std * b_std)
+        x, _history = quasi_newton(ata, atb, a_bar, b_bar, bb_bar)
+        solver = "fallback"
+    coefficients = [x[j] * (b_std / a_std[j] if a_std[j] != 0.0 else 0.0) for j in range(k)]
+    intercept = x[k] * b_std
+    if not all(math.isfinite(c) for c in coefficients + [intercept]):
+        raise FitOverflow(f"the fit overflows: the {n} training rows give a non-finite coefficient or intercept "
+                          "(features or label too large or too spread for double precision); rescale the data and rerun")
+    diag = None
+    if inverse is not None:
+        diag = []
+        for i in range(1, size + 1):
+            multiplier = 1.0 if i == size else a_std[i - 1] * a_std[i - 1]
+            diag.append(inverse[i + (i - 1) * i // 2 - 1] / (w_sum * multiplier))
+    return {"coefficients": coefficients, "intercept": intercept, "diag": diag, "solver": solver}
+
+
+class FitOverflow(Exception):
+    """The fit's sums or solution are not finite: bad input (exit 2), as the engine's FitOverflowError."""
+
+
+def linear_predict(coefficients: List[float], intercept: float, features: List[List[float]]) -> List[float]:
+    """docs/fit.md#predictions: Java11BLAS ddot (four fused lanes, the tail fused) plus the intercept."""
+    k = len(coefficients)
+    n = len(features[0]) if k else 0
+    bound = k - k % 4
+    out = []
+    for r in range(n):
+        s = [0.0, 0.0, 0.0, 0.0]
+        for j in range(0, bound, 4):
+            for lane in range(4):
+                s[lane] = fma(features[j + lane][r], coefficients[j + lane], s[lane])
+        dot = 0.0
+        dot += s[0] + s[1] + s[2] + s[3]
+        for j in range(bound, k):
+            dot = fma(features[j][r], coefficients[j], dot)
+        out.append(dot + intercept)
+    return out
+
+
+def regression_metrics(prediction: List[float], label: List[float]) -> dict:
+    """docs/fit.md#training-summary: Spark's RegressionMetrics (its summarizer's update order) on unit weights."""
+    mean0 = m2n0 = nnz0 = 0.0
+    m2err = l1err = 0.0
+    mean2 = nnz2 = m2pred = 0.0
+    for y, yhat in zip(label, prediction):
+        err = y - yhat
+        if y != 0:
+            prev = mean0
+            diff = y - prev
+            mean0 = prev + (1.0 * diff) / (nnz0 + 1.0)
+            m2n0 += 1.0 * (y - mean0) * diff
+            nnz0 += 1.0
+        if err != 0:
+            m2err += 1.0 * err * err
+            l1err += 1.0 * abs(err)
+        if yhat != 0:
+            prev = mean2
+            mean2 = prev + (1.0 * (yhat - prev)) / (nnz2 + 1.0)
+            nnz2 += 1.0
+            m2pred += 1.0 * yhat * yhat
+    n = float(len(label))
+    real_mean0 = mean0 * (nnz0 / n)
+    real_mean2 = mean2 * (nnz2 / n)
+    denominator = n - n / n
+    variance0 = max((m2n0 + mean0 * mean0 * nnz0 * (n - nnz0) / n) / denominator, 0.0) if denominator > 0.0 else 0.0
+    norm_err, norm_pred = math.sqrt(m2err), math.sqrt(m2pred)
+    ss_err = norm_err * norm_err
+    ss_tot = variance0 * (n - 1)
+    ss_reg = norm_pred * norm_pred + real_mean0 * real_mean0 * n - 2 * real_mean0 * real_mean2 * n
+    mse = ss_err / n
+    r2 = 1 - _div(ss_err, ss_tot)
+    return {"numInstances": int(n), "meanSquaredError": mse, "rootMeanSquaredError": math.sqrt(mse),
+            "meanAbsoluteError": l1err / n, "r2": r2, "explainedVariance": ss_reg / n}
+
+
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularised incomplete beta I_x(a, b) (Lentz's continued fraction), for Student's t."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - _incomplete_beta(b, a, 1.0 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)) / a
+    tiny = 1e-300
+    f, c, d = 1.0, 1.0, 0.0
+    for i in range(0, 400):
+        m = i // 2
+        if i == 0:
+            numerator = 1.0
+        elif i % 2 == 0:
+            numerator = (m * (b - m) * x) / ((a + 2.0 * m - 1.0) * (a + 2.0 * m))
+        else:
+            numerator = -((a + m) * (a + b + m) * x) / ((a + 2.0 * m) * (a + 2.0 * m + 1))
+        d = 1.0 + numerator * d
+        d = tiny if abs(d) < tiny else d
+        d = 1.0 / d
+        c = 1.0 + numerator / c
+        c = tiny if abs(c) < tiny else c
+        cd = c * d
+        f *= cd
+        if abs(1.0 - cd) < 1e-16:
+            break
+    return front * (f - 1.0)
+
+
+def t_two_sided_p(t: float, dof: int) -> float:
+    """2·(1 − T_dof.cdf(|t|)) = I_{dof/(dof+t²)}(dof/2, 1/2): Spark's p-value (docs/parity.md#tolerances)."""
+    if math.isnan(t):
+        return math.nan
+    if math.isinf(t):
+        return 0.0
+    return _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+
+
+def training_summary(fitted: dict, prediction: List[float], label: List[float], p: int) -> dict:
+    """docs/fit.md#training-summary: Spark's LinearRegressionTrainingSummary."""
+    metrics = regression_metrics(prediction, label)
+    n = metrics["numInstances"]
+    dof = n - p - 1
+    r2adj = 1 - ((1 - metrics["r2"]) * (n - 1)) / (n - p - 1)
+    errors = t_values = p_values = None
+    if fitted["diag"] is not None:
+        rss = metrics["meanSquaredError"] * n
+        sigma2 = rss / dof
+        errors = [math.sqrt(d * sigma2) for d in fitted["diag"]]
+        estimates = fitted["coefficients"] + [fitted["intercept"]]
+        t_values = [_div(estimate, error) for estimate, error in zip(estimates, errors)]
+        p_values = [t_two_sided_p(abs(t), dof) for t in t_values]
+    return {"numInstances": n, "degreesOfFreedom": dof,
+            "coefficientStandardErrors": None if errors is None else _numbers(errors),
+            "tValues": None if t_values is None else _numbers(t_values),
+            "pValues": None if p_values is None else _numbers(p_values),
+            "r2": _number(metrics["r2"]), "r2adj": _number(r2adj),
+            "meanSquaredError": _number(metrics["meanSquaredError"]),
+            "rootMeanSquaredError": _number(metrics["rootMeanSquaredError"]),
+            "meanAbsoluteError": _number(metrics["meanAbsoluteError"]),
+            "explainedVariance": _number(metrics["explainedVariance"])}
+
+
+# --- panels: the per-asset work inside the group, and the driver around it ---------------------------------------
+
+def feature_values(series: pd.DataFrame, items: List[dict]) -> Tuple[dict, dict]:
+    """Every item's column on one date-sorted series (pandas), and the index of its first finite value: ta's
+    functions as compute_features calls them (docs/features.md#feature-specs)."""
+    catalogue, _ = feature_catalogue()
+    ohlc = [c for c in OHLC_FEATURES if c in series.columns]
+    inputs = {"close": series["price"].astype("float64"), "volume": series["volume"].astype("float64"),
+              **{c: series[c].astype("float64") for c in ohlc if c != "open"}}
+    values, first_defined = {}, {}
+    for item in items:
+        fn = item["fn"]
+        if fn in INPUT_FEATURES:
+            column = series[fn].astype("float64")
+        else:
+            entry = catalogue[fn]
+            function = getattr(getattr(ta, entry["module"]), fn)
+            with warnings.catch_warnings():
+                # ta 0.11 uses pandas idioms that pandas 2.2 reports as deprecated; the values are unaffected.
+                warnings.simplefilter("ignore", FutureWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result = function(**{name: inputs[name] for name in entry["inputs"]}, **item["args"], fillna=False)
+            # volume_price_trend(dropnans=True) returns fewer rows: align by the input's index.
+            column = pd.Series(result).reindex(series.index).astype("float64")
+        values[item["column"]] = column
+        finite = np.isfinite(column.to_numpy())
+        first_defined[item["column"]] = int(finite.argmax()) if finite.any() else None
+    return values, first_defined
+
+
+class AssetProblem(Exception):
+    """Bad input found inside a group: where (the row's file position and column, or neither) and what."""
+
+    def __init__(self, expected: str, row_id: Optional[int] = None, field: Optional[str] = None,
+                 column: Optional[str] = None):
+        super().__init__(expected)
+        self.problem = {"expected": expected, "rowId": row_id, "field": field, "column": column}
+
+
+def _sorted_deduped(pdf: pd.DataFrame) -> Tuple[pd.DataFrame, dict]:
+    """sort_and_dedupe on one asset's rows: each date's latest time, then its last row in file order."""
+    ordered = pdf.sort_values(["date", "__seconds", ROW_ID], ascending=[True, False, False], na_position="last",
+                              kind="mergesort")
+    kept = ordered.drop_duplicates("date", keep="first").reset_index(drop=True)
+    per_day = ordered.groupby("date", sort=True)["__seconds"].agg(["size", "max", "min"])
+    repeated = per_day[per_day["size"] > 1]
+    collapsed = {"count": int(len(repeated)),
+                 "first": [d.isoformat() for d in list(repeated.index)[:COLLAPSED_DATES_LISTED]],
+                 "severalSnapshots": int((repeated["max"] != repeated["min"]).where(repeated["max"].notna(), False).sum())}
+    return kept, collapsed
+
+
+def _fill_missing_frame(daily: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
+    """fill_missing on one asset's date-sorted rows (docs/input.md#missing-values)."""
+    required = plan["missing_fields"]
+    policy = plan["missing"]
+    nulls = {f: daily[f].isna() for f in required}
+    any_missing = pd.Series(False, index=daily.index)
+    for f in required:
+        any_missing = any_missing | nulls[f]
+    cells = {f: int(nulls[f].sum()) if f in required else 0 for f in VALUE_FIELDS}
+    cells.update({f: int(nulls[f].sum()) for f in OHLC_FIELDS if f in required and nulls[f].sum() > 0})
+    rows_with_missing = int(any_missing.sum())
+    report = {"policy": policy, "cells": cells, "rowsDropped": 0}
+    if rows_with_missing == 0:
+        return daily, {**report, "cells": {f: 0 for f in VALUE_FIELDS}}
+
+    def fail(mask, fields, expected_of):
+        first = daily[mask].iloc[0]
+        field = next(f for f in fields if pd.isna(first[f]))
+        raise AssetProblem(expected_of(field), int(first[ROW_ID]), field)
+
+    if policy == "error":
+        fail(any_missing, required, lambda f: MISSING_EXPECTED)
+    if policy == "drop":
+        return daily[~any_missing].reset_index(drop=True), {**report, "rowsDropped": rows_with_missing}
+    if policy == "zero":
+        positive = [f for f in ("price",) + OHLC_FIELDS if f in required]
+        if any(cells.get(f, 0) > 0 for f in positive):
+            unfillable = pd.Series(False, index=daily.index)
+            for f in positive:
+                unfillable = unfillable | nulls[f]
+            fail(unfillable, positive,
+                 lambda f: "a value; --missing zero cannot fill a price (a price must be > 0): use previous or drop"
+                 if f == "price" else
+                 f"a value; --missing zero cannot fill {'an' if f == 'open' else 'a'} {f} (it must be > 0): "
+                 "use previous or drop")
+        filled = daily.copy()
+        for f in required:
+            if f in ("volume", "marketCap"):
+                filled[f] = filled[f].fillna(0.0)
+        return filled, report
+    filled = daily.copy()
+    for f in required:
+        filled[f] = filled[f].ffill()
+    still = pd.Series(False, index=daily.index)
+    for f in required:
+        still = still | filled[f].isna()
+    if still.any():
+        first = filled[still].iloc[0]
+        field = next(f for f in required if pd.isna(first[f]))
+        raise AssetProblem(f"a value; --missing previous has no earlier {field} to carry forward (it is the first date)",
+                           int(first[ROW_ID]), field)
+    return filled, report
+
+
+def fit_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
+    """One asset's whole pipeline on its rows (file positions, dates, values), as run_pipeline runs a file
+    holding only them: sort and dedupe, missing values, features, label, clean-up, the split (docs/split.md,
+    replayed), the fit (docs/fit.md, replayed), predictions and summaries. Returns (test rows, report);
+    a report with "skipped" gives the reason the asset has too few rows."""
+    columns = plan["columns"]
+    daily, collapsed = _sorted_deduped(pdf)
+    repeated, days = collapsed["count"], len(daily)
+    if repeated >= MIN_REPEATED_DAYS_REFUSED and repeated > MAX_REPEATED_DAY_SHARE * days:
+        raise AssetProblem(f"one row a day, give or take a repeated date: {repeated} of the {days} days have several "
+                           "rows (more than 1%), so this is several assets pasted together or intraday data, not one "
+                           "daily series; name the asset column with --columns asset=COL, or use a daily file",
+                           column=plan["date_column"])
+    daily, missing = _fill_missing_frame(daily, plan)
+    daily = daily.reset_index(drop=True)
+    values, first_defined = feature_values(daily, plan["items"])
+    table = pd.DataFrame({"date": daily["date"], **{c: values[c] for c in columns}})
+    table["next_price"] = daily["price"].astype("float64").shift(-1)
+    finite = {c: np.isfinite(table[c].to_numpy()) for c in columns + ["next_price"]}
+    keep = np.logical_and.reduce([finite[c] for c in columns + ["next_price"]])
+    sides = [i["column"] for i in plan["items"] if i["fn"] in TREND_SIDE_FUNCTIONS]
+    dropped_for_psar = 0
+    if sides:
+        others = np.logical_and.reduce([finite[c] for c in columns if c not in sides] + [finite["next_price"]])
+        every_side = np.logical_and.reduce([finite[c] for c in sides])
+        dropped_for_psar = int((others & ~every_side).sum())
+    cleaned = table[keep].reset_index(drop=True)
+    n = len(cleaned)
+    base = {"collapsed": collapsed, "missing": missing, "rowsRead": int(len(pdf))}
+    if n < MIN_ROWS_TO_FIT_AND_TEST:
+        return None, {**base, "skipped": too_few_rows_message(first_defined, columns, days, n)}
+    roles = (bernoulli_cell_split(n, plan["train_ratio"], plan["seed"]) if plan["split"] == "random"
+             else time_split_roles(n, plan["train_ratio"]))
+    train = cleaned[[r == ROLE_TRAIN for r in roles]]
+    test = cleaned[[r == ROLE_TEST for r in roles]]
+    min_train = len(columns) + 2
+    if len(train) < min_train or len(test) < 1:
+        seed_text = f", seed {plan['seed']}" if plan["split"] == "random" else ""
+        return None, {**base, "skipped": (
+            f"a split with at least {min_train} training rows and 1 test row; the {plan['split']} split "
+            f"(train ratio {_js_number(plan['train_ratio'])}{seed_text}) of {n} rows gave {len(train)} train "
+            f"and {len(test)} test (use more data or another ratio/seed)")}
+    train_features = [train[c].tolist() for c in columns]
+    test_features = [test[c].tolist() for c in columns]
+    try:
+        fitted = wls_fit(train_features, train["next_price"].tolist(), plan["reg_param"])
+    except FitOverflow as error:
+        raise AssetProblem(str(error))
+    train_prediction = linear_predict(fitted["coefficients"], fitted["intercept"], train_features)
+    test_prediction = linear_predict(fitted["coefficients"], fitted["intercept"], test_features)
+    training = training_summary(fitted, train_prediction, train["next_price"].tolist(), len(columns))
+    metrics = regression_metrics(test_prediction, test["next_price"].tolist())
+    report = {
+        **base,
+        "rows": {"afterDedupe": int(days), "afterDropNulls": int(n), "train": int(len(train)), "test": int(len(test)),
+                 "droppedForPsar": dropped_for_psar},
+        "model": {"featureNames": list(columns), "coefficients": _numbers(fitted["coefficients"]),
+                  "intercept": _number(fitted["intercept"]), "solver": fitted["solver"],
+                  "regParam": float(plan["reg_param"]), "elasticNetParam": float(plan["elastic_net"])},
+        "training": training,
+        "test": {"numInstances": metrics["numInstances"], "rootMeanSquaredError": _number(metrics["rootMeanSquaredError"]),
+                 "meanAbsoluteError": _number(metrics["meanAbsoluteError"]), "r2": _number(metrics["r2"])},
+    }
+    predictions = test.reset_index(drop=True).copy()
+    predictions["prediction"] = test_prediction
+    return predictions, report
+
+
+ASSET = "asset"
+KIND = "__kind"
+REPORT = "__report"
+
+
+def grouped_fit(plan: dict, schema: StructType):
+    """The function applyInPandas runs once per asset: test rows (kind "row") and one report row (kind "report",
+    the asset's report or its bad input as JSON). Nothing in it touches Spark."""
+    names = [field.name for field in schema.fields]
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        asset = str(pdf[ASSET].iloc[0])
+        try:
+            predictions, report = fit_asset(pdf, plan)
+        except AssetProblem as problem:
+            predictions, report = None, {"error": problem.problem}
+        count = 0 if predictions is None else len(predictions)
+        out = {name: [None] * (count + 1) for name in names}
+        for name in names:
+            if predictions is not None and name in predictions.columns:
+                out[name][:count] = predictions[name].tolist()
+        out[ASSET] = [asset] * (count + 1)
+        out[KIND] = ["row"] * count + ["report"]
+        out[REPORT][count] = json.dumps(report, allow_nan=True)
+        return pd.DataFrame(out, columns=names)
+    return run
+
+
+class UsageRefused(Exception):
+    """A combination of settings the job does not run (one line, exit 2)."""
+
+
+def select_assets(path: str, layout: dict, wanted: Optional[List[str]]) -> Optional[List[str]]:
+    """The engine's splitAssets choice: every asset of the file, or the --assets names (each must be there), in
+    name order; None for a file without an asset column."""
+    names = layout.get("assets")
+    if names is None:
+        if wanted:
+            raise BadInput(path, 0, None, None, "an asset column for --assets to choose from; this file has none "
+                                                "(name it with --columns asset=COL)")
+        return None
+    if not wanted:
+        return sorted(names)
+    found = set(names)
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        ordered = sorted(names)
+        listed = ", ".join(ordered[:ASSETS_LISTED]) + (
+            f", \u2026 {len(ordered) - ASSETS_LISTED} more" if len(ordered) > ASSETS_LISTED else "")
+        which = "this one is" if len(unknown) == 1 else f"{len(unknown)} are"
+        raise BadInput(path, 0, layout["columns"]["asset"] or "asset", unknown[0],
+                       f"--assets to name assets of this file; {which} not in it (found {len(names)}: {listed})")
+    return sorted(dict.fromkeys(wanted))
+
+
+def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFrame, rows_read: int, sha256: str,
+              layout: dict, chosen: List[str], wanted: Optional[List[str]], items: List[dict], ingest: IngestOptions,
+              seed: int, split: str, train_ratio: float, reg_param: float, elastic_net: float) -> dict:
+    """A panel (docs/parity.md#panels): every chosen asset through fit_asset as one grouped map, the test rows
+    written in Spark's partitionBy("asset") layout, one _model.json listing each asset's model."""
+    if reg_param != 0.0 and elastic_net != 0.0:
+        raise UsageRefused(f"--elastic-net {_js_number(elastic_net)} with --reg-param {_js_number(reg_param)} on a file "
+                           "of several assets: the reference job fits a panel's assets by the normal equations "
+                           "(unpenalised or ridge), not by OWL-QN; give each asset its own file for the elastic net "
+                           "or lasso")
+    columns = [item["column"] for item in items]
+    check_feature_inputs(items, rows.columns, input_path, layout["read"])
+    plan = {"items": items, "columns": columns, "seed": seed, "split": split, "train_ratio": train_ratio,
+            "reg_param": reg_param, "elastic_net": elastic_net, "missing": ingest.missing,
+            "missing_fields": [f for f in NUMERIC_FIELDS if f in ingest.required and layout["at"][f] != -1],
+            "date_column": layout.get("date_column", "date")}
+    schema = StructType([StructField(ASSET, StringType()), StructField(KIND, StringType()),
+                         StructField("date", DateType()),
+                         *[StructField(c, DoubleType()) for c in columns + ["next_price", "prediction"]],
+                         StructField(REPORT, StringType())])
+    values = [f for f in ("price", "volume", "marketCap") + OHLC_FIELDS if f in rows.columns]
+    source = rows.where(F.col("__asset").isin(chosen)).select(
+        F.col(ROW_ID), F.col("__asset").alias(ASSET), "date", "__seconds", *values)
+    results = source.groupBy(ASSET).applyInPandas(grouped_fit(plan, schema), schema).cache()
+    reports = {r[ASSET]: json.loads(r[REPORT]) for r in results.where(F.col(KIND) == "report").collect()}
+    assets, skipped = [], []
+    for asset in chosen:
+        report = reports[asset]
+        if "error" in report:
+            problem = report["error"]
+            if problem["rowId"] is not None:
+                line, cell = layout["locate"](problem["rowId"], problem["field"])
+                raise BadInput(input_path, line, layout["columns"][problem["field"]], cell, problem["expected"])
+            raise BadInput(input_path, 0, problem["column"], None, problem["expected"])
+    for asset in chosen:
+        report = reports[asset]
+        if "skipped" in report:
+            if wanted and asset in wanted:
+                raise BadInput(input_path, 0, layout["columns"]["asset"], asset, report["skipped"])
+            skipped.append({"asset": asset, "reason": report["skipped"]})
+            print_error(spark, f"{posixpath.basename(input_path.rstrip('/'))}: asset {asset} skipped: expected "
+                               f"{report['skipped']}")
+        else:
+            assets.append({"asset": asset, "rows": report["rows"], "model": report["model"],
+                           "training": report["training"], "test": report["test"],
+                           "input": {"rowsRead": report["rowsRead"], "duplicateDatesCollapsed": report["collapsed"],
+                                     "missing": report["missing"]}})
+    if not assets:
+        raise BadInput(input_path, 0, None, None,
+                       f"an asset with enough rows to fit and test; all {len(chosen)} were skipped: "
+                       + "; ".join(f"{s['asset']}: {s['reason']}" for s in skipped[:3]))
+    report = {
+        "tool": "pricecast",
+        "engine": "pyspark",
+        "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read,
+                  "layout": layout["read"], "assetColumn": layout["columns"]["asset"],
+                  "ohlcInconsistentRows": layout.get("ohlc_inconsistent", 0)},
+        "seed": seed,
+        "split": split,
+        "trainRatio": train_ratio,
+        "features": columns,
+        "featureSpecs": [{**item, "args": _json_args(item["args"])} for item in items],
+        "assets": assets,
+        "skipped": skipped,
+    }
+    predictions = results.where(F.col(KIND) == "row").select(ASSET, "date", *columns, "next_price", "prediction")
+    written = write_spark_output(spark, predictions, report, output, partition_by=ASSET)
+    print(f"read {rows_read} rows from {report['input']['file']}: {len(chosen)} assets, {len(assets)} fitted, "
+          f"{len(skipped)} skipped; {split} split (train ratio {train_ratio}, seed {seed})\nwrote {written}", flush=True)
+    results.unpersist()
+    return report
+
+
 def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, split: str,
                  train_ratio: float, features: str = DEFAULT_FEATURE_SPEC,
-                 ingest: Optional[IngestOptions] = None, reg_param: float = 0.0, elastic_net: float = 0.0) -> dict:
-    """The whole job. Raises FeatureSpecError or BadInput before anything is written."""
+                 ingest: Optional[IngestOptions] = None, reg_param: float = 0.0, elastic_net: float = 0.0,
+                 assets: Optional[List[str]] = None, as_panel: Optional[str] = None) -> dict:
+    """The whole job. Raises FeatureSpecError or BadInput before anything is written.
+
+    A file whose asset column names several assets (or any file, with `as_panel`: a file without an asset
+    column is then one asset of that name) goes to run_panel; `assets` (--assets) chooses some.
+    """
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
@@ -1511,7 +2523,19 @@ def run_pipeline(spark: SparkSession, input_path: str, output: str, seed: int, s
     columns = [item["column"] for item in items]
     min_train_rows = len(columns) + 2  # the fit needs degrees of freedom n - p - 1 >= 1
     check_output_replaceable(HadoopFs(spark, output))  # fail before the work, not after it
-    daily, rows_read, sha256, collapsed, input_facts = read_daily_input(spark, input_path, ingest)
+    read = read_input_rows(spark, input_path, ingest)
+    layout = read[3]
+    chosen = select_assets(input_path, layout, assets)
+    if len(layout.get("assets") or []) > 1 or as_panel is not None:
+        if not layout["at"]["marketCap"] != -1 and features == DEFAULT_FEATURE_SPEC:
+            items = [item for item in items if item["fn"] != "marketCap"]  # docs/input.md#no-market-cap
+        rows = layout.get("asset_rows")
+        if rows is None:
+            rows, chosen = read[0].withColumn("__asset", F.lit(as_panel)), [as_panel]
+        return run_panel(spark, input_path, output, rows=rows, rows_read=read[1], sha256=read[2], layout=layout,
+                         chosen=chosen, wanted=assets, items=items, ingest=ingest, seed=seed, split=split,
+                         train_ratio=train_ratio, reg_param=reg_param, elastic_net=elastic_net)
+    daily, rows_read, sha256, collapsed, input_facts = prepare_daily(spark, input_path, read, ingest)
     if not ingest.has_market_cap and features == DEFAULT_FEATURE_SPEC:
         # A layout without market cap: the default features without it (docs/input.md#no-market-cap).
         items = [item for item in items if item["fn"] != "marketCap"]
@@ -2003,7 +3027,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="penalty weight, Spark's regParam (default 0: unpenalised)")
     parser.add_argument("--elastic-net", type=float, default=0.0,
                         help="the penalty's L1 share, Spark's elasticNetParam: 0 ridge (default), 1 lasso")
+    parser.add_argument("--assets", default=None,
+                        help="on a file with an asset column: only these assets (comma-separated names as written)")
+    # Tests only (test/parity/panelGrouped.test.ts): the grouped map on a one-asset file, as the asset NAME.
+    parser.add_argument("--as-panel", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.assets is not None:
+        names = [name.strip() for name in args.assets.split(",")]
+        if any(name == "" for name in names):
+            parser.error(f"--assets: expected comma-separated asset names, got {json.dumps(args.assets)}")
+        args.assets = names
     if not (math.isfinite(args.reg_param) and args.reg_param >= 0.0):
         parser.error(f"--reg-param: expected a finite number >= 0, got {args.reg_param!r}")
     if not (0.0 <= args.elastic_net <= 1.0):
@@ -2026,9 +3059,9 @@ def main(argv: Sequence[str]) -> int:
         ingest = IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
                                missing=args.missing, ohlc_check=args.ohlc_check)
         run_pipeline(spark, args.input, args.output, args.seed, args.split, args.train_ratio, args.features,
-                     ingest, args.reg_param, args.elastic_net)
+                     ingest, args.reg_param, args.elastic_net, args.assets, args.as_panel)
         return 0
-    except (BadInput, OutputRefused, FeatureSpecError) as error:
+    except (BadInput, OutputRefused, FeatureSpecError, UsageRefused) as error:
         print_error(spark, str(error))
         return 2
     finally:
