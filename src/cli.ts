@@ -79,18 +79,23 @@ async function predictCommand(argv: string[]): Promise<number> {
   }
   const { json, output, help: _help, ...job } = values;
   const options = jobSettings(job);
-  const { runPipeline } = await import('./engine/pipeline.js');
+  const { runPredict } = await import('./engine/panel/panelPipeline.js');
   const started = performance.now();
   // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts); an s3:// output is written
   // locally, then published (src/engine/output/s3Folder.ts).
   const fit = (out: string) =>
-    isS3Uri(options.input) ? withLocalInput(options.input, (file) => runPipeline({ ...options, input: file, output: out })) : runPipeline({ ...options, output: out });
+    isS3Uri(options.input) ? withLocalInput(options.input, (file) => runPredict({ ...options, input: file, output: out })) : runPredict({ ...options, output: out });
   const result = isS3Uri(output)
     ? await withS3Output(output, SPARK_LAYOUT, fit).then(({ result: r, uri }) => ({ ...r, outputDir: uri }))
     : await fit(output);
   const wallMs = performance.now() - started;
+  // An asset too short for the work is skipped with one line (docs/input.md#panels).
+  if (result.kind === 'panel') for (const { asset, reason } of result.report.skipped) process.stderr.write(`skipped asset ${asset}: ${reason}\n`);
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...result.report, outputDir: result.outputDir })}\n`);
+  } else if (result.kind === 'panel') {
+    const { formatPanelSummary } = await import('./engine/output/panelFormat.js');
+    process.stdout.write(formatPanelSummary(result.report, { input: options.input, outputDir: result.outputDir, wallMs }));
   } else {
     process.stdout.write(formatModelSummary(result.report, { input: options.input, outputDir: result.outputDir, wallMs }));
   }

@@ -7,6 +7,10 @@
 // predict: CSV (or Parquet) in, the fitted model, the test rows' predictions, optionally the output folder.
 export { runPipeline, DEFAULT_SEED, DEFAULT_TRAIN_RATIO } from './engine/pipeline.js';
 export type { PipelineOptions, PipelineResult, StageName } from './engine/pipeline.js';
+// predict on a file of one asset or many (a panel: one model per asset, docs/output.md#panels).
+export { runPredict, runPanelPipeline } from './engine/panel/panelPipeline.js';
+export type { PanelAssetReport, PanelModelReport, PanelPipelineResult, PredictResult } from './engine/panel/panelPipeline.js';
+export type { SkippedAsset } from './engine/panel/assets.js';
 export type {
   LabelledColumns,
   LinearModel,

@@ -16,7 +16,9 @@ import { selectRows } from './columns.js';
 import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './ingest/input.js';
 import { formatDay } from './ingest/dates.js';
 import { InputError } from './errors.js';
-import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, firstOhlcItem, parseFeatureSpec, trendSideDroppedRows } from './features/spec.js';
+import { computeFeatures, DEFAULT_FEATURE_SPEC, featureColumns, firstOhlcItem, parseFeatureSpec, trendSideDroppedRows, type FeatureItem } from './features/spec.js';
+import type { DailyIngest } from './ingest/csv.js';
+import { isPanel, splitAssets } from './panel/assets.js';
 import { assembleFeatures } from './features/assemble.js';
 import { nextPrice } from './label.js';
 import { fitWeightedLeastSquares, type Regularisation } from './model/wls.js';
@@ -29,6 +31,7 @@ import {
   COLLAPSED_DATES_LISTED,
   FEATURE_NAMES,
   type LabelledColumns,
+  type MissingPolicy,
   type ModelReport,
   type PredictionColumns,
   type SplitMode,
@@ -71,6 +74,10 @@ export interface PipelineOptions {
   missing?: IngestOptions['missing'];
   /** `--ohlc-check on|off` (docs/input.md#open-high-and-low). */
   ohlcCheck?: IngestOptions['ohlcCheck'];
+  /** On a file with an asset column: only these assets (docs/input.md#panels); default every one. */
+  assets?: string[];
+  /** Assets done / total on stderr (panels): default only when stderr is a terminal. */
+  progress?: boolean;
   /** λ, Spark's `regParam` (docs/regularisation.md#the-penalty); default 0 (unpenalised). */
   regParam?: number;
   /** α, Spark's `elasticNetParam`: 0 ridge (default), 1 lasso. */
@@ -98,25 +105,41 @@ export interface PipelineResult {
   timings: Record<StageName, number>;
 }
 
-export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const seed = options.seed ?? DEFAULT_SEED;
-  const split = options.split ?? 'random';
-  const trainRatio = options.trainRatio ?? DEFAULT_TRAIN_RATIO;
-  const regularisation: Regularisation = { regParam: options.regParam ?? 0, elasticNetParam: options.elasticNet ?? 0 };
-  const timings = {} as Record<StageName, number>;
-  const timed = <T>(stage: StageName, run: () => T): T => {
+/** What reading the input settles for every series in it: the feature items and columns, the fit's minimum. */
+export interface PipelinePlan {
+  items: FeatureItem[];
+  columns: string[];
+  minTrain: number;
+  seed: number;
+  split: SplitMode;
+  trainRatio: number;
+  regularisation: Regularisation;
+  /** `--missing` (docs/input.md#missing-values). */
+  missing?: MissingPolicy;
+}
+
+/** A stage timer: adds each call's wall time to its stage. */
+export type StageTimer = <T>(stage: StageName, run: () => T) => T;
+
+export function stageTimer(timings: Record<StageName, number>): StageTimer {
+  return (stage, run) => {
     const start = performance.now();
     const result = run();
     timings[stage] = (timings[stage] ?? 0) + performance.now() - start;
     return result;
   };
+}
 
+/**
+ * Reads the input once and settles the plan: the spec (a bad one throws UsageError before anything is
+ * read), the ingest, and the default spec without market cap when the layout has none.
+ */
+export async function readPipelineInput(
+  options: PipelineOptions,
+  timings: Record<StageName, number>,
+): Promise<{ ingest: DailyIngest; plan: PipelinePlan }> {
   let items = parseFeatureSpec(options.features ?? DEFAULT_FEATURE_SPEC);
-  let columns = featureColumns(items);
-  let minTrain = minTrainRows(columns.length);
   const defaultFeatures = (options.features ?? DEFAULT_FEATURE_SPEC) === DEFAULT_FEATURE_SPEC;
-
-  if (options.output !== undefined) await prepareOutput(options.output); // fail before the work, not after
   const ingestStart = performance.now();
   const ingest = await readDailyInput(options.input, {
     ...ingestOptionsOf(options),
@@ -128,15 +151,92 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   if (defaultFeatures && !ingest.fields.includes('marketCap')) {
     // A layout without market cap runs the default features without it (docs/input.md#no-market-cap).
     items = items.filter((item) => item.fn !== 'marketCap');
-    columns = featureColumns(items);
-    minTrain = minTrainRows(columns.length);
+  }
+  const columns = featureColumns(items);
+  return {
+    ingest,
+    plan: {
+      items,
+      columns,
+      minTrain: minTrainRows(columns.length),
+      seed: options.seed ?? DEFAULT_SEED,
+      split: options.split ?? 'random',
+      trainRatio: options.trainRatio ?? DEFAULT_TRAIN_RATIO,
+      regularisation: { regParam: options.regParam ?? 0, elasticNetParam: options.elasticNet ?? 0 },
+      missing: options.missing,
+    },
+  };
+}
+
+/**
+ * Too few rows for the work asked (after clean-up, or in the split's train or test half): bad input
+ * for one series, a reason to skip an asset of a panel (docs/input.md#panels).
+ */
+export class TooFewRowsError extends InputError {}
+
+/** One series' fit: what runPipeline returns but the output folder and timings. */
+export interface SeriesFit {
+  report: ModelReport;
+  predictions: PredictionColumns;
+  train: LabelledColumns;
+}
+
+/**
+ * The job on one series. A file with several assets is refused here (a result fitted across assets
+ * would be silently wrong): `runPredict` or `runPanelPipeline` (panel/panelPipeline.ts) take panels,
+ * and `assets: [name]` picks one.
+ */
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const timings = {} as Record<StageName, number>;
+  if (options.output !== undefined) await prepareOutput(options.output); // fail before the work, not after
+  const { ingest, plan } = await readPipelineInput(options, timings);
+  if (isPanel(ingest) && options.assets?.length !== 1) {
+    throw new InputError(
+      options.input,
+      0,
+      ingest.assetColumn ?? 'asset',
+      null,
+      `one asset; this file holds ${ingest.assetNames!.length} (a panel: use runPredict or runPanelPipeline, or choose one asset)`,
+    );
+  }
+  return runPipelineOnIngest(ingest, plan, options, timings);
+}
+
+/** runPipeline after the ingest: one series (or the one asset `options.assets` names), written if asked. */
+export async function runPipelineOnIngest(
+  ingest: DailyIngest,
+  plan: PipelinePlan,
+  options: PipelineOptions,
+  timings: Record<StageName, number>,
+): Promise<PipelineResult> {
+  const one = options.assets === undefined ? ingest : splitAssets(ingest, options.assets)[0].ingest;
+  const { report, predictions, train } = fitSeries(one, plan, options.input, stageTimer(timings));
+
+  let outputDir: string | null = null;
+  if (options.output !== undefined) {
+    const writeStart = performance.now();
+    const written = await writeSparkOutput(options.output, encodePredictionsParquet(predictions, plan.columns), report);
+    outputDir = written.dir;
+    timings.write = performance.now() - writeStart;
+  } else {
+    timings.write = 0;
   }
 
-  const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, options.missing));
+  return { report, predictions, train, outputDir, timings };
+}
+
+/**
+ * Everything after the ingest for one series (one asset): sort and dedupe, missing values, features,
+ * label, clean-up, split, fit, predict, the report. `file` names the input in messages.
+ * @throws TooFewRowsError when too few rows are left to fit and test; InputError for other bad input
+ */
+export function fitSeries(ingest: DailyIngest, plan: PipelinePlan, file: string, timed: StageTimer): SeriesFit {
+  const { items, columns, minTrain, seed, split, trainRatio, regularisation } = plan;
+  const { deduped: sorted, missing } = timed('sortAndDedupe', () => prepareDaily(ingest, plan.missing));
   const distinctDates = sorted.columns.day.length;
 
   const labelled = timed('features', (): LabelledColumns => {
-    const values = computeFeatures(items, sorted.columns, { file: options.input, layout: ingest.layout });
+    const values = computeFeatures(items, sorted.columns, { file, layout: ingest.layout });
     // Key order is column order: date, the features in spec order, then the label.
     const table = { day: sorted.columns.day } as LabelledColumns;
     columns.forEach((column, j) => (table[column] = values[j]));
@@ -147,15 +247,15 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const droppedForPsar = trendSideDroppedRows(labelled, items);
   const n = cleaned.day.length;
   if (n < MIN_ROWS_TO_FIT_AND_TEST) {
-    throw new InputError(options.input, 0, null, null, tooFewRowsMessage(labelled, columns, n));
+    throw new TooFewRowsError(file, 0, null, null, tooFewRowsMessage(labelled, columns, n));
   }
 
   const assignment = timed('split', () =>
     split === 'random' ? randomSplit(n, trainRatio, seed) : timeSplit(n, trainRatio),
   );
   if (assignment.trainCount < minTrain || assignment.testCount < 1) {
-    throw new InputError(
-      options.input,
+    throw new TooFewRowsError(
+      file,
       0,
       null,
       null,
@@ -186,7 +286,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     tool: 'pricecast',
     engine: 'typescript',
     input: {
-      file: basename(options.input),
+      file: basename(file),
       sha256: ingest.sha256,
       rowsRead: ingest.rowsRead,
       duplicateDatesCollapsed: { ...collapsedDates(sorted.collapsedDays), severalSnapshots: sorted.collapsedSnapshots ?? 0 },
@@ -223,18 +323,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       r2: testMetrics.r2,
     },
   };
-
-  let outputDir: string | null = null;
-  if (options.output !== undefined) {
-    const writeStart = performance.now();
-    const written = await writeSparkOutput(options.output, encodePredictionsParquet(predictions, columns), report);
-    outputDir = written.dir;
-    timings.write = performance.now() - writeStart;
-  } else {
-    timings.write = 0;
-  }
-
-  return { report, predictions, train, outputDir, timings };
+  return { report, predictions, train };
 }
 
 /**

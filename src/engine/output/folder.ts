@@ -56,6 +56,12 @@
  * `_SUCCESS`, `_model.json`, or their `.crc` checksums) and whose marker file says it is ours
  * (Spark's: _model.json with `"tool": "pricecast"`). Folders are never deleted recursively: files are unlinked one by one, then
  * the empty folder is removed.
+ *
+ * A panel's output (docs/output.md#panels) is the same folder with one level of partition folders,
+ * Spark's `partitionBy("asset")`: `DIR/asset=<name>/part-….snappy.parquet`, `_model.json` and `_SUCCESS`
+ * at the top. A layout's `partition` names the folders it may hold; each may hold only output files
+ * of the layout, and is staged, swapped and removed with DIR by the same steps (file by file, then the
+ * empty folder).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -71,6 +77,8 @@ const OUTPUT_NAME = `(?:part-\\d{5}-${UUID}(?:-c\\d{3})?\\.snappy\\.parquet|_SUC
 /** The exact names an output folder may hold: the layout above, Spark's names, and Hadoop's `.crc` files. */
 export const OUTPUT_FILE = new RegExp(`^(?:${OUTPUT_NAME}|\\.${OUTPUT_NAME}\\.crc)$`);
 const TOKEN = /^[0-9a-f]{12}$/;
+/** A panel's partition folder: `asset=<name>`, the name as docs/input.md#panels allows it (Spark escapes none of it). */
+export const ASSET_PARTITION = /^asset=[A-Za-z0-9._ -]+$/;
 
 /** Which files make an output folder of one kind, and how to tell an earlier one of ours (see the header). */
 export interface OutputLayout {
@@ -83,6 +91,8 @@ export interface OutputLayout {
   /** The JSON file that says the folder is ours, and the string fields it must hold. */
   markerFile: string;
   marker: Readonly<Record<string, string>>;
+  /** The partition folders a folder of this kind may hold (one level, output files only); none if absent. */
+  partition?: RegExp;
 }
 
 /** predict's layout: Spark's part file, _SUCCESS and the ModelReport. */
@@ -92,6 +102,7 @@ export const SPARK_LAYOUT: OutputLayout = {
   completeFile: SUCCESS_FILE,
   markerFile: MODEL_FILE,
   marker: { tool: 'pricecast' },
+  partition: ASSET_PARTITION,
 };
 
 /** One file of an output, as the writer stages it. */
@@ -194,7 +205,12 @@ export async function assertReplaceable(dir: string, layout: OutputLayout = SPAR
   if (names.length === 0) return;
   const foreign: string[] = [];
   for (const name of names) {
-    if (!layout.fileName.test(name)) foreign.push(name);
+    if (layout.partition?.test(name) && (await lstat(join(dir, name))).isDirectory()) {
+      for (const inner of await readdir(join(dir, name))) {
+        if (!layout.fileName.test(inner)) foreign.push(`${name}/${inner}`);
+        else if (!(await lstat(join(dir, name, inner))).isFile()) foreign.push(`${name}/${inner} (not a regular file)`);
+      }
+    } else if (!layout.fileName.test(name)) foreign.push(name);
     else if (!(await lstat(join(dir, name))).isFile()) foreign.push(`${name} (not a regular file)`);
   }
   if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}`);
@@ -248,13 +264,22 @@ async function removeOutputFolder(dir: string, layout: OutputLayout, onFirstFile
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
     throw error;
   }
+  const partitions: string[] = [];
   for (const name of names) {
     const path = join(dir, name);
-    if (!layout.fileName.test(name) || !(await lstat(path)).isFile()) return false;
+    const info = await lstat(path);
+    if (layout.partition?.test(name) && info.isDirectory()) {
+      for (const inner of await readdir(path)) {
+        if (!layout.fileName.test(inner) || !(await lstat(join(path, inner))).isFile()) return false;
+      }
+      partitions.push(name);
+    } else if (!layout.fileName.test(name) || !info.isFile()) return false;
   }
   let first = true;
   for (const name of names) {
-    await unlink(join(dir, name)).catch(ignoreMissing);
+    if (partitions.includes(name)) {
+      if (!(await removeOutputFolder(join(dir, name), { ...layout, partition: undefined }))) return false;
+    } else await unlink(join(dir, name)).catch(ignoreMissing);
     if (first) onFirstFile?.();
     first = false;
   }
@@ -462,6 +487,13 @@ export async function writeSparkOutput(
   return { dir, partFile: join(dir, partName) };
 }
 
+/** A file's place in a folder of `layout`: an output file name, or `<partition>/<output file name>`. */
+function isLayoutPath(path: string, layout: OutputLayout): boolean {
+  const parts = path.split('/');
+  if (parts.length === 1) return layout.fileName.test(path);
+  return parts.length === 2 && (layout.partition?.test(parts[0]) ?? false) && layout.fileName.test(parts[1]);
+}
+
 /**
  * Writes `files` as the folder `dir` of `layout` by the protocol (steps 1-7 of the header): the
  * layout's complete file last, whatever its place in `files`. Returns the folder's absolute path.
@@ -472,7 +504,7 @@ export async function writeOutputFolder(
   files: readonly OutputFile[],
   options: WriteSparkOutputOptions = {},
 ): Promise<string> {
-  const stray = files.find((file) => !layout.fileName.test(file.name));
+  const stray = files.find((file) => !isLayoutPath(file.name, layout));
   if (stray) throw new Error(`${stray.name} is not a file name of a ${layout.writer} output`);
   const completes = files.filter((file) => file.name === layout.completeFile);
   if (completes.length !== 1) throw new Error(`a ${layout.writer} output is written with one ${layout.completeFile}`);
@@ -498,6 +530,9 @@ export async function writeOutputFolder(
     if (replacing) await assertReplaceable(target, layout);
     await mkdir(staging);
     try {
+      for (const folder of new Set(ordered.filter((file) => file.name.includes('/')).map((file) => dirname(file.name)))) {
+        await mkdir(join(staging, folder));
+      }
       for (const file of ordered) await writeFile(join(staging, file.name), file.data);
       testHook('staged');
       await options.beforeCommit?.(staging);

@@ -87,7 +87,7 @@ function abbreviate(items: string[], max: number, total = items.length): string[
   return total <= max ? items : [...items.slice(0, max), `… ${total - max} more`];
 }
 
-function fmt(x: number): string {
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   if (x !== 0 && (Math.abs(x) < 1e-4 || Math.abs(x) >= 1e7)) return x.toExponential(6);
   return String(round(x, 8));

@@ -9,10 +9,16 @@ import { InputError } from '../errors.js';
 import type { DailyIngest, MissingCellSource } from '../ingest/csv.js';
 import type { DailyColumns } from '../types.js';
 
-/** One asset's rows, as a file of its own would have been read (`ingest.asset` is its name). */
+/**
+ * One asset's rows, as a file of its own would have been read (`ingest.asset` is its name). `ingest` is
+ * cut from the panel each time it is read (not kept), so a run that takes one asset at a time never
+ * holds a second copy of the whole panel.
+ */
 export interface AssetIngest {
   asset: string;
-  ingest: DailyIngest;
+  /** Rows the asset has in the file. */
+  rows: number;
+  readonly ingest: DailyIngest;
 }
 
 /** An asset left out of the work, and why (one line, docs/input.md#panels). */
@@ -40,13 +46,22 @@ export function splitAssets(ingest: DailyIngest, wanted?: readonly string[]): As
     if (wanted !== undefined && wanted.length > 0) {
       throw new InputError(ingest.file, 0, null, null, `an asset column for --assets to choose from; this file has none (name it with --columns asset=COL)`);
     }
-    return [{ asset: ingest.asset ?? '', ingest }];
+    return [{ asset: ingest.asset ?? '', rows: ingest.rowsRead, ingest }];
   }
   const chosen = wanted === undefined || wanted.length === 0 ? [...names] : checkWanted(ingest, names, wanted);
   chosen.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const indexOf = new Map(names.map((name, k) => [name, k]));
   const rowsOf = rowsByAsset(ingest.assetOf, names.length);
-  return chosen.map((asset) => ({ asset, ingest: selectAsset(ingest, asset, rowsOf[indexOf.get(asset)!]) }));
+  return chosen.map((asset) => {
+    const rows = rowsOf[indexOf.get(asset)!];
+    return {
+      asset,
+      rows: rows.length,
+      get ingest() {
+        return selectAsset(ingest, asset, rows);
+      },
+    };
+  });
 }
 
 /** `--assets` names, each of which must be in the file (the names found are listed when one is not). */

@@ -4,7 +4,7 @@
  * written here: each test fails if the engine reads the quirk differently from what docs/input.md says.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateVendorCsv } from '../../../fixtures/vendors.js';
@@ -108,13 +108,15 @@ describe('not one daily series: more than 1% of the days (and at least 3) with s
 });
 
 describe('several assets are never one model', () => {
-  it('the ten-coin file is refused naming the coins, exit 2, nothing written (--missing drop too)', async () => {
+  it('the ten-coin file is a panel: one model per coin, a partition each (--missing drop)', async () => {
     const output = join(scratch.dir, 'ten-coins-out');
     const run = await runCli(['predict', '--input', vendor('coinmarketcap-multi-ten-coins.csv'), '--missing', 'drop', '--output', output]);
-    expect(run.code).toBe(2);
-    expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/column Currency: expected one asset per file: the Currency column names 10 assets \(bitcoin, ethereum, ripple, litecoin, dash, monero, nem, neo, stratis, waves\)/);
-    expect(existsSync(output)).toBe(false);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/10 fitted, 0 skipped, of 10 in the file/);
+    const report = JSON.parse(await readFile(join(output, '_model.json'), 'utf8'));
+    expect(report.input.assetColumn).toBe('Currency');
+    expect(report.assets.map((a: { asset: string }) => a.asset)).toEqual(['bitcoin', 'dash', 'ethereum', 'litecoin', 'monero', 'nem', 'neo', 'ripple', 'stratis', 'waves']);
+    expect((await readdir(output)).filter((name) => name.startsWith('asset='))).toHaveLength(10);
   });
 
   it('one coin in the multi-coin layout is a one-asset file, named in the summary and _model.json', async () => {
@@ -127,9 +129,10 @@ describe('several assets are never one model', () => {
 
   it('--columns asset=COL names the asset column of any file', async () => {
     const path = await scratch.file('Day,Last,Coin\n2021-01-01,1,X\n2021-01-02,2,Y\n');
-    const error = await refusal(read(path, { columns: 'date=Day,price=Last,asset=Coin', required: ['price'] }));
-    expect(error.message).toContain('2 assets (X, Y)');
-    expect(error.line).toBe(3);
+    const { ingest } = await read(path, { columns: 'date=Day,price=Last,asset=Coin', required: ['price'] });
+    expect(ingest.assetNames).toEqual(['X', 'Y']);
+    expect(Array.from(ingest.assetOf!)).toEqual([0, 1]);
+    expect(ingest.assetColumn).toBe('Coin');
   });
 });
 
