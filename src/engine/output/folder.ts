@@ -488,7 +488,7 @@ export async function writeSparkOutput(
 }
 
 /** A file's place in a folder of `layout`: an output file name, or `<partition>/<output file name>`. */
-function isLayoutPath(path: string, layout: OutputLayout): boolean {
+export function isLayoutPath(path: string, layout: OutputLayout): boolean {
   const parts = path.split('/');
   if (parts.length === 1) return layout.fileName.test(path);
   return parts.length === 2 && (layout.partition?.test(parts[0]) ?? false) && layout.fileName.test(parts[1]);

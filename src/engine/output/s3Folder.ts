@@ -21,7 +21,7 @@ import { createClients } from '../../emr/clients.js';
 import { parseS3Uri, s3Uri } from '../../emr/plan.js';
 import { encryptionParams, SSE_S3, type Encryption } from '../../emr/stage.js';
 import { UsageError } from '../errors.js';
-import type { OutputLayout } from './folder.js';
+import { isLayoutPath, type OutputLayout } from './folder.js';
 import { listKeys } from '../../emr/s3List.js';
 
 function testHook(step: 's3-written'): void {
@@ -38,7 +38,7 @@ export async function checkS3Folder(s3: S3Client, uri: string, layout: OutputLay
   const { bucket, prefix } = prefixOf(uri);
   const keys = await listKeys(s3, bucket, prefix);
   if (keys.length === 0) return keys;
-  const foreign = keys.map((k) => k.slice(prefix.length)).filter((name) => !layout.fileName.test(name));
+  const foreign = keys.map((k) => k.slice(prefix.length)).filter((name) => !isLayoutPath(name, layout));
   const refuse = (why: string) => new UsageError(`${s3Uri(bucket, prefix)} exists and is not a ${layout.writer} output (${why}); refusing to replace it`);
   if (foreign.length > 0) throw refuse(`it also holds ${foreign.slice(0, 3).join(', ')}`);
   let marker: Record<string, unknown> = {};
@@ -56,7 +56,15 @@ export async function checkS3Folder(s3: S3Client, uri: string, layout: OutputLay
 export async function publishFolderToS3(s3: S3Client, dir: string, uri: string, layout: OutputLayout, encryption: Encryption): Promise<string> {
   const { bucket, prefix } = prefixOf(uri);
   const earlier = await checkS3Folder(s3, uri, layout);
-  const names = (await readdir(dir)).filter((name) => layout.fileName.test(name) && !name.startsWith('.'));
+  const names: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    // A panel's partition folders (docs/output.md#panels) are uploaded as key prefixes.
+    if (entry.isDirectory() && layout.partition?.test(entry.name)) {
+      for (const inner of await readdir(join(dir, entry.name))) if (!inner.startsWith('.')) names.push(`${entry.name}/${inner}`);
+    } else if (entry.isFile()) names.push(entry.name);
+  }
+  names.splice(0, names.length, ...names.filter((name) => isLayoutPath(name, layout)));
   const sse = encryptionParams(encryption);
   const put = async (name: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${name}`, Body: await readFile(join(dir, name)), ...sse }));
   for (const name of names.filter((n) => n !== layout.completeFile)) await put(name);
