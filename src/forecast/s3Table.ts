@@ -15,6 +15,9 @@
  * In between 2 and 3 a reader listing the partition sees the old part file beside the new one: that
  * origin's rows twice (the old and the new forecasts), until the delete. A run that dies there leaves
  * exactly that; the next run of the same day lists, writes and deletes again, and ends with one part.
+ *
+ * A panel's run (docs/forecast.md#panels) writes one partition too, its part file holding every asset's
+ * rows with their `asset` column: the same steps, the same bytes as the local table.
  */
 import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { UsageError } from '../engine/errors.js';
@@ -92,6 +95,7 @@ export async function writeS3Partition(
     if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors[0].Key} from ${s3Uri(bucket, prefix)}: ${out.Errors[0].Code}; the next run of ${originDate} deletes it`);
   }
   testHook('s3-deleted');
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${root}_SUCCESS`, Body: '', ...sse }));
+  // An empty body gets no Content-Length of its own, and the SDK then warns on stderr about streams of unknown length.
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${root}_SUCCESS`, Body: '', ContentLength: 0, ...sse }));
   return s3Uri(bucket, prefix.slice(0, -1));
 }
