@@ -116,25 +116,40 @@ export interface CsvReadOptions extends LayoutOptions {
  * @throws InputError for anything docs/input.md calls bad input.
  */
 export async function readDailyCsv(file: string, options: CsvReadOptions = {}): Promise<DailyIngest> {
-  // The common, plainly valid file in the contract's own four columns takes the hand-written scanner
-  // (csvscan.ts: csv-parse alone managed ~0.24M rows/s); anything else, every error included, is read
-  // (again) below. A stream cannot be read twice, so it goes to csv-parse directly.
+  // The common, plainly valid file in the contract's own four columns, a panel's asset column included,
+  // takes the hand-written scanner (csvscan.ts: csv-parse alone managed ~0.24M rows/s); anything else,
+  // every error included, is read (again) below. A stream cannot be read twice, so it goes to csv-parse
+  // directly. The result is field for field what the csv-parse path returns for the same file.
   const plain = options.source === undefined && options.columns == null && options.thousands == null;
   const format = options.format ?? 'auto';
   if (plain && (format === 'auto' || format === 'pricecast')) {
     const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
     if (scanned !== null) {
-      return { ...scanned, layout: 'pricecast', missingCells: new Map(), fields: VALUE_FIELDS, columnNames: {} };
+      const { assetOf, assetNames, assetLines, ...rows } = scanned;
+      return {
+        ...rows,
+        layout: 'pricecast',
+        missingCells: new Map(),
+        fields: [...VALUE_FIELDS],
+        columnNames: { price: 'price', volume: 'volume', marketCap: 'marketCap' },
+        dateColumn: 'date',
+        ...(assetNames?.length === 1 ? { asset: assetNames[0] } : {}),
+        ...(assetOf !== undefined ? { assetOf, assetNames, assetLines, assetColumn: 'asset' } : {}),
+      };
     }
   }
   return readDailyCsvWithCsvParse(file, options);
 }
 
-/** The scanner's header test: the contract's own layout with its four columns and no optional one. */
+/**
+ * The scanner's header test: the contract's own layout without open/high/low, each column it reads
+ * (the asset's too, if any) the one the scanner takes by its exact name (`Asset`, ` date` go to csv-parse).
+ */
 function pricecastOnly(file: string, names: string[], options: LayoutOptions): boolean {
   try {
     const layout = resolveLayout(file, names, options);
-    return layout.name === 'pricecast' && layout.at.asset === -1 && layout.at.open === -1;
+    const scanned = ['date', ...VALUE_FIELDS, 'asset'] as const;
+    return layout.name === 'pricecast' && layout.at.open === -1 && scanned.every((field) => layout.at[field] === names.indexOf(field));
   } catch {
     return false; // the csv-parse path words the error
   }

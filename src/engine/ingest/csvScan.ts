@@ -1,6 +1,7 @@
 /**
  * The fast path of CSV ingest: a hand-written scanner for the common file (no quotes, LF or CRLF line
- * ends, valid rows), straight from read chunks into the typed-array columns.
+ * ends, valid rows), straight from read chunks into the typed-array columns, and for the panel in the
+ * project's layout (an `asset` column, docs/input.md#assets), whose names may be quoted.
  *
  * Why hand-written: csv-parse, at its cheapest (arrays of strings, no info objects), took 4.1 s for
  * the 1M-row benchmark file (ingest stage, machine load ~3.8), about 0.24M rows/s, against the 1M
@@ -31,7 +32,7 @@ import { DailyColumnsBuilder } from '../columns.js';
 import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
-import { VALUE_BOUNDS } from './valueRules.js';
+import { ASSET_NAME, VALUE_BOUNDS } from './valueRules.js';
 
 const BUFFER_BYTES = 1 << 22;
 /**
@@ -50,11 +51,25 @@ const DATE = 0;
 const PRICE = 1;
 const VOLUME = 2;
 const MARKET_CAP = 3;
+const ASSET = 4;
 const OTHER = -1;
 const REQUIRED = ['date', 'price', 'volume', 'marketCap'];
+/** The optional asset column, taken by this exact name (csv.ts checks the layout puts it there too). */
+const ASSET_COLUMN = 'asset';
 const priceInBound = VALUE_BOUNDS.price.passes;
 const volumeInBound = VALUE_BOUNDS.volume.passes;
 const marketCapInBound = VALUE_BOUNDS.marketCap.passes;
+
+/**
+ * The rows of a scanned file and, with an `asset` column, each row's asset as csv.ts's DailyIngest
+ * holds it (docs/input.md#assets): an index into `assetNames` (trimmed, in order of first appearance in
+ * the file), and the line each name first appears on (the header is line 1).
+ */
+export interface ScanResult extends IngestResult {
+  assetOf?: Int32Array;
+  assetNames?: string[];
+  assetLines?: number[];
+}
 
 /**
  * The file's rows, as `readDailyCsv` returns them, or null when the file needs the csv-parse path
@@ -64,7 +79,7 @@ export async function scanPlainCsv(
   file: string,
   acceptHeader?: (names: string[]) => boolean,
   options: ScanOptions = {},
-): Promise<IngestResult | null> {
+): Promise<ScanResult | null> {
   const threads = options.threads ?? availableParallelism();
   if (threads >= 2) {
     let size = -1;
@@ -95,7 +110,7 @@ export interface ScanOptions {
 /** Smaller files are scanned in this thread: starting the workers would cost more than they save. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean): Promise<IngestResult | null> {
+async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean): Promise<ScanResult | null> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -109,6 +124,7 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
     const buffer = Buffer.allocUnsafe(BUFFER_BYTES);
     let filled = 0;
     let roles: Int8Array | null = null;
+    let assets: AssetColumn | null = null;
     let crlf = false;
     let atFileStart = true;
     let bytesRead = 0;
@@ -132,44 +148,55 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
         if (buffer[0] === BOM[0] && buffer[1] === BOM[1] && buffer[2] === BOM[2]) start = 3;
       }
       const region = buffer.subarray(start, end);
-      if (region.indexOf(0) !== -1 || region.indexOf(QUOTE) !== -1 || !isUtf8(region)) return null;
+      if (region.indexOf(0) !== -1 || !isUtf8(region)) return null;
+      const quoted = region.indexOf(QUOTE) !== -1;
 
       let text = region.toString('latin1');
       let from = 0;
       if (roles === null) {
         const headerEnd = text.indexOf('\n');
         const headerLine = headerEnd === -1 ? text : text.slice(0, headerEnd);
+        if (headerLine.indexOf('"') !== -1) return null; // a quoted header name: csv-parse unquotes it
         crlf = headerLine.endsWith('\r');
         const names = Buffer.from(crlf ? headerLine.slice(0, -1) : headerLine, 'latin1').toString('utf8');
         roles = headerRoles(names);
         if (roles === null || headerEnd === -1) return null;
         // The caller's layout rules (layouts.ts): e.g. a header that is also another vendor's layout.
         if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
+        if (roles.includes(ASSET)) assets = new AssetColumn(1);
         from = headerEnd + 1;
         // Size the columns from the header-less bytes per row of this first chunk.
         const sample = text.length - from;
         const rowsInSample = countLines(text, from);
         if (rowsInSample > 0 && !sized) {
-          columns.reserve(Math.ceil(((size - start - from) / sample) * rowsInSample * 1.02) + 16);
+          const rows = Math.ceil(((size - start - from) / sample) * rowsInSample * 1.02) + 16;
+          columns.reserve(rows);
+          assets?.reserve(rows);
           sized = true;
         }
       }
+      // Quotes are only ever a whole asset cell's (scanLines checks each line that has one).
+      if (quoted && assets === null) return null;
       if (!crlf && text.indexOf('\r', from) !== -1) return null;
-      if (atEnd && from < text.length && !text.endsWith('\n')) text += '\n'; // the last line, unterminated
-      if (!scanLines(text, region, from, roles, crlf, columns)) return null;
+      // The last line, unterminated, ended as the file's other lines are (csv-parse reads it the same).
+      if (atEnd && from < text.length && !text.endsWith('\n')) text += crlf ? '\r\n' : '\n';
+      if (!scanLines(text, region, from, roles, crlf, columns, assets, quoted)) return null;
 
       if (atEnd) break;
       buffer.copy(buffer, 0, end, filled);
       filled -= end;
     }
     if (bytesRead !== size || columns.length === 0) return null;
-    return { file, columns: columns.finish(), rowsRead: columns.length, sha256: hash.digest('hex') };
+    return { file, columns: columns.finish(), rowsRead: columns.length, sha256: hash.digest('hex'), ...assets?.finish(columns.length) };
   } finally {
     await handle.close();
   }
 }
 
-/** Roles of the header's fields, or null unless it names each required column exactly once. */
+/**
+ * Roles of the header's fields, or null unless it names each required column exactly once; a field
+ * named exactly `asset` is the asset column.
+ */
 export function headerRoles(line: string): Int8Array | null {
   const names = line.split(',');
   if (new Set(names).size !== names.length) return null;
@@ -179,7 +206,119 @@ export function headerRoles(line: string): Int8Array | null {
     if (at === -1) return null;
     roles[at] = role;
   }
+  const assetAt = names.indexOf(ASSET_COLUMN);
+  if (assetAt !== -1) roles[assetAt] = ASSET;
   return roles;
+}
+
+/** What a task or a file's scan gives for the asset column (see ScanResult). */
+interface AssetTable {
+  assetOf: Int32Array;
+  assetNames: string[];
+  assetLines: number[];
+}
+
+/**
+ * The asset column being scanned: each row's index into `names`, the names in order of first appearance
+ * (trimmed, as csv.ts's readRow keeps them) and the line each first appears on, counted from `line`.
+ * The same class merges the workers' tables in file order (`append`).
+ */
+export class AssetColumn {
+  of = new Int32Array(1 << 16);
+  readonly names: string[] = [];
+  readonly lines: number[] = [];
+  /** The line being scanned: scanLines adds one per physical line, blank ones included (csv.ts counts them). */
+  line: number;
+  private readonly byName = new Map<string, number>();
+  /** Each cell text seen (untrimmed, quotes kept) and its name's index. */
+  private readonly byCell = new Map<string, number>();
+  private lastCell = '';
+  private lastIndex = -1;
+
+  /** `line`: the line before the first one scanned (1, the header, for a whole file; 0 for a worker's range). */
+  constructor(line: number) {
+    this.line = line;
+  }
+
+  reserve(capacity: number): void {
+    if (capacity > this.of.length) {
+      const of = new Int32Array(capacity);
+      of.set(this.of);
+      this.of = of;
+    }
+  }
+
+  push(row: number, index: number): void {
+    if (row >= this.of.length) this.reserve(2 * this.of.length);
+    this.of[row] = index;
+  }
+
+  /**
+   * The index of the name in cell `text[start, end)` (Latin-1 text: one char per byte), or -1 when the
+   * cell is not plainly a valid name (csv-parse then decides): non-ASCII, a quote other than around
+   * the whole cell, or a trimmed name ASSET_NAME refuses (empty included).
+   */
+  indexAt(text: string, start: number, end: number): number {
+    // A panel in blocks (one asset's rows together) repeats the previous row's cell. Otherwise a Map by
+    // the cell's text: a hand-made hash table over the bytes in place measured no faster than V8's.
+    if (end - start === this.lastCell.length && text.startsWith(this.lastCell, start)) return this.lastIndex;
+    const cell = text.slice(start, end);
+    const index = this.byCell.get(cell) ?? this.add(cell);
+    if (index !== -1) {
+      this.lastCell = cell;
+      this.lastIndex = index;
+    }
+    return index;
+  }
+
+  /** A cell not seen before: its name's index (a new name joins the table), or -1 (see indexAt). */
+  private add(cell: string): number {
+    for (let i = 0; i < cell.length; i++) if (cell.charCodeAt(i) >= 0x80) return -1;
+    let name = cell;
+    if (cell.indexOf('"') !== -1) {
+      // RFC 4180 quoting of the whole cell, as csv-parse unquotes it; anything else is its call.
+      if (cell.length < 2 || cell.charCodeAt(0) !== QUOTE || cell.indexOf('"', 1) !== cell.length - 1) return -1;
+      name = cell.slice(1, -1);
+    }
+    name = name.trim();
+    if (!ASSET_NAME.test(name)) return -1;
+    const index = this.nameIndex(name, this.line);
+    this.byCell.set(cell, index);
+    return index;
+  }
+
+  private nameIndex(name: string, line: number): number {
+    let index = this.byName.get(name);
+    if (index === undefined) {
+      index = this.names.length;
+      this.byName.set(name, index);
+      this.names.push(name);
+      this.lines.push(line);
+    }
+    return index;
+  }
+
+  /**
+   * A worker's range appended at row `at`: its names, first seen on its lines + `lineBase`, join this
+   * table in order (so indexes follow first appearance in the whole file) and its rows are renumbered.
+   */
+  append(range: AssetTable, rows: number, at: number, lineBase: number): void {
+    const remap = new Int32Array(range.assetNames.length);
+    let same = true;
+    for (let k = 0; k < remap.length; k++) {
+      remap[k] = this.nameIndex(range.assetNames[k], lineBase + range.assetLines[k]);
+      if (remap[k] !== k) same = false;
+    }
+    this.reserve(at + rows);
+    if (same) this.of.set(range.assetOf.subarray(0, rows), at);
+    else for (let i = 0; i < rows; i++) this.of[at + i] = remap[range.assetOf[i]];
+  }
+
+  /** The first `rows` rows' table (a view when nearly full, as DailyColumnsBuilder.finish does). */
+  finish(rows: number): AssetTable {
+    const assetOf = rows >= this.of.length * 0.9 ? this.of.subarray(0, rows) : this.of.slice(0, rows);
+    return { assetOf, assetNames: this.names, assetLines: this.lines };
+  }
 }
 
 function countLines(text: string, from: number): number {
@@ -189,15 +328,29 @@ function countLines(text: string, from: number): number {
 }
 
 /**
- * Parses every line of `text` from `from` (each ends with '\n') into `columns`; `bytes` are the same
- * characters as bytes (Latin-1), for the numbers. False as soon as a
- * line is not a plainly valid row (the caller falls back to csv-parse).
+ * Parses every line of `text` from `from` (each ends with '\n') into `columns` (and the asset column
+ * into `assets`, when the header has one); `bytes` are the same characters as bytes (Latin-1), for the
+ * numbers. `quoted`: `text` has a quote somewhere, so each line's quotes are counted (only a quoted
+ * asset cell's two are allowed). False as soon as a line is not a plainly valid row (the caller falls
+ * back to csv-parse).
  */
-export function scanLines(text: string, bytes: Uint8Array, from: number, roles: Int8Array, crlf: boolean, columns: DailyColumnsBuilder): boolean {
+export function scanLines(
+  text: string,
+  bytes: Uint8Array,
+  from: number,
+  roles: Int8Array,
+  crlf: boolean,
+  columns: DailyColumnsBuilder,
+  assets: AssetColumn | null = null,
+  quoted = false,
+): boolean {
   const fieldCount = roles.length;
   let pos = from;
   const length = text.length;
+  // The next quote at or after `pos` (-1: none left), found once per quote, not once per line.
+  let nextQuote = quoted ? text.indexOf('"', from) : -1;
   while (pos < length) {
+    if (assets !== null) assets.line++;
     const lineFeed = text.indexOf('\n', pos);
     if (lineFeed - pos > MAX_LINE_BYTES) return false; // csv.ts refuses it
     let lineEnd = lineFeed;
@@ -214,6 +367,8 @@ export function scanLines(text: string, bytes: Uint8Array, from: number, roles: 
     let price = NaN;
     let volume = NaN;
     let marketCap = NaN;
+    let asset = -1;
+    let assetQuotes = 0;
     let fieldStart = pos;
     for (let f = 0; f < fieldCount; f++) {
       let fieldEnd: number;
@@ -238,12 +393,21 @@ export function scanLines(text: string, bytes: Uint8Array, from: number, roles: 
         case MARKET_CAP:
           marketCap = parseDecimal(bytes, fieldStart, fieldEnd);
           break;
+        case ASSET:
+          asset = assets!.indexAt(text, fieldStart, fieldEnd);
+          if (asset === -1) return false;
+          if (text.charCodeAt(fieldStart) === QUOTE) assetQuotes = 2; // a valid cell: "name"
+          break;
       }
       fieldStart = fieldEnd + 1;
     }
+    let quotes = 0;
+    for (; nextQuote !== -1 && nextQuote < lineEnd; nextQuote = text.indexOf('"', nextQuote + 1)) quotes++;
+    if (quotes !== assetQuotes) return false; // a quote outside the asset cell: csv-parse's to read
     // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
     if (!(day >= FIRST_GREGORIAN_DAY) || !(price < Infinity && priceInBound(price))) return false;
     if (!(volume < Infinity && volumeInBound(volume)) || !(marketCap < Infinity && marketCapInBound(marketCap))) return false;
+    if (assets !== null) assets.push(columns.length, asset);
     columns.push(day, price, volume, marketCap);
     pos = lineFeed + 1;
   }
@@ -263,34 +427,56 @@ export interface ScanTask {
   crlf: boolean;
 }
 
-/** A task's rows (buffers transferred), or ok: false when a line is not plainly valid. */
+/**
+ * A task's rows (buffers transferred), or ok: false when a line is not plainly valid. With an asset
+ * column, the range's own name table (AssetTable, lines counted from the range's start) and its
+ * physical line count, for the main thread to merge in file order.
+ */
 export type ScanTaskResult =
-  | { ok: true; rows: number; day: Int32Array; price: Float64Array; volume: Float64Array; marketCap: Float64Array }
+  | ({ ok: true; rows: number; day: Int32Array; price: Float64Array; volume: Float64Array; marketCap: Float64Array } & (
+      | { lines: number; assets: AssetTable }
+      | { assets?: undefined }
+    ))
   | { ok: false };
 
 /**
  * The data lines of one region after the header, exactly as the single-threaded scan treats them:
  * the same byte checks (NUL, quote, UTF-8, a CR in an LF file) and `scanLines`. False: not plainly valid.
  */
-export function scanRegion(region: Buffer, roles: Int8Array, crlf: boolean, last: boolean, columns: DailyColumnsBuilder): boolean {
-  if (region.indexOf(0) !== -1 || region.indexOf(QUOTE) !== -1 || !isUtf8(region)) return false;
+export function scanRegion(
+  region: Buffer,
+  roles: Int8Array,
+  crlf: boolean,
+  last: boolean,
+  columns: DailyColumnsBuilder,
+  assets: AssetColumn | null = null,
+): boolean {
+  if (region.indexOf(0) !== -1 || !isUtf8(region)) return false;
+  const quoted = region.indexOf(QUOTE) !== -1;
+  if (quoted && assets === null) return false;
   let text = region.toString('latin1');
   if (!crlf && text.indexOf('\r') !== -1) return false;
-  if (last && text.length > 0 && !text.endsWith('\n')) text += '\n';
-  return scanLines(text, region, 0, roles, crlf, columns);
+  if (last && text.length > 0 && !text.endsWith('\n')) text += crlf ? '\r\n' : '\n';
+  return scanLines(text, region, 0, roles, crlf, columns, assets, quoted);
 }
 
 /** The worker side of a task (csvscanWorker.ts): parse, then post the columns back. */
 export function runScanTask(task: ScanTask): { result: ScanTaskResult; transfer: ArrayBuffer[] } {
   const region = Buffer.from(task.buffer, task.start, task.end - task.start);
   const columns = new DailyColumnsBuilder();
-  columns.reserve(Math.ceil(region.length / 40) + 16);
-  if (!scanRegion(region, Int8Array.from(task.roles), task.crlf, task.last, columns)) return { result: { ok: false }, transfer: [] };
+  const roles = Int8Array.from(task.roles);
+  const assets = roles.includes(ASSET) ? new AssetColumn(0) : null;
+  const capacity = Math.ceil(region.length / 40) + 16;
+  columns.reserve(capacity);
+  assets?.reserve(capacity);
+  if (!scanRegion(region, roles, task.crlf, task.last, columns, assets)) return { result: { ok: false }, transfer: [] };
+  const rows = columns.length;
   const { day, price, volume, marketCap } = columns.finish();
-  return {
-    result: { ok: true, rows: columns.length, day, price, volume, marketCap },
-    transfer: [day.buffer, price.buffer, volume.buffer, marketCap.buffer] as ArrayBuffer[],
-  };
+  const transfer = [day.buffer, price.buffer, volume.buffer, marketCap.buffer] as ArrayBuffer[];
+  if (assets === null) return { result: { ok: true, rows, day, price, volume, marketCap }, transfer };
+  const table = assets.finish(rows);
+  transfer.push(table.assetOf.buffer as ArrayBuffer);
+  return { result: { ok: true, rows, day, price, volume, marketCap, lines: assets.line, assets: table }, transfer };
 }
 
 /** A worker thread and its tasks in flight (it answers them in the order they were posted). */
@@ -349,7 +535,7 @@ export async function scanInParallel(
   threads: number,
   chunkBytes: number,
   acceptHeader?: (names: string[]) => boolean,
-): Promise<IngestResult | null> {
+): Promise<ScanResult | null> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -365,6 +551,9 @@ export async function scanInParallel(
     let sized = false;
     let firstTaskBytes = 0;
     let roles: number[] | null = null;
+    let assets: AssetColumn | null = null;
+    /** The line before the next task's first (the header is line 1). */
+    let lineBase = 1;
     let crlf = false;
     let carry: Buffer = Buffer.alloc(0);
     let bytesRead = 0;
@@ -380,9 +569,15 @@ export async function scanInParallel(
       if (!sized) {
         // Size the columns from the first task's rows per byte (the single-threaded scan does the same).
         out.reserve(Math.ceil((size / firstTaskBytes) * rows * 1.02) + 16);
+        assets?.reserve(out.day.length);
         sized = true;
       }
       if (out.length + rows > out.day.length) out.reserve(Math.max(2 * out.day.length, out.length + rows));
+      if (result.assets !== undefined) {
+        assets!.reserve(out.day.length);
+        assets!.append(result.assets, rows, out.length, lineBase);
+        lineBase += result.lines;
+      }
       out.day.set(result.day.subarray(0, rows), out.length);
       out.price.set(result.price.subarray(0, rows), out.length);
       out.volume.set(result.volume.subarray(0, rows), out.length);
@@ -415,6 +610,7 @@ export async function scanInParallel(
         const headerEnd = buffer.indexOf(LF, start);
         if (headerEnd === -1 || headerEnd >= end) return null;
         const header = buffer.subarray(start, headerEnd + 1);
+        // A quoted header name: csv-parse unquotes it (a data line's quotes are the workers' to check).
         if (header.indexOf(0) !== -1 || header.indexOf(QUOTE) !== -1 || !isUtf8(header)) return null;
         crlf = headerEnd > start && buffer[headerEnd - 1] === CR;
         const names = buffer.subarray(start, crlf ? headerEnd - 1 : headerEnd).toString('utf8');
@@ -422,6 +618,7 @@ export async function scanInParallel(
         if (headerRoleList === null) return null;
         if (acceptHeader !== undefined && !acceptHeader(names.split(','))) return null;
         roles = Array.from(headerRoleList);
+        if (headerRoleList.includes(ASSET)) assets = new AssetColumn(1);
         start = headerEnd + 1;
       }
       carry = Buffer.from(buffer.subarray(end, filled));
@@ -436,7 +633,7 @@ export async function scanInParallel(
     }
     while (appended < results.length) if (!(await takeOldest())) return null;
     if (bytesRead !== size || out.length === 0) return null;
-    return { file, columns: out.finish(), rowsRead: out.length, sha256: hash.digest('hex') };
+    return { file, columns: out.finish(), rowsRead: out.length, sha256: hash.digest('hex'), ...assets?.finish(out.length) };
   } finally {
     for (const worker of workers) worker.stop();
     await handle.close();
