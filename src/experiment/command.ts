@@ -6,7 +6,9 @@ import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../settings.js';
 import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
-import { resultsJson, runExperiment } from './run.js';
+import { formatPanelTable } from './panelTable.js';
+import { assetProgress } from './progress.js';
+import { resultsJson, runAnyExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
 import { selectionRequest } from './selectionCommand.js';
 
@@ -17,6 +19,7 @@ Usage: pricecast experiment [--input FILE] [--set NAME=SPEC[;regParam=λ;elastic
                             [--refit-every K] [--target price|return] [--output DIR] [--json]
                             [--screen] [--bootstrap-seed S] [--bootstrap-reps B] [--block-size b]
                             [--select forward --pool SPEC [--start SPEC] [--max-features N]]
+                            [--assets A,B,…] [--progress]
 
 Walk-forward evaluation (docs/experiment.md): every set is fitted (Spark ML's least squares) on an
 expanding window, refitted every K rows, and forecasts each test row from the rows before it only;
@@ -28,6 +31,10 @@ With two or more sets it also screens them (docs/screening.md): Hansen's SPA, Ro
 the model confidence set over the squared errors, which say whether the best set still beats
 persistence once the number of sets tried is accounted for. --select forward chooses features from
 --pool on the training rows only (an inner walk-forward), then scores every step on the test rows.
+
+On a panel (a file whose asset column names several assets) every asset is walked forward on its own
+rows, and the sets are ranked by a panel Diebold-Mariano test over all assets (docs/experiment.md#panels);
+an asset with too few rows is skipped with one line on stderr.
 
 Options:
 ${formatOptionsHelp(EXPERIMENT_SETTINGS)}
@@ -41,7 +48,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
-  const run = await runExperiment({
+  const run = await runAnyExperiment({
     input: values.input,
     sets,
     trainRatio: values.trainRatio,
@@ -58,8 +65,13 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     horizon: values.horizon,
     levels: values.level,
     calibrationWindow: values.calibrationWindow,
+    assets: values.assets,
+    onSkip: ({ asset, reason }) => process.stderr.write(`pricecast: skipped asset ${asset}: ${reason}\n`),
+    onProgress: assetProgress(process.stderr, values.progress),
   });
+  const wrote = `wrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`;
   if (values.json) process.stdout.write(resultsJson(run.results));
-  else process.stdout.write(`${formatRankedTable(run.results)}\n${formatHorizonTable(run.results)}wrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`);
+  else if ('assets' in run.results) process.stdout.write(`${formatPanelTable(run.results)}\n${wrote}`);
+  else process.stdout.write(`${formatRankedTable(run.results)}\n${formatHorizonTable(run.results)}${wrote}`);
   return 0;
 }

@@ -34,11 +34,18 @@ export function dieboldMariano(errors: Float64Array, baselineErrors: Float64Arra
   const T = errors.length;
   if (baselineErrors.length !== T) throw new RangeError(`${T} errors but ${baselineErrors.length} baseline errors`);
   const d = new Float64Array(T);
+  for (let t = 0; t < T; t++) d[t] = errors[t] * errors[t] - baselineErrors[t] * baselineErrors[t];
+  return dieboldMarianoOfDifferences(d, horizon);
+}
+
+/**
+ * The same test on loss differentials d already formed (the panel's date means of scaled differentials,
+ * ./panelStatistics.ts), in date order.
+ */
+export function dieboldMarianoOfDifferences(d: Float64Array, horizon = 1): DieboldMariano {
+  const T = d.length;
   let sum = 0;
-  for (let t = 0; t < T; t++) {
-    d[t] = errors[t] * errors[t] - baselineErrors[t] * baselineErrors[t];
-    sum += d[t];
-  }
+  for (let t = 0; t < T; t++) sum += d[t];
   const mean = sum / T;
   let squares = 0;
   for (let t = 0; t < T; t++) squares += (d[t] - mean) * (d[t] - mean);

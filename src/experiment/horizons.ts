@@ -48,7 +48,25 @@ export interface HorizonOptions {
   input: string;
 }
 
-export function experimentHorizons(series: DailyColumns, sets: readonly FeatureSet[], options: HorizonOptions): HorizonResult[] {
+/** One horizon's forecasts over its test origins (what its metrics were computed from). */
+export interface HorizonForecasts {
+  horizon: number;
+  /** Origin days, ascending. */
+  day: Int32Array;
+  /** The price h rows after each origin. */
+  actual: Float64Array;
+  persistence: Float64Array;
+  /** Per set, in the given order. */
+  sets: { name: string; forecasts: Float64Array }[];
+}
+
+/** @param keep receives each horizon's forecasts (the panel statistics pool them by origin date) */
+export function experimentHorizons(
+  series: DailyColumns,
+  sets: readonly FeatureSet[],
+  options: HorizonOptions,
+  keep?: (forecasts: HorizonForecasts) => void,
+): HorizonResult[] {
   const unique = new Map(sets.flatMap((set) => set.items).map((item) => [formatFeatureItem(item), item]));
   const keys = [...unique.keys()];
   const rows = usableRows(series, [...unique.values()]);
@@ -56,12 +74,12 @@ export function experimentHorizons(series: DailyColumns, sets: readonly FeatureS
   const results: HorizonResult[] = [];
   for (let h = 1; h <= options.horizon; h++) {
     const aheadAll = priceAhead(rows, h);
-    const keep: number[] = [];
-    aheadAll.forEach((y, i) => Number.isFinite(y) && keep.push(i));
-    const pick = (column: Float64Array) => Float64Array.from(keep, (i) => column[i]);
+    const kept: number[] = [];
+    aheadAll.forEach((y, i) => Number.isFinite(y) && kept.push(i));
+    const pick = (column: Float64Array) => Float64Array.from(kept, (i) => column[i]);
     const price = pick(rows.price);
     const ahead = pick(aheadAll);
-    const n = keep.length;
+    const n = kept.length;
     const trainCount = Math.floor(n * trainRatio);
     const label = horizonLabel(target, price, ahead);
     const actual = ahead.subarray(trainCount);
@@ -86,12 +104,15 @@ export function experimentHorizons(series: DailyColumns, sets: readonly FeatureS
       return { metrics: { ...metrics, ...scaledErrors(metrics.mae, metrics.rmse, price, trainCount) }, ...(levels.length ? { intervals } : {}) };
     };
     const setResults: HorizonSetResult[] = [{ name: PERSISTENCE, features: [], ...score(persistence, null) }];
+    const setForecasts: HorizonForecasts['sets'] = [];
     for (const set of sets) {
       const features = set.items.map((item) => pick(rows.features[keys.indexOf(formatFeatureItem(item))]));
       const fit = new ExpandingFit(features, label, set.items.map((item) => item.column), set.regularisation);
       const forecast = walkForwardAtHorizon(fit, features, price, n, trainCount, { horizon: h, trainRatio, refitEvery, target });
       setResults.push({ name: set.name, features: set.items.map(formatFeatureItem), ...score(forecast, baseline) });
+      setForecasts.push({ name: set.name, forecasts: forecast });
     }
+    keep?.({ horizon: h, day: Int32Array.from(kept.slice(trainCount), (i) => rows.day[i]), actual, persistence, sets: setForecasts });
     results.push({ horizon: h, rows: n, trainRows: trainCount, testRows: n - trainCount, sets: setResults });
   }
   return results;

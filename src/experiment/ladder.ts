@@ -33,10 +33,26 @@ export function hasHighLow(columns: DailyColumns): boolean {
   return columns.open !== undefined && columns.high !== undefined && columns.low !== undefined;
 }
 
-export function builtInLadder(options: { highLow?: boolean } = {}): FeatureSet[] {
-  const sets = [featureSet(LADDER_BASE, DEFAULT_FEATURE_SPEC, 'built-in ladder')];
-  const present = new Set(parseFeatureSpec(DEFAULT_FEATURE_SPEC).map(formatFeatureItem));
-  let spec = DEFAULT_FEATURE_SPEC;
+/**
+ * What the ladder is built on: `highLow` adds the high/low rung; `marketCap: false` (a layout without
+ * market cap, docs/input.md#no-market-cap) takes marketCap out of the base set, as predict's default features do.
+ */
+export interface LadderOptions {
+  highLow?: boolean;
+  marketCap?: boolean;
+}
+
+/** The base rung's spec: predict's default features, without marketCap when the layout has none. */
+export function ladderBaseSpec(options: LadderOptions = {}): string {
+  if (options.marketCap !== false) return DEFAULT_FEATURE_SPEC;
+  return parseFeatureSpec(DEFAULT_FEATURE_SPEC).filter((item) => item.fn !== 'marketCap').map(formatFeatureItem).join(',');
+}
+
+export function builtInLadder(options: LadderOptions = {}): FeatureSet[] {
+  const base = ladderBaseSpec(options);
+  const sets = [featureSet(LADDER_BASE, base, 'built-in ladder')];
+  const present = new Set(parseFeatureSpec(base).map(formatFeatureItem));
+  let spec = base;
   let name = LADDER_BASE;
   const rung = (suffix: string, names: readonly string[]) => {
     const added = names.map((fn) => formatFeatureItem(parseFeatureSpec(fn)[0])).filter((item) => !present.has(item));
@@ -60,7 +76,7 @@ export function builtInLadder(options: { highLow?: boolean } = {}): FeatureSet[]
  * LADDER_PENALTIES (docs/regularisation.md#in-experiment): does shrinking help where least squares
  * overfits the many correlated columns?
  */
-export function builtInCandidates(options: { highLow?: boolean } = {}): FeatureSet[] {
+export function builtInCandidates(options: LadderOptions = {}): FeatureSet[] {
   const ladder = builtInLadder(options);
   const widest = ladder[ladder.length - 1];
   const penalised = Object.entries(LADDER_PENALTIES).map(([suffix, { regParam, elasticNetParam }]) =>

@@ -1,13 +1,15 @@
 /**
- * Runs the walk-forward of every set: in this thread, or spread over worker threads when the work is
- * large enough to pay for starting them (each worker loads the code and receives a copy of its
- * columns). Sets are independent, so a set's forecasts are the same whichever thread computes them.
+ * Runs walk-forwards: in this thread, or on a pool of worker threads when the work is large enough to
+ * pay for starting them (each worker loads the code and receives a copy of its columns). A job is one
+ * set's walk-forward on one series (one asset of a panel); jobs are independent, so a job's forecasts
+ * are the same whichever thread computes them, and a panel's assets run in parallel with the same
+ * results as one at a time.
  *
  * 'auto' uses workers when the estimated work exceeds PARALLEL_MIN_MS and the machine has more than
- * one core.
+ * one core. The pool hands the largest job left to whichever worker finishes first.
  */
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
@@ -16,7 +18,7 @@ import type { CommonRows } from './rows.js';
 import { walkForward, type WalkForwardPlan } from './walkForward.js';
 
 /**
- * Workers start when the sets' walk-forwards are estimated to take longer than this in one thread:
+ * Workers start when the walk-forwards are estimated to take longer than this in one thread:
  * below it, starting two workers and copying their columns costs about what they would save.
  */
 export const PARALLEL_MIN_MS = 400;
@@ -26,13 +28,22 @@ export interface SetJob {
   featureNames: string[];
   regularisation?: Regularisation;
 }
-export interface WorkerRequest {
+/** One series' walk-forwards: its plan and columns, and one job per set. */
+export interface SeriesWalk {
   plan: WalkForwardPlan;
   price: Float64Array;
   nextPrice: Float64Array;
-  jobs: SetJob[];
+  sets: SetJob[];
 }
-export type WorkerResponse = { forecasts: Float64Array[] } | { error: { name: string; message: string } };
+/** What a worker receives, one job at a time. */
+export interface WorkerRequest {
+  id: number;
+  plan: WalkForwardPlan;
+  price: Float64Array;
+  nextPrice: Float64Array;
+  job: SetJob;
+}
+export type WorkerResponse = { id: number; forecasts: Float64Array } | { id: number; error: { name: string; message: string } };
 
 /**
  * Estimated single-thread time of one set's walk-forward, in ms: the row pass (k fused multiply-adds and
@@ -47,10 +58,15 @@ export function setWorkMs(plan: WalkForwardPlan, k: number): number {
 
 /** Threads 'auto' resolves to for these sets. */
 export function chooseThreads(plan: WalkForwardPlan, widths: readonly number[], threads: 'auto' | number): number {
-  const limit = Math.min(widths.length, threads === 'auto' ? availableParallelism() : threads);
+  return threadsFor(widths.map((k) => setWorkMs(plan, k)), threads);
+}
+
+/** Threads for jobs of these estimated times (ms): never more than the jobs. */
+function threadsFor(work: readonly number[], threads: 'auto' | number): number {
+  const limit = Math.min(work.length, threads === 'auto' ? availableParallelism() : threads);
   if (threads !== 'auto') return Math.max(1, limit);
-  const work = widths.reduce((sum, k) => sum + setWorkMs(plan, k), 0);
-  return work >= PARALLEL_MIN_MS ? Math.max(1, limit) : 1;
+  const total = work.reduce((sum, ms) => sum + ms, 0);
+  return total >= PARALLEL_MIN_MS ? Math.max(1, limit) : 1;
 }
 
 /**
@@ -64,34 +80,112 @@ export async function forecastSets(
   threads: 'auto' | number,
   regularisations: readonly (Regularisation | undefined)[] = [],
 ): Promise<Float64Array[]> {
-  const count = chooseThreads(plan, rows.features.map((f) => f.length), threads);
-  if (count <= 1) {
-    return rows.features.map((features, i) =>
-      walkForward(features, rows.price, rows.nextPrice, plan, { featureNames: featureNames[i], regularisation: regularisations[i] }),
-    );
-  }
-  // Largest first, each to the least-loaded worker.
-  const order = rows.features.map((_, i) => i).sort((a, b) => rows.features[b].length - rows.features[a].length);
-  const groups: number[][] = Array.from({ length: count }, () => []);
-  const load = new Array<number>(count).fill(0);
-  for (const i of order) {
-    const w = load.indexOf(Math.min(...load));
-    groups[w].push(i);
-    load[w] += setWorkMs(plan, rows.features[i].length);
-  }
-  const results = await Promise.all(
-    groups.map((group) =>
-      runWorker({
-        plan,
-        price: rows.price,
-        nextPrice: rows.nextPrice,
-        jobs: group.map((i) => ({ features: rows.features[i], featureNames: featureNames[i], regularisation: regularisations[i] })),
-      }),
-    ),
-  );
-  const forecasts = new Array<Float64Array>(rows.features.length);
-  groups.forEach((group, w) => group.forEach((i, j) => (forecasts[i] = results[w][j])));
+  const [forecasts] = await forecastSeries([seriesWalk(rows, featureNames, plan, regularisations)], threads);
   return forecasts;
+}
+
+/** One series' walk-forward jobs from its common rows. */
+export function seriesWalk(
+  rows: CommonRows,
+  featureNames: readonly string[][],
+  plan: WalkForwardPlan,
+  regularisations: readonly (Regularisation | undefined)[] = [],
+): SeriesWalk {
+  return {
+    plan,
+    price: rows.price,
+    nextPrice: rows.nextPrice,
+    sets: rows.features.map((features, i) => ({ features, featureNames: [...featureNames[i]], regularisation: regularisations[i] })),
+  };
+}
+
+/**
+ * Every series' forecasts, per set in order. `onSeriesDone(i)` is called once series i's sets are all
+ * done (in completion order: progress, not results).
+ */
+export async function forecastSeries(
+  series: readonly SeriesWalk[],
+  threads: 'auto' | number,
+  onSeriesDone?: (index: number) => void,
+): Promise<Float64Array[][]> {
+  const jobs = series.flatMap((walk, s) => walk.sets.map((job, j) => ({ s, j, ms: setWorkMs(walk.plan, job.features.length) })));
+  const forecasts = series.map((walk) => new Array<Float64Array>(walk.sets.length));
+  const left = series.map((walk) => walk.sets.length);
+  const finished = (s: number) => {
+    if (--left[s] === 0) onSeriesDone?.(s);
+  };
+  series.forEach((walk, s) => walk.sets.length === 0 && onSeriesDone?.(s));
+  const count = threadsFor(jobs.map((job) => job.ms), threads);
+  if (count <= 1) {
+    for (const { s, j } of jobs) {
+      const walk = series[s];
+      const job = walk.sets[j];
+      forecasts[s][j] = walkForward(job.features, walk.price, walk.nextPrice, walk.plan, { featureNames: job.featureNames, regularisation: job.regularisation });
+      finished(s);
+    }
+    return forecasts;
+  }
+  // Largest first, each to the first worker free.
+  const queue = jobs.map((job, id) => ({ ...job, id })).sort((a, b) => b.ms - a.ms || a.id - b.id);
+  await runPool(count, queue, (job) => ({ id: job.id, plan: series[job.s].plan, price: series[job.s].price, nextPrice: series[job.s].nextPrice, job: series[job.s].sets[job.j] }), (job, result) => {
+    forecasts[job.s][job.j] = result;
+    finished(job.s);
+  });
+  return forecasts;
+}
+
+/** `count` workers take requests from the queue until it is empty; the first error stops them all. */
+function runPool<T extends { id: number }>(
+  count: number,
+  queue: T[],
+  request: (item: T) => WorkerRequest,
+  done: (item: T, forecasts: Float64Array) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const workers: Worker[] = [];
+    const byId = new Map(queue.map((item) => [item.id, item]));
+    let next = 0;
+    let pending = queue.length;
+    let failed = false;
+    const fail = (error: Error) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(error);
+    };
+    const busy = new Set<Worker>();
+    const feed = (worker: Worker) => {
+      if (next < queue.length) {
+        busy.add(worker);
+        worker.postMessage(request(queue[next++]));
+      } else void worker.terminate();
+    };
+    for (let w = 0; w < count; w++) {
+      const worker = startWorker();
+      workers.push(worker);
+      worker.on('message', (response: WorkerResponse) => {
+        busy.delete(worker);
+        if (failed) return;
+        if ('error' in response) return fail(workerError(response.error));
+        done(byId.get(response.id)!, response.forecasts);
+        if (--pending === 0) {
+          for (const other of workers) void other.terminate();
+          resolve();
+        } else feed(worker);
+      });
+      worker.once('error', fail);
+      worker.once('exit', (code) => {
+        if (busy.has(worker)) fail(new Error(`experiment worker exited with code ${code}`));
+      });
+      feed(worker);
+    }
+  });
+}
+
+function workerError(error: { name: string; message: string }): Error {
+  if (error.name === 'FitOverflowError') return new FitOverflowError(error.message);
+  if (error.name === 'UsageError') return new UsageError(error.message);
+  return new Error(error.message);
 }
 
 /**
@@ -106,27 +200,4 @@ function startWorker(): Worker {
   const source = new URL('./worker.ts', here).href;
   const boot = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
   return new Worker(boot, { eval: true });
-}
-
-function runWorker(request: WorkerRequest): Promise<Float64Array[]> {
-  return new Promise((resolve, reject) => {
-    const worker = startWorker();
-    let settled = false;
-    worker.once('message', (response: WorkerResponse) => {
-      settled = true;
-      void worker.terminate();
-      if ('forecasts' in response) resolve(response.forecasts);
-      else if (response.error.name === 'FitOverflowError') reject(new FitOverflowError(response.error.message));
-      else if (response.error.name === 'UsageError') reject(new UsageError(response.error.message));
-      else reject(new Error(response.error.message));
-    });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`experiment worker exited with code ${code}`));
-    });
-    worker.postMessage(request);
-  });
 }

@@ -8,6 +8,8 @@ import type { ScreeningResult } from './screening/screen.js';
 import type { SelectionPath, SelectionStep } from './selection.js';
 import type { HorizonResult } from './horizons.js';
 import type { Target } from './target.js';
+import type { PanelSetResult } from './panelStatistics.js';
+import type { SkippedAsset } from '../engine/panel/assets.js';
 
 /** p-values at or above this leave a set "no better than tomorrow = today". */
 export const SIGNIFICANCE_LEVEL = 0.05;
@@ -49,6 +51,54 @@ export interface ExperimentResults {
   horizons?: HorizonResult[];
   /** `--calibration-window W` of the intervals, when given. */
   calibrationWindow?: number;
+  /** The built-in sets left marketCap out: the layout has none (docs/input.md#no-market-cap). */
+  withoutMarketCap?: true;
+}
+
+/** One series' results: the rows it was scored on, every set's metrics, and what the settings added. */
+export interface SeriesScore {
+  rows: number;
+  trainRows: number;
+  testRows: number;
+  firstTestDate: string;
+  lastTestDate: string;
+  sets: SetResult[];
+  screening?: ScreeningResult;
+  horizons?: HorizonResult[];
+  selection?: SelectionStep[];
+  selectionStart?: Omit<SelectionPath, 'steps'>;
+}
+
+/** One asset of a panel: what a file holding only its rows would have given (rows, sets, and the rest). */
+export interface AssetResult extends SeriesScore {
+  asset: string;
+}
+
+/** results.json of a panel (docs/experiment.md#panels). */
+export interface PanelResults {
+  tool: 'pricecast';
+  command: 'experiment';
+  input: { file: string; sha256: string; rowsRead: number; assetColumn: string | null };
+  trainRatio: number;
+  refitEvery: number;
+  target: Target;
+  window: 'expanding';
+  baseline: 'persistence';
+  calibrationWindow?: number;
+  withoutMarketCap?: true;
+  /** The assets scored, in name order. */
+  assets: AssetResult[];
+  /** The assets left out, each with the reason. */
+  skipped: SkippedAsset[];
+  panel: {
+    /** Assets left out of the panel test (persistence mse 0). */
+    leftOut: string[];
+    sets: PanelSetResult[];
+    /** `--horizon`: the panel statistics at each horizon 1 … H. */
+    horizons?: { horizon: number; leftOut: string[]; sets: PanelSetResult[] }[];
+    /** The screening on the panel's date-mean scaled losses (docs/experiment.md#panels). */
+    screening?: ScreeningResult;
+  };
 }
 
 /** Best first: by skill (= by mse), persistence included; a set without a skill (NaN) last. */

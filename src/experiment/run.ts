@@ -1,42 +1,42 @@
 /**
  * `pricecast experiment` as a library call, a chain of small stages:
  *
- *   loadSeries → commonRows → walkForward per set (+ persistence) → forecastMetrics
- *     → results.json, forecasts.parquet, report.html → writeExperimentFolder
+ *   readSeries → (a panel: splitAssets, per asset) prepareSeries → planSeries (common rows, plan, selection)
+ *     → walk-forwards per set and asset (./parallel.ts) → scoreSeries (persistence, metrics, screening,
+ *     horizons) → (a panel: ./panelStatistics.ts) → results.json, forecasts.parquet, report.html
+ *     → writeExperimentFolder
  *
- * Bad input or a bad spec is found before anything is written; the output folder is checked
- * (absent, or an earlier experiment output) before the computation, not after it.
+ * One series and each asset of a panel go through the same stages (./seriesExperiment.ts), so a panel's
+ * per-asset results are those of the asset's rows alone. Bad input or a bad spec is found before anything
+ * is written; the output folder is checked (absent, or an earlier experiment output) before the
+ * computation, not after it.
  */
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { formatDay } from '../engine/ingest/dates.js';
 import { InputError, UsageError } from '../engine/errors.js';
-import { formatFeatureItem } from '../engine/features/spec.js';
+import type { DailyIngest } from '../engine/ingest/csv.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
+import { isPanel, splitAssets, type SkippedAsset } from '../engine/panel/assets.js';
 import { checkExperimentOutput, EXPERIMENT_LAYOUT, writeExperimentFolder } from './folder.js';
 import { createClients } from '../emr/clients.js';
 import { checkS3Folder, withS3Output } from '../engine/output/s3Folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInCandidates, hasHighLow } from './ladder.js';
-import { forecastErrors, forecastMetrics } from './metrics.js';
-import { persistenceForecasts } from './persistence.js';
-import { forecastSets } from './parallel.js';
+import { forecastSeries } from './parallel.js';
 import { renderReport } from './report.js';
-import type { ExperimentResults, SetResult } from './results.js';
-import { commonRows } from './rows.js';
-import { loadSeries } from './series.js';
-import { assertUniqueNames, expandPenalties, PERSISTENCE, type FeatureSet } from './sets.js';
+import { renderPanelReport } from './panelReport.js';
+import type { AssetResult, ExperimentResults, PanelResults } from './results.js';
+import { prepareSeries, readSeries } from './series.js';
+import { assertUniqueNames, expandPenalties, type FeatureSet } from './sets.js';
 import type { Target } from './target.js';
-import { walkForwardPlan } from './walkForward.js';
 import { DEFAULT_SCREENING, type ScreeningOptions } from './screening/screen.js';
-import { screenForecasts } from './screening/forecasts.js';
-import { forwardSelection, selectionSet, type SelectionRequest } from './selection.js';
-import { experimentHorizons } from './horizons.js';
+import { selectionSet, type SelectionRequest } from './selection.js';
 import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
 import { isPositiveIntegerRule, isRatioRule } from '../settings.js';
+import { MIN_TEST_ROWS, planSeries, scoreSeries, walkOf, type ScoredSeries, type SeriesSettings, type SeriesWork } from './seriesExperiment.js';
+import { panelForecastTable, panelSummary } from './panel.js';
 
-/** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
-export const MIN_TEST_ROWS = 2;
+export { MIN_TEST_ROWS };
 
 export interface ExperimentOptions {
   input: string;
@@ -65,6 +65,12 @@ export interface ExperimentOptions {
   horizon?: number;
   levels?: number[];
   calibrationWindow?: number;
+  /** On a panel: only these assets (`--assets`); each must be in the file, and has to have enough rows. */
+  assets?: string[];
+  /** On a panel: called for each asset left out (too few rows), before the walk-forwards. */
+  onSkip?: (skipped: SkippedAsset) => void;
+  /** On a panel: called as assets finish their walk-forwards. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export type ExperimentStage = 'ingest' | 'features' | 'walkForward' | 'metrics' | 'report' | 'write';
@@ -77,7 +83,36 @@ export interface ExperimentRun {
   timings: Record<ExperimentStage, number>;
 }
 
+/** A panel's run: `forecasts` holds every asset's test rows, asset by asset (`assetIndex` into `results.assets`). */
+export interface PanelExperimentRun {
+  results: PanelResults;
+  forecasts: ForecastTable;
+  outputDir: string | null;
+  timings: Record<ExperimentStage, number>;
+}
+
+/** The experiment of a one-series input; a panel is bad input here (runPanelExperiment, or runAnyExperiment). */
 export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
+  const run = await runAnyExperiment(options);
+  if (!('assets' in run.results)) return run as ExperimentRun;
+  throw new UsageError('runExperiment: the input is a panel (several assets): call runPanelExperiment');
+}
+
+/** The experiment of a panel; a file of one series is a panel of one asset. */
+export function runPanelExperiment(options: ExperimentOptions): Promise<PanelExperimentRun> {
+  return runAnyExperiment(options, true) as Promise<PanelExperimentRun>;
+}
+
+/** Whether the input is read as a panel: its asset column names several assets, or --assets chose some. */
+function readAsPanel(ingest: DailyIngest, options: ExperimentOptions, forced: boolean): boolean {
+  return forced || isPanel(ingest) || (options.assets !== undefined && options.assets.length > 0);
+}
+
+/**
+ * The experiment of any input: one series (ExperimentRun) or a panel (PanelExperimentRun, told apart by
+ * `results.assets`).
+ */
+export async function runAnyExperiment(options: ExperimentOptions, forcePanel = false): Promise<ExperimentRun | PanelExperimentRun> {
   const builtIn = !(options.sets && options.sets.length > 0) && options.selection === undefined;
   const candidates = (base: FeatureSet[]) => expandPenalties(base, options.regParams, options.elasticNets);
   let sets = candidates(builtIn ? builtInCandidates() : (options.sets ?? []));
@@ -100,118 +135,139 @@ export async function runExperiment(options: ExperimentOptions): Promise<Experim
     timings[stage] += now - started;
     started = now;
   };
-  const items = [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items);
+  const itemsOf = () => [...sets, ...(selecting ? [selecting] : [])].flatMap((s) => s.items);
+  // The built-in sets run without marketCap on a layout that has none, as predict's default features do.
+  const ingestOptions: IngestOptions = { ...options.ingest, ...(builtIn ? { marketCapOptional: true } : {}) };
   // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts).
-  const { ingest, sorted } = isS3Uri(options.input)
-    ? await withLocalInput(options.input, (file) => loadSeries(file, items, options.ingest))
-    : await loadSeries(options.input, items, options.ingest);
-  // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
-  if (builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true }));
-  lap('ingest');
-  const rows = commonRows(sorted.columns, selecting ? [...sets, selecting] : sets);
-  lap('features');
-  const n = rows.day.length;
-  const plan = walkForwardPlan(n, options.trainRatio, options.refitEvery, options.target);
-  const widest = Math.max(options.selection?.maxFeatures ?? 0, ...sets.map((s) => s.items.length));
-  const minTrain = widest + 2;
-  if (plan.trainCount < minTrain || n - plan.trainCount < MIN_TEST_ROWS) {
-    throw new InputError(
-      options.input,
-      0,
-      null,
-      null,
-      `enough rows for a walk-forward: ${minTrain} training rows (the widest set has ${widest} features) and ` +
-        `${MIN_TEST_ROWS} test rows; ${n} rows have every feature of every set and a next price, and train ratio ` +
-        `${options.trainRatio} gives ${plan.trainCount} training and ${n - plan.trainCount} test rows` +
-        (rows.scarcest === null ? '' : ` (${rows.scarcest.item} has values on ${rows.scarcest.dates} of ${rows.scarcest.of} dates)`),
-    );
-  }
-
-  const selected = selecting ? forwardSelection(options.input, rows, rows.features.pop()!, plan, options.selection!) : null;
-  if (selected) {
-    sets = [...sets, ...selected.sets];
-    assertUniqueNames(sets);
-    rows.features.push(...selected.features);
-  }
-  const featureNames = sets.map((set) => set.items.map((item) => item.column));
-  const forecasts = await forecastSets(rows, featureNames, plan, options.threads ?? 'auto', sets.map((set) => set.regularisation));
-  lap('walkForward');
-  const test = (column: Float64Array) => column.subarray(plan.trainCount);
-  const price = test(rows.price);
-  const nextPrice = test(rows.nextPrice);
-  const persistence = persistenceForecasts(rows.price, plan.trainCount);
-  const baselineErrors = forecastErrors(persistence, nextPrice);
-
-  const setResults: SetResult[] = [
-    { name: PERSISTENCE, features: [], metrics: forecastMetrics(persistence, nextPrice, price, null) },
-    ...sets.map((set, i) => ({
-      name: set.name,
-      features: set.items.map(formatFeatureItem),
-      ...(set.regularisation && { regParam: set.regularisation.regParam, elasticNet: set.regularisation.elasticNetParam }),
-      metrics: forecastMetrics(forecasts[i], nextPrice, price, baselineErrors),
-    })),
-  ];
-  const testDays = rows.day.subarray(plan.trainCount);
-  const results: ExperimentResults = {
-    tool: 'pricecast',
-    command: 'experiment',
-    input: { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
+  const ingest = isS3Uri(options.input)
+    ? await withLocalInput(options.input, (file) => readSeries(file, itemsOf(), ingestOptions))
+    : await readSeries(options.input, itemsOf(), ingestOptions);
+  const withoutMarketCap = builtIn && !ingest.fields.includes('marketCap');
+  if (withoutMarketCap) sets = candidates(builtInCandidates({ marketCap: false }));
+  const items = itemsOf();
+  const panel = readAsPanel(ingest, options, forcePanel);
+  const series = panel ? splitAssets(ingest, options.assets) : [{ asset: ingest.asset ?? '', ingest }];
+  const settings: SeriesSettings = {
+    input: options.input,
     trainRatio: options.trainRatio,
     refitEvery: options.refitEvery,
     target: options.target,
-    window: 'expanding',
-    baseline: 'persistence',
-    rows: n,
-    trainRows: plan.trainCount,
-    testRows: n - plan.trainCount,
-    firstTestDate: formatDay(testDays[0]),
-    lastTestDate: formatDay(testDays[testDays.length - 1]),
-    sets: setResults,
+    selection: options.selection,
+    screen: options.screen ?? 'auto',
+    bootstrap: options.bootstrap ?? DEFAULT_SCREENING,
+    horizon: options.horizon,
+    levels: options.levels,
+    calibrationWindow: options.calibrationWindow,
   };
-  const table: ForecastTable = {
-    day: testDays.slice(),
-    price: price.slice(),
-    nextPrice: nextPrice.slice(),
-    persistence,
-    sets: sets.map((set, i) => ({ name: set.name, forecasts: forecasts[i] })),
-  };
-  if (options.screen === true || ((options.screen ?? 'auto') === 'auto' && sets.length >= 2)) {
-    results.screening = screenForecasts(options.input, table, options.bootstrap ?? DEFAULT_SCREENING);
-  }
-  if ((options.horizon ?? 1) > 1 || (options.levels?.length ?? 0) > 0) {
-    results.horizons = experimentHorizons(sorted.columns, sets, {
-      horizon: options.horizon ?? 1,
-      levels: options.levels ?? [],
-      calibrationWindow: options.calibrationWindow,
-      trainRatio: options.trainRatio,
-      refitEvery: options.refitEvery,
-      target: options.target,
-      input: options.input,
-    });
-    if (options.calibrationWindow !== undefined) results.calibrationWindow = options.calibrationWindow;
-  }
-  if (selected) {
-    const { steps, ...start } = selected.path;
-    results.selection = steps;
-    results.selectionStart = start;
-  }
 
+  const works: { asset: string; work: SeriesWork }[] = [];
+  const skipped: SkippedAsset[] = [];
+  const named = new Set(options.assets ?? []);
+  for (const [k, { asset, ingest: one }] of series.entries()) {
+    const sorted = prepareSeries(options.input, one, items, options.ingest);
+    // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
+    if (k === 0 && builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true, marketCap: !withoutMarketCap }));
+    const planned = planSeries(sorted, sets, selecting, settings);
+    if (planned.work) {
+      works.push({ asset, work: planned.work });
+      continue;
+    }
+    if (!panel) throw new InputError(options.input, 0, null, null, planned.tooFew);
+    if (named.has(asset)) throw new InputError(options.input, 0, ingest.assetColumn ?? 'asset', asset, `${planned.tooFew} for asset ${asset}, named by --assets`);
+    const reason = `too few rows: expected ${planned.tooFew}`;
+    skipped.push({ asset, reason });
+    options.onSkip?.({ asset, reason });
+  }
+  if (panel && works.length === 0) {
+    throw new InputError(
+      options.input,
+      0,
+      ingest.assetColumn ?? null,
+      null,
+      `at least one asset with enough rows for a walk-forward; all ${skipped.length} were skipped (${skipped[0]?.asset}: ${skipped[0]?.reason})`,
+    );
+  }
+  lap('ingest');
+  lap('features');
+
+  let done = 0;
+  const forecasts = await forecastSeries(works.map(({ work }) => walkOf(work)), options.threads ?? 'auto', () => options.onProgress?.(++done, works.length));
+  lap('walkForward');
+  const scored: ScoredSeries[] = works.map(({ asset, work }, i) => {
+    try {
+      return scoreSeries(work, forecasts[i], settings);
+    } catch (error) {
+      if (!panel || !(error instanceof InputError)) throw error;
+      throw new InputError(error.file, error.line, error.column, error.value, `${error.expected} (asset ${asset})`);
+    }
+  });
+  const input = { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead };
+  const common = {
+    trainRatio: options.trainRatio,
+    refitEvery: options.refitEvery,
+    target: options.target,
+    window: 'expanding' as const,
+    baseline: 'persistence' as const,
+  };
   lap('metrics');
 
-  let outputDir: string | null = null;
-  if (options.output !== undefined) {
-    const report = await renderReport(results, table);
-    lap('report');
-    const files = { results: resultsJson(results), forecasts: encodeForecastsParquet(table), report };
-    outputDir = isS3Uri(options.output)
-      ? (await withS3Output(options.output, EXPERIMENT_LAYOUT, (local) => writeExperimentFolder(local, files))).uri
-      : await writeExperimentFolder(options.output, files);
-    lap('write');
+  if (panel) {
+    const assets: AssetResult[] = works.map(({ asset }, i) => ({ asset, ...scored[i].score }));
+    const results: PanelResults = {
+      tool: 'pricecast',
+      command: 'experiment',
+      input: { ...input, assetColumn: ingest.assetColumn ?? null },
+      ...common,
+      ...(options.calibrationWindow !== undefined && scored.some((s) => s.score.horizons) ? { calibrationWindow: options.calibrationWindow } : {}),
+      ...(withoutMarketCap ? { withoutMarketCap: true as const } : {}),
+      assets,
+      skipped,
+      panel: panelSummary(options.input, assets, scored, settings),
+    };
+    const table = panelForecastTable(scored.map((s) => s.table));
+    lap('metrics');
+    const outputDir = await writeFiles(options.output, () => renderPanelReport(results), results, table, lap);
+    return { results, forecasts: table, outputDir, timings };
   }
+
+  const { score, table } = scored[0];
+  const { screening, horizons, selection, selectionStart, ...head } = score;
+  const results: ExperimentResults = {
+    tool: 'pricecast',
+    command: 'experiment',
+    input,
+    ...common,
+    ...head,
+    ...(screening ? { screening } : {}),
+    ...(horizons ? { horizons } : {}),
+    ...(horizons && options.calibrationWindow !== undefined ? { calibrationWindow: options.calibrationWindow } : {}),
+    ...(selection ? { selection, selectionStart } : {}),
+    ...(withoutMarketCap ? { withoutMarketCap: true as const } : {}),
+  };
+  const outputDir = await writeFiles(options.output, () => renderReport(results, table), results, table, lap);
   return { results, forecasts: table, outputDir, timings };
 }
 
+/** The three files, by the crash-safe protocol (local or s3://); null when there is no output folder. */
+async function writeFiles(
+  output: string | undefined,
+  report: () => Promise<string>,
+  results: ExperimentResults | PanelResults,
+  table: ForecastTable,
+  lap: (stage: ExperimentStage) => void,
+): Promise<string | null> {
+  if (output === undefined) return null;
+  const page = await report();
+  lap('report');
+  const files = { results: resultsJson(results), forecasts: encodeForecastsParquet(table), report: page };
+  const dir = isS3Uri(output)
+    ? (await withS3Output(output, EXPERIMENT_LAYOUT, (local) => writeExperimentFolder(local, files))).uri
+    : await writeExperimentFolder(output, files);
+  lap('write');
+  return dir;
+}
+
 /** Pretty JSON; non-finite numbers (no DM test, no price move) are written as null. */
-export function resultsJson(results: ExperimentResults): string {
+export function resultsJson(results: ExperimentResults | PanelResults): string {
   return `${JSON.stringify(results, null, 2)}\n`;
 }
