@@ -794,7 +794,7 @@ def read_daily_csv(spark: SparkSession, path: str, check_text: bool = True,
         found = checked.groupBy("__asset").agg(F.min(ROW_ID).alias("__first")).orderBy("__first").collect()
         layout["assets"] = [r["__asset"] for r in found]
         layout["asset"] = layout["assets"][0] if len(layout["assets"]) == 1 else None
-        layout["asset_rows"] = checked.drop(PROBLEM, "__ohlc_inconsistent")
+        layout["asset_rows"] = checked.drop(PROBLEM)
 
     def locate(row_id, field):
         line, cells = _record_at(spark, path, row_id)
@@ -1535,7 +1535,7 @@ def check_output_replaceable(target: HadoopFs) -> None:
 # (the normal equations of WeightedLeastSquares, reference LAPACK on the packed triangle, the L-BFGS fallback,
 # Spark's summary formulas), in the engine's order of operations (src/engine/split.ts, src/engine/model/).
 # The parity suite shows the group equal to Spark ML's own randomSplit and LinearRegression on one-asset
-# files (test/parity/panelGrouped.test.ts).
+# files (test/parity/panel.test.ts).
 
 ASSET_NAME = re.compile(r"^[A-Za-z0-9._ -]+$")
 ASSET_NAME_PATTERN = r"^[A-Za-z0-9._ -]+$"
@@ -2171,12 +2171,15 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
 
 
 def t_two_sided_p(t: float, dof: int) -> float:
-    """2·(1 − T_dof.cdf(|t|)) = I_{dof/(dof+t²)}(dof/2, 1/2): Spark's p-value (docs/parity.md#tolerances)."""
+    """2·(1 − T_dof.cdf(|t|)), T_dof.cdf(t) = 1 − I_{dof/(dof+t²)}(dof/2, 1/2)/2 for t ≥ 0: Spark's p-value
+    (docs/parity.md#tolerances)."""
     if math.isnan(t):
         return math.nan
     if math.isinf(t):
         return 0.0
-    return _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+    # Through the CDF, as Spark (Breeze) and the engine compute it, so that p cancels to 0 where theirs does.
+    cdf = 1.0 - 0.5 * _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+    return 2.0 * (1.0 - cdf)
 
 
 def training_summary(fitted: dict, prediction: List[float], label: List[float], p: int) -> dict:
@@ -2325,6 +2328,7 @@ def fit_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
                            column=plan["date_column"])
     daily, missing = _fill_missing_frame(daily, plan)
     daily = daily.reset_index(drop=True)
+    days = len(daily)  # the distinct dates the later stages see (--missing drop removes some)
     values, first_defined = feature_values(daily, plan["items"])
     table = pd.DataFrame({"date": daily["date"], **{c: values[c] for c in columns}})
     table["next_price"] = daily["price"].astype("float64").shift(-1)
@@ -2338,9 +2342,11 @@ def fit_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
         dropped_for_psar = int((others & ~every_side).sum())
     cleaned = table[keep].reset_index(drop=True)
     n = len(cleaned)
-    base = {"collapsed": collapsed, "missing": missing, "rowsRead": int(len(pdf))}
+    inconsistent = int(pdf["__ohlc_inconsistent"].sum()) if plan["ohlc_counted"] else 0
+    base = {"input": {"rowsRead": int(len(pdf)), "duplicateDatesCollapsed": collapsed, "missing": missing,
+                      "ohlcInconsistentRows": inconsistent}}
     if n < MIN_ROWS_TO_FIT_AND_TEST:
-        return None, {**base, "skipped": too_few_rows_message(first_defined, columns, days, n)}
+        return None, {**base, "skipped": "too few rows: expected " + too_few_rows_message(first_defined, columns, days, n)}
     roles = (bernoulli_cell_split(n, plan["train_ratio"], plan["seed"]) if plan["split"] == "random"
              else time_split_roles(n, plan["train_ratio"]))
     train = cleaned[[r == ROLE_TRAIN for r in roles]]
@@ -2349,7 +2355,7 @@ def fit_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
     if len(train) < min_train or len(test) < 1:
         seed_text = f", seed {plan['seed']}" if plan["split"] == "random" else ""
         return None, {**base, "skipped": (
-            f"a split with at least {min_train} training rows and 1 test row; the {plan['split']} split "
+            f"too few rows: expected a split with at least {min_train} training rows and 1 test row; the {plan['split']} split "
             f"(train ratio {_js_number(plan['train_ratio'])}{seed_text}) of {n} rows gave {len(train)} train "
             f"and {len(test)} test (use more data or another ratio/seed)")}
     train_features = [train[c].tolist() for c in columns]
@@ -2444,6 +2450,7 @@ def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFr
                            "(unpenalised or ridge), not by OWL-QN; give each asset its own file for the elastic net "
                            "or lasso")
     columns = [item["column"] for item in items]
+    asset_column = layout["columns"]["asset"] or "asset"
     check_feature_inputs(items, rows.columns, input_path, layout["read"])
     plan = {"items": items, "columns": columns, "seed": seed, "split": split, "train_ratio": train_ratio,
             "reg_param": reg_param, "elastic_net": elastic_net, "missing": ingest.missing,
@@ -2454,8 +2461,10 @@ def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFr
                          *[StructField(c, DoubleType()) for c in columns + ["next_price", "prediction"]],
                          StructField(REPORT, StringType())])
     values = [f for f in ("price", "volume", "marketCap") + OHLC_FIELDS if f in rows.columns]
+    plan["ohlc_counted"] = "__ohlc_inconsistent" in rows.columns and layout["at"]["open"] != -1
     source = rows.where(F.col("__asset").isin(chosen)).select(
-        F.col(ROW_ID), F.col("__asset").alias(ASSET), "date", "__seconds", *values)
+        F.col(ROW_ID), F.col("__asset").alias(ASSET), "date", "__seconds", *values,
+        *(["__ohlc_inconsistent"] if plan["ohlc_counted"] else []))
     results = source.groupBy(ASSET).applyInPandas(grouped_fit(plan, schema), schema).cache()
     reports = {r[ASSET]: json.loads(r[REPORT]) for r in results.where(F.col(KIND) == "report").collect()}
     assets, skipped = [], []
@@ -2471,25 +2480,24 @@ def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFr
         report = reports[asset]
         if "skipped" in report:
             if wanted and asset in wanted:
-                raise BadInput(input_path, 0, layout["columns"]["asset"], asset, report["skipped"])
+                # --assets named it: too few rows is then bad input (the engine's panelPipeline.ts).
+                raise BadInput(input_path, 0, asset_column, asset, report["skipped"][len("too few rows: expected "):])
             skipped.append({"asset": asset, "reason": report["skipped"]})
-            print_error(spark, f"{posixpath.basename(input_path.rstrip('/'))}: asset {asset} skipped: expected "
-                               f"{report['skipped']}")
         else:
-            assets.append({"asset": asset, "rows": report["rows"], "model": report["model"],
-                           "training": report["training"], "test": report["test"],
-                           "input": {"rowsRead": report["rowsRead"], "duplicateDatesCollapsed": report["collapsed"],
-                                     "missing": report["missing"]}})
+            assets.append({"asset": asset, "rows": report["rows"], "input": report["input"], "model": report["model"],
+                           "training": report["training"], "test": report["test"]})
     if not assets:
         raise BadInput(input_path, 0, None, None,
-                       f"an asset with enough rows to fit and test; all {len(chosen)} were skipped: "
-                       + "; ".join(f"{s['asset']}: {s['reason']}" for s in skipped[:3]))
+                       f"at least one asset with enough rows to fit and test; all {len(chosen)} were skipped "
+                       f"({skipped[0]['asset']}: {skipped[0]['reason']})")
+    for entry in skipped:
+        print_error(spark, f"skipped asset {entry['asset']}: {entry['reason']}")
     report = {
         "tool": "pricecast",
         "engine": "pyspark",
         "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read,
-                  "layout": layout["read"], "assetColumn": layout["columns"]["asset"],
-                  "ohlcInconsistentRows": layout.get("ohlc_inconsistent", 0)},
+                  "layout": layout["read"], "assetColumn": asset_column,
+                  "assetsInFile": len(layout.get("assets") or [None])},
         "seed": seed,
         "split": split,
         "trainRatio": train_ratio,
@@ -3029,7 +3037,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                         help="the penalty's L1 share, Spark's elasticNetParam: 0 ridge (default), 1 lasso")
     parser.add_argument("--assets", default=None,
                         help="on a file with an asset column: only these assets (comma-separated names as written)")
-    # Tests only (test/parity/panelGrouped.test.ts): the grouped map on a one-asset file, as the asset NAME.
+    # Tests only (test/parity/panel.test.ts): the grouped map on a one-asset file, as the asset NAME.
     parser.add_argument("--as-panel", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.assets is not None:

@@ -53,6 +53,20 @@ export interface ParityReport {
   columns: Difference[];
   model: Difference[];
   notes: string[];
+  /**
+   * A panel (docs/parity.md#panels): each asset's own comparison. The report's columns and model are
+   * then every asset's, merged (the largest differences over the assets), and its counts are sums.
+   */
+  assets?: AssetParity[];
+}
+
+/** One asset of a panel compared: its one-series report, or the side it is missing from. */
+export interface AssetParity {
+  asset: string;
+  ok: boolean;
+  /** Fitted on both sides: the comparison; otherwise null and `problem` says where it is missing or why. */
+  report: ParityReport | null;
+  problem?: string;
 }
 
 /** Indicator columns: ta's arithmetic reproduced, so the values agree to the last bits or nearly. */
@@ -235,6 +249,67 @@ function diffValues(name: string, a: ArrayLike<number>, b: ArrayLike<number>, to
   return { name, count: a.length, maxAbs, maxRel, tolerance, absoluteFloor, ok };
 }
 
+/**
+ * Two panels compared asset by asset (docs/parity.md#panels): the same assets fitted, the same assets
+ * skipped for the same reason, the same input; each fitted asset as one series (compareOutputs).
+ */
+export function comparePanels(
+  engine: { assets: readonly string[]; skipped: ReadonlyArray<{ asset: string; reason: string }>; sha256: string; output: (asset: string) => RunOutput | null },
+  spark: { assets: readonly string[]; skipped: ReadonlyArray<{ asset: string; reason: string }>; sha256: string; output: (asset: string) => RunOutput | null },
+): ParityReport {
+  const notes: string[] = [];
+  const names = [...new Set([...engine.assets, ...spark.assets])].sort();
+  const assets: AssetParity[] = names.map((asset) => {
+    const ours = engine.output(asset);
+    const theirs = spark.output(asset);
+    if (ours === null || theirs === null) {
+      const problem = `fitted by ${ours === null ? 'spark' : 'the engine'} only`;
+      notes.push(`asset ${asset}: ${problem}`);
+      return { asset, ok: false, report: null, problem };
+    }
+    const report = compareOutputs(ours, theirs);
+    for (const note of report.notes) notes.push(`asset ${asset}: ${note}`);
+    return { asset, ok: report.ok, report };
+  });
+  const skippedText = (list: ReadonlyArray<{ asset: string; reason: string }>) => list.map((s) => `${s.asset} (${s.reason})`).join('; ');
+  const sameSkipped = skippedText(engine.skipped) === skippedText(spark.skipped);
+  if (!sameSkipped) notes.push(`skipped assets differ: engine [${skippedText(engine.skipped)}], spark [${skippedText(spark.skipped)}]`);
+  if (engine.sha256 !== spark.sha256) notes.push('the two runs read different input files (sha256 differs)');
+  const compared = assets.flatMap((a) => (a.report === null ? [] : [{ asset: a.asset, report: a.report }]));
+  const merge = (pick: (r: ParityReport) => Difference[]): Difference[] => {
+    const merged = new Map<string, Difference>();
+    for (const { asset, report } of compared) {
+      for (const d of pick(report)) {
+        const seen = merged.get(d.name);
+        if (seen === undefined) {
+          merged.set(d.name, { ...d, ...(d.problem ? { problem: `asset ${asset}: ${d.problem}` } : {}) });
+          continue;
+        }
+        seen.count += d.count;
+        seen.maxAbs = Math.max(seen.maxAbs, d.maxAbs);
+        seen.maxRel = Math.max(seen.maxRel, d.maxRel);
+        seen.tolerance = Math.max(seen.tolerance, d.tolerance);
+        if (!d.ok && seen.ok) seen.problem ??= d.problem ? `asset ${asset}: ${d.problem}` : undefined;
+        seen.ok &&= d.ok;
+      }
+    }
+    return [...merged.values()];
+  };
+  const dates = (list: string[], asset: string) => list.map((day) => `${asset} ${day}`);
+  return {
+    ok: assets.every((a) => a.ok) && sameSkipped && engine.sha256 === spark.sha256,
+    sameTestRows: assets.every((a) => a.report?.sameTestRows === true),
+    engineTestRows: compared.reduce((sum, a) => sum + a.report.engineTestRows, 0),
+    sparkTestRows: compared.reduce((sum, a) => sum + a.report.sparkTestRows, 0),
+    onlyInEngine: compared.flatMap((a) => dates(a.report.onlyInEngine, a.asset)).slice(0, 10),
+    onlyInSpark: compared.flatMap((a) => dates(a.report.onlyInSpark, a.asset)).slice(0, 10),
+    columns: merge((r) => r.columns),
+    model: merge((r) => r.model),
+    notes,
+    assets,
+  };
+}
+
 function sci(x: number): string {
   return x === 0 ? '0' : x.toExponential(2);
 }
@@ -246,6 +321,13 @@ export function formatParityReport(report: ParityReport): string {
     `  test rows: engine ${report.engineTestRows}, spark ${report.sparkTestRows}, ` +
       (report.sameTestRows ? 'the same set' : 'NOT the same set'),
   );
+  if (report.assets !== undefined) {
+    const failed = report.assets.filter((a) => !a.ok);
+    lines.push(
+      `  assets: ${report.assets.length} compared, each as its own series` +
+        (failed.length === 0 ? ', all within tolerance' : `; outside tolerance: ${failed.map((a) => a.asset).join(', ')}`),
+    );
+  }
   if (report.onlyInEngine.length) lines.push(`    only in engine: ${report.onlyInEngine.join(', ')}`);
   if (report.onlyInSpark.length) lines.push(`    only in spark: ${report.onlyInSpark.join(', ')}`);
   lines.push(`  ${'what'.padEnd(40)}${'max abs diff'.padStart(14)}${'max rel diff'.padStart(14)}${'tolerance'.padStart(11)}`);

@@ -38,6 +38,8 @@ export interface SparkJobOptions extends Omit<IngestOptions, 'required'> {
   /** λ and α of the fit (docs/regularisation.md); default: the job's own (0, 0). */
   regParam?: number;
   elasticNet?: number;
+  /** `--assets`: on a file with an asset column, only these assets (docs/parity.md#panels). */
+  assets?: readonly string[];
   /**
    * The Python file to submit instead of the reference job, with the same flags: a test driver that
    * runs the job several times in one JVM (test/py/job_batch.py), so that Spark starts once.
@@ -189,6 +191,7 @@ export function sparkSubmitArgs(options: SparkJobOptions): string[] {
   if (options.features !== undefined) args.push('--features', options.features);
   if (options.regParam !== undefined) args.push('--reg-param', String(options.regParam));
   if (options.elasticNet !== undefined) args.push('--elastic-net', String(options.elasticNet));
+  if (options.assets !== undefined && options.assets.length > 0) args.push('--assets', options.assets.join(','));
   // How the input is read (src/engine/ingest/input.ts): the job takes the same flags.
   if (options.format !== undefined && options.format !== 'auto') args.push('--format', options.format);
   if (typeof options.columns === 'string') args.push('--columns', options.columns);
