@@ -11,13 +11,17 @@ import type { PanelResults } from './results.js';
 import { PERSISTENCE } from './sets.js';
 
 export const MAX_HEATMAP_ASSETS = 200;
-/** Skills beyond ±this are drawn at full colour (a set can be many times worse than persistence). */
+/**
+ * The colour scale runs to ±(the largest |skill| shown), but no further than ±COLOUR_LIMIT (a set can be
+ * many times worse than persistence) and no nearer than ±COLOUR_FLOOR, so small skills stay pale.
+ */
 const COLOUR_LIMIT = 0.5;
+const COLOUR_FLOOR = 0.01;
 
 export function skillHeatmapSpec(results: PanelResults): TopLevelSpec {
   const order = rankPanelSets(results.panel.sets).map((set) => set.name);
   let assets = results.assets;
-  let subtitle = `skill = 1 − mse/mse(persistence) of each set on each asset; sets in the panel ranking; colours clamped at ±${COLOUR_LIMIT * 100}%`;
+  let subtitle = 'skill = 1 − mse/mse(persistence) of each set on each asset; sets in the panel ranking';
   if (assets.length > MAX_HEATMAP_ASSETS) {
     const middle = (a: (typeof assets)[number]) => median(a.sets.filter((s) => s.name !== PERSISTENCE && Number.isFinite(s.metrics.skill)).map((s) => s.metrics.skill));
     const ranked = [...assets].sort((x, y) => (middle(y) || 0) - (middle(x) || 0));
@@ -36,6 +40,9 @@ export function skillHeatmapSpec(results: PanelResults): TopLevelSpec {
         pValue: set.metrics.dm?.pValue ?? null,
       })),
   );
+  const largest = Math.max(0, ...cells.map((cell) => Math.abs(cell.skill ?? 0)));
+  const limit = Math.min(COLOUR_LIMIT, Math.max(COLOUR_FLOOR, largest));
+  if (largest > limit) subtitle += `; colours stop at ±${limit * 100}%`;
   const labelled = cells.length <= 400;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -55,7 +62,7 @@ export function skillHeatmapSpec(results: PanelResults): TopLevelSpec {
             field: 'skill',
             type: 'quantitative',
             title: 'skill',
-            scale: { scheme: 'redblue', domain: [-COLOUR_LIMIT, COLOUR_LIMIT], clamp: true },
+            scale: { scheme: 'redblue', domain: [-limit, limit], clamp: true },
             legend: { format: '%' },
           },
           tooltip: [{ field: 'asset' }, { field: 'set' }, { field: 'skill', format: '.2%' }, { field: 'pValue', title: 'DM p', format: '.4f' }],

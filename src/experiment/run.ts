@@ -38,6 +38,9 @@ import { panelForecastTable, panelSummary } from './panel.js';
 
 export { MIN_TEST_ROWS };
 
+/** Feature values (rows × distinct columns) a batch of assets holds before its walk-forwards run: about 128 MB. */
+export const BATCH_VALUES = 16_000_000;
+
 export interface ExperimentOptions {
   input: string;
   /** The sets to compare; empty or omitted: the built-in ladder. */
@@ -69,8 +72,10 @@ export interface ExperimentOptions {
   assets?: string[];
   /** On a panel: called for each asset left out (too few rows), before the walk-forwards. */
   onSkip?: (skipped: SkippedAsset) => void;
-  /** On a panel: called as assets finish their walk-forwards. */
+  /** On a panel: called as assets finish (skipped ones included). */
   onProgress?: (done: number, total: number) => void;
+  /** Feature values a batch of assets holds before its walk-forwards run (default BATCH_VALUES); never changes a result. */
+  batchValues?: number;
 }
 
 export type ExperimentStage = 'ingest' | 'features' | 'walkForward' | 'metrics' | 'report' | 'write';
@@ -147,6 +152,7 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
   const items = itemsOf();
   const panel = readAsPanel(ingest, options, forcePanel);
   const series = panel ? splitAssets(ingest, options.assets) : [{ asset: ingest.asset ?? '', ingest }];
+  lap('ingest');
   const settings: SeriesSettings = {
     input: options.input,
     trainRatio: options.trainRatio,
@@ -160,16 +166,41 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
     calibrationWindow: options.calibrationWindow,
   };
 
-  const works: { asset: string; work: SeriesWork }[] = [];
+  // Assets are planned, walked forward and scored in batches of about BATCH_VALUES feature values, so a
+  // large panel never holds every asset's feature columns at once; only the scores and test rows stay.
+  const scored: { asset: string; scoredSeries: ScoredSeries }[] = [];
   const skipped: SkippedAsset[] = [];
   const named = new Set(options.assets ?? []);
+  let batch: { asset: string; work: SeriesWork }[] = [];
+  let batchValues = 0;
+  let done = 0;
+  const progress = () => options.onProgress?.(++done, series.length);
+  const flush = async () => {
+    const walks = batch.map(({ work }) => walkOf(work));
+    lap('features');
+    const forecasts = await forecastSeries(walks, options.threads ?? 'auto', progress);
+    lap('walkForward');
+    batch.forEach(({ asset, work }, i) => {
+      try {
+        scored.push({ asset, scoredSeries: scoreSeries(work, forecasts[i], settings) });
+      } catch (error) {
+        if (!panel || !(error instanceof InputError)) throw error;
+        throw new InputError(error.file, error.line, error.column, error.value, `${error.expected} (asset ${asset})`);
+      }
+    });
+    lap('metrics');
+    batch = [];
+    batchValues = 0;
+  };
   for (const [k, { asset, ingest: one }] of series.entries()) {
     const sorted = prepareSeries(options.input, one, items, options.ingest);
     // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
     if (k === 0 && builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true, marketCap: !withoutMarketCap }));
     const planned = planSeries(sorted, sets, selecting, settings);
     if (planned.work) {
-      works.push({ asset, work: planned.work });
+      batch.push({ asset, work: planned.work });
+      batchValues += planned.work.rows.day.length * (2 + new Set(planned.work.rows.features.flat()).size);
+      if (batchValues >= (options.batchValues ?? BATCH_VALUES)) await flush();
       continue;
     }
     if (!panel) throw new InputError(options.input, 0, null, null, planned.tooFew);
@@ -177,8 +208,9 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
     const reason = `too few rows: expected ${planned.tooFew}`;
     skipped.push({ asset, reason });
     options.onSkip?.({ asset, reason });
+    progress();
   }
-  if (panel && works.length === 0) {
+  if (panel && scored.length === 0 && batch.length === 0) {
     throw new InputError(
       options.input,
       0,
@@ -187,20 +219,7 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
       `at least one asset with enough rows for a walk-forward; all ${skipped.length} were skipped (${skipped[0]?.asset}: ${skipped[0]?.reason})`,
     );
   }
-  lap('ingest');
-  lap('features');
-
-  let done = 0;
-  const forecasts = await forecastSeries(works.map(({ work }) => walkOf(work)), options.threads ?? 'auto', () => options.onProgress?.(++done, works.length));
-  lap('walkForward');
-  const scored: ScoredSeries[] = works.map(({ asset, work }, i) => {
-    try {
-      return scoreSeries(work, forecasts[i], settings);
-    } catch (error) {
-      if (!panel || !(error instanceof InputError)) throw error;
-      throw new InputError(error.file, error.line, error.column, error.value, `${error.expected} (asset ${asset})`);
-    }
-  });
+  if (batch.length > 0) await flush();
   const input = { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead };
   const common = {
     trainRatio: options.trainRatio,
@@ -209,28 +228,27 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
     window: 'expanding' as const,
     baseline: 'persistence' as const,
   };
-  lap('metrics');
 
   if (panel) {
-    const assets: AssetResult[] = works.map(({ asset }, i) => ({ asset, ...scored[i].score }));
+    const assets: AssetResult[] = scored.map(({ asset, scoredSeries }) => ({ asset, ...scoredSeries.score }));
     const results: PanelResults = {
       tool: 'pricecast',
       command: 'experiment',
       input: { ...input, assetColumn: ingest.assetColumn ?? null },
       ...common,
-      ...(options.calibrationWindow !== undefined && scored.some((s) => s.score.horizons) ? { calibrationWindow: options.calibrationWindow } : {}),
+      ...(options.calibrationWindow !== undefined && scored.some((s) => s.scoredSeries.score.horizons) ? { calibrationWindow: options.calibrationWindow } : {}),
       ...(withoutMarketCap ? { withoutMarketCap: true as const } : {}),
       assets,
       skipped,
-      panel: panelSummary(options.input, assets, scored, settings),
+      panel: panelSummary(options.input, assets, scored.map((s) => s.scoredSeries), settings),
     };
-    const table = panelForecastTable(scored.map((s) => s.table));
+    const table = panelForecastTable(scored.map((s) => s.scoredSeries.table));
     lap('metrics');
     const outputDir = await writeFiles(options.output, () => renderPanelReport(results), results, table, lap);
     return { results, forecasts: table, outputDir, timings };
   }
 
-  const { score, table } = scored[0];
+  const { score, table } = scored[0].scoredSeries;
   const { screening, horizons, selection, selectionStart, ...head } = score;
   const results: ExperimentResults = {
     tool: 'pricecast',

@@ -145,6 +145,14 @@ print(json.dumps({'columns': list(table.columns), 'found': found}))
     }
   });
 
+  it('gives the same results when the assets run in batches of one (bounded memory) and in this thread', async () => {
+    const progress: string[] = [];
+    const batched = await runPanelExperiment(options(panelFile, { threads: 1, batchValues: 1, onProgress: (done, total) => progress.push(`${done}/${total}`) }));
+    expect(batched.results).toEqual(panel.results);
+    expect(batched.forecasts).toEqual(panel.forecasts);
+    expect(progress).toEqual(['1/4', '2/4', '3/4', '4/4']);
+  });
+
   it('leaves an asset whose persistence mse is 0 out of the panel test, and lists it', async () => {
     const flat = panelCsv([...ASSETS.slice(0, 3), { name: 'STABLE', days: 200, start: 40, level: 1, flat: true }]);
     const run = await runPanelExperiment(options(await scratch.file(flat.csv, 'flat.csv'), { threads: 1, screen: false }));
@@ -180,7 +188,7 @@ describe('pricecast experiment on a panel (CLI)', () => {
     expect(run.code, run.stderr).toBe(0);
     const stderr = run.stderr.trimEnd().split('\n');
     expect(stderr[0]).toMatch(/^pricecast: skipped asset TINY: too few rows: expected enough rows for a walk-forward: 5 training rows/);
-    expect(stderr.slice(1)).toEqual(['assets 1/3', 'assets 2/3', 'assets 3/3']);
+    expect(stderr.slice(1)).toEqual(['assets 1/4', 'assets 2/4', 'assets 3/4', 'assets 4/4']);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('coins.csv: a panel of 3 assets (1 skipped: TINY), each walked forward on its own rows (train ratio 0.7)');
     const ranking = lines.indexOf(lines.find((l) => l.startsWith('Panel ranking'))!);
