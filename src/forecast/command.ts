@@ -8,7 +8,7 @@ import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, manifestOf, parseCommand } from '../settings.js';
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
-import { progressLine } from './progress.js';
+import { progressReporter, type ProgressReporter } from '../engine/panel/progress.js';
 import { forecastJson, isPanelRun, runAnyForecast } from './run.js';
 import { formatForecastSummary, formatPanelSummary } from './summary.js';
 
@@ -52,35 +52,40 @@ export async function forecastCommand(argv: string[]): Promise<number> {
   } else if (values.set !== undefined) {
     throw new UsageError('--set: only with --from RESULTS');
   }
-  const progress = progressLine('forecast', process.stderr, values.progress);
+  // A panel's assets done / total on stderr (docs/input.md#panels); the total is known once the input is read.
+  let progress: ProgressReporter | undefined;
+  const onProgress = (done: number, total: number) => {
+    progress ??= progressReporter('assets', total, values.progress);
+    if (done > 0) progress.advance();
+  };
   let run;
   try {
     run = await runAnyForecast({
-    input: values.input,
-    set,
-    target,
-    horizon: values.horizon,
-    levels: values.level,
-    calibrationWindow: values.calibrationWindow,
-    trainRatio: values.trainRatio,
-    refitEvery: values.refitEvery,
-    asOf: values.asOf,
-    output: values.output,
-    ingest: ingestOptionsOf(values),
-    settings: manifestOf(FORECAST_SETTINGS, values),
-    s3: {
-      encryption: { algorithm: values.sseAlgorithm, kmsKeyId: values.kmsKeyId ?? null },
-      expectedBucketOwner: values.expectedBucketOwner,
-      requestTimeoutSeconds: values.requestTimeoutSeconds,
-    },
-    assets: values.assets,
-    onProgress: progress.update,
+      input: values.input,
+      set,
+      target,
+      horizon: values.horizon,
+      levels: values.level,
+      calibrationWindow: values.calibrationWindow,
+      trainRatio: values.trainRatio,
+      refitEvery: values.refitEvery,
+      asOf: values.asOf,
+      output: values.output,
+      ingest: ingestOptionsOf(values),
+      settings: manifestOf(FORECAST_SETTINGS, values),
+      s3: {
+        encryption: { algorithm: values.sseAlgorithm, kmsKeyId: values.kmsKeyId ?? null },
+        expectedBucketOwner: values.expectedBucketOwner,
+        requestTimeoutSeconds: values.requestTimeoutSeconds,
+      },
+      assets: values.assets,
+      onProgress,
     });
   } finally {
-    progress.done();
+    progress?.done();
   }
   if (isPanelRun(run)) {
-    for (const { asset, reason } of run.document.skipped) process.stderr.write(`skipped asset ${asset}: expected ${reason}\n`);
+    for (const { asset, reason } of run.document.skipped) process.stderr.write(`skipped asset ${asset}: too few rows; expected ${reason}\n`);
   }
   if (values.json) process.stdout.write(forecastJson(run.document));
   else process.stdout.write(isPanelRun(run) ? formatPanelSummary(run) : formatForecastSummary(run));
