@@ -5,7 +5,7 @@
  *   - an ESM script imports the library as `pricecast` and gets the same model as the sources;
  *   - a TypeScript file type-checks against the shipped declarations, and a wrong call does not;
  *   - the installed CLI runs from an empty folder (--version, predict, features --json, doctor), with
- *     its cache folder outside the package.
+ *     its cache folder outside the package, and fits a large panel on its worker threads.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/engine/pipeline.js';
 import { ALGORAND_CSV } from '../helpers/datasets.js';
+import { oneAssetText, panelCsvText } from '../helpers/assetPanel.js';
 import { ROOT } from '../helpers/cli.js';
 import { installTarball, packProject, type Packed } from '../helpers/installedPackage.js';
 import { useScratchFolder } from '../helpers/scratch.js';
@@ -59,6 +60,7 @@ describe('npm pack', () => {
       'dist/index.js',
       'dist/csvscan-worker.js',
       'dist/experiment-worker.js',
+      'dist/panel-worker.js',
       'dist/types/index.d.ts',
       'fixtures/algorand.csv',
       'pyspark/price_regression.py',
@@ -185,5 +187,21 @@ describe('the installed CLI, from an empty folder', () => {
     expect(pricecast(['doctor', 'parity'], empty).code).toBe(1);
 
     expect(snapshot(installed.packageDir)).toEqual(before);
+  });
+
+  it('predicts a panel large enough for worker threads (dist/panel-worker.js), each asset as its own file gives', () => {
+    const dir = join(scratch.dir, 'panel-run');
+    mkdirSync(dir);
+    const text = panelCsvText(Array.from({ length: 101 }, (_, k) => ({ name: `C${k}`, days: 2000 })), 9);
+    writeFileSync(join(dir, 'panel.csv'), text);
+    writeFileSync(join(dir, 'C7.csv'), oneAssetText(text, 'C7'));
+    const panel = pricecast(['predict', '--input', 'panel.csv', '--output', 'panel-out', '--json'], dir);
+    expect(panel.code, panel.stderr).toBe(0);
+    const one = pricecast(['predict', '--input', 'C7.csv', '--output', 'one-out', '--json'], dir);
+    expect(one.code, one.stderr).toBe(0);
+    const report = JSON.parse(panel.stdout);
+    expect(report.assets).toHaveLength(101);
+    expect(report.assets.find((a: { asset: string }) => a.asset === 'C7').model).toEqual(JSON.parse(one.stdout).model);
+    expect(readdirSync(join(dir, 'panel-out')).filter((name) => name.startsWith('asset='))).toHaveLength(101);
   });
 });
