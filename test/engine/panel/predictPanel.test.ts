@@ -12,6 +12,7 @@ import { runPipeline } from '../../../src/engine/pipeline.js';
 import { runPredict, type PanelModelReport } from '../../../src/engine/panel/panelPipeline.js';
 import { InputError } from '../../../src/engine/errors.js';
 import { ensurePythonEnv, type PythonEnv } from '../../../src/parity/pyenv.js';
+import { CRYPTODATADOWNLOAD_SYMBOLS, cryptodatadownloadPanelCsv } from '../../../fixtures/panel.js';
 import { oneAssetText, panelCsvText, type PanelAsset } from '../../helpers/assetPanel.js';
 import { runCli } from '../../helpers/cli.js';
 import { runPython } from '../../helpers/python.js';
@@ -69,6 +70,23 @@ describe('a panel is N one-asset runs', () => {
       expect(entry.test).toEqual(single.report.test);
     }
   }, 120_000);
+
+  it('a CryptoDataDownload file of several symbols: each symbol as a file of its own lines gives', async () => {
+    const text = cryptodatadownloadPanelCsv(3);
+    const input = await scratch.file(text, 'cdd-panel.csv');
+    const result = await runPredict({ input });
+    if (result.kind !== 'panel') throw new Error('not a panel');
+    expect(result.report.input.layout).toBe('cryptodatadownload');
+    expect(result.report.assets.map((a) => a.asset)).toEqual([...CRYPTODATADOWNLOAD_SYMBOLS].sort());
+    const [banner, header, ...rows] = text.trimEnd().split('\n');
+    for (const symbol of CRYPTODATADOWNLOAD_SYMBOLS) {
+      const own = await scratch.file(`${[banner, header, ...rows.filter((row) => row.split(',')[2] === symbol)].join('\n')}\n`, `cdd-${symbol}.csv`);
+      const single = await runPipeline({ input: own });
+      const entry = result.report.assets.find((a) => a.asset === symbol)!;
+      expect(entry.model).toEqual(single.report.model);
+      expect(entry.rows).toEqual(single.report.rows);
+    }
+  });
 
   it('runPipeline refuses a panel (one model across assets would be silently wrong), and takes one asset it is told', async () => {
     const text = panelCsvText(ASSETS, 11);
