@@ -36,7 +36,7 @@ ${rows}
 </tbody>
 </table>`;
   };
-  const horizons = (r.panel.horizons ?? []).map((h) => `<h3>Horizon ${h.horizon}</h3>\n${ranking(h.sets)}`).join('\n');
+  const horizons = (r.panel.horizons ?? []).filter((h) => h.horizon > 1).map((h) => `<h3>Horizon ${h.horizon}</h3>\n${ranking(h.sets)}`).join('\n');
   const screening = r.panel.screening
     ? `<h2>Allowing for how many sets were tried</h2>
 <p><strong>${escapeHtml(screeningSentence(r.panel.screening))}.</strong> The screening runs on one loss a date: each set's squared error on
@@ -76,7 +76,7 @@ persistence mse, so that a coin worth cents and one worth thousands weigh alike;
 with a test row that day, and the Diebold–Mariano test (Harvey–Leybourne–Newbold correction, Student t) runs on those date means in date order.
 A negative statistic means smaller losses than “tomorrow = today”; at p ≥ ${SIGNIFICANCE_LEVEL} the difference could be chance.
 <strong>Beating persistence</strong>: the assets where the set's skill (1 − mse/mse(persistence)) is above 0.</p>
-${horizons ? `<h2>The panel test at each horizon</h2>\n${horizons}\n` : ''}${screening}<figure>${heatmap}</figure>
+${horizons ? `<h2>The panel test at longer horizons</h2>\n<p>Each origin forecast h rows ahead; horizon 1 is the ranking above.</p>\n${horizons}\n` : ''}${screening}<figure>${heatmap}</figure>
 <h2>Assets</h2>
 ${assetTable(r.assets, rankPanelSets(r.panel.sets)[0]?.name)}
 ${skipped}</body>

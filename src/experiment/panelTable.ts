@@ -26,7 +26,8 @@ export function formatPanelTable(results: PanelResults): string {
     ...(results.panel.leftOut.length > 0 ? [`left out of the panel test (persistence mse 0): ${results.panel.leftOut.join(', ')}`] : []),
   ];
   if (top) lines.push('', ...bestAndWorst(results.assets, top.name));
-  for (const h of results.panel.horizons ?? []) {
+  // Horizon 1 is the ranking above; the others follow it.
+  for (const h of (results.panel.horizons ?? []).filter((h) => h.horizon > 1)) {
     lines.push('', `Panel ranking at horizon ${h.horizon} (origins forecast ${h.horizon} row${h.horizon === 1 ? '' : 's'} ahead):`, ...panelRows(rankPanelSets(h.sets)));
   }
   if (results.panel.screening) lines.push('', `Panel screening (on the date means of the scaled squared errors): ${screeningSentence(results.panel.screening)}.`);

@@ -1,5 +1,6 @@
 /**
- * `experiment` on a panel (docs/experiment.md#panels), on a seeded panel made by test/helpers/panelData.ts:
+ * `experiment` on a panel (docs/experiment.md#panels): the panel statistics on a hand-checkable case, then
+ * on a seeded panel made by test/helpers/panelData.ts:
  * each asset's results equal a run on a file of its rows alone (worker threads or not); the panel
  * Diebold–Mariano test recomputed here from those one-asset runs' forecasts, and by numpy/scipy from
  * forecasts.parquet and results.json; skipped and left-out assets; the CLI end to end (the panel ranking
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment, runPanelExperiment, type ExperimentOptions, type ExperimentRun, type PanelExperimentRun } from '../../src/experiment/run.js';
-import { median } from '../../src/experiment/panelStatistics.js';
+import { median, panelSets, pooledDifferentials, persistenceMse, type AssetForecasts } from '../../src/experiment/panelStatistics.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
 import { runCli } from '../helpers/cli.js';
@@ -69,6 +70,33 @@ function independentPanelDm(set: string, runs: ExperimentRun[]): { statistic: nu
   const statistic = (mean / Math.sqrt(gamma0 / T)) * Math.sqrt((T - 1) / T);
   return { statistic, pValue: 2 * tCdf(-Math.abs(statistic), T - 1), dates: T };
 }
+
+describe('the panel statistics by hand', () => {
+  const asset = (name: string, day: number[], actual: number[], persistence: number[], f: number[]): AssetForecasts => ({
+    asset: name,
+    day: Int32Array.from(day),
+    actual: Float64Array.from(actual),
+    persistence: Float64Array.from(persistence),
+    sets: [{ name: 'f', forecasts: Float64Array.from(f) }],
+    skill: new Map([['f', 0.5]]),
+  });
+  // A: ep² = 1, 1 (mse 1), e² = 0.25, 0: d = −0.75, −1. B: ep² = 4, 4 (mse 4), e² = 1, 0: d = −0.75, −1.
+  const a = asset('A', [1, 2], [10, 10], [11, 9], [10.5, 10]);
+  const b = asset('B', [2, 3], [100, 100], [102, 98], [101, 100]);
+  const flat = asset('C', [1, 2, 3], [5, 5, 5], [5, 5, 5], [5.1, 4.9, 5]);
+
+  it('scales each asset by its persistence mse and averages per date, over the assets that have the date', () => {
+    expect([persistenceMse(a), persistenceMse(b)]).toEqual([1, 4]);
+    // Day 1: A only; day 2: A and B; day 3: B only.
+    expect(pooledDifferentials([a, b], [1, 4], 'f')).toEqual(Float64Array.of(-0.75, -0.875, -1));
+    const { sets, leftOut } = panelSets([a, b, flat]);
+    expect(leftOut).toEqual(['C']);
+    // dbar = −0.75, −0.875, −1: mean −0.875, γ0 = 2·0.125²/3, √(γ0/3) = √2/24; DM = −0.875·24/√2·√(2/3) = −7√3.
+    expect(sets[0].dm.statistic).toBeCloseTo(-7 * Math.sqrt(3), 12);
+    expect(sets[0].dm.dates).toBe(3);
+    expect(sets[0]).toMatchObject({ name: 'f', assets: 3, assetsBeatingPersistence: 3, medianSkill: 0.5 });
+  });
+});
 
 describe('experiment on a panel', () => {
   it("gives each asset exactly the results of a file holding only that asset's rows", () => {
