@@ -230,10 +230,13 @@ export class AssetColumn {
   /** The line being scanned: scanLines adds one per physical line, blank ones included (csv.ts counts them). */
   line: number;
   private readonly byName = new Map<string, number>();
-  /** Each cell text seen (untrimmed, quotes kept) and its name's index. */
+  /** Each distinct cell text seen (untrimmed, quotes kept): its number, and by number its name's index. */
   private readonly byCell = new Map<string, number>();
-  private lastCell = '';
-  private lastIndex = -1;
+  private readonly cells: string[] = [];
+  private readonly cellNames: number[] = [];
+  /** By cell number, the cell that followed it last time (-1: none yet), the guess for the next row. */
+  private readonly successors: number[] = [];
+  private lastCell = -1;
 
   /** `line`: the line before the first one scanned (1, the header, for a whole file; 0 for a worker's range). */
   constructor(line: number) {
@@ -259,19 +262,29 @@ export class AssetColumn {
    * the whole cell, or a trimmed name ASSET_NAME refuses (empty included).
    */
   indexAt(text: string, start: number, end: number): number {
-    // A panel in blocks (one asset's rows together) repeats the previous row's cell. Otherwise a Map by
-    // the cell's text: a hand-made hash table over the bytes in place measured no faster than V8's.
-    if (end - start === this.lastCell.length && text.startsWith(this.lastCell, start)) return this.lastIndex;
-    const cell = text.slice(start, end);
-    const index = this.byCell.get(cell) ?? this.add(cell);
-    if (index !== -1) {
-      this.lastCell = cell;
-      this.lastIndex = index;
+    // Panels repeat a sequence: in blocks the previous row's cell, date by date the assets in the same
+    // order. So the cell that followed the previous one last time is tried first (one comparison, no
+    // string made); only a miss looks the cell up by its text.
+    const last = this.lastCell;
+    if (last !== -1) {
+      const guess = this.successors[last];
+      if (guess !== -1) {
+        const cell = this.cells[guess];
+        if (end - start === cell.length && text.startsWith(cell, start)) {
+          this.lastCell = guess;
+          return this.cellNames[guess];
+        }
+      }
     }
-    return index;
+    const cell = text.slice(start, end);
+    const k = this.byCell.get(cell) ?? this.add(cell);
+    if (k === -1) return -1;
+    if (last !== -1) this.successors[last] = k;
+    this.lastCell = k;
+    return this.cellNames[k];
   }
 
-  /** A cell not seen before: its name's index (a new name joins the table), or -1 (see indexAt). */
+  /** A cell not seen before: its number (a new name joins the table), or -1 (see indexAt). */
   private add(cell: string): number {
     for (let i = 0; i < cell.length; i++) if (cell.charCodeAt(i) >= 0x80) return -1;
     let name = cell;
@@ -282,9 +295,12 @@ export class AssetColumn {
     }
     name = name.trim();
     if (!ASSET_NAME.test(name)) return -1;
-    const index = this.nameIndex(name, this.line);
-    this.byCell.set(cell, index);
-    return index;
+    const k = this.cells.length;
+    this.cells.push(cell);
+    this.cellNames.push(this.nameIndex(name, this.line));
+    this.successors.push(-1);
+    this.byCell.set(cell, k);
+    return k;
   }
 
   private nameIndex(name: string, line: number): number {

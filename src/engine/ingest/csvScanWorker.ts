@@ -1,6 +1,7 @@
 /**
  * A worker thread of the parallel CSV scan (csvscan.ts): parses the line ranges it is sent and posts
- * each range's columns back (buffers transferred, not copied), in the order the ranges came.
+ * each range's columns back (buffers transferred, not copied), in the order the ranges came; for a
+ * panel also the range's own asset names, which the main thread merges in file order.
  * Bundled as its own entry (dist/csvscan-worker.js, see build.mjs).
  */
 import { parentPort } from 'node:worker_threads';
