@@ -49,6 +49,18 @@ export const BENCH_SIZES: Record<string, BenchSize> = {
     dataRows: 100_001,
     distinctDays: 100_000,
   },
+  '20k': {
+    name: '20k',
+    generate: { rows: 20_000, seed: BENCH_SEED, startDate: '2019-06-20' },
+    dataRows: 20_001,
+    distinctDays: 20_000,
+  },
+  '200k': {
+    name: '200k',
+    generate: { rows: 200_000, seed: BENCH_SEED, startDate: '2019-06-20' },
+    dataRows: 200_001,
+    distinctDays: 200_000,
+  },
   '1m': {
     name: '1m',
     generate: { rows: 1_000_000, seed: BENCH_SEED, startDate: '2019-06-20' },
