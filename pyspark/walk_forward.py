@@ -13,9 +13,10 @@ docs/: the expanding window refitted every K rows (docs/experiment.md#refit-sche
 by the standardized normal equations (docs/fit.md#sums, docs/fit.md#cholesky-solve, the L-BFGS fallback
 docs/fit.md#fallback-solver), ridge on their diagonal (docs/regularisation.md#ridge), Spark's dot product for
 the forecasts (docs/fit.md#predictions), the metrics (docs/experiment.md#metrics) and the test
-(docs/experiment.md#diebold-mariano-test). Sums run in the engine's order, so the numbers are the engine's
-bit for bit or within a few ulps (the parity suite allows 1e-9, docs/parity.md#the-experiment-job). An
-elastic net or lasso set (OWL-QN) is refused: exit 2 and one line.
+(docs/experiment.md#diebold-mariano-test); an elastic net or lasso set replays Spark's OWL-QN at every refit
+(docs/regularisation.md#the-quasi-newton-path). Sums run in the engine's order, so the numbers are the
+engine's bit for bit, the p-values within a few ulps (the parity suite allows 1e-9,
+docs/parity.md#the-experiment-job).
 
     spark-submit walk_forward.py --input data.csv --output out/wf --set 'base=price,volume,marketCap,rsi'
         [--set 'NAME=SPEC;regParam=0.1' ...] [--train-ratio 0.7] [--refit-every 1] [--target price|return]
@@ -24,7 +25,7 @@ elastic net or lasso set (OWL-QN) is refused: exit 2 and one line.
 Arguments may come from a file, one a line: `walk_forward.py @ARGS` (argparse's fromfile_prefix_chars).
 Writes OUTPUT/results.json with the keys of the engine's results.json (docs/experiment.md#results-file; a
 panel's as docs/experiment.md#what-a-panel-writes), without screening, horizons or selection.
-Exit codes: 0 done; 2 bad input, a bad set or flag, or an L1 set (one line on stderr, nothing written); 1 else.
+Exit codes: 0 done; 2 bad input, a bad set or flag (one line on stderr, nothing written); 1 anything else.
 """
 from __future__ import annotations
 
@@ -48,8 +49,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import price_regression as pr  # noqa: E402
 from price_regression import (  # noqa: E402
     AssetProblem, BadInput, FeatureSpecError, HadoopFs, IngestOptions, OutputRefused, UsageRefused,
-    _div, _dpptrf, _dpptri, _dtpsv_upper_notrans, _dtpsv_upper_trans, _fill_missing_frame, _js_number, _packed,
-    _sorted_deduped, check_feature_inputs, compute_features, drop_nulls, feature_values, fma, format_feature_item,
+    _FirstOrderFailure, _breeze_dot, _cached_cost, _div, _dpptrf, _dpptri, _dtpsv_upper_notrans,
+    _dtpsv_upper_trans, _fill_missing_frame, _inverse_hessian_times, _js_number, _norm, _packed, _sorted_deduped, check_feature_inputs, compute_features, drop_nulls, feature_values, fma, format_feature_item,
     linear_predict, next_price, parse_column_mapping, parse_feature_spec, prepare_daily, print_error,
     quasi_newton, read_input_rows, required_inputs, needs_ohlc, select_assets, t_two_sided_p,
 )
@@ -104,12 +105,6 @@ def parse_set(text: str) -> dict:
     chosen = {"name": name, "items": items}
     if penalty:
         chosen["regParam"], chosen["elasticNet"] = penalty.get("regParam", 0.0), penalty.get("elasticNet", 0.0)
-        if chosen["regParam"] != 0.0 and chosen["elasticNet"] != 0.0:
-            raise UsageRefused(
-                f'--set: set "{name}": elasticNet {_js_number(chosen["elasticNet"])} with regParam '
-                f'{_js_number(chosen["regParam"])}: the reference walk-forward fits by the normal equations '
-                "(unpenalised or ridge, docs/regularisation.md#ridge), not by OWL-QN; run elastic net or lasso sets "
-                "with the engine's experiment")
     return chosen
 
 
@@ -132,8 +127,9 @@ class ExpandingFit:
     wSum += 1; bSum += b; bbSum += b·b; aSum_j += a_j; abSum_j = fma(b, a_j, abSum_j); aaSum (packed upper,
     dspr: column j skipped when a_j = 0) += a_i·a_j. The same sums as a fit from scratch on those rows."""
 
-    def __init__(self, features: List[List[float]], label: List[float], reg_param: float = 0.0):
-        self.features, self.label, self.reg_param = features, label, reg_param
+    def __init__(self, features: List[List[float]], label: List[float], reg_param: float = 0.0,
+                 elastic_net: float = 0.0):
+        self.features, self.label, self.reg_param, self.elastic_net = features, label, reg_param, elastic_net
         self.k = len(features)
         self.rows = 0
         self.w_sum = self.b_sum = self.bb_sum = 0.0
@@ -161,14 +157,16 @@ class ExpandingFit:
         self.rows = max(self.rows, end)
 
     def solve(self) -> dict:
-        return solve_sums(self.w_sum, self.b_sum, self.bb_sum, self.a_sum, self.ab_sum, self.aa_sum, self.reg_param)
+        return solve_sums(self.w_sum, self.b_sum, self.bb_sum, self.a_sum, self.ab_sum, self.aa_sum, self.reg_param,
+                          self.elastic_net)
 
 
 def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab_sum: List[float],
-               aa_sum: List[float], reg_param: float) -> dict:
+               aa_sum: List[float], reg_param: float, elastic_net: float = 0.0) -> dict:
     """docs/fit.md#standardization, #cholesky-solve, #fallback-solver and #back-to-the-original-scale from the
-    sums (the second half of price_regression.wls_fit, which forms its sums itself); ridge: (λ/δ) on the
-    standardized diagonal (docs/regularisation.md#ridge). Returns coefficients and intercept."""
+    sums (the second half of price_regression.wls_fit, which forms its sums itself); the penalty's L2 part
+    (1 − α)·λ/δ on the standardized diagonal (docs/regularisation.md#ridge), an L1 part α·λ/δ by OWL-QN
+    (docs/regularisation.md#the-quasi-newton-path). Returns coefficients and intercept."""
     k = len(a_sum)
     sums = [bb_sum] + aa_sum + ab_sum
     if not all(math.isfinite(v) for v in sums):
@@ -195,7 +193,8 @@ def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab
         for i in range(j + 1):
             aa_bar[p] = 0.0 if a_std[j] == 0.0 or a_std[i] == 0.0 else aa_bar[p] / (a_std[i] * a_std[j])
             p += 1
-    l2 = (1.0 - 0.0) * (reg_param / b_std)
+    effective = reg_param / b_std
+    l2 = (1.0 - elastic_net) * effective
     for j in range(k):
         aa_bar[_packed(j, j)] += l2
     size = k + 1
@@ -203,7 +202,9 @@ def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab
     atb = list(ab_bar) + [b_bar]
     factor = list(ata)
     x = None
-    if _dpptrf(size, factor) == 0:
+    if elastic_net != 0.0 and reg_param != 0.0:
+        x = owlqn(ata, atb, a_bar, b_bar, bb_sum / w_sum / (b_std * b_std), [elastic_net * effective] * k + [0.0])
+    elif _dpptrf(size, factor) == 0:
         solved = list(atb)
         _dtpsv_upper_trans(size, factor, solved, 0)
         _dtpsv_upper_notrans(size, factor, solved)
@@ -220,14 +221,122 @@ def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab
     return {"coefficients": coefficients, "intercept": intercept}
 
 
+# docs/regularisation.md#the-quasi-newton-path: Breeze's OWL-QN as Spark runs it (the engine's owlqn.ts, step for
+# step), on price_regression's L-BFGS pieces (the cost function, the two-loop recursion, Breeze's dot and norm).
+
+def _owl_adjust(l1: List[float], x: List[float], grad: List[float], value: float):
+    """F = f + Σ l1_j·|x_j| and its pseudo-gradient, coordinates in order."""
+    adjusted = value
+    out = []
+    for i in range(len(grad)):
+        weight, g, xv = l1[i], grad[i], x[i]
+        if weight == 0.0:
+            out.append(g)
+            continue
+        adjusted += abs(weight * xv)
+        if xv == 0.0:
+            plus, minus = g + weight, g - weight
+            out.append(minus if minus > 0 else (plus if plus < 0 else 0.0))
+        else:
+            out.append(g + _sign(xv) * weight)
+    return adjusted, out
+
+
+def _orthant_step(x: List[float], adjusted_grad: List[float], direction: List[float], step: float) -> List[float]:
+    """x + d·α, each component that leaves the orthant of x (or of −pseudo-gradient where x_j = 0) set to 0."""
+    out = []
+    for i in range(len(x)):
+        v = x[i] + direction[i] * step
+        orthant = _sign(x[i]) if x[i] != 0 else _sign(-adjusted_grad[i])
+        out.append(v * (1.0 if _sign(v) == orthant else 0.0))
+    return out
+
+
+def _backtracking_step(state: dict, cost, l1: List[float], direction: List[float]) -> float:
+    """Breeze's BacktrackingLineSearch as OWL-QN runs it (shrink 0.1 then 0.5, grow 2.1, Armijo 1e-4, Wolfe
+    0.9, at most 20 trials, α in [1e-10, 1e10]); the first trial is judged with the current raw value."""
+    def phi(alpha: float):
+        x = _orthant_step(state["x"], state["adjusted_grad"], direction, alpha)
+        value, grad = cost(x)
+        adjusted, adjusted_grad = _owl_adjust(l1, x, grad, value)
+        return adjusted, _breeze_dot(adjusted_grad, direction)
+    shrink = 0.1 if state["iter"] < 1 else 0.5
+    init = _div(0.5, _norm(state["grad"])) if state["iter"] < 1 else 1.0
+    f0, df0 = phi(0.0)
+    alpha, fval, fderiv = init, state["value"], phi(init)[1]
+    trials = 0
+    while True:
+        if fval > f0 + alpha * df0 * 1e-4:
+            multiplier = shrink
+        elif fderiv < 0.9 * df0:
+            multiplier = 2.1
+        elif fderiv > -0.9 * df0:
+            multiplier = shrink
+        else:
+            multiplier = 1.0
+        if multiplier == 1.0:
+            return alpha
+        following = alpha * multiplier
+        if trials >= 20:
+            raise _FirstOrderFailure("line search failed")
+        if following < 1e-10:
+            raise _FirstOrderFailure("step size underflow")
+        if following > 1e10:
+            raise _FirstOrderFailure("step size overflow")
+        f_next, d_next = phi(following)
+        trials += 1
+        if trials >= 20:  # Breeze stops before the 20th trial's state: the previous trial is the answer
+            return alpha
+        alpha, fval, fderiv = following, f_next, d_next
+
+
+def owlqn(aa, ab, a_bar, b_bar, bb_bar, l1: List[float], max_iter: int = 100, tolerance: float = 1e-6) -> List[float]:
+    """Spark's QuasiNewtonSolver with an L1 term on the standardized normal equations: the point it stops at."""
+    size = len(ab)
+    cost = _cached_cost(aa, ab, a_bar, b_bar, bb_bar)
+    x0 = [0.0] * size
+    x0[size - 1] = b_bar
+    value, grad = cost(x0)
+    adjusted, adjusted_grad = _owl_adjust(l1, x0, grad, value)
+    state = {"x": x0, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad, "iter": 0,
+             "steps": [], "deltas": [], "values": [math.inf], "failed": False}
+    initial = adjusted
+    failed_once = False
+    while True:
+        if state["iter"] >= max_iter:
+            return state["x"]
+        if len(state["values"]) >= 2 and abs(state["adjusted"] - max(state["values"])) <= tolerance * abs(initial):
+            return state["x"]
+        if _norm(state["adjusted_grad"]) <= max(tolerance * abs(state["adjusted"]), 1e-8):
+            return state["x"]
+        if state["failed"]:
+            return state["x"]
+        try:
+            direction = _inverse_hessian_times(state["steps"], state["deltas"], state["adjusted_grad"])
+            direction = [d if d * g < 0 else 0.0 for d, g in zip(direction, state["adjusted_grad"])]
+            step = _backtracking_step(state, cost, l1, direction)
+            x = _orthant_step(state["x"], state["adjusted_grad"], direction, step)
+            value, grad = cost(x)  # overwrites x's intercept, as Spark's cost function does
+            adjusted, adjusted_grad = _owl_adjust(l1, x, grad, value)
+            failed_once = False
+            state = {"x": x, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad,
+                     "iter": state["iter"] + 1,
+                     "steps": ([[x[i] + state["x"][i] * -1.0 for i in range(size)]] + state["steps"])[:10],
+                     "deltas": ([[grad[i] + state["grad"][i] * -1.0 for i in range(size)]] + state["deltas"])[:10],
+                     "values": (state["values"] + [adjusted])[-20:], "failed": False}
+        except _FirstOrderFailure:
+            state = dict(state, failed=True) if failed_once else dict(state, steps=[], deltas=[])
+            failed_once = True
+
+
 def walk_forward(features: List[List[float]], price: List[float], next_prices: List[float], train_count: int,
-                 refit_every: int, target: str, reg_param: float) -> List[float]:
+                 refit_every: int, target: str, reg_param: float, elastic_net: float = 0.0) -> List[float]:
     """docs/experiment.md#walk-forward: the forecast of row t from the fit on rows 0 … s − 1,
     s = trainCount + K·floor((t − trainCount)/K); a return forecast m is the price price[t]·(1 + m)
     (docs/experiment.md#targets)."""
     n = len(price)
     label = next_prices if target == "price" else [next_prices[r] / price[r] - 1 for r in range(n)]
-    fit = ExpandingFit(features, label, reg_param)
+    fit = ExpandingFit(features, label, reg_param, elastic_net)
     forecasts: List[float] = []
     for s in range(train_count, n, refit_every):
         fit.extend_to(s)
@@ -262,8 +371,18 @@ def dm_of_differences(d: List[float]) -> dict:
     if T < 2 or not gamma0 > 0:
         return {"statistic": math.nan, "pValue": math.nan}
     statistic = (mean / math.sqrt(gamma0 / T)) * math.sqrt((T - 1) / T)
-    # 2·P(t > |s|) = I_{dof/(dof+s²)}(dof/2, 1/2): the upper tail itself, no 1 − cdf cancellation.
-    return {"statistic": statistic, "pValue": t_two_sided_p(abs(statistic), T - 1)}
+    return {"statistic": statistic, "pValue": two_sided_p(statistic, T - 1)}
+
+
+def two_sided_p(statistic: float, dof: int) -> float:
+    """2·P(t_dof ≤ −|s|), from the lower tail (no 1 − cdf cancellation): scipy's Student t, as
+    price_regression's forecast path uses, when it is installed; else price_regression's incomplete-beta
+    continued fraction, which strays up to a few 1e-9 relative for |s| ≳ 5 at a few hundred degrees of freedom."""
+    try:
+        from scipy.stats import t as student_t
+    except ImportError:
+        return t_two_sided_p(abs(statistic), dof)
+    return float(2 * student_t.cdf(-abs(statistic), dof))
 
 
 def forecast_metrics(forecast: List[float], actual: List[float], price: List[float],
@@ -404,7 +523,7 @@ def walk_group(plan: dict, schema: StructType):
             features = [pdf[f"x{j}"].astype("float64").tolist() for j in range(len(chosen["items"]))]
             try:
                 forecasts = walk_forward(features, price, actual_all, train_count, plan["refit_every"], plan["target"],
-                                         chosen.get("regParam", 0.0))
+                                         chosen.get("regParam", 0.0), chosen.get("elasticNet", 0.0))
             except pr.FitOverflow as error:
                 raise RuntimeError(f"asset {asset}, set {name}: {error}")
             metrics = forecast_metrics(forecasts, actual, today, baseline_errors)
@@ -687,7 +806,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
                                      description="Walk-forward evaluation of feature sets (the pricecast reference job).")
     parser.add_argument("--input", required=True, help="daily history (any layout price_regression.py reads)")
     parser.add_argument("--output", required=True, help="output folder: results.json")
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=SPEC[;regParam=λ]",
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="NAME=SPEC[;regParam=λ][;elasticNet=α]",
                         help="a feature set; repeat for more")
     parser.add_argument("--train-ratio", type=float, default=0.7)
     parser.add_argument("--refit-every", type=int, default=1)

@@ -33,7 +33,7 @@ export interface ExperimentParityCase {
   /** A label for reports. */
   name: string;
   input: string;
-  /** `--set` texts: `NAME=SPEC`, optionally `;regParam=λ` (the job refuses an L1 part). */
+  /** `--set` texts: `NAME=SPEC`, optionally `;regParam=λ` and `;elasticNet=α`. */
   sets: string[];
   trainRatio?: number;
   refitEvery?: number;
@@ -84,7 +84,7 @@ export async function engineExperiment(c: ExperimentParityCase): Promise<Experim
 }
 
 export interface JobRun {
-  /** The job's exit code for this case: 0 done, 2 refused (bad input, a bad set, an L1 set). */
+  /** The job's exit code for this case: 0 done, 2 refused (bad input, a bad set or flag). */
   exitCode: number;
   /** Its results.json, when it wrote one. */
   results: ExperimentResults | PanelResults | null;

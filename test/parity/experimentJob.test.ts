@@ -6,18 +6,19 @@
  * compared: every metric, DM statistic and p-value within 1e-9 relative, every other fact and the files'
  * keys equal.
  *
- * Cases: the bundled Algorand history with three sets (refit every row); with an unpenalised and a ridge
- * set, target return, refit every 5, train ratio 0.6; the seeded panel (fixtures/panel.ts: four assets
- * scored, one too short and skipped) with a ridge set, and the panel test; a lasso set, which the job
- * refuses (exit 2, one line), since it fits by the normal equations only.
+ * Cases: the bundled Algorand history with three sets (refit every row); with an unpenalised, a ridge and
+ * a lasso set (Spark's OWL-QN replayed at every refit), target return, refit every 5, train ratio 0.6; the
+ * seeded panel (fixtures/panel.ts: four assets scored, one too short and skipped) with a ridge and an
+ * elastic-net set, and the panel test; a set with an unknown function, which both refuse.
  */
-import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pricecastPanelCsv, PANEL_ASSET_NAMES } from '../../fixtures/panel.js';
 import type { ExperimentResults, PanelResults } from '../../src/experiment/results.js';
+import { parseSetFlag } from '../../src/experiment/sets.js';
 import {
   EXPERIMENT_TOLERANCE,
   formatExperimentParity,
@@ -53,15 +54,20 @@ beforeAll(async () => {
       sets: [`base=${BASE}`, 'momentum=price,rsi(window=9),macd_diff', 'trend=price,volume,ema_indicator,bollinger_pband'],
     },
     {
-      name: 'algorand-ridge',
+      name: 'algorand-penalised',
       input: ALGORAND_CSV,
-      sets: [`base=${BASE}`, `ridge=${BASE};regParam=0.1`],
+      sets: [`base=${BASE}`, `ridge=${BASE};regParam=0.1`, `lasso=${BASE};regParam=0.002;elasticNet=1`],
       target: 'return',
       refitEvery: 5,
       trainRatio: 0.6,
     },
-    { name: 'panel', input: panelCsv, sets: [`base=${BASE}`, 'ridge=price,volume,rsi(window=9);regParam=0.05'], panel: true },
-    { name: 'lasso', input: ALGORAND_CSV, sets: ['lasso=price,rsi;regParam=0.05;elasticNet=1'] },
+    {
+      name: 'panel',
+      input: panelCsv,
+      sets: [`base=${BASE}`, 'ridge=price,volume,rsi(window=9);regParam=0.05', `enet=${BASE};regParam=0.01;elasticNet=0.5`],
+      panel: true,
+    },
+    { name: 'bad-set', input: ALGORAND_CSV, sets: ['bad=price,rsii'] },
   ];
   ({ outcomes, spark } = await runExperimentParity(cases, {
     batchScript: join(ROOT, 'test', 'py', 'walk_forward_batch.py'),
@@ -74,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('the experiment job: pyspark/walk_forward.py vs the engine', () => {
-  for (const name of ['algorand', 'algorand-ridge', 'panel']) {
+  for (const name of ['algorand', 'algorand-penalised', 'panel']) {
     it(`${name}: every metric, DM statistic and p-value within 1e-9, every fact and key equal`, () => {
       const o = outcome(name);
       expect(o.job.exitCode, spark[0]?.stderr.slice(-2000)).toBe(0);
@@ -102,13 +108,14 @@ describe('the experiment job: pyspark/walk_forward.py vs the engine', () => {
     expect(new Set(skills).size).toBe(skills.length);
   });
 
-  it('ridge: the job records λ and α, and the penalty changes the forecasts', () => {
-    const results = outcome('algorand-ridge').job.results as ExperimentResults;
+  it('ridge and lasso: the job records λ and α, and each penalty changes the forecasts', () => {
+    const results = outcome('algorand-penalised').job.results as ExperimentResults;
     expect(results).toMatchObject({ target: 'return', refitEvery: 5, trainRatio: 0.6 });
-    const [, base, ridge] = results.sets;
+    const [, base, ridge, lasso] = results.sets;
     expect(ridge).toMatchObject({ name: 'ridge', regParam: 0.1, elasticNet: 0 });
+    expect(lasso).toMatchObject({ name: 'lasso', regParam: 0.002, elasticNet: 1 });
     expect(base.regParam).toBeUndefined();
-    expect(ridge.metrics.rmse).not.toBe(base.metrics.rmse);
+    expect(new Set([base, ridge, lasso].map((s) => s.metrics.rmse)).size).toBe(3);
   });
 
   it('panel: four assets scored per asset, the short one skipped with the engine\'s reason, the panel test pooled by date', () => {
@@ -126,14 +133,16 @@ describe('the experiment job: pyspark/walk_forward.py vs the engine', () => {
     }
   });
 
-  it('an elastic net or lasso set: the job refuses it (exit 2, one line naming OWL-QN), writing nothing', () => {
-    const o = outcome('lasso');
+  it('a set with an unknown function: both refuse it with the same line, the job with exit 2, writing nothing', () => {
+    const o = outcome('bad-set');
     expect(o.job.exitCode).toBe(2);
     expect(o.report).toBeNull();
     expect(existsSync(join(o.job.output, 'results.json'))).toBe(false);
-    const lines = spark[0].stderr.split('\n').filter((line) => line.includes('not by OWL-QN'));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/set "lasso": elasticNet 1 with regParam 0\.05/);
+    const lines = spark[0].stderr.split('\n').filter((line) => line.includes('set "bad"'));
+    expect(lines, spark[0].stderr.slice(-2000)).toHaveLength(1);
+    expect(lines[0]).toMatch(/unknown function "rsii" \(did you mean "rsi"\?\)/);
+    // The engine's refusal, word for word.
+    expect(() => parseSetFlag('bad=price,rsii')).toThrow(lines[0].trim());
   });
 
   it('the job is a grouped map over (asset, set) on price_regression.py\'s own stages', () => {
