@@ -86,11 +86,15 @@ interface Options {
   results: boolean;
   check: boolean;
   out: string | null;
+  include: string[];
+  generate: boolean;
+  report: boolean;
 }
 
 const USAGE = `usage: npx tsx bench/panel.ts [--sizes 1000x2000,10000x1000] [--runs 3] [--spark-runs SIZE=N,…]
                              [--commands predict,experiment] [--tools engine,peer,pyspark] [--max-load L]
-                             [--cli PATH] [--screen] [--results] [--out FILE]
+                             [--cli PATH] [--screen] [--results] [--out FILE] [--include RECORD,…]
+       npx tsx bench/panel.ts --generate [--sizes …]
        npx tsx bench/panel.ts --check [--sizes 20x300]
   --sizes       panels as ASSETSxDAYS (seed ${PANEL_SEED}; fixtures/panelBench.ts, cached in bench/data/)
   --runs        runs of each tool per size and command, alternating (default 3)
@@ -102,6 +106,9 @@ const USAGE = `usage: npx tsx bench/panel.ts [--sizes 1000x2000,10000x1000] [--r
   --screen      leave the engine experiment's screening (SPA/StepM/MCS) on (default: off, the peer has none)
   --results     write the tables into bench/RESULTS.md's Panels section (between its panel-bench markers)
   --out FILE    the JSON record (default bench/runs/panel-<time>.json)
+  --include F,… earlier records of this script: their figures come first in the tables (and --results)
+  --generate    only make the panel files of --sizes (bench/data/), then stop
+  --report      no runs: the tables of the --include records (with --results, into bench/RESULTS.md)
   --check       no timing: a small panel through the engine, the engine per asset file, and the peer, compared`;
 
 class UsageError extends Error {}
@@ -121,6 +128,9 @@ function parseOptions(argv: string[]): Options | null {
       results: { type: 'boolean', default: false },
       check: { type: 'boolean', default: false },
       out: { type: 'string' },
+      include: { type: 'string', default: '' },
+      generate: { type: 'boolean', default: false },
+      report: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -160,6 +170,9 @@ function parseOptions(argv: string[]): Options | null {
     results: values.results!,
     check: values.check!,
     out: values.out ?? null,
+    include: values.include!.split(',').filter((f) => f.trim() !== ''),
+    generate: values.generate!,
+    report: values.report!,
   };
 }
 
@@ -349,7 +362,7 @@ export interface ExperimentAgreement {
   assets: { engine: number; other: number; missing: string[] };
   /** Assets whose rows, split or test dates differ. */
   differentRows: string[];
-  /** Largest relative difference per metric over every asset and set (dm.statistic, dm.pValue too). */
+  /** Largest difference per metric over every asset and set (dm.statistic, dm.pValue too): relative, or scaled (see `scaled`). */
   maxRelative: Record<string, number>;
   worst: Record<string, string>;
   /** Panel test per set: the engine's and the other's statistic and p-value, and counts. */
@@ -362,7 +375,17 @@ const relative = (a: number | null | undefined, b: number | null | undefined): n
   return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
 };
 
-/** Experiment results per asset and set, and the panel tests. p-values compare absolutely below 1e-6 (their precision near 0). */
+/** |a − b| / max(|a|, |b|, 1): relative for large values, absolute near 0. For skill, r2, DM statistics and
+ * p-values, which are differences or ratios of nearly equal sums (skill = 1 − mse/mse_persistence is about 0
+ * when a set does as well as persistence), so a relative difference there measures how close to 0 they are. */
+const scaled = (a: number | null | undefined, b: number | null | undefined): number => {
+  if (a === b) return 0;
+  if (a == null || b == null || Number.isNaN(a) || Number.isNaN(b)) return a == null && b == null ? 0 : Infinity;
+  return Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1);
+};
+const SCALED_METRICS = new Set(['r2', 'skill']);
+
+/** Experiment results per asset and set, and the panel tests: rmse, mae, mape relative; the others scaled (above). */
 export function compareExperiment(engine: PanelResults, other: PanelResults): ExperimentAgreement {
   const byAsset = new Map(other.assets.map((a) => [a.asset, a]));
   const keys = [...METRICS, 'dm.statistic', 'dm.pValue'];
@@ -389,13 +412,13 @@ export function compareExperiment(engine: PanelResults, other: PanelResults): Ex
         continue;
       }
       const where = `${e.asset}/${s.name}`;
-      for (const k of METRICS) note(k, relative(s.metrics[k] as number, m[k] as number), where);
+      for (const k of METRICS) note(k, (SCALED_METRICS.has(k) ? scaled : relative)(s.metrics[k] as number, m[k] as number), where);
       const ed = s.metrics.dm as { statistic: number; pValue: number } | null;
       const od = m.dm as { statistic: number; pValue: number } | null;
       if ((ed === null) !== (od === null)) note('dm.statistic', Infinity, where);
       else if (ed !== null && od !== null) {
-        note('dm.statistic', relative(ed.statistic, od.statistic), where);
-        note('dm.pValue', Math.abs(ed.pValue - od.pValue) < 1e-12 ? 0 : relative(ed.pValue, od.pValue), where);
+        note('dm.statistic', scaled(ed.statistic, od.statistic), where);
+        note('dm.pValue', scaled(ed.pValue, od.pValue), where);
       }
     }
   }
@@ -403,7 +426,7 @@ export function compareExperiment(engine: PanelResults, other: PanelResults): Ex
   const otherPanel = new Map((other.panel?.sets ?? []).map((s) => [s.name, s]));
   const panel = (engine.panel?.sets ?? []).map((s) => {
     const o = otherPanel.get(s.name) ?? null;
-    return { name: s.name, engine: s, other: o, relativeStatistic: o === null || s.dm === null || o.dm === null ? Infinity : relative(s.dm.statistic, o.dm.statistic) };
+    return { name: s.name, engine: s, other: o, relativeStatistic: o === null || s.dm === null || o.dm === null ? Infinity : scaled(s.dm.statistic, o.dm.statistic) };
   });
   const ok =
     missing.length === 0 &&
@@ -457,10 +480,15 @@ async function benchCommand(size: Options['sizes'][number], command: Command, op
       const [exe, args, env] = toolCommand(tool, command, file, out, ctx);
       const loadBefore = loadavg()[0];
       const m = await measureCommand(exe, args, { env });
-      if (m.exitCode !== 0) throw new Error(`${tool} ${command} exited with ${m.exitCode}:\n${m.stderr.split('\n').slice(-20).join('\n')}`);
-      const { stdout, stderr: _stderr, ...figures } = m;
-      const lastLine = stdout.trim().split('\n').pop() ?? '';
+      const { stdout, stderr, ...figures } = m;
+      const lastLine = m.exitCode === 0 ? (stdout.trim().split('\n').pop() ?? '') : stderr.trim().split('\n').slice(-3).join(' | ');
       runs.push({ tool, run, loadBefore, lastLine, ...figures });
+      if (m.exitCode !== 0) {
+        // Kept in the record and shown in the table; the other tools go on.
+        log(`  ${size.name} ${command} ${tool} run ${run} FAILED (exit ${m.exitCode}): ${stderr.split('\n').slice(-20).join('\n')}`);
+        await rm(out, { recursive: true, force: true });
+        continue;
+      }
       log(`  ${size.name} ${command} ${tool.padEnd(7)} run ${run}: wall ${(m.wallMs / 1000).toFixed(2)} s, cpu ${(m.cpuMs / 1000).toFixed(2)} s, ` +
         `peak ${(m.peakRssBytes / 2 ** 20).toFixed(0)} MiB (load ${loadBefore.toFixed(2)})`);
       const previous = lastOut.get(tool);
@@ -470,7 +498,8 @@ async function benchCommand(size: Options['sizes'][number], command: Command, op
   }
   const medians: CommandRecord['medians'] = {};
   for (const tool of tools) {
-    const mine = runs.filter((r) => r.tool === tool);
+    const mine = runs.filter((r) => r.tool === tool && r.exitCode === 0);
+    if (mine.length === 0) continue;
     const loads = mine.map((r) => r.loadBefore);
     medians[tool] = { ...medianFigures(mine), runs: mine.length, loadMin: Math.min(...loads), loadMax: Math.max(...loads) };
   }
@@ -609,19 +638,35 @@ function readPanelPredictionsFlat(dir: string): PredictionColumns {
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
-function markdown(records: CommandRecord[], header: { date: string; machine: Record<string, unknown>; engine: EngineBuild; argv: string[]; record: string; screen: boolean; loadAtStart: number[] }): string {
+/** One invocation of this script: what its record file holds besides the records. */
+interface Session {
+  date: string;
+  machine: Record<string, unknown>;
+  engine: EngineBuild;
+  argv: string[];
+  record: string;
+  screen: boolean;
+  loadAtStart: number[];
+  records: CommandRecord[];
+}
+
+function markdown(sessions: Session[]): string {
   const lines: string[] = [];
-  const m = header.machine;
+  const m = sessions[sessions.length - 1].machine;
+  const records = sessions.flatMap((s) => s.records);
+  lines.push(`Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.python}, ${m.java}. Commands:`, '');
+  for (const h of sessions) {
+    lines.push(
+      '```sh',
+      `npx tsx bench/panel.ts ${h.argv.join(' ')}`.trim(),
+      '```',
+      `started ${h.date}, 1/5/15-minute load then ${h.loadAtStart.map((l) => l.toFixed(2)).join(', ')}; engine ` +
+        `${h.engine.commit === null ? h.engine.cli : `at ${h.engine.commit.slice(0, 7)} ("${(h.engine.subject ?? '').slice(0, 100)}${(h.engine.subject ?? '').length > 100 ? '…' : ''}")`}; record \`${h.record}\`.`,
+      '',
+    );
+  }
   lines.push(
-    `Measured ${header.date} on ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, ${m.python}, ${m.java}; ` +
-      `engine ${header.engine.commit === null ? header.engine.cli : `at ${header.engine.commit.slice(0, 7)} ("${header.engine.subject}")`}. Command:`,
-    '',
-    '```sh',
-    `npx tsx bench/panel.ts ${header.argv.join(' ')}`.trim(),
-    '```',
-    '',
-    `Record: \`${header.record}\`. Medians over the runs; load = the 1-minute load average before each run (min–max) on ${m.nproc} cores ` +
-      `(1/5/15-minute load when the benchmark started: ${header.loadAtStart.map((l) => l.toFixed(2)).join(', ')}).`,
+    `Medians over the runs; load = the 1-minute load average before each run (min–max), on ${m.nproc} cores.`,
     '',
     ...[...new Map(records.map((r) => [r.size, r])).values()].map((r) =>
       `- ${r.size}: \`${relativePath(PROJECT_ROOT, r.file)}\` (fixtures/panelBench.ts, seed ${PANEL_SEED}): ${r.facts.rows.toLocaleString('en')} rows, ${r.facts.assets.toLocaleString('en')} assets, ` +
@@ -645,11 +690,16 @@ function markdown(records: CommandRecord[], header: { date: string; machine: Rec
   }
   lines.push('', 'Ratios are the other tool\'s median over the engine\'s (> 1: the engine is faster or smaller).', '');
   for (const r of records) {
+    for (const failed of r.runs.filter((run) => run.exitCode !== 0)) {
+      lines.push(`- ${r.size} ${r.command}, ${failed.tool} run ${failed.run} failed after ${seconds(failed.wallMs)} s (exit ${failed.exitCode}, load ${failed.loadBefore.toFixed(2)}): ${failed.lastLine}`);
+    }
+  }
+  for (const r of records) {
     for (const [other, a] of Object.entries(r.agreement)) {
       lines.push(`- ${r.size} ${r.command}, ${other === 'peer' ? 'peer' : 'PySpark'} against the engine: ${describeAgreement(a)}.`);
     }
   }
-  if (!header.screen) lines.push('- The engine\'s experiment ran with `experiment.screen: false` (no SPA/StepM/MCS bootstrap), as the peer has none.');
+  if (sessions.some((h) => !h.screen)) lines.push('- The engine\'s experiment ran with `experiment.screen: false` (no SPA/StepM/MCS bootstrap), as the peer has none.');
   return `${lines.join('\n')}\n`;
 }
 
@@ -685,6 +735,20 @@ function machineFacts(pyenv: PythonEnv | null): Record<string, unknown> {
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options === null) return 0;
+  if (options.generate) {
+    for (const size of options.sizes) log(`${ensurePanel(size.assets, size.days).file}`);
+    return 0;
+  }
+  const earlier = options.include.map((file) => {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as Omit<Session, 'record'>;
+    return { ...r, record: relativePath(PROJECT_ROOT, file) };
+  });
+  if (options.report) {
+    const block = markdown(earlier);
+    process.stdout.write(block);
+    if (options.results) writeResults(block);
+    return 0;
+  }
   const engine = buildEngine(options.cli);
   const needsPython = options.check || options.tools.some((t) => t !== 'engine');
   const pyenv = needsPython ? await ensurePythonEnv() : null;
@@ -715,7 +779,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     save(true);
-    const block = markdown(records, { date, machine, engine, argv, record: relativePath(PROJECT_ROOT, record), screen: options.screen, loadAtStart });
+    const block = markdown([...earlier, { date, machine, engine, argv, record: relativePath(PROJECT_ROOT, record), screen: options.screen, loadAtStart, records }]);
     process.stdout.write(block);
     if (options.results) writeResults(block);
     log(`record: ${record}`);
