@@ -359,7 +359,7 @@ function markdown(cases: CaseRecord[], header: { date: string; engine: EngineBui
   for (const c of cases) {
     const a = c.agreement;
     const largest = METRICS.map((m) => `${m} ${a.largest[m].value.toExponential(1)}${a.largest[m].set === '' ? '' : ` (${a.largest[m].set})`}`).join(', ');
-    let line = `- ${c.size} × ${c.sets} sets: ${a.ok ? 'agree' : '**differ**'}; ${a.sameRows ? `the same ${a.rows[0]} rows and ${a.testRows[0]} test rows` : `rows ${a.rows.join(' vs ')}, test rows ${a.testRows.join(' vs ')}`}; largest ${largest}.`;
+    let line = `- ${c.size} × ${c.sets} sets: ${a.ok ? 'agree' : '**differ**'}; ${a.sameRows ? `the same ${a.rows[0].toLocaleString('en')} rows and ${a.testRows[0].toLocaleString('en')} test rows` : `rows ${a.rows.join(' vs ')}, test rows ${a.testRows.join(' vs ')}`}; largest ${largest}.`;
     if (a.singular.length > 0) {
       line += ` Left out of that: ${a.singular.map((s) => `${s.name} (rmse ${s.differences.rmse.toExponential(1)}, skill ${s.differences.skill.toExponential(1)})`).join(', ')}, ` +
         'whose features are exactly collinear (cumulative_return is affine in price): np.linalg.solve found a window singular and the peer took the ' +
