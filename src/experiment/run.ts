@@ -96,28 +96,34 @@ export interface PanelExperimentRun {
   timings: Record<ExperimentStage, number>;
 }
 
-/** The experiment of a one-series input; a panel is bad input here (runPanelExperiment, or runAnyExperiment). */
-export async function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
-  const run = await runAnyExperiment(options);
-  if (!('assets' in run.results)) return run as ExperimentRun;
-  throw new UsageError('runExperiment: the input is a panel (several assets): call runPanelExperiment');
+/**
+ * The experiment of a one-series input. A panel throws a UsageError naming runPanelExperiment once the
+ * input is read, before any work or output.
+ */
+export function runExperiment(options: ExperimentOptions): Promise<ExperimentRun> {
+  return runAnyExperiment(options, 'series') as Promise<ExperimentRun>;
 }
 
 /** The experiment of a panel; a file of one series is a panel of one asset. */
 export function runPanelExperiment(options: ExperimentOptions): Promise<PanelExperimentRun> {
-  return runAnyExperiment(options, true) as Promise<PanelExperimentRun>;
+  return runAnyExperiment(options, 'panel') as Promise<PanelExperimentRun>;
 }
 
+/** What the caller takes: either kind of input, one series only, or always a panel. */
+type InputKind = 'any' | 'series' | 'panel';
+
 /** Whether the input is read as a panel: its asset column names several assets, or --assets chose some. */
-function readAsPanel(ingest: DailyIngest, options: ExperimentOptions, forced: boolean): boolean {
-  return forced || isPanel(ingest) || (options.assets !== undefined && options.assets.length > 0);
+function readAsPanel(ingest: DailyIngest, options: ExperimentOptions, kind: InputKind): boolean {
+  const panel = kind === 'panel' || isPanel(ingest) || (options.assets !== undefined && options.assets.length > 0);
+  if (panel && kind === 'series') throw new UsageError('runExperiment: the input is a panel (several assets, or --assets): call runPanelExperiment');
+  return panel;
 }
 
 /**
  * The experiment of any input: one series (ExperimentRun) or a panel (PanelExperimentRun, told apart by
- * `results.assets`).
+ * `results.assets`). The CLI calls this.
  */
-export async function runAnyExperiment(options: ExperimentOptions, forcePanel = false): Promise<ExperimentRun | PanelExperimentRun> {
+export async function runAnyExperiment(options: ExperimentOptions, kind: InputKind = 'any'): Promise<ExperimentRun | PanelExperimentRun> {
   const builtIn = !(options.sets && options.sets.length > 0) && options.selection === undefined;
   const candidates = (base: FeatureSet[]) => expandPenalties(base, options.regParams, options.elasticNets);
   let sets = candidates(builtIn ? builtInCandidates() : (options.sets ?? []));
@@ -150,7 +156,7 @@ export async function runAnyExperiment(options: ExperimentOptions, forcePanel = 
   const withoutMarketCap = builtIn && !ingest.fields.includes('marketCap');
   if (withoutMarketCap) sets = candidates(builtInCandidates({ marketCap: false }));
   const items = itemsOf();
-  const panel = readAsPanel(ingest, options, forcePanel);
+  const panel = readAsPanel(ingest, options, kind);
   const series = panel ? splitAssets(ingest, options.assets) : [{ asset: ingest.asset ?? '', ingest }];
   lap('ingest');
   const settings: SeriesSettings = {

@@ -181,6 +181,15 @@ print(json.dumps({'columns': list(table.columns), 'found': found}))
     expect(progress).toEqual(['1/4', '2/4', '3/4', '4/4']);
   });
 
+  it('runExperiment (one series) refuses a panel before any work or output; runPanelExperiment takes a one-asset file as a panel of one', async () => {
+    const out = join(scratch.dir, 'never-library');
+    await expect(runExperiment(options(panelFile, { output: out }))).rejects.toThrow(/the input is a panel .*call runPanelExperiment/);
+    expect(existsSync(out)).toBe(false);
+    const one = await runPanelExperiment(options(aloneFile.get('ETH')!, { threads: 1 }));
+    expect(one.results.assets.map((a) => a.asset)).toEqual(['ETH']);
+    expect(one.results.assets[0].sets).toEqual(alone.get('ETH')!.results.sets);
+  });
+
   it('leaves an asset whose persistence mse is 0 out of the panel test, and lists it', async () => {
     const flat = panelCsv([...ASSETS.slice(0, 3), { name: 'STABLE', days: 200, start: 40, level: 1, flat: true }]);
     const run = await runPanelExperiment(options(await scratch.file(flat.csv, 'flat.csv'), { threads: 1, screen: false }));
