@@ -66,6 +66,14 @@ export function walkForwardArgs(c: ExperimentParityCase, output: string): string
   return ['--input', c.input, '--output', output, ...walkForwardFlags(c)];
 }
 
+/**
+ * An argument file for `walk_forward.py --input @FILE --output DIR` (argparse's fromfile_prefix_chars: the
+ * file's lines stand where `@FILE` is, one argument a line): the input, then the case's flags.
+ */
+export function walkForwardArgumentFile(c: ExperimentParityCase): string {
+  return `${[c.input, ...walkForwardFlags(c)].join('\n')}\n`;
+}
+
 /** The engine's results for a case, as results.json holds them (non-finite numbers null). */
 export async function engineExperiment(c: ExperimentParityCase): Promise<ExperimentResults | PanelResults> {
   const options: ExperimentOptions = {
@@ -116,9 +124,8 @@ export async function runWalkForwardJobs(
   } else {
     codes = [];
     for (const [i, c] of cases.entries()) {
-      // argparse's fromfile_prefix_chars: the file's lines stand where `@FILE` is, one argument a line.
       const argsFile = join(workDir, `${i}.args`);
-      await writeFile(argsFile, `${[c.input, ...walkForwardFlags(c)].join('\n')}\n`);
+      await writeFile(argsFile, walkForwardArgumentFile(c));
       const run = await runSparkJob({ script: WALK_FORWARD_JOB, input: `@${argsFile}`, output: outputs[i], signal: options.signal });
       spark.push(run);
       codes.push(run.exitCode);

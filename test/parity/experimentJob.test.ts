@@ -11,6 +11,7 @@
  * seeded panel (fixtures/panel.ts: four assets scored, one too short and skipped) with a ridge and an
  * elastic-net set, and the panel test; a set with an unknown function, which both refuse.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ import {
   keyPaths,
   runExperimentParity,
   WALK_FORWARD_JOB,
+  walkForwardArgs,
+  walkForwardArgumentFile,
   type ExperimentParityCase,
   type ExperimentParityOutcome,
 } from '../../src/parity/experimentParity.js';
@@ -143,6 +146,24 @@ describe('the experiment job: pyspark/walk_forward.py vs the engine', () => {
     expect(lines[0]).toMatch(/unknown function "rsii" \(did you mean "rsi"\?\)/);
     // The engine's refusal, word for word.
     expect(() => parseSetFlag('bad=price,rsii')).toThrow(lines[0].trim());
+  });
+
+  it('one case on its own: the argument file gives the job the same command line as the batch', async () => {
+    const { python, env } = await ensurePythonEnv();
+    const c = cases[2];
+    const argsFile = join(work, 'panel.args');
+    writeFileSync(argsFile, walkForwardArgumentFile(c));
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'pyspark'))})`,
+      'import walk_forward',
+      'a, b = (vars(walk_forward.parse_args(argv)) for argv in json.loads(sys.argv[1]))',
+      'print(json.dumps([a == b, a["sets"], a["assets"]]))',
+    ].join('\n');
+    const argv = JSON.stringify([['--input', `@${argsFile}`, '--output', 'out'], walkForwardArgs(c, 'out')]);
+    const run = spawnSync(python, ['-c', script, argv], { env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual([true, c.sets, null]);
   });
 
   it('the job is a grouped map over (asset, set) on price_regression.py\'s own stages', () => {
