@@ -16,6 +16,8 @@ import { runExperiment, runPanelExperiment, type ExperimentOptions, type Experim
 import { median, panelSets, pooledDifferentials, persistenceMse, type AssetForecasts } from '../../src/experiment/panelStatistics.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
+import { skillHeatmapSpec, MAX_HEATMAP_ASSETS } from '../../src/experiment/panelCharts.js';
+import type { PanelResults } from '../../src/experiment/results.js';
 import { runCli } from '../helpers/cli.js';
 import { panelCsv, type PanelAssetSpec } from '../helpers/panelData.js';
 import { runPython } from '../helpers/python.js';
@@ -95,6 +97,37 @@ describe('the panel statistics by hand', () => {
     expect(sets[0].dm.statistic).toBeCloseTo(-7 * Math.sqrt(3), 12);
     expect(sets[0].dm.dates).toBe(3);
     expect(sets[0]).toMatchObject({ name: 'f', assets: 3, assetsBeatingPersistence: 3, medianSkill: 0.5 });
+  });
+});
+
+describe('the heat map of skill', () => {
+  it('shows every asset × set of a small panel in ranking order; of a large one, the best and worst by median skill', () => {
+    const dm = (statistic: number) => ({ statistic, pValue: 0.5, dates: 10 });
+    const metrics = (skill: number) => ({ rmse: 1, mae: 1, mape: 1, r2: 0, directionalAccuracy: 0.5, skill, dm: { statistic: 0, pValue: 0.5 } });
+    const results = (count: number) =>
+      ({
+        assets: Array.from({ length: count }, (_, i) => ({
+          asset: `A${String(i).padStart(3, '0')}`,
+          sets: [
+            { name: 'persistence', features: [], metrics: { ...metrics(0), dm: null } },
+            { name: 'x', features: ['price'], metrics: metrics((i - count / 2) / count) },
+            { name: 'y', features: ['price'], metrics: metrics(0.01) },
+          ],
+        })),
+        panel: { leftOut: [], sets: [{ name: 'x', assets: count, assetsBeatingPersistence: 0, medianSkill: 0, dm: dm(1) }, { name: 'y', assets: count, assetsBeatingPersistence: count, medianSkill: 0.01, dm: dm(-2) }] },
+      }) as unknown as PanelResults;
+    type Cell = { asset: string; set: string; skill: number };
+    const small = skillHeatmapSpec(results(4)) as unknown as { data: { values: Cell[] }; encoding: { x: { sort: string[] } } };
+    expect(small.data.values).toHaveLength(8);
+    expect(small.encoding.x.sort).toEqual(['y', 'x']);
+    const large = skillHeatmapSpec(results(250)) as unknown as { data: { values: Cell[] }; title: { subtitle: string } };
+    const shown = [...new Set(large.data.values.map((c) => c.asset))];
+    expect(shown).toHaveLength(MAX_HEATMAP_ASSETS);
+    // Median skill over x and y: the 50 assets in the middle of x's range (A100 … A149) are left out.
+    expect(shown).not.toContain('A125');
+    expect(shown).toContain('A000');
+    expect(shown).toContain('A249');
+    expect(large.title.subtitle).toMatch(/the 100 assets with the highest and the 100 with the lowest median skill of 250/);
   });
 });
 
