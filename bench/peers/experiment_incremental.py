@@ -8,7 +8,7 @@ SETS.json is the engine's own `--sets` file, a map {NAME: "item,item,..."} of pl
 
 The steps, for the contract of docs/experiment.md (expanding window, refit before every test row):
 
-- read and dedupe as pandas does it (the last row of a date wins, then date order);
+- read (decimals correctly rounded) and dedupe as pandas does it (the last row of a date wins, then date order);
 - features: every distinct item once, with ta's functional API (close = price, fillna=False), as
   bench/peers/ta_features_peer.py and test/py/walkforward.py call it;
 - common rows: every feature of every set finite and next_price present; trainCount = floor(n · r);
@@ -76,7 +76,12 @@ class Clock:
 
 
 def read_series(path):
-    frame = pd.read_csv(path, usecols=["date", *COLUMNS], dtype={"date": str, **{c: np.float64 for c in COLUMNS}})
+    # float_precision="round_trip": correctly rounded decimals, as the engine (and Spark's Double.parseDouble)
+    # parses them. pandas' default parser is off by an ulp on ~18% of the 200k file's prices, and stc's
+    # stochastic of a stochastic turns that into other values: where its smoothed line sits at exactly
+    # 100 for a whole cycle, max − min = 0 gives NaN, and one ulp changes how long that NaN run is.
+    frame = pd.read_csv(path, usecols=["date", *COLUMNS], dtype={"date": str, **{c: np.float64 for c in COLUMNS}},
+                        float_precision="round_trip")
     frame = frame.drop_duplicates("date", keep="last")
     return frame.sort_values("date", kind="stable", ignore_index=True)
 
