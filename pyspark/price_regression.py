@@ -1548,7 +1548,9 @@ _M64 = 0xFFFFFFFFFFFFFFFF
 def fma(a: float, b: float, c: float) -> float:
     """a*b + c rounded once (Java's Math.fma, docs/fit.md#fused-multiply-add): exact integer arithmetic, then
     Python's correctly rounded int/int division."""
-    if a == 0.0 or b == 0.0 or not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+    if a == 0.0 or b == 0.0 or c == 0.0 or not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
+        # c = 0: the product rounded once is the answer (a product that underflows to a signed zero aside,
+        # which the engine's unrolled ddot treats the same way).
         return a * b + c
     pa, qa = a.as_integer_ratio()
     pb, qb = b.as_integer_ratio()
@@ -2465,6 +2467,11 @@ def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFr
     source = rows.where(F.col("__asset").isin(chosen)).select(
         F.col(ROW_ID), F.col("__asset").alias(ASSET), "date", "__seconds", *values,
         *(["__ohlc_inconsistent"] if plan["ohlc_counted"] else []))
+    if __name__ != "__main__":
+        # Imported (test/py/job_batch.py runs the job so): the Python workers cannot import this module by
+        # name, so the group's function and everything it calls travel by value, as a script's do.
+        from pyspark import cloudpickle
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
     results = source.groupBy(ASSET).applyInPandas(grouped_fit(plan, schema), schema).cache()
     reports = {r[ASSET]: json.loads(r[REPORT]) for r in results.where(F.col(KIND) == "report").collect()}
     assets, skipped = [], []

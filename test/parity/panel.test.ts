@@ -67,8 +67,12 @@ function jobResult(name: string): { code: number; stderr: string } {
 async function writeInputs(): Promise<void> {
   await writeFile(file('panel.csv'), pricecastPanelCsv(1));
   await writeFile(file('cdd-panel.csv'), cryptodatadownloadPanelCsv(2));
-  // A panel with a collinear asset (volume and marketCap affine in price: Spark's fallback) beside a normal one.
-  const affine = (await readFile(affineCsv(work, 'affine.csv', 300, 5), 'utf8')).trimEnd().split('\n').slice(1);
+  // A panel with a singular asset (a constant volume, marketCap affine in price: Spark's fallback) beside a normal one.
+  const affine = (await readFile(affineCsv(work, 'affine.csv', 300, 5), 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.replace(/^([^,]*,[^,]*),[^,]*,/, '$1,1000,'));
   const normal = pricecastPanelCsv(3).trimEnd().split('\n').slice(1).filter((line) => line.endsWith(',BTC'));
   await writeFile(file('fallback-panel.csv'), `date,price,volume,marketCap,asset\n${[...affine.map((l) => `${l},flat`), ...normal].join('\n')}\n`);
   // A bad asset name on line 5.
@@ -195,8 +199,15 @@ function refusalCase(name: string, input: () => string, settings: Settings = {})
 describe('parity on a seeded panel (fixtures/panel.ts)', () => {
   const panel = () => file('panel.csv');
   const byDefault = panelCase('panel-default', panel);
-  const otherSettings = panelCase('panel-settings', panel, { seed: 7, split: 'time', trainRatio: 0.6, features: 'price,volume,rsi(window=9),macd_diff', regParam: 0.02, elasticNet: 0 });
-  const chosen = panelCase('panel-assets', panel, { assets: ['SOL 2', 'BTC'] });
+  const otherSettings = panelCase('panel-settings', panel, {
+    seed: 7,
+    split: 'time',
+    trainRatio: 0.6,
+    features: 'price,volume,rsi(window=9),macd_diff',
+    regParam: 0.02,
+    elasticNet: 0,
+    assets: ['SOL 2', 'doge-x_1', 'BTC'],
+  });
   const fallback = panelCase('panel-fallback', () => file('fallback-panel.csv'));
 
   it('every asset as its own series, the short one skipped with the same reason, one line on stderr', async () => {
@@ -218,17 +229,13 @@ describe('parity on a seeded panel (fixtures/panel.ts)', () => {
     expect(outputs.spark.report.engine).toBe('pyspark');
   });
 
-  it('another seed, a time split, indicator features and ridge', async () => {
-    const { report } = await otherSettings();
-    expect(report.assets!.length).toBeGreaterThan(0);
+  it('--assets chooses assets; another seed, a time split, indicator features and ridge', async () => {
+    const { report, outputs } = await otherSettings();
+    expect(report.assets!.map((a) => a.asset)).toEqual(['BTC', 'SOL 2', 'doge-x_1']);
+    expect(outputs.spark.report.assets.map((a) => a.model.regParam)).toEqual([0.02, 0.02, 0.02]);
   });
 
-  it('--assets chooses assets', async () => {
-    const { report } = await chosen();
-    expect(report.assets!.map((a) => a.asset)).toEqual(['BTC', 'SOL 2']);
-  });
-
-  it("a collinear asset takes Spark's L-BFGS fallback in both, its neighbour Cholesky", async () => {
+  it("a singular asset takes Spark's L-BFGS fallback in both, its neighbour Cholesky", async () => {
     const { outputs } = await fallback();
     const solvers = Object.fromEntries(outputs.spark.report.assets.map((a) => [a.asset, a.model.solver]));
     expect(solvers).toEqual({ BTC: 'cholesky', flat: 'fallback' });
