@@ -16,7 +16,11 @@ import { isPanel, splitAssets } from '../engine/panel/assets.js';
 export interface AssetSeries {
   /** The asset's name as written (trimmed); null for a file without an asset column. */
   asset: string | null;
-  sorted: DedupedDaily;
+  /**
+   * Its rows sorted, de-duplicated and with their missing values treated, made when asked (a panel's
+   * assets are taken one at a time, so a large panel never holds every asset's series at once).
+   */
+  sorted(): DedupedDaily;
 }
 
 /** What the caller takes: one series only, a panel only (one asset makes a panel of one), or either. */
@@ -50,10 +54,13 @@ export async function loadForecastInput(
     throw new InputError(input, 0, null, null, 'an asset column for a panel forecast (name it with --columns asset=COL)');
   }
   const parts = panel || (wanted !== undefined && wanted.length > 0) ? splitAssets(ingest, wanted) : [{ asset: ingest.asset ?? '', ingest }];
-  const series = parts.map((part) => {
-    const sorted = prepareDaily(part.ingest, options.missing).deduped;
-    checkFeatureInputs(items, sorted.columns, { file: input, layout: ingest.layout });
-    return { asset: panel ? part.asset : (ingest.asset ?? null), sorted };
-  });
+  const series = parts.map((part) => ({
+    asset: panel ? part.asset : (ingest.asset ?? null),
+    sorted(): DedupedDaily {
+      const sorted = prepareDaily(part.ingest, options.missing).deduped;
+      checkFeatureInputs(items, sorted.columns, { file: input, layout: ingest.layout });
+      return sorted;
+    },
+  }));
   return { ingest, panel, series };
 }

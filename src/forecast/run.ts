@@ -22,7 +22,7 @@ import type { Regularisation } from '../engine/model/wls.js';
 import type { SkippedAsset } from '../engine/panel/assets.js';
 import type { DailyColumns } from '../engine/types.js';
 import type { Target } from '../experiment/target.js';
-import { loadForecastInput, type ForecastInput, type InputShape } from './assets.js';
+import { loadForecastInput, type AssetSeries, type ForecastInput, type InputShape } from './assets.js';
 import { conformalInterval, conformalRank, conformalWidth, conformityScore, scoresNeeded } from './conformal.js';
 import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
 import { fitHorizon } from './horizon.js';
@@ -318,7 +318,7 @@ async function forecastWith(options: ForecastOptions, s3: S3Client | null, input
   const table: TableTarget = { options, s3, onS3 };
   if (input.panel) return forecastPanel(input, plan, options, inputName, table);
 
-  const { sorted } = input.series[0];
+  const sorted = input.series[0].sorted();
   const { ingest } = input;
   const rows = usableRows(cutAt(sorted.columns, plan.asOf), plan.items);
   const short = tooShort(sorted.columns, rows, plan);
@@ -363,23 +363,28 @@ async function forecastPanel(input: ForecastInput, plan: Plan, options: Forecast
     if (named.has(asset)) throw new InputError(inputName, 0, assetColumn, asset, reason);
     skipped.push({ asset, reason });
   };
-  let usable: { asset: string; rows: UsableRows }[] = [];
-  for (const { asset, sorted } of input.series) {
-    const rows = usableRows(cutAt(sorted.columns, plan.asOf), plan.items);
+  // First every asset's last usable day and whether it is long enough, keeping none of its rows: a
+  // panel of thousands of assets holds one asset's series at a time. Then the fits, on the same rows made again.
+  const rowsOf = (series: AssetSeries) => {
+    const sorted = series.sorted();
+    return { sorted, rows: usableRows(cutAt(sorted.columns, plan.asOf), plan.items) };
+  };
+  let usable: { series: AssetSeries; asset: string; lastDay: number }[] = [];
+  for (const series of input.series) {
+    const { sorted, rows } = rowsOf(series);
     const short = tooShort(sorted.columns, rows, plan);
-    if (short === null) usable.push({ asset: asset!, rows });
-    else skip(asset!, short);
+    if (short === null) usable.push({ series, asset: series.asset!, lastDay: rows.day[rows.day.length - 1] });
+    else skip(series.asset!, short);
   }
   let originDay = -Infinity;
-  for (const { rows } of usable) originDay = Math.max(originDay, rows.day[rows.day.length - 1]);
+  for (const { lastDay } of usable) originDay = Math.max(originDay, lastDay);
   const originDate = usable.length > 0 ? formatDay(originDay) : '';
-  for (const { asset, rows } of usable) {
-    const last = rows.day[rows.day.length - 1];
-    if (last < originDay) {
-      skip(asset, `rows up to the run's origin date ${originDate} (the newest asset's last usable day); its last usable day is ${formatDay(last)}: --as-of ${formatDay(last)} forecasts it from there`);
+  for (const { asset, lastDay } of usable) {
+    if (lastDay < originDay) {
+      skip(asset, `rows up to the run's origin date ${originDate} (the newest asset's last usable day); its last usable day is ${formatDay(lastDay)}: --as-of ${formatDay(lastDay)} forecasts it from there`);
     }
   }
-  usable = usable.filter(({ rows }) => rows.day[rows.day.length - 1] === originDay);
+  usable = usable.filter(({ lastDay }) => lastDay === originDay);
   skipped.sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
   if (usable.length === 0) {
     const first = skipped[0];
@@ -396,7 +401,8 @@ async function forecastPanel(input: ForecastInput, plan: Plan, options: Forecast
   const assets: AssetForecast[] = [];
   const tableRows: ForecastRow[] = [];
   options.onProgress?.(0, usable.length);
-  for (const { asset, rows } of usable) {
+  for (const { series, asset } of usable) {
+    const { rows } = rowsOf(series);
     const one = forecastRows(rows, plan);
     const o = rows.day.length - 1;
     assets.push({ asset, lastPrice: rows.price[o], rows: rows.day.length, horizons: one.horizons });

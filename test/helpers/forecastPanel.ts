@@ -44,14 +44,17 @@ export function writeForecastPanel(dir: string, name: string, assets: readonly P
   for (const asset of assets) {
     const own: string[] = [];
     let price = asset.price;
+    let supply = 1e8;
     const start = FIRST_DAY + (asset.startOffset ?? 0);
     for (let i = 0; i < asset.days; i++) {
       const day = start + i;
-      // log-normal steps of about 3% a day, a small drift, volume and market cap that follow the price
+      // log-normal steps of about 3% a day, a small drift; volume follows the price; the market cap too,
+      // times a supply that grows unevenly (a fixed supply would make it collinear with the price)
       const step = (random() + random() + random() - 1.5) * 0.06 + 0.001;
       price *= Math.exp(step);
+      supply *= 1 + random() * 0.002;
       const volume = price * (1e6 + Math.floor(random() * 5e5));
-      const marketCap = price * 1e8;
+      const marketCap = price * supply;
       const line = `${dayText(day)},${price.toPrecision(12)},${volume.toPrecision(12)},${marketCap.toPrecision(12)},${asset.name}`;
       own.push(line);
       byDay.push({ day, line, asset: asset.name });
