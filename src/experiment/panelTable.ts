@@ -19,7 +19,7 @@ export function formatPanelTable(results: PanelResults): string {
       (results.skipped.length > 0 ? ` (${results.skipped.length} skipped: ${results.skipped.map((s) => s.asset).join(', ')})` : '') +
       `, each walked forward on its own rows (train ratio ${results.trainRatio})`,
     `expanding window, refit every ${results.refitEvery} row${results.refitEvery === 1 ? '' : 's'}, target ${results.target}, baseline persistence (tomorrow = today)` +
-      (results.withoutMarketCap ? '; no market cap in this layout: the built-in sets leave it out' : ''),
+      (results.withoutMarketCap ? '; no market cap in this layout: the built-in sets leave marketCap out' : ''),
     '',
     'Panel ranking (Diebold–Mariano on the date means of each asset\'s squared-error difference, scaled by its persistence mse):',
     ...panelRows(ranked),

@@ -45,6 +45,7 @@ export function formatRankedTable(results: ExperimentResults): string {
       `after ${results.trainRows} training rows (train ratio ${results.trainRatio})`,
     `expanding window, refit every ${results.refitEvery} row${results.refitEvery === 1 ? '' : 's'}, ` +
       `target ${results.target}, baseline persistence (tomorrow = today)`,
+    ...(results.withoutMarketCap ? ['no market cap in this layout: the built-in sets leave marketCap out (base = price, volume, rsi)'] : []),
     '',
     line(header),
     ...rows.map(line),

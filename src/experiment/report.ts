@@ -58,7 +58,7 @@ Walk-forward with an expanding window: the first ${r.trainRows} of ${r.rows} com
 then each of the ${r.testRows} test rows (${escapeHtml(r.firstTestDate)} to ${escapeHtml(r.lastTestDate)}) is forecast by a model fitted
 on every row before it, refitted every ${r.refitEvery} row${r.refitEvery === 1 ? '' : 's'}; target <code>${escapeHtml(r.target)}</code>
 ${r.target === 'return' ? '(next-day return, turned back into a price before scoring)' : '(next-day price)'}; Spark ML's least squares.
-Baseline: persistence, tomorrow's price = today's.</p>
+Baseline: persistence, tomorrow's price = today's.${r.withoutMarketCap ? ' The layout has no market cap: the built-in sets leave it out.' : ''}</p>
 <table>
 <thead><tr><th>#</th><th>set</th><th>features</th><th>skill</th><th>rmse</th><th>mae</th><th>mape</th><th>r²</th><th>direction</th><th>DM stat</th><th>DM p</th><th>verdict</th></tr></thead>
 <tbody>

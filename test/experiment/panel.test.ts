@@ -336,5 +336,7 @@ describe('pricecast experiment on a panel (CLI)', () => {
     expect(results.withoutMarketCap).toBe(true);
     expect(results.sets[1]).toMatchObject({ name: 'base', features: ['price', 'volume', 'rsi(window=14)'] });
     expect(results.sets.every((s: { features: string[] }) => !s.features.includes('marketCap'))).toBe(true);
+    const table = await runCli(['experiment', '--input', file, '--columns', 'date=date,price=price,volume=volume', '--refit-every', '40', '--bootstrap-reps', '100']);
+    expect(table.stdout).toMatch(/\nno market cap in this layout: the built-in sets leave marketCap out \(base = price, volume, rsi\)\n/);
   });
 });
