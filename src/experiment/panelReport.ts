@@ -39,7 +39,7 @@ ${rows}
   const horizons = (r.panel.horizons ?? []).filter((h) => h.horizon > 1).map((h) => `<h3>Horizon ${h.horizon}</h3>\n${ranking(h.sets)}`).join('\n');
   const screening = r.panel.screening
     ? `<h2>Allowing for how many sets were tried</h2>
-<p><strong>${escapeHtml(screeningSentence(r.panel.screening))}.</strong> The screening runs on one loss a date: each set's squared error on
+<p><strong>${escapeHtml(capitalise(screeningSentence(r.panel.screening)))}.</strong> The screening runs on one loss a date: each set's squared error on
 each asset divided by that asset's persistence mse, averaged over the assets with a test row that day (persistence the benchmark).
 SPA p-values: lower ${r.panel.screening.spa.pvalues.lower.toFixed(4)}, consistent ${r.panel.screening.spa.pvalues.consistent.toFixed(4)},
 upper ${r.panel.screening.spa.pvalues.upper.toFixed(4)}.</p>\n`
@@ -66,7 +66,7 @@ code { background: #f4f4f4; padding: 0 3px; }
 <h1>Which features beat “tomorrow = today”, across ${r.assets.length} asset${r.assets.length === 1 ? '' : 's'}?</h1>
 <p><strong>${escapeHtml(r.input.file)}</strong> (sha256 <code>${escapeHtml(r.input.sha256.slice(0, 16))}…</code>, ${r.input.rowsRead} rows read),
 a panel: each asset is its own series, walked forward on its own rows exactly as a file of only its rows would be.
-Expanding window: the first ${escapeHtml(String(r.trainRatio))} of each asset's common rows train, then each later row is forecast by a model fitted on
+Expanding window: each asset's first floor(n · ${escapeHtml(String(r.trainRatio))}) of its n common rows train, then each later row is forecast by a model fitted on
 every row before it, refitted every ${r.refitEvery} row${r.refitEvery === 1 ? '' : 's'}; target <code>${escapeHtml(r.target)}</code>; Spark ML's least squares.
 Baseline: persistence, tomorrow's price = today's.${r.withoutMarketCap ? ' The layout has no market cap: the built-in sets leave it out.' : ''}</p>
 <h2>Sets ranked by the panel test</h2>
@@ -112,4 +112,8 @@ ${rows}
 
 function num(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
