@@ -8,9 +8,9 @@
  * rows/s end-to-end target for 10M rows; with this scanner the whole ingest stage (read, sha256,
  * checks, parse) takes 0.5 s for the same file (median, bench/RESULTS.md). It never decides anything the
  * csv-parse path (csv.ts) would decide differently: whenever a file is not plainly valid (a quote
- * anywhere, a stray CR, a ragged row, a value that fails validation, a NUL byte, bytes that are not
- * UTF-8, a header it does not accept, a date before 1582-10-15, a line longer than the read buffer, no
- * data rows) it returns
+ * anywhere but around a whole asset cell, a stray CR, a ragged row, a value that fails validation, an
+ * asset name it is not sure of, a NUL byte, bytes that are not UTF-8, a header it does not accept, a
+ * date before 1582-10-15, a line longer than the read buffer, no data rows) it returns
  * null, and the caller reads the file again with csv-parse, which produces the same one-line
  * InputError as before. So RFC 4180 quoting, the BOM, CRLF, the validation and the error messages
  * stay csv-parse's and csv.ts's; this file only has to be right on input that is valid.
