@@ -22,15 +22,24 @@ export type {
 } from './engine/types.js';
 
 // experiment: walk-forward comparison of feature sets against persistence.
-export { runExperiment } from './experiment/run.js';
-export type { ExperimentOptions, ExperimentRun, ExperimentStage } from './experiment/run.js';
-export type { ExperimentResults, SetResult } from './experiment/results.js';
+export { runExperiment, runPanelExperiment, runAnyExperiment } from './experiment/run.js';
+export type { ExperimentOptions, ExperimentRun, ExperimentStage, PanelExperimentRun } from './experiment/run.js';
+export type { AssetResult, ExperimentResults, PanelResults, SetResult } from './experiment/results.js';
 export type { ForecastTable } from './experiment/forecastsParquet.js';
 export type { Target } from './experiment/target.js';
 
 // forecast: the days after the last one, with conformal intervals and the track record beside them.
-export { runForecast } from './forecast/run.js';
-export type { ForecastDocument, ForecastOptions, ForecastRun, HorizonForecast } from './forecast/run.js';
+export { runAnyForecast, runForecast, runPanelForecast } from './forecast/run.js';
+export type {
+  AnyForecastRun,
+  AssetForecast,
+  ForecastDocument,
+  ForecastOptions,
+  ForecastRun,
+  HorizonForecast,
+  PanelForecastDocument,
+  PanelForecastRun,
+} from './forecast/run.js';
 export type { TrackRecord } from './forecast/trackRecord.js';
 
 // Feature specs and feature sets, as the --features and --set flags take them.
