@@ -1545,13 +1545,28 @@ _M32 = 0xFFFFFFFF
 _M64 = 0xFFFFFFFFFFFFFFFF
 
 
+_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant
+_FAST_MAX = 2.0 ** 900
+_FAST_MIN = 2.0 ** -900
+
+
 def fma(a: float, b: float, c: float) -> float:
-    """a*b + c rounded once (Java's Math.fma, docs/fit.md#fused-multiply-add): exact integer arithmetic, then
-    Python's correctly rounded int/int division."""
+    """a*b + c rounded once (Java's Math.fma, docs/fit.md#fused-multiply-add). Fast path: Dekker's exact
+    product p + e = a*b, then math.fsum, which rounds p + e + c correctly; magnitudes where the product's
+    split is not exact take exact integer arithmetic and Python's correctly rounded int/int division."""
     if a == 0.0 or b == 0.0 or c == 0.0 or not (math.isfinite(a) and math.isfinite(b) and math.isfinite(c)):
         # c = 0: the product rounded once is the answer (a product that underflows to a signed zero aside,
         # which the engine's unrolled ddot treats the same way).
         return a * b + c
+    p = a * b
+    if abs(p) < _FAST_MAX and abs(a) < _FAST_MAX and abs(b) < _FAST_MAX and abs(c) < _FAST_MAX and abs(p) > _FAST_MIN:
+        t = _SPLITTER * a
+        ah = t - (t - a)
+        al = a - ah
+        t = _SPLITTER * b
+        bh = t - (t - b)
+        bl = b - bh
+        return math.fsum((p, ah * bh - p + ah * bl + al * bh + al * bl, c))
     pa, qa = a.as_integer_ratio()
     pb, qb = b.as_integer_ratio()
     pc, qc = c.as_integer_ratio()
@@ -2004,27 +2019,24 @@ def wls_fit(features: List[List[float]], label: List[float], reg_param: float = 
     (docs/regularisation.md). Returns coefficients, intercept, diag((AᵀWA)⁻¹) or None, solver."""
     k = len(features)
     n = len(label)
-    w_sum = b_sum = bb_sum = 0.0
-    a_sum, ab_sum = [0.0] * k, [0.0] * k
-    aa_sum = [0.0] * (k * (k + 1) // 2)
+    # docs/fit.md#sums, rows in date order. Every sum but Σ b·a is a plain running sum, which numpy's
+    # add.accumulate computes in row order (no pairwise summation); dspr's skipped zero columns would
+    # only have added ±0 to a sum that is never −0. Σ b·a is Java's axpy: one fused multiply-add a row.
+    columns = np.array(features, dtype=np.float64).reshape(k, n)
+    b_column = np.asarray(label, dtype=np.float64)
+
+    def running_sum(values) -> float:
+        return float(np.add.accumulate(values)[-1]) if n else 0.0
+    w_sum = float(n)
+    b_sum = running_sum(b_column)
+    bb_sum = running_sum(b_column * b_column)
+    a_sum = [running_sum(columns[j]) for j in range(k)]
+    aa_sum = [running_sum(columns[i] * columns[j]) for j in range(k) for i in range(j + 1)]
+    ab_sum = [0.0] * k
     for r in range(n):
         b = label[r]
-        row = [features[j][r] for j in range(k)]
-        w_sum += 1.0
-        b_sum += 1.0 * b
-        bb_sum += 1.0 * b * b
-        wb = 1.0 * b
         for j in range(k):
-            a_sum[j] += 1.0 * row[j]
-            ab_sum[j] = fma(wb, row[j], ab_sum[j])
-        p = 0
-        for j in range(k):
-            xj = row[j]
-            if xj != 0:
-                temp = 1.0 * xj
-                for i in range(j + 1):
-                    aa_sum[p + i] += row[i] * temp
-            p += j + 1
+            ab_sum[j] = fma(b, features[j][r], ab_sum[j])
     sums = [bb_sum] + aa_sum + ab_sum
     if not all(math.isfinite(v) for v in sums):
         raise FitOverflow(f"the fit overflows: the sums over the {int(w_sum)} training rows exceed the largest double; "
