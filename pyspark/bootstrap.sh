@@ -42,5 +42,6 @@ fi
 "${pip[@]}" install --no-index --find-links "$work/wheelhouse" --require-hashes --no-cache-dir \
   --disable-pip-version-check --no-input -r "$work/wheelhouse/requirements.txt"
 
-# The job's imports, checked here so a broken install fails the bootstrap, not the step an hour later.
-"$venv/bin/python" -c 'import numpy, pandas, pyarrow, ta.momentum; print("bootstrap: numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__)'
+# The job's imports (and the publish guard's boto3), checked here so a broken install fails the bootstrap,
+# not the step an hour later.
+"$venv/bin/python" -c 'import numpy, pandas, pyarrow, ta.momentum, boto3; print("bootstrap: numpy", numpy.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__)'

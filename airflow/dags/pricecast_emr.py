@@ -1,8 +1,8 @@
 """pricecast on EMR as an Airflow DAG: the original project's pipeline, built from `pricecast emr` plans.
 
-    stage --> create_cluster --> add_steps --> watch_step_1 --> watch_step_2 --> watch_step_3 --> compare
-                   |                                                                  |
-                   +------------------- terminate_cluster <---------------------------+   (teardown)
+    stage --> create_cluster --> add_steps --> watch_step_1 --> ... --> watch_step_4 --> compare
+                   |                                                          |
+                   +------------------- terminate_cluster <-------------------+   (teardown)
 
 - stage: `pricecast emr stage` uploads the run's files (data, job, bootstrap, offline wheelhouse) and
   prints the plan as JSON (run id, the RunJobFlow request, the steps). Where Node is not available
@@ -65,8 +65,9 @@ COMPARE = os.environ.get("PRICECAST_COMPARE", "1") != "0"
 POKE_SECONDS = float(os.environ.get("PRICECAST_POKE_SECONDS", "60"))
 SENSOR_TIMEOUT_SECONDS = float(os.environ.get("PRICECAST_SENSOR_TIMEOUT_SECONDS", str(3 * 3600)))
 AWS_CONN_ID = os.environ.get("PRICECAST_AWS_CONN_ID", "aws_default")
-# The plan's three steps (src/emr/plan.ts): s3-dist-cp in, spark-submit, s3-dist-cp out.
-STEP_COUNT = 3
+# The plan's four steps (src/emr/plan.ts): s3-dist-cp in, spark-submit, the publish guard (claims the
+# output folder, refuses one holding objects not of this run), s3-dist-cp out.
+STEP_COUNT = 4
 # Explicit waits, never the environment's deferrable default (see above).
 NOT_DEFERRED = {"deferrable": False}
 TEARDOWN_RETRIES = {"retries": 3, "retry_delay": timedelta(seconds=30)}

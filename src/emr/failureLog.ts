@@ -36,10 +36,13 @@ export interface FailureLog {
 const LOG_LINE = /^(\d{2}\/\d{2}\/\d{2}|\d{4}-\d{2}-\d{2})[ T]\d{2}:\d{2}:\d{2}/;
 /** The job's one-line error (docs/input.md#bad-input: file, line, column, what was expected), e.g. `data.csv:3: column price: expected …`. */
 const JOB_ERROR = /^[^\s:][^:]*:\d+(?::\d+)?: .*\bexpected\b/;
+/** The publish guard's refusal (publishGuard.ts): another cluster's claim, or objects not of this run. */
+const GUARD_REFUSAL = /^pricecast publish: refusing /;
 
 /**
  * The job's error in a log (pure): the LAST Python traceback (from "Traceback (most recent call last):"
- * to its exception line, the first unindented line after it), else the job's one-line error, else null.
+ * to its exception line, the first unindented line after it), else the job's one-line error (or the
+ * publish guard's refusal), else null.
  */
 export function findJobError(text: string): FoundError | null {
   const lines = text.split(/\r?\n/);
@@ -53,7 +56,7 @@ export function findJobError(text: string): FoundError | null {
     i = end - 1;
   }
   if (lastTraceback !== null) return lastTraceback;
-  const jobLine = lines.find((line) => !LOG_LINE.test(line) && JOB_ERROR.test(line));
+  const jobLine = lines.find((line) => !LOG_LINE.test(line) && (JOB_ERROR.test(line) || GUARD_REFUSAL.test(line)));
   return jobLine !== undefined ? { kind: 'job-error', text: jobLine } : null;
 }
 

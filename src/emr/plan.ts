@@ -2,7 +2,7 @@
  * The run as data (pure: no I/O, no clock): configuration + run id + facts about the local files →
  * the exact S3 uploads and the exact EMR request. `pricecast emr plan` prints it; `submit` carries
  * it out. It replaces the original Airflow DAG's chain (upload data and script, create the cluster
- * with a bootstrap action, add three steps, wait, terminate).
+ * with a bootstrap action, add the steps, wait, terminate).
  *
  * Layout of one run in the bucket:
  *
@@ -10,6 +10,8 @@
  *   s3://BUCKET/PREFIX/runs/RUN-ID/input/<file>.csv          the data
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/price_regression.py   the job
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/bootstrap.sh          the bootstrap action
+ *   s3://BUCKET/PREFIX/runs/RUN-ID/job/publish_guard.py      the publish guard (publishGuard.ts)
+ *   s3://BUCKET/PREFIX/runs/RUN-ID/attempts/ATTEMPT/publisher.json  the cluster that claimed the output
  *   s3://BUCKET/PREFIX/runs/RUN-ID/attempts/ATTEMPT/output/  written by the last step of one attempt
  *   s3://BUCKET/PREFIX/wheelhouse/KEY/*.whl, requirements.txt  the offline wheelhouse bootstrap.sh installs
  *                                                            (KEY: its requirements.txt's sha256, so
@@ -19,8 +21,10 @@
  * Each attempt (each `submit` or `stage`, even with a reused run id) writes its own output folder:
  * s3-dist-cp never deletes, so a shared folder would mix part files of two attempts.
  *
- * The three steps, as in the original DAG: s3-dist-cp the data into HDFS, spark-submit the staged
- * job reading and writing HDFS, s3-dist-cp the output back to S3; each wrapped in `timeout`.
+ * The steps, as in the original DAG: s3-dist-cp the data into HDFS, spark-submit the staged job
+ * reading and writing HDFS, s3-dist-cp the output back to S3; each wrapped in `timeout`. Before the
+ * last one, the publish guard claims the output folder for this cluster and refuses a folder that
+ * holds objects not of this run (publishGuard.ts, docs/emr.md#one-cluster-per-attempt).
  */
 import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } from '@aws-sdk/client-emr';
 import { createHash } from 'node:crypto';
@@ -29,6 +33,7 @@ import { JOB_SETTINGS, type JobSettings } from '../settings.js';
 import { joinKey, type EmrConfig } from './config.js';
 import { PYSPARK_PYTHON } from '../settings.js';
 import { estimateHourlyCost, type CostEstimate } from './cost.js';
+import { CLAIM_NAME, GUARD_SCRIPT_NAME, PUBLISH_GUARD_SCRIPT } from './publishGuard.js';
 
 /** Tags that mark a cluster as this tool's (`list` and `cleanup` look for MANAGED_TAG=true). */
 export const MANAGED_TAG = 'pricecast:managed';
@@ -61,14 +66,15 @@ export interface RunFiles {
 /** Name of the wheelhouse's hash-pinned list of wheels (pyspark/wheelhouse.sh writes it). */
 export const WHEELHOUSE_REQUIREMENTS = 'requirements.txt';
 
-export type UploadRole = 'manifest' | 'input' | 'script' | 'bootstrap' | 'wheel' | 'wheelhouse-requirements' | 'python-archive';
+export type UploadRole =
+  | 'manifest' | 'input' | 'script' | 'bootstrap' | 'publish-guard' | 'wheel' | 'wheelhouse-requirements' | 'python-archive';
 
 export interface PlannedUpload {
   role: UploadRole;
   bucket: string;
   key: string;
   uri: string;
-  /** The local file to upload, or null when `body` is the content (the manifest). */
+  /** The local file to upload, or null when `body` is the content (the manifest, the publish guard). */
   localPath: string | null;
   body: string | null;
   sha256: string;
@@ -86,6 +92,9 @@ export interface RunLayout {
   inputUri: string;
   scriptUri: string;
   bootstrapUri: string;
+  /** The publish guard's script, and the object it claims the output with (publishGuard.ts). */
+  guardUri: string;
+  claimUri: string;
   /** The wheelhouse folder (ends in /). */
   wheelhouseUri: string;
   attemptId: string;
@@ -161,6 +170,8 @@ export function runLayout(
     inputUri: uri('input', inputName),
     scriptUri: uri('job', 'price_regression.py'),
     bootstrapUri: uri('job', 'bootstrap.sh'),
+    guardUri: uri('job', GUARD_SCRIPT_NAME),
+    claimUri: uri('attempts', attemptId, CLAIM_NAME),
     wheelhouseUri: `${s3Uri(config.bucket, joinKey(config.prefix, 'wheelhouse', wheelhouseKey))}/`,
     attemptId,
     outputUri: `${uri('attempts', attemptId, 'output')}/`,
@@ -176,7 +187,7 @@ export function sha256Hex(data: string | Uint8Array): string {
 }
 
 /**
- * The three steps. On a cluster the tool creates, a failed step terminates it (TERMINATE_CLUSTER);
+ * The four steps. On a cluster the tool creates, a failed step terminates it (TERMINATE_CLUSTER);
  * on someone's existing cluster it only cancels the remaining steps and leaves the cluster running
  * (CANCEL_AND_WAIT).
  */
@@ -209,6 +220,22 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
         '--input', layout.hdfsInput,
         '--output', layout.hdfsOutput,
         ...jobArgs(job),
+      ]),
+    },
+    {
+      // The publish guard: claim the output folder for this cluster, refuse one holding objects not of
+      // this run (publishGuard.ts). spark-submit fetches the staged script and runs it with the venv.
+      Name: `pricecast ${layout.runId}: claim the S3 output folder`,
+      ActionOnFailure: actionOnFailure,
+      HadoopJarStep: commandRunner([
+        'spark-submit',
+        '--deploy-mode', 'client',
+        '--master', 'local[1]',
+        layout.guardUri,
+        '--dest', layout.outputUri,
+        '--claim', layout.claimUri,
+        '--sse', config.sseAlgorithm,
+        ...(config.kmsKeyId !== null ? ['--kms-key-id', config.kmsKeyId] : []),
       ]),
     },
     {
@@ -257,6 +284,12 @@ export function fileUpload(role: UploadRole, uri: string, file: LocalFileFacts, 
   return { role, bucket, key, uri, localPath: file.path, body: null, sha256: file.sha256, size: file.size, contentType };
 }
 
+/** A generated file as an upload (its body is the content). */
+export function bodyUpload(role: UploadRole, uri: string, body: string, contentType: string): PlannedUpload {
+  const { bucket, key } = parseS3Uri(uri);
+  return { role, bucket, key, uri, localPath: null, body, sha256: sha256Hex(body), size: Buffer.byteLength(body), contentType };
+}
+
 /** run.json as an upload (its body is the manifest). */
 export function manifestUpload(layout: RunLayout, manifest: RunManifest): PlannedUpload {
   const body = `${JSON.stringify(manifest, null, 2)}\n`;
@@ -299,6 +332,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     upload('input', layout.inputUri, files.input, 'text/csv'),
     upload('script', layout.scriptUri, files.script, 'text/x-python'),
     upload('bootstrap', layout.bootstrapUri, files.bootstrap, 'text/x-shellscript'),
+    bodyUpload('publish-guard', layout.guardUri, PUBLISH_GUARD_SCRIPT, 'text/x-python'),
     ...wheelhouseUploads,
     manifestUpload(layout, manifest),
   ];

@@ -42,13 +42,14 @@ describe('the Airflow DAG', () => {
     expect(result.errors).toEqual({});
     // The daily forecast DAG and the serverless variant sit beside it (their own tests).
     expect(result.dagIds).toEqual(['pricecast_emr', 'pricecast_emr_serverless', 'pricecast_forecast']);
-    expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_step_1', 'watch_step_2', 'watch_step_3']);
+    expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'watch_step_4']);
     expect(result.teardowns).toEqual({ terminate_cluster: ['create_cluster'] });
     expect(result.upstream.watch_step_1).toContain('add_steps');
     expect(result.upstream.watch_step_2).toContain('watch_step_1');
     expect(result.upstream.watch_step_3).toContain('watch_step_2');
-    expect(result.upstream.terminate_cluster).toContain('watch_step_3');
-    expect(result.upstream.compare).toContain('watch_step_3');
+    expect(result.upstream.watch_step_4).toContain('watch_step_3');
+    expect(result.upstream.terminate_cluster).toContain('watch_step_4');
+    expect(result.upstream.compare).toContain('watch_step_4');
   });
 
   it('explicit modes and limits even where the environment defers by default; retries on the teardown only', async () => {
@@ -61,10 +62,10 @@ describe('the Airflow DAG', () => {
     // The stage arguments are not fetch's (`emr fetch` has no --input or --seed): no default from them.
     expect(result.fetchArgs).toEqual([]);
     const settings = result.settings as Record<string, Record<string, unknown>>;
-    for (const id of ['create_cluster', 'add_steps', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'terminate_cluster']) {
+    for (const id of ['create_cluster', 'add_steps', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'watch_step_4', 'terminate_cluster']) {
       expect(settings[id].deferrable, id).toBe(false);
     }
-    for (const id of ['watch_step_1', 'watch_step_2', 'watch_step_3']) {
+    for (const id of ['watch_step_1', 'watch_step_2', 'watch_step_3', 'watch_step_4']) {
       expect(settings[id]).toMatchObject({ mode: 'poke', poke_interval: 60, timeout: 10800, max_attempts: 180 });
     }
     expect(settings.add_steps.wait_for_completion).toBe(false);
@@ -87,6 +88,7 @@ describe('the Airflow DAG', () => {
       watch_step_1: 'success',
       watch_step_2: 'success',
       watch_step_3: 'success',
+      watch_step_4: 'success',
       terminate_cluster: 'success',
       compare: 'skipped', // switched off in this run's conf (no output in the in-process mock)
     });
@@ -128,6 +130,7 @@ describe('the Airflow DAG', () => {
         watch_step_1: 'failed', // the step that did not finish, named by its own task
         watch_step_2: 'upstream_failed',
         watch_step_3: 'upstream_failed',
+        watch_step_4: 'upstream_failed',
         terminate_cluster: 'success',
         compare: 'upstream_failed',
       });

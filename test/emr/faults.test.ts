@@ -157,8 +157,8 @@ describe('point 2: errors while waiting are classified; transient ones are retri
     );
     return { outcome, retries };
   }
-  const running = { cluster: 'RUNNING' as const, steps: ['RUNNING', 'PENDING', 'PENDING'] as Array<'RUNNING' | 'PENDING'> };
-  const done = { cluster: 'TERMINATING' as const, steps: ['COMPLETED', 'COMPLETED', 'COMPLETED'] as Array<'COMPLETED'> };
+  const running = { cluster: 'RUNNING' as const, steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] as Array<'RUNNING' | 'PENDING'> };
+  const done = { cluster: 'TERMINATING' as const, steps: ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED'] as Array<'COMPLETED'> };
 
   it('throttling, then 503, then a dropped connection: retried, and the run goes on to succeed', async () => {
     const output = parseS3Uri((await plan()).plan.layout.outputUri).key;

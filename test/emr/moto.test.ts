@@ -26,6 +26,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadEmrConfig, type EmrConfig } from '../../src/emr/config.js';
 import { type EmrFlags } from '../../src/settings.js';
 import { parseS3Uri, planRun, type EmrPlan } from '../../src/emr/plan.js';
+import { PUBLISH_GUARD_SCRIPT } from '../../src/emr/publishGuard.js';
 import { localFileFacts, stageUploads } from '../../src/emr/stage.js';
 import { submitRun, type SubmitOutcome } from '../../src/emr/submit.js';
 import { sdkStatusReader, type EmrStatusReader } from '../../src/emr/wait.js';
@@ -106,13 +107,14 @@ describe('staging to S3', () => {
   it('uploads every planned file with SSE-S3 and a SHA-256 checksum that matches the local bytes', async () => {
     const { plan } = await configAndPlan();
     const staged = await stageUploads(s3, plan.uploads);
-    expect(staged.map((s) => s.action)).toEqual(['uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded']);
+    expect(staged.map((s) => s.action)).toEqual(['uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded', 'uploaded']);
 
     const wheelhouseKey = createHash('sha256').update(readFileSync(join(work, 'wheelhouse', 'requirements.txt'))).digest('hex').slice(0, 16);
     const expectedKeys = [
       'pricecast/runs/run-1/input/prices.csv',
       'pricecast/runs/run-1/job/price_regression.py',
       'pricecast/runs/run-1/job/bootstrap.sh',
+      'pricecast/runs/run-1/job/publish_guard.py',
       `pricecast/wheelhouse/${wheelhouseKey}/demo-1.0-py3-none-any.whl`,
       `pricecast/wheelhouse/${wheelhouseKey}/requirements.txt`,
       'pricecast/runs/run-1/run.json',
@@ -122,6 +124,7 @@ describe('staging to S3', () => {
       join(work, 'prices.csv'),
       join(ROOT, 'pyspark', 'price_regression.py'),
       join(ROOT, 'pyspark', 'bootstrap.sh'),
+      null, // generated: the guard's script (publishGuard.ts)
       join(work, 'wheelhouse', 'demo-1.0-py3-none-any.whl'),
       join(work, 'wheelhouse', 'requirements.txt'),
     ];
@@ -132,11 +135,13 @@ describe('staging to S3', () => {
       const bytes = Buffer.from(await object.Body!.transformToByteArray());
       // The checksum S3 stored is the SHA-256 of what it holds, computed here independently.
       expect(head.ChecksumSHA256).toBe(sha256Base64(bytes));
-      if (i < localSources.length) expect(bytes.equals(readFileSync(localSources[i]))).toBe(true);
+      const source = localSources[i];
+      if (source !== null && source !== undefined) expect(bytes.equals(readFileSync(source))).toBe(true);
+      if (source === null) expect(bytes.toString('utf8')).toBe(PUBLISH_GUARD_SCRIPT);
     }
     // The manifest describes the run by S3 URIs (what fetch needs), with the job's settings.
     const manifest = JSON.parse(
-      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: expectedKeys[5] }))).Body!.transformToString(),
+      await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: expectedKeys[6] }))).Body!.transformToString(),
     );
     expect(manifest).toMatchObject({
       tool: 'pricecast',
@@ -154,7 +159,7 @@ describe('staging to S3', () => {
     const before = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: plan.uploads[1].key }));
 
     const again = await stageUploads(s3, plan.uploads);
-    expect(again.map((s) => s.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(again.map((s) => s.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
     const after = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: plan.uploads[1].key }));
     expect(after.ETag).toBe(before.ETag);
     expect(after.LastModified?.getTime()).toBe(before.LastModified?.getTime());
@@ -167,6 +172,7 @@ describe('staging to S3', () => {
       ['input', 'uploaded'],
       ['script', 'unchanged'],
       ['bootstrap', 'unchanged'],
+      ['publish-guard', 'unchanged'],
       ['wheel', 'unchanged'],
       ['wheelhouse-requirements', 'unchanged'],
       ['manifest', 'uploaded'],
@@ -239,9 +245,9 @@ async function submitScripted(
 }
 
 describe('submit: the cluster request, read back from moto', () => {
-  it('creates the cluster with the planned release, roles, tags, bootstrap action and three steps', async () => {
+  it('creates the cluster with the planned release, roles, tags, bootstrap action and four steps', async () => {
     // A run interrupted at once: enough to create the cluster, and it must be terminated.
-    const { outcome, plan } = await submitScripted([{ cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING'] }], {
+    const { outcome, plan } = await submitScripted([{ cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] }], {
       abortAtSleep: 1,
     });
     const clusterId = outcome.clusterId!;
@@ -264,8 +270,8 @@ describe('submit: the cluster request, read back from moto', () => {
 
     const { Steps: listed } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
     const steps = [...(listed ?? [])].reverse(); // ListSteps lists newest first
-    expect(steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
-    expect(steps.map((s) => s.Config?.Jar)).toEqual(['command-runner.jar', 'command-runner.jar', 'command-runner.jar']);
+    expect(steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
+    expect(steps.map((s) => s.Config?.Jar)).toEqual(['command-runner.jar', 'command-runner.jar', 'command-runner.jar', 'command-runner.jar']);
     const bounded = ['timeout', '--signal=TERM', '--kill-after=60', '7200s'];
     expect(steps[0].Config?.Args).toEqual([
       ...bounded,
@@ -284,6 +290,14 @@ describe('submit: the cluster request, read back from moto', () => {
     ]);
     expect(steps[2].Config?.Args).toEqual([
       ...bounded,
+      'spark-submit', '--deploy-mode', 'client', '--master', 'local[1]',
+      `s3://${BUCKET}/pricecast/runs/run-1/job/publish_guard.py`,
+      '--dest', `s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/output/`,
+      '--claim', `s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/publisher.json`,
+      '--sse', 'AES256',
+    ]);
+    expect(steps[3].Config?.Args).toEqual([
+      ...bounded,
       's3-dist-cp',
       '--src=hdfs:///pricecast/run-1/attempt-1/output',
       `--dest=s3://${BUCKET}/pricecast/runs/run-1/attempts/attempt-1/output/`,
@@ -295,7 +309,7 @@ describe('submit: the cluster request, read back from moto', () => {
     expect(actions?.[0].ScriptPath).toBe(`s3://${BUCKET}/pricecast/runs/run-1/job/bootstrap.sh`);
     expect(actions?.[0].Args).toEqual([plan.layout.wheelhouseUri]);
     // The bootstrap action and the job refer to objects that were really staged.
-    for (const key of ['job/bootstrap.sh', 'job/price_regression.py', 'input/prices.csv']) {
+    for (const key of ['job/bootstrap.sh', 'job/price_regression.py', 'job/publish_guard.py', 'input/prices.csv']) {
       await expect(s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `pricecast/runs/run-1/${key}` }))).resolves.toBeTruthy();
     }
     await expect(
@@ -308,15 +322,15 @@ describe('submit: the cluster request, read back from moto', () => {
 describe('submit: every failure path terminates the cluster it created', () => {
   it('a FAILED step: reason, the job\'s error found in a log that reaches S3 late, cluster terminated, exit 1', async () => {
     const script: ScriptedPoll[] = [
-      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING'] },
-      { cluster: 'BOOTSTRAPPING', steps: ['PENDING', 'PENDING', 'PENDING'] },
-      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] },
-      { cluster: 'RUNNING', steps: ['COMPLETED', 'RUNNING', 'PENDING'] },
+      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'BOOTSTRAPPING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'RUNNING', steps: ['COMPLETED', 'RUNNING', 'PENDING', 'PENDING'] },
       // EMR: the failed step with TERMINATE_CLUSTER cancels the rest and the cluster starts terminating.
       {
         cluster: 'TERMINATING',
         clusterReason: { Code: 'STEP_FAILURE', Message: 'Shut down as step failed' },
-        steps: ['COMPLETED', 'FAILED', 'CANCELLED'],
+        steps: ['COMPLETED', 'FAILED', 'CANCELLED', 'CANCELLED'],
         failure: { step: 1, Reason: 'Unknown Error.', Message: 'spark-submit exited with code 2' },
       },
     ];
@@ -376,14 +390,14 @@ describe('submit: every failure path terminates the cluster it created', () => {
     expect(polls).toHaveLength(script.length);
     expect(polls[0]).toMatch(/cluster j-\w+ STARTING .*PENDING.*PENDING.*PENDING/);
     expect(polls[3]).toContain(
-      'RUNNING [1/3 s3-dist-cp input into HDFS: COMPLETED] [2/3 spark-submit price_regression.py: RUNNING] [3/3 s3-dist-cp output to S3: PENDING]',
+      'RUNNING [1/4 s3-dist-cp input into HDFS: COMPLETED] [2/4 spark-submit price_regression.py: RUNNING] [3/4 claim the S3 output folder: PENDING] [4/4 s3-dist-cp output to S3: PENDING]',
     );
     expect(polls[4]).toMatch(/^2m00s /);
   });
 
   it('a FAILED step whose log never reaches S3 within --log-wait-minutes: says where it will be, still terminates', async () => {
     const { outcome } = await submitScripted([
-      { cluster: 'RUNNING', steps: ['FAILED', 'CANCELLED', 'CANCELLED'], failure: { step: 0, Reason: 'r', Message: 'm' } },
+      { cluster: 'RUNNING', steps: ['FAILED', 'CANCELLED', 'CANCELLED', 'CANCELLED'], failure: { step: 0, Reason: 'r', Message: 'm' } },
     ]);
     expect(outcome.wait?.status).toBe('step-failed');
     expect(outcome.failureLog?.error).toBeNull();
@@ -394,9 +408,9 @@ describe('submit: every failure path terminates the cluster it created', () => {
 
   it('CANCELLED steps on a cluster still WAITING: failure, cluster terminated', async () => {
     const { outcome } = await submitScripted([
-      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] },
-      { cluster: 'WAITING', steps: ['COMPLETED', 'CANCELLED', 'PENDING'] },
-      { cluster: 'WAITING', steps: ['COMPLETED', 'CANCELLED', 'CANCELLED'] },
+      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'WAITING', steps: ['COMPLETED', 'CANCELLED', 'PENDING', 'PENDING'] },
+      { cluster: 'WAITING', steps: ['COMPLETED', 'CANCELLED', 'CANCELLED', 'CANCELLED'] },
     ]);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.wait?.status).toBe('step-cancelled');
@@ -409,12 +423,12 @@ describe('submit: every failure path terminates the cluster it created', () => {
 
   it('TERMINATED_WITH_ERRORS (bootstrap failure): the cluster\'s reason is reported, exit 1', async () => {
     const { outcome } = await submitScripted([
-      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING'] },
-      { cluster: 'BOOTSTRAPPING', steps: ['PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'BOOTSTRAPPING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] },
       {
         cluster: 'TERMINATED_WITH_ERRORS',
         clusterReason: { Code: 'BOOTSTRAP_FAILURE', Message: 'On the master instance, bootstrap action 1 returned a non-zero return code' },
-        steps: ['CANCELLED', 'CANCELLED', 'CANCELLED'],
+        steps: ['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED'],
       },
     ]);
     expect(outcome.exitCode).toBe(1);
@@ -427,9 +441,9 @@ describe('submit: every failure path terminates the cluster it created', () => {
 
   it('an API error while waiting (a real error answer from moto): cluster terminated, exit 1', async () => {
     const { outcome } = await submitScripted([
-      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING'] },
-      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] },
-      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'], apiError: true },
+      { cluster: 'STARTING', steps: ['PENDING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] },
+      { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'], apiError: true },
     ]);
     expect(outcome.exitCode).toBe(1);
     expect(outcome.wait?.status).toBe('api-error');
@@ -439,7 +453,7 @@ describe('submit: every failure path terminates the cluster it created', () => {
   });
 
   it('a timeout: cluster terminated, exit 1', async () => {
-    const { outcome } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] }], {
+    const { outcome } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] }], {
       flags: { timeoutMinutes: 2 },
     });
     expect(outcome.wait?.status).toBe('timeout');
@@ -449,7 +463,7 @@ describe('submit: every failure path terminates the cluster it created', () => {
   });
 
   it('an abort (SIGTERM reaches submit as an AbortSignal): cluster terminated, exit 143', async () => {
-    const { outcome, log } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] }], {
+    const { outcome, log } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] }], {
       abortAtSleep: 2,
       abortReason: 'SIGTERM',
     });
@@ -472,9 +486,9 @@ describe('submit: every failure path terminates the cluster it created', () => {
         s3,
         emr,
         status: scriptedStatusReader(sdkStatusReader(emr), [
-          { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] },
-          { cluster: 'RUNNING', steps: ['COMPLETED', 'COMPLETED', 'RUNNING'] },
-          { cluster: 'TERMINATING', clusterReason: { Code: 'ALL_STEPS_COMPLETED', Message: 'Steps completed' }, steps: ['COMPLETED', 'COMPLETED', 'COMPLETED'] },
+          { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] },
+          { cluster: 'RUNNING', steps: ['COMPLETED', 'COMPLETED', 'COMPLETED', 'RUNNING'] },
+          { cluster: 'TERMINATING', clusterReason: { Code: 'ALL_STEPS_COMPLETED', Message: 'Steps completed' }, steps: ['COMPLETED', 'COMPLETED', 'COMPLETED', 'COMPLETED'] },
         ]),
         clock: fakeClock(),
       },
@@ -513,8 +527,8 @@ describe('submit --cluster-id: an existing cluster is left running', () => {
     expect(await realClusterState(clusterId)).toBe('WAITING');
     const { outcome, plan } = await submitScripted(
       [
-        { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] },
-        { cluster: 'WAITING', steps: ['COMPLETED', 'FAILED', 'CANCELLED'], failure: { step: 1, Reason: 'x', Message: 'exit 1' } },
+        { cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] },
+        { cluster: 'WAITING', steps: ['COMPLETED', 'FAILED', 'CANCELLED', 'CANCELLED'], failure: { step: 1, Reason: 'x', Message: 'exit 1' } },
       ],
       { flags: { clusterId } },
     );
@@ -527,7 +541,7 @@ describe('submit --cluster-id: an existing cluster is left running', () => {
     // moto's real state: our steps were added (so the cluster is RUNNING them), not terminated.
     expect(await realClusterState(clusterId)).toBe('RUNNING');
     const { Steps: steps } = await emr.send(new ListStepsCommand({ ClusterId: clusterId }));
-    expect(steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
+    expect(steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
   });
 
   it('a cluster without the run\'s Python environment, or on another Spark line, is refused before anything is staged', async () => {
@@ -546,7 +560,7 @@ describe('submit --cluster-id: an existing cluster is left running', () => {
 
   it('an interrupt leaves it running too', async () => {
     const clusterId = await existingCluster();
-    const { outcome } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING'] }], {
+    const { outcome } = await submitScripted([{ cluster: 'RUNNING', steps: ['RUNNING', 'PENDING', 'PENDING', 'PENDING'] }], {
       flags: { clusterId },
       abortAtSleep: 1,
       abortReason: 'SIGINT',
@@ -576,7 +590,7 @@ describe('signals: the real CLI terminates its cluster on Ctrl-C and SIGTERM', (
       const input = writeInput('signal.csv', 'date,price,volume,marketCap\n2024-01-01,1,2,3\n');
       // moto keeps the steps RUNNING forever: the CLI waits until the signal arrives.
       const run = spawnCli(['emr', 'submit', '--config', tinyWheelhouseConfig(), '--bucket', BUCKET, '--input', input, '--run-id', `sig-${code}`, '--poll-seconds', '0.2']);
-      await waitFor(() => /cluster j-\w+ \w+ \[1\/3/.test(run.output().stderr), 'the first progress line');
+      await waitFor(() => /cluster j-\w+ \w+ \[1\/4/.test(run.output().stderr), 'the first progress line');
       run.child.kill(signal);
       const exitCode = await run.exited;
       const { stderr } = run.output();

@@ -125,18 +125,19 @@ describe('plan', () => {
       ['input', 's3://my-bucket/pricecast/runs/r1/input/prices.csv', '/data/prices.csv', 'a'],
       ['script', 's3://my-bucket/pricecast/runs/r1/job/price_regression.py', '/repo/pyspark/price_regression.py', 'b'],
       ['bootstrap', 's3://my-bucket/pricecast/runs/r1/job/bootstrap.sh', '/repo/pyspark/bootstrap.sh', 'c'],
+      ['publish-guard', 's3://my-bucket/pricecast/runs/r1/job/publish_guard.py', null, expect.any(String)],
       ['wheel', `${wheelhouse}numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl`, '/cache/wheelhouse/numpy-1.26.4-cp39-cp39-manylinux2014_x86_64.whl', 'f'],
       ['wheelhouse-requirements', `${wheelhouse}requirements.txt`, '/cache/wheelhouse/requirements.txt', 'd'],
       ['wheel', `${wheelhouse}ta-0.11.0-py3-none-any.whl`, '/cache/wheelhouse/ta-0.11.0-py3-none-any.whl', 'e'],
       ['manifest', 's3://my-bucket/pricecast/runs/r1/run.json', null, expect.any(String)],
     ]);
-    const manifest = JSON.parse(plan.uploads[6].body!);
+    const manifest = JSON.parse(plan.uploads[7].body!);
     expect(manifest.attemptId).toBe('a1');
     expect(manifest.outputUri).toBe('s3://my-bucket/pricecast/runs/r1/attempts/a1/output/');
     // Another attempt of the same run writes elsewhere (s3-dist-cp never deletes).
     const again = planRun(config, { runId: 'r1', attemptId: 'a2', creatorArn: null }, files());
     expect(again.layout.outputUri).toBe('s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
-    expect(again.steps[2].HadoopJarStep?.Args?.at(-1)).toBe('--dest=s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
+    expect(again.steps[3].HadoopJarStep?.Args?.at(-1)).toBe('--dest=s3://my-bucket/pricecast/runs/r1/attempts/a2/output/');
     expect(manifest.input).toEqual({ name: 'prices.csv', sha256: 'a'.repeat(64), size: 100, uri: 's3://my-bucket/pricecast/runs/r1/input/prices.csv' });
     // Every job setting but the input (described by its S3 copy above).
     expect(manifest.job).toMatchObject({ seed: 7, split: 'random', trainRatio: 0.8, features: 'price,volume,marketCap,rsi' });
@@ -192,9 +193,9 @@ describe('plan', () => {
     expect(planRun(odd, id('r4'), files()).cost).toMatchObject({ usdPerHour: null, note: expect.stringContaining('x9.mega') });
   });
 
-  it('three steps, each bounded by `timeout` (2 h default): s3-dist-cp in, spark-submit, s3-dist-cp out; each terminates on failure', () => {
+  it('four steps, each bounded by `timeout` (2 h default): s3-dist-cp in, spark-submit, the publish guard, s3-dist-cp out; each terminates on failure', () => {
     const bounded = ['timeout', '--signal=TERM', '--kill-after=60', '7200s'];
-    expect(plan.steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
+    expect(plan.steps.map((s) => s.ActionOnFailure)).toEqual(['TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER', 'TERMINATE_CLUSTER']);
     expect(plan.steps[0].HadoopJarStep).toEqual({
       Jar: 'command-runner.jar',
       Args: [...bounded, 's3-dist-cp', '--src=s3://my-bucket/pricecast/runs/r1/input/', '--dest=hdfs:///pricecast/r1/a1/input/'],
@@ -212,7 +213,13 @@ describe('plan', () => {
     const args = planRun(withFeatures, id('r6'), files()).steps[1].HadoopJarStep!.Args!;
     expect(args[args.indexOf('--features') + 1]).toBe('price,rsi(window=9)');
     expect(args[args.indexOf('--columns') + 1]).toBe('date=Day,price=Close');
+    // The publish guard right before the copy out: the staged script, the destination and the claim beside it.
     expect(plan.steps[2].HadoopJarStep?.Args).toEqual([
+      ...bounded, 'spark-submit', '--deploy-mode', 'client', '--master', 'local[1]', 's3://my-bucket/pricecast/runs/r1/job/publish_guard.py',
+      '--dest', 's3://my-bucket/pricecast/runs/r1/attempts/a1/output/', '--claim', 's3://my-bucket/pricecast/runs/r1/attempts/a1/publisher.json',
+      '--sse', 'AES256',
+    ]);
+    expect(plan.steps[3].HadoopJarStep?.Args).toEqual([
       ...bounded, 's3-dist-cp', '--src=hdfs:///pricecast/r1/a1/output', '--dest=s3://my-bucket/pricecast/runs/r1/attempts/a1/output/',
     ]);
     const { config: short } = loadEmrConfig({ flags: { bucket: 'my-bucket', stepTimeoutMinutes: 1.5 } });
@@ -225,7 +232,20 @@ describe('plan', () => {
     expect(onExisting.cost).toBeNull();
     expect(onExisting.runJobFlow).toBeNull();
     expect(onExisting.addJobFlowSteps?.JobFlowId).toBe('j-ABC123');
-    expect(onExisting.addJobFlowSteps?.Steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
+    expect(onExisting.addJobFlowSteps?.Steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
+  });
+
+  it('the publish step refuses a non-empty destination: the guard before the copy, as planned (snapshot)', () => {
+    const { config: kms } = loadEmrConfig({ flags: { bucket: 'my-bucket', sseAlgorithm: 'aws:kms', kmsKeyId: 'alias/runs' } });
+    const planned = planRun(kms, id('r7'), files());
+    const publish = planned.steps.slice(2).map((s) => ({ Name: s.Name, ActionOnFailure: s.ActionOnFailure, Args: s.HadoopJarStep?.Args }));
+    expect(publish).toMatchSnapshot();
+    // The guard's script is staged with the run, its bytes hashed like every other upload.
+    const guard = planned.uploads.find((u) => u.role === 'publish-guard')!;
+    expect(guard.body).toContain('IfNoneMatch="*"');
+    expect(guard.body).toContain('pricecast publish: refusing');
+    expect(guard.sha256).toBe(createHashOf(Buffer.from(guard.body!)));
+    expect(guard.size).toBe(Buffer.byteLength(guard.body!));
   });
 });
 
@@ -278,13 +298,14 @@ describe('the commands that need no AWS', () => {
     // input, job, bootstrap, the wheelhouse (each .whl and its requirements.txt, from .cache/wheelhouse), manifest
     const wheels = printed.uploads.filter((u: { role: string }) => u.role === 'wheel');
     expect(wheels.map((u: { uri: string }) => u.uri.split('/').pop()!.split('-')[0]).sort()).toEqual(
-      ['numpy', 'pandas', 'pip', 'pyarrow', 'python_dateutil', 'pytz', 'six', 'ta', 'tzdata'],
+      ['boto3', 'botocore', 'jmespath', 'numpy', 'pandas', 'pip', 'pyarrow', 'python_dateutil', 'pytz', 's3transfer', 'six', 'ta', 'tzdata', 'urllib3'],
     );
     for (const wheel of wheels) {
       expect(wheel.from).toBe(join(ROOT, '.cache', 'wheelhouse', wheel.uri.split('/').pop()));
       expect(createHashOf(readFileSync(wheel.from))).toBe(wheel.sha256);
     }
-    expect(printed.uploads).toHaveLength(3 + wheels.length + 1 + 1);
+    // input, job, bootstrap, the publish guard, the wheels, requirements.txt, run.json
+    expect(printed.uploads).toHaveLength(4 + wheels.length + 1 + 1);
     expect(printed.hourlyCostEstimate.usdPerHour).toBeCloseTo(0.24, 10);
     expect(run.stderr).toMatch(/estimated cluster cost \$0\.240\/h/);
     // The sha256 printed for the job is the sha256 of pyspark/price_regression.py's bytes.
