@@ -90,7 +90,10 @@ async function predictCommand(argv: string[]): Promise<number> {
     : await fit(output);
   const wallMs = performance.now() - started;
   // An asset too short for the work is skipped with one line (docs/input.md#panels).
-  if (result.kind === 'panel') for (const { asset, reason } of result.report.skipped) process.stderr.write(`skipped asset ${asset}: ${reason}\n`);
+  if (result.kind === 'panel') {
+    const { skippedAssetLine } = await import('./engine/panel/assets.js');
+    for (const skipped of result.report.skipped) process.stderr.write(skippedAssetLine(skipped));
+  }
   if (json) {
     process.stdout.write(`${JSON.stringify({ ...result.report, outputDir: result.outputDir })}\n`);
   } else if (result.kind === 'panel') {

@@ -7,7 +7,8 @@ import { EXPERIMENT_SETTINGS, formatOptionsHelp, parseCommand } from '../setting
 import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
 import { formatPanelTable } from './panelTable.js';
-import { assetProgress } from './progress.js';
+import { skippedAssetLine } from '../engine/panel/assets.js';
+import { progressReporter, type ProgressReporter } from '../engine/panel/progress.js';
 import { resultsJson, runAnyExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
 import { selectionRequest } from './selectionCommand.js';
@@ -48,6 +49,12 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
+  // A panel's assets done / total on stderr (docs/input.md#panels); the total is known once the input is read.
+  let progress: ProgressReporter | undefined;
+  const onProgress = (_done: number, total: number) => {
+    progress ??= progressReporter('assets', total, values.progress);
+    progress.advance();
+  };
   const run = await runAnyExperiment({
     input: values.input,
     sets,
@@ -66,9 +73,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     levels: values.level,
     calibrationWindow: values.calibrationWindow,
     assets: values.assets,
-    onSkip: ({ asset, reason }) => process.stderr.write(`pricecast: skipped asset ${asset}: ${reason}\n`),
-    onProgress: assetProgress(process.stderr, values.progress),
-  });
+    onProgress,
+  }).finally(() => progress?.done());
+  // Printed once the run stands: a refused run says one line, its refusal (docs/input.md#panels).
+  if ('assets' in run.results) for (const skipped of run.results.skipped) process.stderr.write(skippedAssetLine(skipped));
   const wrote = `wrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`;
   if (values.json) process.stdout.write(resultsJson(run.results));
   else if ('assets' in run.results) process.stdout.write(`${formatPanelTable(run.results)}\n${wrote}`);

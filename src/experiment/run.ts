@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError, UsageError } from '../engine/errors.js';
 import type { DailyIngest } from '../engine/ingest/csv.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
-import { isPanel, splitAssets, type SkippedAsset } from '../engine/panel/assets.js';
+import { isPanel, splitAssets, tooFewRowsReason, type SkippedAsset } from '../engine/panel/assets.js';
 import { checkExperimentOutput, EXPERIMENT_LAYOUT, writeExperimentFolder } from './folder.js';
 import { createClients } from '../emr/clients.js';
 import { checkS3Folder, withS3Output } from '../engine/output/s3Folder.js';
@@ -211,7 +211,7 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
     }
     if (!panel) throw new InputError(options.input, 0, null, null, planned.tooFew);
     if (named.has(asset)) throw new InputError(options.input, 0, ingest.assetColumn ?? 'asset', asset, `${planned.tooFew} for asset ${asset}, named by --assets`);
-    const reason = `too few rows: expected ${planned.tooFew}`;
+    const reason = tooFewRowsReason(planned.tooFew);
     skipped.push({ asset, reason });
     options.onSkip?.({ asset, reason });
     progress();

@@ -8,6 +8,7 @@ import { ingestOptionsOf } from '../engine/ingest/input.js';
 import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, manifestOf, parseCommand } from '../settings.js';
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
+import { skippedAssetLine } from '../engine/panel/assets.js';
 import { progressReporter, type ProgressReporter } from '../engine/panel/progress.js';
 import { forecastJson, isPanelRun, runAnyForecast } from './run.js';
 import { formatForecastSummary, formatPanelSummary } from './summary.js';
@@ -85,7 +86,7 @@ export async function forecastCommand(argv: string[]): Promise<number> {
     progress?.done();
   }
   if (isPanelRun(run)) {
-    for (const { asset, reason } of run.document.skipped) process.stderr.write(`skipped asset ${asset}: too few rows; expected ${reason}\n`);
+    for (const skipped of run.document.skipped) process.stderr.write(skippedAssetLine(skipped));
   }
   if (values.json) process.stdout.write(forecastJson(run.document));
   else process.stdout.write(isPanelRun(run) ? formatPanelSummary(run) : formatForecastSummary(run));

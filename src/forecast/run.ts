@@ -19,7 +19,7 @@ import { formatDay, parseDay } from '../engine/ingest/dates.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
 import { isS3Uri, withLocalInput } from '../engine/ingest/s3Input.js';
 import type { Regularisation } from '../engine/model/wls.js';
-import type { SkippedAsset } from '../engine/panel/assets.js';
+import { tooFewRowsReason, type SkippedAsset } from '../engine/panel/assets.js';
 import type { DailyColumns } from '../engine/types.js';
 import type { Target } from '../experiment/target.js';
 import { loadForecastInput, type AssetSeries, type ForecastInput, type InputShape } from './assets.js';
@@ -361,7 +361,7 @@ async function forecastPanel(input: ForecastInput, plan: Plan, options: Forecast
   const skipped: SkippedAsset[] = [];
   const skip = (asset: string, reason: string) => {
     if (named.has(asset)) throw new InputError(inputName, 0, assetColumn, asset, reason);
-    skipped.push({ asset, reason });
+    skipped.push({ asset, reason: tooFewRowsReason(reason) });
   };
   // First every asset's last usable day and whether it is long enough, keeping none of its rows: a
   // panel of thousands of assets holds one asset's series at a time. Then the fits, on the same rows made again.

@@ -85,8 +85,8 @@ describe('each asset as if alone', () => {
     expect(document.assets.map((a) => a.asset)).toEqual(['AAA', 'BB.B']);
     expect(document.assets.every((a) => a.horizons.length === 3)).toBe(true);
     expect(document.skipped).toEqual([
-      { asset: 'CCC', reason: expect.stringMatching(new RegExp(`^rows up to the run's origin date ${data.lastDay.AAA} .*its last usable day is ${data.lastDay.CCC}: --as-of ${data.lastDay.CCC}`)) },
-      { asset: 'TINY', reason: expect.stringMatching(/^at least 6 fitting rows for 4 features at horizon \d/) },
+      { asset: 'CCC', reason: expect.stringMatching(new RegExp(`^too few rows: expected rows up to the run's origin date ${data.lastDay.AAA} .*its last usable day is ${data.lastDay.CCC}: --as-of ${data.lastDay.CCC}`)) },
+      { asset: 'TINY', reason: expect.stringMatching(/^too few rows: expected at least 6 fitting rows for 4 features at horizon \d/) },
     ]);
     expect(document.input).toMatchObject({ file: 'panel.csv', assetColumn: 'asset', assetsInFile: 4 });
     await expectEqualToAlone(document, {});
@@ -113,8 +113,8 @@ describe('each asset as if alone', () => {
     const { document } = await runPanelForecast(base(data.panel, extra));
     expect(document.assets.map((a) => a.asset)).toEqual(['AAA', 'BB.B']);
     expect(document.skipped).toEqual([
-      { asset: 'CCC', reason: expect.stringMatching(/^rows up to the run's origin date/) },
-      { asset: 'TINY', reason: expect.stringMatching(/^a history long enough for a 0\.9 interval at horizon 1: 9 walk-forward scores are needed, \d are available \(--calibration-window 30\)$/) },
+      { asset: 'CCC', reason: expect.stringMatching(/^too few rows: expected rows up to the run's origin date/) },
+      { asset: 'TINY', reason: expect.stringMatching(/^too few rows: expected a history long enough for a 0\.9 interval at horizon 1: 9 walk-forward scores are needed, \d are available \(--calibration-window 30\)$/) },
     ]);
     await expectEqualToAlone(document, extra);
   });
@@ -219,8 +219,8 @@ describe('pricecast forecast on a panel', () => {
     expect(run.stdout).toMatch(/\n {2}BB\.B h=2: on this history \(\d+ days\) this set's forecasts were \d+% (better|worse) than in 2 days = today/);
     expect(run.stdout).toMatch(/\n {2}2 assets at h=1: \d beat tomorrow = today \(\d significantly, DM p < 0\.05; \d significantly worse\); median skill \d+% (better|worse); median 80% coverage \d+%, median 95% coverage \d+%\n/);
     expect(run.stderr.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(new RegExp(`^skipped asset CCC: too few rows; expected rows up to the run's origin date ${data.lastDay.AAA}`)),
-      'skipped asset TINY: too few rows; expected a history long enough for a 0.95 interval at horizon 1: 19 walk-forward scores are needed, 4 are available',
+      expect.stringMatching(new RegExp(`^skipped asset CCC: too few rows: expected rows up to the run's origin date ${data.lastDay.AAA}`)),
+      'skipped asset TINY: too few rows: expected a history long enough for a 0.95 interval at horizon 1: 19 walk-forward scores are needed, 4 are available',
     ]);
 
     const json = await runCli(['forecast', '--input', data.panel, '--horizon', '2', '--output', out, '--json', '--progress']);

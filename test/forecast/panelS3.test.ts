@@ -50,7 +50,7 @@ describe('a panel forecast with s3:// input and output', () => {
     const origin = data.lastDay.AAA;
     const run = await forecast(['--json']);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^skipped asset BBB: too few rows; expected rows up to the run's origin date ${origin}`))]);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(new RegExp(`^skipped asset BBB: too few rows: expected rows up to the run's origin date ${origin}`))]);
     const doc = JSON.parse(run.stdout);
     expect(doc.originDate).toBe(origin);
     expect(doc.assets.map((a: { asset: string }) => a.asset)).toEqual(['AAA', 'CCC']);

@@ -27,6 +27,16 @@ export interface SkippedAsset {
   reason: string;
 }
 
+/** An asset's reason for being skipped: too few rows, and what the work expected (docs/input.md#panels). */
+export function tooFewRowsReason(expected: string): string {
+  return `too few rows: expected ${expected}`;
+}
+
+/** The one stderr line every command prints for a skipped asset. */
+export function skippedAssetLine({ asset, reason }: SkippedAsset): string {
+  return `skipped asset ${asset}: ${reason}\n`;
+}
+
 /** How many names a refusal lists before "… N more". */
 const NAMES_LISTED = 10;
 

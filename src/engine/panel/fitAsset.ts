@@ -7,6 +7,7 @@ import { encodePredictionsParquet } from '../output/predictionsParquet.js';
 import type { DailyIngest } from '../ingest/csv.js';
 import { fitSeries, stageTimer, TooFewRowsError, type PipelinePlan, type StageName } from '../pipeline.js';
 import type { ModelReport } from '../types.js';
+import { tooFewRowsReason } from './assets.js';
 
 /** One asset's entry in a panel's _model.json: the one-series report's parts, per asset. */
 export interface PanelAssetReport {
@@ -38,7 +39,7 @@ export function fitAsset(asset: string, ingest: DailyIngest, plan: PipelinePlan,
       },
     };
   } catch (error) {
-    if (error instanceof TooFewRowsError) return { asset, skipped: `too few rows: expected ${error.expected}` };
+    if (error instanceof TooFewRowsError) return { asset, skipped: tooFewRowsReason(error.expected) };
     throw error;
   }
 }

@@ -23,7 +23,7 @@ import {
 } from '../pipeline.js';
 import type { FeatureItem } from '../features/spec.js';
 import type { SplitMode } from '../types.js';
-import { isPanel, splitAssets, type SkippedAsset } from './assets.js';
+import { isPanel, splitAssets, tooFewRowsReason, type SkippedAsset } from './assets.js';
 import { fitAsset, type AssetOutcome, type PanelAssetReport } from './fitAsset.js';
 import { fitAssetsInWorkers, PANEL_WORKERS_MIN_ROWS } from './panelWorkers.js';
 import { progressReporter } from './progress.js';
@@ -102,7 +102,7 @@ async function runPanelOnIngest(
     if (outcome.skipped === undefined) continue;
     if (named.has(outcome.asset)) {
       // --assets named it: the user asked for this asset, so too few rows is bad input (docs/input.md#panels).
-      throw new InputError(options.input, 0, ingest.assetColumn ?? 'asset', outcome.asset, outcome.skipped.replace(/^too few rows: expected /, ''));
+      throw new InputError(options.input, 0, ingest.assetColumn ?? 'asset', outcome.asset, outcome.skipped.replace(tooFewRowsReason(''), ''));
     }
     skipped.push({ asset: outcome.asset, reason: outcome.skipped });
   }
