@@ -2013,10 +2013,128 @@ def quasi_newton(aa, ab, a_bar, b_bar, bb_bar, max_iter: int = 100, tolerance: f
     return state["x"], history
 
 
-def wls_fit(features: List[List[float]], label: List[float], reg_param: float = 0.0) -> dict:
+# docs/regularisation.md#the-quasi-newton-path: the elastic net's OWL-QN as Spark configures it (the engine's
+# owlqn.ts, step for step), on the same cost function as the fallback.
+
+def _sign(v: float) -> float:
+    """Java's Math.signum: ±1, a zero as itself, NaN as NaN."""
+    return 1.0 if v > 0 else -1.0 if v < 0 else v
+
+
+def _owlqn_adjust(l1, x, grad, value):
+    """OWLQN.adjust: F and the pseudo-gradient from f and ∇f, coordinates in order."""
+    adjusted = value
+    out = []
+    for weight, g, xv in zip(l1, grad, x):
+        if weight == 0.0:
+            out.append(g)
+            continue
+        adjusted += abs(weight * xv)
+        if xv == 0.0:
+            plus, minus = g + weight, g - weight
+            out.append(minus if minus > 0 else plus if plus < 0 else 0.0)
+        else:
+            out.append(g + _sign(xv) * weight)
+    return adjusted, out
+
+
+def _orthant_step(state, direction, step):
+    out = []
+    for i in range(len(state["x"])):
+        xi = state["x"][i]
+        v = xi + direction[i] * step
+        orthant = _sign(xi) if xi != 0 else _sign(-state["adjusted_grad"][i])
+        out.append(v * (1.0 if _sign(v) == orthant else 0.0))
+    return out
+
+
+def _backtracking_step(state, cost, l1, direction) -> float:
+    """OWLQN.determineStepSize with Breeze's BacktrackingLineSearch."""
+    def phi(alpha):
+        x = _orthant_step(state, direction, alpha)
+        value, grad = cost(x)
+        adjusted, adjusted_grad = _owlqn_adjust(l1, x, grad, value)
+        return adjusted, _breeze_dot(adjusted_grad, direction)
+    shrink = 0.1 if state["iter"] < 1 else 0.5
+    init = _div(0.5, _norm(state["grad"])) if state["iter"] < 1 else 1.0
+    f0, df0 = phi(0.0)
+    alpha = init
+    fval = state["value"]  # Breeze's initfval: the current raw value, not F at the first trial
+    fderiv = phi(init)[1]
+    tries = 0
+    while True:
+        if fval > f0 + alpha * df0 * 1e-4:
+            multiplier = shrink
+        elif fderiv < 0.9 * df0:
+            multiplier = 2.1
+        elif fderiv > -0.9 * df0:
+            multiplier = shrink
+        else:
+            multiplier = 1.0
+        if multiplier == 1.0:
+            return alpha
+        following = alpha * multiplier
+        if tries >= 20:
+            raise _FirstOrderFailure("line search failed")
+        if following < 1e-10:
+            raise _FirstOrderFailure("step size underflow")
+        if following > 1e10:
+            raise _FirstOrderFailure("step size overflow")
+        f_next, d_next = phi(following)
+        tries += 1
+        if tries >= 20:  # Breeze stops before the 20th trial's state: the previous trial is the answer
+            return alpha
+        alpha, fval, fderiv = following, f_next, d_next
+
+
+def owlqn(aa, ab, a_bar, b_bar, bb_bar, l1, max_iter: int = 100, tolerance: float = 1e-6):
+    """Spark's QuasiNewtonSolver with an L1 term (OWL-QN): (x, objective history)."""
+    size = len(ab)
+    cost = _cached_cost(aa, ab, a_bar, b_bar, bb_bar)
+    x0 = [0.0] * size
+    x0[size - 1] = b_bar
+    value, grad = cost(x0)
+    adjusted, adjusted_grad = _owlqn_adjust(l1, x0, grad, value)
+    state = {"x": x0, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad, "iter": 0,
+             "steps": [], "deltas": [], "values": [math.inf], "failed": False}
+    initial = adjusted
+    history = [adjusted]
+    failed_once = False
+    while True:
+        if state["iter"] >= max_iter:
+            break
+        if len(state["values"]) >= 2 and abs(state["adjusted"] - max(state["values"])) <= tolerance * abs(initial):
+            break
+        if _norm(state["adjusted_grad"]) <= max(tolerance * abs(state["adjusted"]), 1e-8):
+            break
+        if state["failed"]:
+            break
+        try:
+            direction = _inverse_hessian_times(state["steps"], state["deltas"], state["adjusted_grad"])
+            direction = [d if d * g < 0 else 0.0 for d, g in zip(direction, state["adjusted_grad"])]
+            step = _backtracking_step(state, cost, l1, direction)
+            x = _orthant_step(state, direction, step)
+            value, grad = cost(x)  # overwrites x's intercept, as Spark's cost function does
+            adjusted, adjusted_grad = _owlqn_adjust(l1, x, grad, value)
+            moved = [x[i] + state["x"][i] * -1.0 for i in range(size)]
+            delta = [grad[i] + state["grad"][i] * -1.0 for i in range(size)]
+            failed_once = False
+            state = {"x": x, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad,
+                     "iter": state["iter"] + 1, "steps": ([moved] + state["steps"])[:10],
+                     "deltas": ([delta] + state["deltas"])[:10], "values": (state["values"] + [adjusted])[-20:],
+                     "failed": False}
+        except _FirstOrderFailure:
+            state = dict(state, failed=True) if failed_once else dict(state, steps=[], deltas=[])
+            failed_once = True
+        history.append(state["adjusted"])
+    return state["x"], history
+
+
+def wls_fit(features: List[List[float]], label: List[float], reg_param: float = 0.0, elastic_net: float = 0.0) -> dict:
     """docs/fit.md: Spark ML's WeightedLeastSquares (standardized normal equations, Cholesky, the L-BFGS
-    fallback), unit weights, rows in date order; ridge adds (λ/δ) to the standardized diagonal
-    (docs/regularisation.md). Returns coefficients, intercept, diag((AᵀWA)⁻¹) or None, solver."""
+    fallback), unit weights, rows in date order; the penalty (docs/regularisation.md#the-penalty): its L2
+    part (1 − α)·λ/δ on the standardized diagonal, and with an L1 part (λ > 0, α > 0) OWL-QN instead of
+    Cholesky. Returns coefficients, intercept, diag((AᵀWA)⁻¹) or None, solver."""
     k = len(features)
     n = len(label)
     # docs/fit.md#sums, rows in date order. Every sum but Σ b·a is a plain running sum, which numpy's
@@ -2062,21 +2180,27 @@ def wls_fit(features: List[List[float]], label: List[float], reg_param: float = 
         for i in range(j + 1):
             aa_bar[p] = 0.0 if a_std[j] == 0.0 or a_std[i] == 0.0 else aa_bar[p] / (a_std[i] * a_std[j])
             p += 1
-    l2 = (1.0 - 0.0) * (reg_param / b_std)
+    effective = reg_param / b_std
+    l1_weight = elastic_net * effective
+    l2 = (1.0 - elastic_net) * effective
     for j in range(k):
         aa_bar[_packed(j, j)] += l2
     size = k + 1
     ata = list(aa_bar) + list(a_bar) + [1.0]
     atb = list(ab_bar) + [b_bar]
     factor = list(ata)
-    inverse = None
-    if _dpptrf(size, factor) == 0:
+    inverse, solver = None, None
+    if elastic_net != 0.0 and reg_param != 0.0:
+        bb_bar = bb_sum / w_sum / (b_std * b_std)
+        x, _history = owlqn(ata, atb, a_bar, b_bar, bb_bar, [l1_weight] * k + [0.0])
+        solver = "owlqn"
+    elif _dpptrf(size, factor) == 0:
         x = list(atb)
         _dtpsv_upper_trans(size, factor, x, 0)
         _dtpsv_upper_notrans(size, factor, x)
         if _dpptri(size, factor) == 0:
             inverse, solver = factor, "cholesky"
-    if inverse is None:
+    if inverse is None and solver != "owlqn":
         bb_bar = bb_sum / w_sum / (b_std * b_std)
         x, _history = quasi_newton(ata, atb, a_bar, b_bar, bb_bar)
         solver = "fallback"
@@ -2375,7 +2499,7 @@ def fit_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[pd.DataFrame, dict]:
     train_features = [train[c].tolist() for c in columns]
     test_features = [test[c].tolist() for c in columns]
     try:
-        fitted = wls_fit(train_features, train["next_price"].tolist(), plan["reg_param"])
+        fitted = wls_fit(train_features, train["next_price"].tolist(), plan["reg_param"], plan["elastic_net"])
     except FitOverflow as error:
         raise AssetProblem(str(error))
     train_prediction = linear_predict(fitted["coefficients"], fitted["intercept"], train_features)
@@ -2458,11 +2582,6 @@ def run_panel(spark: SparkSession, input_path: str, output: str, *, rows: DataFr
               seed: int, split: str, train_ratio: float, reg_param: float, elastic_net: float) -> dict:
     """A panel (docs/parity.md#panels): every chosen asset through fit_asset as one grouped map, the test rows
     written in Spark's partitionBy("asset") layout, one _model.json listing each asset's model."""
-    if reg_param != 0.0 and elastic_net != 0.0:
-        raise UsageRefused(f"--elastic-net {_js_number(elastic_net)} with --reg-param {_js_number(reg_param)} on a file "
-                           "of several assets: the reference job fits a panel's assets by the normal equations "
-                           "(unpenalised or ridge), not by OWL-QN; give each asset its own file for the elastic net "
-                           "or lasso")
     columns = [item["column"] for item in items]
     asset_column = layout["columns"]["asset"] or "asset"
     check_feature_inputs(items, rows.columns, input_path, layout["read"])
