@@ -9,11 +9,10 @@
  * one core. The pool hands the largest job left to whichever worker finishes first.
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
 import { UsageError } from '../engine/errors.js';
+import { startWorker } from '../engine/workerThread.js';
 import type { CommonRows } from './rows.js';
 import { walkForward, type WalkForwardPlan } from './walkForward.js';
 
@@ -161,7 +160,7 @@ function runPool<T extends { id: number }>(
       } else void worker.terminate();
     };
     for (let w = 0; w < count; w++) {
-      const worker = startWorker();
+      const worker = startWorker(import.meta.url, './worker.ts', 'experiment-worker.js');
       workers.push(worker);
       worker.on('message', (response: WorkerResponse) => {
         busy.delete(worker);
@@ -186,18 +185,4 @@ function workerError(error: { name: string; message: string }): Error {
   if (error.name === 'FitOverflowError') return new FitOverflowError(error.message);
   if (error.name === 'UsageError') return new UsageError(error.message);
   return new Error(error.message);
-}
-
-/**
- * The worker: from the bundle, dist/experiment-worker.js beside the chunk that holds this code; from
- * source (tsx, vitest), ./worker.ts loaded through tsx's API (a worker does not inherit the parent's
- * loader hooks in Node 20).
- */
-function startWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./experiment-worker.js', here));
-  const tsxApi = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs'); // the ESM entry
-  const source = new URL('./worker.ts', here).href;
-  const boot = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
-  return new Worker(boot, { eval: true });
 }

@@ -25,10 +25,8 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { DailyColumnsBuilder } from '../columns.js';
+import { startWorker } from '../workerThread.js';
 import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
 import { parseDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
@@ -497,7 +495,7 @@ export function runScanTask(task: ScanTask): { result: ScanTaskResult; transfer:
 
 /** A worker thread and its tasks in flight (it answers them in the order they were posted). */
 class ScanWorker {
-  private readonly worker = startScanWorker();
+  private readonly worker = startWorker(import.meta.url, './csvScanWorker.ts', 'csvscan-worker.js');
   private readonly waiting: ((result: ScanTaskResult) => void)[] = [];
   private dead = false;
 
@@ -523,19 +521,6 @@ class ScanWorker {
   stop(): void {
     void this.worker.terminate();
   }
-}
-
-/**
- * The worker: from the bundle, dist/csvscan-worker.js beside the chunk that holds this code (build.mjs);
- * from source (tsx, vitest), ./csvscanWorker.ts loaded through tsx's API, as src/experiment/parallel.ts does.
- */
-function startScanWorker(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./csvscan-worker.js', here));
-  const tsxApi = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
-  const source = new URL('./csvScanWorker.ts', here).href;
-  const boot = `import(${JSON.stringify(pathToFileURL(tsxApi).href)}).then((api) => api.tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
-  return new Worker(boot, { eval: true });
 }
 
 /**
