@@ -2309,14 +2309,20 @@ def _incomplete_beta(a: float, b: float, x: float) -> float:
 
 
 def t_two_sided_p(t: float, dof: int) -> float:
-    """2·(1 − T_dof.cdf(|t|)), T_dof.cdf(t) = 1 − I_{dof/(dof+t²)}(dof/2, 1/2)/2 for t ≥ 0: Spark's p-value
-    (docs/parity.md#tolerances)."""
+    """2·(1 − T_dof.cdf(|t|)) = I_{dof/(dof+t²)}(dof/2, 1/2), computed directly (no cancellation near 0)."""
     if math.isnan(t):
         return math.nan
     if math.isinf(t):
         return 0.0
-    # Through the CDF, as Spark (Breeze) and the engine compute it, so that p cancels to 0 where theirs does.
-    cdf = 1.0 - 0.5 * _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+    return _incomplete_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+
+
+def spark_p_value(t: float, dof: int) -> float:
+    """Spark's p-value, 2·(1 − T_dof.cdf(|t|)) through the CDF as Spark (Breeze) and the engine compute it,
+    so that it cancels to 0 where theirs does (docs/parity.md#tolerances)."""
+    if math.isnan(t) or math.isinf(t):
+        return t_two_sided_p(t, dof)
+    cdf = 1.0 - 0.5 * t_two_sided_p(t, dof)
     return 2.0 * (1.0 - cdf)
 
 
@@ -2333,7 +2339,7 @@ def training_summary(fitted: dict, prediction: List[float], label: List[float], 
         errors = [math.sqrt(d * sigma2) for d in fitted["diag"]]
         estimates = fitted["coefficients"] + [fitted["intercept"]]
         t_values = [_div(estimate, error) for estimate, error in zip(estimates, errors)]
-        p_values = [t_two_sided_p(abs(t), dof) for t in t_values]
+        p_values = [spark_p_value(abs(t), dof) for t in t_values]
     return {"numInstances": n, "degreesOfFreedom": dof,
             "coefficientStandardErrors": None if errors is None else _numbers(errors),
             "tValues": None if t_values is None else _numbers(t_values),
