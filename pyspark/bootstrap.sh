@@ -11,16 +11,28 @@
 #   wheelhouse has no pip wheel. EMR's own Spark stays EMR's (spark-submit puts it on PYTHONPATH).
 # - Fails loudly: any error fails the bootstrap action, and with it the cluster's start (cheap: before
 #   any step runs).
+# - Python 3.11: the wheelhouse holds cp311 wheels. EMR 7.x nodes run Amazon Linux 2023, whose system
+#   python3 is 3.9 and which ships python3.11 as a package: installed here with dnf when the node lacks
+#   it (docs/emr.md#node-types-and-python). The cluster's PYSPARK_PYTHON and spark.pyspark.python
+#   point at the venv, so the job, its UDFs and the publish guard all run on 3.11.
 # Overridable for the local test: PRICECAST_VENV (default /opt/pricecast/venv), PRICECAST_PYTHON
-# (default python3, Python 3.9 on emr-7.x).
+# (default python3.11).
 set -euo pipefail
 
 wheelhouse_uri="${1:?usage: bootstrap.sh s3://BUCKET/PREFIX/wheelhouse/KEY/}"
 venv="${PRICECAST_VENV:-/opt/pricecast/venv}"
-python="${PRICECAST_PYTHON:-python3}"
+python="${PRICECAST_PYTHON:-python3.11}"
 sudo=""; [[ "$(id -u)" -ne 0 ]] && sudo="sudo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+if ! command -v "$python" >/dev/null 2>&1; then
+  echo "bootstrap: installing $python (Amazon Linux 2023's package)"
+  $sudo dnf install -y -q "$python" \
+    || { echo "bootstrap: could not install $python with dnf; the job needs Python 3.11 (EMR 7.x, Amazon Linux 2023)" >&2; exit 1; }
+fi
+"$python" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+  || { echo "bootstrap: $python is $("$python" --version 2>&1), but the wheelhouse holds CPython 3.11 wheels" >&2; exit 1; }
 
 echo "bootstrap: fetching the wheelhouse $wheelhouse_uri"
 aws s3 cp --only-show-errors --recursive "${wheelhouse_uri%/}/" "$work/wheelhouse/"

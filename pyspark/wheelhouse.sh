@@ -3,7 +3,7 @@
 # is $PRICECAST_CACHE, which pricecast sets (src/paths.ts decides it, docs/install.md#the-cache-folder); run by
 # hand in a checkout, <project>/.cache. PRICECAST_WHEELHOUSE names another folder.
 #
-#   1. pip download --only-binary :all: --platform manylinux2014_x86_64 --python-version 3.9 of every
+#   1. pip download --only-binary :all: --platform manylinux2014_x86_64 --python-version 3.11 of every
 #      pin in pyspark/wheelhouse.txt except the sdist-only ones, with --require-hashes (a file whose
 #      sha256 differs from the pin is refused);
 #   2. the sdist-only pins (ta) downloaded by hash and built into a pure-Python wheel here, with
@@ -66,7 +66,7 @@ grep -E "$sdist_pattern" "$pins" > "$work/sdist.txt" || true
 
 pip=("$python" -m pip --disable-pip-version-check --no-input -q)
 "${pip[@]}" download --require-hashes --no-deps --only-binary :all: \
-  --platform manylinux2014_x86_64 --python-version 3.9 --implementation cp --abi cp39 \
+  --platform manylinux2014_x86_64 --python-version 3.11 --implementation cp --abi cp311 \
   -d "$out" -r "$work/binary.txt" >&2 || die "pip download failed (see above)"
 if [[ -s "$work/sdist.txt" ]]; then
   "${pip[@]}" download --require-hashes --no-deps --no-binary :all: -d "$work/sdist" -r "$work/sdist.txt" >&2 \

@@ -840,8 +840,15 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 3600;
 export const IDLE_TIMEOUT_RANGE = [60, 604_800] as const;
 export const DEFAULT_POLL_SECONDS = 30;
 export const DEFAULT_TIMEOUT_MINUTES = 180;
-/** The venv pyspark/bootstrap.sh creates on every node from the staged wheelhouse. */
+/** The venv pyspark/bootstrap.sh creates on every node from the staged wheelhouse, with CLUSTER_PYTHON. */
 export const PYSPARK_PYTHON = '/opt/pricecast/venv/bin/python3';
+/**
+ * The Python the bootstrap builds that venv with (the wheelhouse holds its cp311 wheels): Amazon Linux
+ * 2023's python3.11 package, on EMR 7.x and later only (docs/emr.md#node-types-and-python).
+ */
+export const CLUSTER_PYTHON = 'python3.11';
+export const CLUSTER_PYTHON_VERSION = '3.11';
+export const CLUSTER_PYTHON_FIRST_RELEASE = 7;
 /** Every step is wrapped in `timeout` so a hung step ends (and, with TERMINATE_CLUSTER, the cluster). */
 export const DEFAULT_STEP_TIMEOUT_MINUTES = 120;
 export const DEFAULT_MAX_CONSECUTIVE_ERRORS = 10;

@@ -19,6 +19,10 @@ import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { PROJECT_ROOT } from '../parity/pyenv.js';
 import {
+  CLUSTER_PYTHON,
+  CLUSTER_PYTHON_FIRST_RELEASE,
+  CLUSTER_PYTHON_VERSION,
+  DEFAULT_RELEASE_LABEL,
   EMR_RUN_SETTINGS,
   JOB_SETTINGS,
   parseCommand,
@@ -162,6 +166,11 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     }
   }
 
+  if (config.serverless === null) {
+    const problem = clusterPythonProblem(config.releaseLabel);
+    if (problem !== null) throw new UsageError(`--release-label: ${problem}`);
+  }
+
   const warnings: string[] = [];
   let requirements: string | null = null;
   try {
@@ -175,6 +184,17 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     if (check.level === 'warning') warnings.push(check.message);
   }
   return { config, warnings };
+}
+
+/**
+ * Why a release's nodes cannot run the job's Python, or null when they can: the bootstrap builds the venv
+ * with python3.11, the package Amazon Linux 2023 ships, and only EMR 7.x and later run on Amazon Linux
+ * 2023 (EMR 6.x runs on Amazon Linux 2) (docs/emr.md#node-types-and-python).
+ */
+export function clusterPythonProblem(releaseLabel: string): string | null {
+  const major = Number(/^emr-(\d+)\./.exec(releaseLabel)?.[1] ?? NaN);
+  if (!Number.isFinite(major) || major >= CLUSTER_PYTHON_FIRST_RELEASE) return null;
+  return `${releaseLabel} cannot run the job's Python ${CLUSTER_PYTHON_VERSION}: its nodes run Amazon Linux 2, which has no ${CLUSTER_PYTHON} package (EMR ${CLUSTER_PYTHON_FIRST_RELEASE}.x and later have it); pick emr-${CLUSTER_PYTHON_FIRST_RELEASE}.0.0 or later, such as ${DEFAULT_RELEASE_LABEL}`;
 }
 
 /**

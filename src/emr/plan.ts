@@ -358,11 +358,14 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     ReleaseLabel: config.releaseLabel,
     LogUri: config.logUri,
     Applications: config.applications.map((Name) => ({ Name })),
+    // The bootstrap's venv (Python 3.11) for the driver and every executor: spark-env's PYSPARK_PYTHON,
+    // and spark.pyspark.python, which Spark reads first (docs/emr.md#node-types-and-python).
     Configurations: [
       {
         Classification: 'spark-env',
         Configurations: [{ Classification: 'export', Properties: { PYSPARK_PYTHON } }],
       },
+      { Classification: 'spark-defaults', Properties: { 'spark.pyspark.python': PYSPARK_PYTHON } },
     ],
     Instances: {
       InstanceGroups: [

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { checkSparkLine, loadEmrConfig, newRunId, pinnedPysparkVersion } from '../../src/emr/config.js';
+import { checkSparkLine, clusterPythonProblem, loadEmrConfig, newRunId, pinnedPysparkVersion } from '../../src/emr/config.js';
 import { DEFAULT_RELEASE_LABEL, SPARK_VERSION_BY_RELEASE } from '../../src/settings.js';
 import { planRun, type RunFiles } from '../../src/emr/plan.js';
 import { formatElapsed, judge } from '../../src/emr/wait.js';
@@ -72,6 +72,16 @@ describe('config', () => {
     expect(checkSparkLine('emr-7.8.0', '3.5.5')).toMatchObject({ level: 'warning', clusterSpark: '3.5.4' });
     expect(checkSparkLine('emr-6.15.0', '3.5.5').level).toBe('warning');
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', releaseLabel: 'emr-7.10.0' }, configFile: undefined })).not.toThrow();
+  });
+
+  it('refuses, in one line, a cluster release whose nodes have no python3.11 (EMR 6.x); 7.x and later pass', () => {
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', releaseLabel: 'emr-6.15.0' } })).toThrow(
+      /^--release-label: emr-6\.15\.0 cannot run the job's Python 3\.11: its nodes run Amazon Linux 2, which has no python3\.11 package \(EMR 7\.x and later have it\); pick emr-7\.0\.0 or later, such as emr-7\.10\.0$/,
+    );
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', releaseLabel: 'emr-5.36.2' } })).toThrow(/cannot run the job's Python 3\.11/);
+    expect(clusterPythonProblem('emr-7.0.0')).toBeNull();
+    expect(clusterPythonProblem('emr-7.10.0')).toBeNull();
+    expect(clusterPythonProblem('emr-8.0.0')).toBeNull();
   });
 
   it('reads the pin whatever its spelling, and ignores comments', () => {
@@ -149,8 +159,9 @@ describe('plan', () => {
     expect(request.ReleaseLabel).toBe('emr-7.10.0');
     expect(request.Applications).toEqual([{ Name: 'Hadoop' }, { Name: 'Spark' }]);
     expect(request.Configurations).toEqual([
-      // The venv bootstrap.sh creates from the wheelhouse.
+      // The venv bootstrap.sh creates from the wheelhouse with python3.11, for the driver and the executors.
       { Classification: 'spark-env', Configurations: [{ Classification: 'export', Properties: { PYSPARK_PYTHON: '/opt/pricecast/venv/bin/python3' } }] },
+      { Classification: 'spark-defaults', Properties: { 'spark.pyspark.python': '/opt/pricecast/venv/bin/python3' } },
     ]);
     expect(request.Instances?.InstanceGroups?.map((g) => [g.InstanceRole, g.InstanceType, g.InstanceCount, g.Market])).toEqual([
       ['MASTER', 'm5.xlarge', 1, 'ON_DEMAND'],

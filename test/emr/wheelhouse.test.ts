@@ -1,8 +1,9 @@
 /**
  * Point 4: the offline wheelhouse. pyspark/wheelhouse.sh builds it (pip download of manylinux2014 x86_64
- * CPython 3.9 wheels by hash, plus a wheel built from ta's sdist; cached in .cache/wheelhouse); the run
+ * CPython 3.11 wheels by hash, plus a wheel built from ta's sdist; cached in .cache/wheelhouse); the run
  * stages it to S3 (moto here); pyspark/bootstrap.sh, run on this machine as EMR runs it on a node (an
- * `aws s3 cp` stand-in over boto3 against moto, PRICECAST_PYTHON = pyenv's Python 3.9 as on emr-7.x,
+ * `aws s3 cp` stand-in over boto3 against moto, PRICECAST_PYTHON = pyenv's Python 3.11, the python3.11
+ * package of emr-7.x's Amazon Linux 2023,
  * no package index reachable), installs it into a fresh venv; then the SAME job runs with that venv as
  * PYSPARK_PYTHON (Spark from the project's PySpark, as EMR's own Spark is on the node), and its output
  * is compared with the engine's: the same parity as everywhere else.
@@ -44,12 +45,12 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
   });
 }
 
-/** pyenv's CPython 3.9 (what EMR 7.x runs PySpark with). */
-function python39(): string {
+/** pyenv's CPython 3.11 (what the bootstrap builds the nodes' venv with: emr-7.x's python3.11 package). */
+function python311(): string {
   const versions = join(homedir(), '.pyenv', 'versions');
-  const found = existsSync(versions) ? readdirSync(versions).filter((v) => /^3\.9\.\d+$/.test(v)).sort() : [];
-  if (found.length === 0) throw new Error(`no Python 3.9 under ${versions} (this test needs one, as on the project's machines)`);
-  return join(versions, found[found.length - 1], 'bin', 'python3.9');
+  const found = existsSync(versions) ? readdirSync(versions).filter((v) => /^3\.11\.\d+$/.test(v)).sort() : [];
+  if (found.length === 0) throw new Error(`no Python 3.11 under ${versions} (this test needs one, as on the project's machines)`);
+  return join(versions, found[found.length - 1], 'bin', 'python3.11');
 }
 
 beforeAll(async () => {
@@ -86,13 +87,13 @@ describe('the offline wheelhouse', () => {
       expect(file, line).toBeDefined();
       expect(createHash('sha256').update(readFileSync(join(wheelhouse, file!))).digest('hex')).toBe(hash);
     }
-    // Binary wheels are for the nodes: CPython 3.9, manylinux2014 x86_64 (or pure Python).
+    // Binary wheels are for the nodes: CPython 3.11, manylinux2014 x86_64 (or pure Python).
     for (const file of readdirSync(wheelhouse).filter((f) => f.endsWith('.whl'))) {
-      expect(file).toMatch(/-(cp39-cp39-manylinux.*x86_64|py3-none-any|py2\.py3-none-any)\.whl$/);
+      expect(file).toMatch(/-(cp311-cp311-manylinux.*x86_64|py3-none-any|py2\.py3-none-any)\.whl$/);
     }
   });
 
-  it('bootstrap.sh installs it offline into a fresh Python 3.9 venv, and the job runs with it: parity with the engine', async () => {
+  it('bootstrap.sh installs it offline into a fresh Python 3.11 venv, and the job runs with it: parity with the engine', async () => {
     const input = join(ROOT, 'fixtures', 'default.csv');
     const { config } = loadEmrConfig({ flags: { bucket: BUCKET, input } });
     const plan = planRun(config, { runId: 'wh-1', attemptId: 'a1', creatorArn: null }, {
@@ -136,7 +137,7 @@ PY
     const installed = await run('bash', [join(ROOT, 'pyspark', 'bootstrap.sh'), ...bootstrapArgs], {
       ...nodeEnv,
       PATH: `${bin}:${process.env.PATH}`,
-      PRICECAST_PYTHON: python39(),
+      PRICECAST_PYTHON: python311(),
       PRICECAST_VENV: venv,
       // No package index: anything not in the wheelhouse would fail to install.
       PIP_INDEX_URL: 'http://127.0.0.1:9/simple',
@@ -146,7 +147,7 @@ PY
     expect(installed.code, installed.stderr + installed.stdout).toBe(0);
     expect(installed.stdout).toMatch(/bootstrap: numpy 1\.26\.4 pandas 2\.2\.3 pyarrow 17\.0\.0/);
     const versions = await run(join(venv, 'bin', 'python'), ['-c', 'import sys, ta, importlib.metadata as m; print(sys.version_info[:2], m.version("ta"))'], process.env);
-    expect(versions.stdout.trim()).toBe('(3, 9) 0.11.0');
+    expect(versions.stdout.trim()).toBe('(3, 11) 0.11.0');
 
     // The same job, PySpark's Python being the venv (as spark-env's PYSPARK_PYTHON makes it on EMR).
     // SPARK_HOME given, as on EMR (/usr/lib/spark): otherwise spark-submit asks PYSPARK_PYTHON where
