@@ -16,9 +16,10 @@ rmSync(outdir, { recursive: true, force: true });
 await build({
   // experiment-worker: the worker thread src/experiment/parallel.ts starts (dist/experiment-worker.js).
   // csvscan-worker: the CSV scan's worker threads (src/engine/ingest/csvScan.ts, dist/csvscan-worker.js).
-  // panel-worker: the threads that fit a panel's assets (src/engine/panel/panelWorkers.ts, dist/panel-worker.js).
+  // panel-worker, forecast-worker: the threads of a panel's predict and forecast (src/engine/panel/panelWorkers.ts,
+  // src/forecast/forecastWorkers.ts).
   // index: the library (src/index.ts, package.json "exports").
-  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'experiment-worker': 'src/experiment/worker.ts', 'csvscan-worker': 'src/engine/ingest/csvScanWorker.ts', 'panel-worker': 'src/engine/panel/panelWorker.ts' },
+  entryPoints: { cli: 'src/cli.ts', index: 'src/index.ts', 'experiment-worker': 'src/experiment/worker.ts', 'csvscan-worker': 'src/engine/ingest/csvScanWorker.ts', 'panel-worker': 'src/engine/panel/panelWorker.ts', 'forecast-worker': 'src/forecast/forecastWorker.ts' },
   // PRICECAST_OUTDIR: the build test bundles into a folder of its own, leaving dist/ alone.
   outdir,
   bundle: true,

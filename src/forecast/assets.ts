@@ -16,6 +16,8 @@ import { isPanel, splitAssets } from '../engine/panel/assets.js';
 export interface AssetSeries {
   /** The asset's name as written (trimmed); null for a file without an asset column. */
   asset: string | null;
+  /** Rows the asset has in the file (before sorting and dedupe): how much work it is. */
+  rows: number;
   /**
    * Its rows sorted, de-duplicated and with their missing values treated, made when asked (a panel's
    * assets are taken one at a time, so a large panel never holds every asset's series at once).
@@ -53,9 +55,10 @@ export async function loadForecastInput(
   if (panel && ingest.assetNames === undefined) {
     throw new InputError(input, 0, null, null, 'an asset column for a panel forecast (name it with --columns asset=COL)');
   }
-  const parts = panel || (wanted !== undefined && wanted.length > 0) ? splitAssets(ingest, wanted) : [{ asset: ingest.asset ?? '', ingest }];
+  const parts = panel || (wanted !== undefined && wanted.length > 0) ? splitAssets(ingest, wanted) : [{ asset: ingest.asset ?? '', rows: ingest.rowsRead, ingest }];
   const series = parts.map((part) => ({
     asset: panel ? part.asset : (ingest.asset ?? null),
+    rows: part.rows,
     sorted(): DedupedDaily {
       const sorted = prepareDaily(part.ingest, options.missing).deduped;
       checkFeatureInputs(items, sorted.columns, { file: input, layout: ingest.layout });

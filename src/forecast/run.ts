@@ -23,14 +23,16 @@ import { tooFewRowsReason, type SkippedAsset } from '../engine/panel/assets.js';
 import type { DailyColumns } from '../engine/types.js';
 import type { Target } from '../experiment/target.js';
 import { loadForecastInput, type AssetSeries, type ForecastInput, type InputShape } from './assets.js';
-import { conformalInterval, conformalRank, conformalWidth, conformityScore, scoresNeeded } from './conformal.js';
+import { conformalRank, scoresNeeded } from './conformal.js';
 import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
-import { fitHorizon } from './horizon.js';
 import { checkPartition, checkTableFolder, writePartition } from './partition.js';
-import { cutAt, horizonLabel, priceAhead, usableRows, type UsableRows } from './rows.js';
+import { cutAt, usableRows, type UsableRows } from './rows.js';
 import { checkS3Partition, s3Client, writeS3Partition, type S3Settings } from './s3Table.js';
 import { encodeForecastParquet, type ForecastRow } from './table.js';
-import { trackRecord, type TrackRecord } from './trackRecord.js';
+import { forecastRows, type HorizonForecast, type Plan } from './assetForecast.js';
+import { forecastAsset, forecastAssetsInWorkers, FORECAST_WORKERS_MIN_ROWS } from './forecastWorkers.js';
+
+export type { HorizonForecast };
 
 export interface ForecastOptions {
   input: string;
@@ -59,14 +61,6 @@ export interface ForecastOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface HorizonForecast {
-  horizon: number;
-  targetDate: string;
-  forecast: number;
-  bounds: { level: number; lower: number; upper: number; width: number }[];
-  model: { coefficients: number[]; intercept: number; fittedRows: number };
-  trackRecord: TrackRecord;
-}
 
 export interface ForecastDocument {
   tool: 'pricecast';
@@ -170,19 +164,6 @@ async function forecastAt(options: ForecastOptions, as: InputShape): Promise<Any
 }
 
 /** The settings of a run, checked and parsed once (every asset of a panel shares them). */
-interface Plan {
-  items: FeatureItem[];
-  featureNames: string[];
-  horizon: number;
-  levels: readonly number[];
-  calibrationWindow: number | undefined;
-  trainRatio: number;
-  refitEvery: number;
-  target: Target;
-  asOf: number | undefined;
-  asOfText: string | undefined;
-  regularisation: Regularisation | undefined;
-}
 
 function planOf(options: ForecastOptions): Plan {
   const { horizon: H, levels, trainRatio, refitEvery: K, target, calibrationWindow: W } = options;
@@ -260,37 +241,6 @@ function tooShort(series: DailyColumns, rows: UsableRows, plan: Plan): string | 
   return null;
 }
 
-/** Every horizon's fit, bounds and track record from the last usable row, and its rows of the table. */
-function forecastRows(rows: UsableRows, plan: Plan): { horizons: HorizonForecast[]; tableRows: ForecastRow[] } {
-  const { horizon: H, levels, trainRatio, refitEvery: K, target, calibrationWindow: W } = plan;
-  const o = rows.day.length - 1;
-  const horizons: HorizonForecast[] = [];
-  const tableRows: ForecastRow[] = [];
-  for (let h = 1; h <= H; h++) {
-    const ahead = priceAhead(rows, h);
-    const fit = fitHorizon(rows.features, rows.price, ahead, horizonLabel(target, rows.price, ahead), { horizon: h, trainRatio, refitEvery: K, target }, plan.featureNames, plan.regularisation);
-    const { forecast, actual, price } = fit.history;
-    const scores = Float64Array.from(forecast, (f, t) => conformityScore(f, actual[t], price[t]));
-    const calibration = W === undefined ? scores : scores.subarray(Math.max(0, scores.length - W));
-    const bounds = levels.map((level) => {
-      const width = conformalWidth(calibration, level);
-      return { level, ...conformalInterval(fit.forecast, width, rows.price[o]), width };
-    });
-    const first = fit.firstOrigin;
-    const last = first + forecast.length - 1;
-    const record = trackRecord(
-      fit,
-      rows.price,
-      forecast.length === 0 ? [null, null] : [formatDay(rows.day[first]), formatDay(rows.day[last])],
-      levels,
-      W,
-    );
-    const targetDay = rows.day[o] + h;
-    horizons.push({ horizon: h, targetDate: formatDay(targetDay), forecast: fit.forecast, bounds, model: fit.model, trackRecord: record });
-    tableRows.push({ horizon: h, targetDay, lastPrice: rows.price[o], forecast: fit.forecast, bounds });
-  }
-  return { horizons, tableRows };
-}
 
 /** The set as `_forecast.json` names it. */
 function setOf(options: ForecastOptions, plan: Plan): ForecastDocument['set'] {
@@ -401,14 +351,23 @@ async function forecastPanel(input: ForecastInput, plan: Plan, options: Forecast
   const assets: AssetForecast[] = [];
   const tableRows: ForecastRow[] = [];
   options.onProgress?.(0, usable.length);
-  for (const { series, asset } of usable) {
-    const { rows } = rowsOf(series);
-    const one = forecastRows(rows, plan);
-    const o = rows.day.length - 1;
-    assets.push({ asset, lastPrice: rows.price[o], rows: rows.day.length, horizons: one.horizons });
+  const advance = () => options.onProgress?.(++done, usable.length);
+  let done = 0;
+  // Assets are independent: a large panel is forecast on worker threads (docs/input.md#panels).
+  const work = usable.map(({ series }) => ({ rows: series.rows, series: () => series.sorted().columns }));
+  const results =
+    usable.length > 1 && work.reduce((sum, w) => sum + w.rows, 0) >= FORECAST_WORKERS_MIN_ROWS
+      ? await forecastAssetsInWorkers(work, plan, advance)
+      : work.map((w) => {
+          const one = forecastAsset(w.series(), plan);
+          advance();
+          return one;
+        });
+  usable.forEach(({ asset }, k) => {
+    const one = results[k];
+    assets.push({ asset, lastPrice: one.lastPrice, rows: one.rows, horizons: one.horizons });
     for (const row of one.tableRows) tableRows.push({ ...row, asset });
-    options.onProgress?.(assets.length, usable.length);
-  }
+  });
   const document: PanelForecastDocument = {
     tool: 'pricecast',
     command: 'forecast',

@@ -61,6 +61,7 @@ describe('npm pack', () => {
       'dist/csvscan-worker.js',
       'dist/experiment-worker.js',
       'dist/panel-worker.js',
+      'dist/forecast-worker.js',
       'dist/types/index.d.ts',
       'fixtures/algorand.csv',
       'pyspark/price_regression.py',
