@@ -75,7 +75,10 @@ export class ExpandingFit {
     this.rows = Math.max(this.rows, end);
   }
 
-  /** The fit on the current window: the engine's solve (standardise, penalise, Cholesky, fallback or OWL-QN, scale back). */
+  /**
+   * The fit on the current window: the engine's solve (standardise, penalise, Cholesky, fallback or
+   * OWL-QN, scale back), without the standard errors no walk-forward reads (`diagInvAtWA` is null).
+   */
   solve(): WlsSolution {
     if (this.rows === 0) throw new Error('Training dataset is empty.');
     return solveWeightedLeastSquares({
@@ -85,6 +88,6 @@ export class ExpandingFit {
       aSum: this.aSum,
       abSum: this.abSum,
       aaSum: this.aaSum,
-    }, this.featureNames, this.regularisation);
+    }, this.featureNames, this.regularisation, { standardErrors: false });
   }
 }

@@ -189,11 +189,13 @@ export interface WlsSums {
  * re-reading every row; sums formed in the same row order give the same solution bit for bit. The
  * sums are not modified.
  * @param featureNames the columns' names, for error messages only (default "feature column j")
+ * @param standardErrors false: no `diagInvAtWA` (null), for callers that use only the coefficients
  */
 export function solveWeightedLeastSquares(
   sums: WlsSums,
   featureNames?: readonly string[],
   regularisation: Regularisation = NO_REGULARISATION,
+  { standardErrors = true }: { standardErrors?: boolean } = {},
 ): WlsSolution {
   const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
   const k = aSum.length;
@@ -271,7 +273,9 @@ export function solveWeightedLeastSquares(
   } else {
     // 5. Cholesky on the full system (features + intercept).
     const all = Array.from({ length: k }, (_, j) => j);
-    const full = trySolve(aaBar, aBar, abBar, bBar, all, true);
+    // The inverse (dpptri) only feeds the standard errors: a caller that prints none (a walk-forward's
+    // refits) skips it; it cannot fail once the factorisation has succeeded, so the solution is the same.
+    const full = trySolve(aaBar, aBar, abBar, bBar, all, standardErrors);
     if (full.failedColumn === 0) {
       x = full.x;
       inverse = full.inverse;
