@@ -115,7 +115,7 @@ async function parityCommand(argv: string[]): Promise<number> {
   const options = jobSettings(job);
   const { runParity } = await import('./parity/run.js');
   const { formatParityReport } = await import('./parity/compare.js');
-  const outcome = await runParity({ ...options, keep, log: (line) => process.stderr.write(`${line}\n`) });
+  const outcome = await runParity({ ...options, keep, panels: true, log: (line) => process.stderr.write(`${line}\n`) });
   if (json) process.stdout.write(`${JSON.stringify(outcome.report)}\n`);
   else process.stdout.write(formatParityReport(outcome.report));
   return outcome.report.ok ? 0 : 1;

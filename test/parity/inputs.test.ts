@@ -353,7 +353,6 @@ describe('every vendor layout with its quirks: engine and PySpark job read it al
     run('ohlc-off', () => ohlcCsv, { ohlcCheck: 'off' }),
   ];
   const REFUSALS: LayoutCase[] = [
-    run('ten-coins', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop' }),
     run('ten-coins-without-asset', () => vendor('coinmarketcap-multi-ten-coins.csv'), { missing: 'drop', format: 'coinmarketcap' }),
     run('yahoo-null-rows-default', () => vendor('yahoo-null-rows.csv')),
     run('yahoo-marketcap-named', () => vendor('yahoo.csv'), { features: 'price,marketCap,rsi' }),
@@ -423,7 +422,6 @@ describe('every vendor layout with its quirks: engine and PySpark job read it al
     const message = (engine as InputError).message;
     expect(batch.stderr.split('\n').map((l) => l.trim())).toContain(message);
     const expected: Record<string, RegExp> = {
-      'ten-coins': /10 assets \(bitcoin, ethereum, ripple/,
       'ten-coins-without-asset': /days have several rows.*--columns asset=COL/,
       'yahoo-null-rows-default': /"null".*--missing/,
       'yahoo-marketcap-named': /column marketCap:.*yahoo layout has no market cap/,

@@ -8,6 +8,7 @@
 import { InputError } from '../errors.js';
 import type { DailyIngest, MissingCellSource } from '../ingest/csv.js';
 import type { DailyColumns } from '../types.js';
+import { checkOhlc } from '../ingest/valueRules.js';
 
 /**
  * One asset's rows, as a file of its own would have been read (`ingest.asset` is its name). `ingest` is
@@ -105,6 +106,14 @@ function rowsByAsset(assetOf: Int32Array, count: number): Int32Array[] {
   return rows;
 }
 
+/** Rows whose open/high/low disagree with the close (accepted under `--ohlc-check off`). */
+function countOhlcInconsistent({ open, high, low, price }: DailyColumns): number {
+  if (!open || !high || !low) return 0;
+  let count = 0;
+  for (let r = 0; r < price.length; r++) if (checkOhlc(open[r], high[r], low[r], price[r]) !== null) count++;
+  return count;
+}
+
 function pick(column: Float64Array, rows: Int32Array): Float64Array {
   const out = new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = column[rows[k]];
@@ -129,7 +138,7 @@ function selectAsset(ingest: DailyIngest, asset: string, rows: Int32Array): Dail
       if (cell !== undefined) missingCells.set(k, cell);
     }
   }
-  const { assetOf: _assetOf, assetNames: _names, assetLines: _lines, seconds, ...rest } = ingest;
+  const { assetOf: _assetOf, assetNames: _names, assetLines: _lines, seconds, ohlcInconsistentRows, ...rest } = ingest;
   return {
     ...rest,
     columns,
@@ -137,5 +146,7 @@ function selectAsset(ingest: DailyIngest, asset: string, rows: Int32Array): Dail
     missingCells,
     asset,
     ...(seconds !== undefined ? { seconds: pick(seconds, rows) } : {}),
+    // The file's count, recounted on this asset's rows (docs/input.md#open-high-and-low).
+    ...(ohlcInconsistentRows !== undefined ? { ohlcInconsistentRows: ohlcInconsistentRows === 0 ? 0 : countOhlcInconsistent(columns) } : {}),
   };
 }

@@ -88,6 +88,25 @@ describe('a panel is N one-asset runs', () => {
     }
   });
 
+  it('open/high/low under --ohlc-check off: each asset counts its own inconsistent rows', async () => {
+    const [header, ...rows] = panelCsvText(ASSETS.slice(0, 2), 13).trimEnd().split('\n');
+    let bad = 0;
+    const lines = rows.map((row) => {
+      const cells = row.split(',');
+      const price = Number(cells[1]);
+      const broken = cells[4] === 'AAA' && bad < 3 && Number(cells[0].slice(-2)) % 7 === 0 && ++bad > 0;
+      return `${row},${price},${broken ? price * 0.5 : price * 1.01},${price * 0.99}`;
+    });
+    const text = `${[`${header},open,high,low`, ...lines].join('\n')}\n`;
+    const input = await scratch.file(text, 'ohlc-panel.csv');
+    const result = await runPredict({ input, ohlcCheck: 'off' });
+    if (result.kind !== 'panel') throw new Error('not a panel');
+    const counts = Object.fromEntries(result.report.assets.map((a) => [a.asset, a.input.ohlcInconsistentRows]));
+    expect(counts).toEqual({ AAA: 3, 'B b': 0 });
+    const own = await runPipeline({ input: await scratch.file(oneAssetText(text, 'AAA'), 'ohlc-aaa.csv'), ohlcCheck: 'off' });
+    expect(own.report.input.ohlcInconsistentRows).toBe(3);
+  });
+
   it('runPipeline refuses a panel (one model across assets would be silently wrong), and takes one asset it is told', async () => {
     const text = panelCsvText(ASSETS, 11);
     const input = await scratch.file(text, 'refused.csv');
