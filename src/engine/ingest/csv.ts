@@ -5,9 +5,10 @@
  *   createReadStream → [sha256, NUL/UTF-8 check] → csv-parse (arrays, RFC 4180, BOM) → sink: validate
  *   the four required fields and append them to growable typed arrays
  *
- * A file that is plainly valid (no quotes, no stray CR, every row valid) is first read by the
- * hand-written scanner in csvscan.ts, ~10× faster; it gives up on anything else, and then this
- * csv-parse path reads the file and decides (and words) every error.
+ * A file that is plainly valid (the project's own layout, with or without an `asset` column; no quotes
+ * but a quoted asset name; no stray CR; every row valid) is first read by the hand-written scanner in
+ * csvScan.ts, several times faster; it gives up on anything else, and then this csv-parse path reads
+ * the file and decides (and words) every error.
  *
  * Each record (an array of strings, csv-parse's cheapest form) is validated and copied into the columns
  * as it arrives and then dropped: memory is the four columns (20 bytes a row) plus a read chunk.
