@@ -857,8 +857,17 @@ export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60;
 export const SSE_ALGORITHMS = ['AES256', 'aws:kms'] as const;
 export type SseAlgorithm = (typeof SSE_ALGORITHMS)[number];
 
+/**
+ * What the cluster (or the serverless job run) runs: the reference job's predict (price_regression.py:
+ * the Spark-layout folder) or its walk-forward experiment (walk_forward.py, with price_regression.py
+ * beside it: results.json). src/emr/plan.ts and src/emr/experimentCompare.ts.
+ */
+export const EMR_COMMANDS = ['predict', 'experiment'] as const;
+export type EmrCommand = (typeof EMR_COMMANDS)[number];
+
 export const DEFAULT_FILES = {
   script: join(PROJECT_ROOT, 'pyspark', 'price_regression.py'),
+  experimentScript: join(PROJECT_ROOT, 'pyspark', 'walk_forward.py'),
   bootstrap: join(PROJECT_ROOT, 'pyspark', 'bootstrap.sh'),
   requirements: join(PROJECT_ROOT, 'pyspark', 'requirements.txt'),
   wheelhouseBuilder: join(PROJECT_ROOT, 'pyspark', 'wheelhouse.sh'),
@@ -950,7 +959,23 @@ export const EMR_SETTINGS = {
     flag: 'request-timeout', kind: 'number', configKey: 'requestTimeoutSeconds', metavar: 'S', default: DEFAULT_REQUEST_TIMEOUT_SECONDS, validate: isPositiveRule,
     help: 'every AWS request fails (and is retried by the SDK) after S seconds without an answer',
   }),
+  command: setting<'string', EmrCommand>({
+    flag: 'command', kind: 'string', configKey: 'command', metavar: 'C', default: 'predict', choices: EMR_COMMANDS,
+    help: "what runs on AWS: predict (the job's Spark-layout output) or experiment (the walk-forward job's results.json, compared with the engine's experiment)",
+  }),
+  // --command experiment: the experiment's own settings, as `pricecast experiment` declares them (the
+  // train ratio is the job's --train-ratio above; the input reading is the job's too).
+  experimentSets: setting({
+    ...EXPERIMENT_SETTINGS.set,
+    help: 'with --command experiment: a feature set to compare, NAME=SPEC[;regParam=λ] (repeatable, at least one: the job has no built-in ladder)',
+  }),
+  refitEvery: setting({ ...EXPERIMENT_SETTINGS.refitEvery, help: 'with --command experiment: refit the model every K test rows' }),
+  target: setting({ ...EXPERIMENT_SETTINGS.target, help: "with --command experiment: what the model fits, price or return" }),
   script: setting({ flag: 'job-script', kind: 'string', configKey: 'files.script', metavar: 'FILE', help: 'the job to stage', default: DEFAULT_FILES.script, defaultText: relative(DEFAULT_FILES.script) }),
+  experimentScript: setting({
+    flag: 'experiment-script', kind: 'string', configKey: 'files.experimentScript', metavar: 'FILE',
+    help: 'the walk-forward job to stage with --command experiment (it imports the --job-script)', default: DEFAULT_FILES.experimentScript, defaultText: relative(DEFAULT_FILES.experimentScript),
+  }),
   bootstrap: setting({ flag: 'bootstrap-script', kind: 'string', configKey: 'files.bootstrap', metavar: 'FILE', help: 'the bootstrap action to stage', default: DEFAULT_FILES.bootstrap, defaultText: relative(DEFAULT_FILES.bootstrap) }),
   requirements: setting({ flag: 'requirements', kind: 'string', configKey: 'files.requirements', metavar: 'FILE', help: 'the pins whose pyspark line the release must match', default: DEFAULT_FILES.requirements, defaultText: relative(DEFAULT_FILES.requirements) }),
   wheelhouse: optionalSetting({

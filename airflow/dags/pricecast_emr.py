@@ -4,10 +4,13 @@
                    |                                                          |
                    +------------------- terminate_cluster <-------------------+   (teardown)
 
-- stage: `pricecast emr stage` uploads the run's files (data, job, bootstrap, offline wheelhouse) and
-  prints the plan as JSON (run id, the RunJobFlow request, the steps). Where Node is not available
-  (Amazon MWAA workers), stage outside Airflow and trigger the DAG with the plan as the run's conf:
-  `{"plan": <the JSON that pricecast emr stage printed>}`; this task then only passes it on.
+- stage: `pricecast emr stage --command COMMAND` uploads the run's files (data, job, bootstrap, offline
+  wheelhouse) and prints the plan as JSON (run id, the RunJobFlow request, the steps). COMMAND is the
+  DAG's `command` parameter: `predict` (default) or `experiment` (the walk-forward job, its feature sets
+  given as `--set NAME=SPEC` in PRICECAST_STAGE_ARGS or the config file; docs/emr.md#the-experiment-on-emr).
+  Where Node is not available (Amazon MWAA workers), stage outside Airflow and trigger the DAG with the
+  plan as the run's conf: `{"plan": <the JSON that pricecast emr stage printed>}`; this task then only
+  passes it on (and refuses a plan of another command than the run's parameter).
 - create_cluster: EmrCreateJobFlowOperator with emr_conn_id=None: the request is exactly the plan's
   (release, single node by default, bootstrap action, tags incl. the creator, auto-termination), less
   its Steps, which add_steps adds (so the step ids are known to the sensors). Because the cluster
@@ -21,7 +24,8 @@
   steps failed or a sensor gave up, so the cluster never outlives the run; the run is still marked
   failed (a teardown's success does not hide its work tasks' failure). The only task with retries: a
   throttled TerminateJobFlows must not leave a cluster running.
-- compare: `pricecast emr fetch --run-id ID --compare` (the output against the local engine), only
+- compare: `pricecast emr fetch --run-id ID --compare` (the output against the local engine; with
+  experiment, results.json against the engine's experiment, as run.json records the command), only
   where Node is available (`PRICECAST_COMPARE=0` or conf `{"compare": false}` skips it, e.g. on MWAA;
   run it later anywhere with the run id).
 
@@ -55,7 +59,7 @@ from airflow.providers.amazon.aws.operators.emr import (
     EmrTerminateJobFlowOperator,
 )
 from airflow.providers.amazon.aws.sensors.emr import EmrStepSensor
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Param, task
 from airflow.exceptions import AirflowSkipException
 
 PRICECAST_CMD = os.environ.get("PRICECAST_CMD", "pricecast")
@@ -85,6 +89,9 @@ def _run_cli(args: list[str]) -> str:
     return done.stdout
 
 
+COMMANDS = ["predict", "experiment"]
+
+
 def plan_for_airflow(plan: dict) -> dict:
     """The plan's parts the operators take: the RunJobFlow request without Steps, and the steps."""
     request = plan.get("runJobFlow")
@@ -101,6 +108,7 @@ def plan_for_airflow(plan: dict) -> dict:
     return {
         "run_id": plan["runId"],
         "attempt_id": plan.get("attemptId"),
+        "command": plan.get("command", "predict"),
         "job_flow": job_flow,
         "steps": steps,
     }
@@ -115,18 +123,27 @@ with DAG(
     # XComs (the plan's dicts) are rendered into the operators' fields as objects, not strings.
     render_template_as_native_obj=True,
     default_args={"retries": 0},
+    params={
+        "command": Param("predict", type="string", enum=COMMANDS,
+                         description="what runs on the cluster: predict, or the walk-forward experiment"),
+    },
     tags=["pricecast", "emr"],
 ) as dag:
 
     @task
     def stage(**context) -> dict:
         conf = (context.get("dag_run").conf or {}) if context.get("dag_run") else {}
+        command = context["params"]["command"]
         if conf.get("plan") is not None:
             plan = conf["plan"]
             print(f"plan from the run's conf: run {plan.get('runId')}", flush=True)
         else:
-            plan = json.loads(_run_cli(["emr", "stage", *STAGE_ARGS]))
-        return plan_for_airflow(plan)
+            plan = json.loads(_run_cli(["emr", "stage", "--command", command, *STAGE_ARGS]))
+        staged_plan = plan_for_airflow(plan)
+        if staged_plan["command"] != command:
+            raise ValueError(f"the plan runs {staged_plan['command']}, but this run's command parameter is {command}")
+        print(f"run {staged_plan['run_id']}: {command}", flush=True)
+        return staged_plan
 
     staged = stage()
 

@@ -3,7 +3,7 @@
     run_dag.py import                 DagBag import: errors, tasks, which task is a teardown of which
     run_dag.py success PLAN.json      dag.test() in-process under moto's mock_aws, the steps scripted to
                                       COMPLETED when the sensor first asks (moto never runs steps)
-    run_dag.py against-server         dag.test() against the moto SERVER the environment points boto3 at
+    run_dag.py against-server [CONF]  dag.test() against the moto SERVER the environment points boto3 at
                                       (AWS_ENDPOINT_URL), with the real `pricecast emr stage` (PRICECAST_CMD,
                                       PRICECAST_STAGE_ARGS); moto keeps the steps RUNNING, so the sensor
                                       times out (PRICECAST_SENSOR_TIMEOUT_SECONDS) and the run fails
@@ -77,6 +77,7 @@ def main() -> None:
             "settings": {t.task_id: task_settings(t) for t in dag.tasks} if dag else {},
             "errors": {k: str(v) for k, v in bag.import_errors.items()},
             "dagIds": sorted(bag.dag_ids),
+            "params": dag.params.dump() if dag else {},
             "tasks": sorted(dag.task_dict) if dag else [],
             "teardowns": {t.task_id: sorted(u.task_id for u in t.upstream_list if u.is_setup) for t in dag.tasks if t.is_teardown} if dag else {},
             "upstream": {t.task_id: sorted(t.upstream_task_ids) for t in dag.tasks} if dag else {},
@@ -104,7 +105,7 @@ def main() -> None:
 
     if mode == "against-server":
         _, dag = load_dag()
-        print(json.dumps(run_and_report(dag, {})))
+        print(json.dumps(run_and_report(dag, json.loads(sys.argv[2]) if len(sys.argv) > 2 else {})))
         return
 
     raise SystemExit(f"unknown mode {mode}")

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { InputError, UsageError } from '../engine/errors.js';
 import { reportError } from '../errorReport.js';
 import { formatParityReport } from '../parity/compare.js';
+import { formatExperimentParity } from '../parity/experimentParity.js';
 import {
   CONFIG_SETTING,
   formatOptionsHelp,
@@ -42,7 +43,7 @@ import {
   EMR_SUBMIT_SETTINGS,
   type EmrRunValues,
 } from '../settings.js';
-import { compareRun, downloadPrefix, readManifest } from './fetch.js';
+import { compareExperimentRun, compareRun, downloadPrefix, readManifest, runOutputLayout } from './fetch.js';
 import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
 import type { ServerlessPlan } from './serverlessPlan.js';
 import { checkBucket, localFileFacts, stageUploads } from './stage.js';
@@ -100,8 +101,11 @@ const SUBMIT_HELP = `pricecast emr submit: stage to S3, run on EMR, wait, fetch 
 
 Usage: pricecast emr submit --bucket NAME [options]
 
-Creates a cluster (tagged pricecast:managed=true and pricecast:run=ID) with a bootstrap action and three
-steps: s3-dist-cp the data into HDFS, spark-submit the job, s3-dist-cp the output back. The cluster ends
+Creates a cluster (tagged pricecast:managed=true and pricecast:run=ID) with a bootstrap action and four
+steps: s3-dist-cp the data into HDFS, spark-submit the job, the publish guard (claims the output folder,
+refuses one holding objects not of this run), s3-dist-cp the output back. --command experiment runs the
+walk-forward job (pyspark/walk_forward.py, --set NAME=SPEC ...) instead and compares its results.json
+with the engine's experiment. The cluster ends
 itself after the last step (KeepJobFlowAliveWhenNoSteps=false) or when idle (auto-termination); a
 failed step terminates it. On a failed step, an API error while waiting, a timeout, Ctrl-C or SIGTERM
 this command terminates the cluster it created before it exits non-zero.
@@ -167,10 +171,16 @@ async function buildPlan(
   const files = {
     input: await localFileFacts(config.job.input),
     script: await localFileFacts(config.files.script),
+    ...(await experimentScriptFacts(config)),
     bootstrap: await localFileFacts(config.files.bootstrap),
     wheelhouse: await wheelhouseFiles(wheelhouseDir),
   };
   return planRun(config, { runId, attemptId, creatorArn }, files);
+}
+
+/** With --command experiment, the walk-forward job's facts (it is staged beside the job it imports). */
+async function experimentScriptFacts(config: EmrConfig) {
+  return config.command === 'experiment' ? { experimentScript: await localFileFacts(config.files.experimentScript) } : {};
 }
 
 /** The plan as printed by `plan` and `stage`: every upload with its local source, the request, the cost. */
@@ -178,6 +188,7 @@ function printablePlan(config: EmrConfig, plan: EmrPlan, extra: Record<string, u
   return {
     runId: plan.runId,
     attemptId: plan.layout.attemptId,
+    command: plan.manifest.command ?? 'predict',
     uploads: plan.uploads.map((u) => ({
       role: u.role,
       uri: u.uri,
@@ -217,6 +228,7 @@ async function buildServerlessPlan(config: EmrConfig, runIdGiven: string | undef
   const files = {
     input: await localFileFacts(config.job.input),
     script: await localFileFacts(config.files.script),
+    ...(await experimentScriptFacts(config)),
     pythonArchive: await localFileFacts(config.serverless!.pythonArchive),
   };
   return planServerlessRun(config, { runId, attemptId, creatorArn }, files);
@@ -264,8 +276,11 @@ async function submitServerless(
       runId: plan.runId, attemptId: plan.layout.attemptId, exitCode: outcome.exitCode, applicationId: outcome.applicationId,
       createdApplication: outcome.createdApplication, stoppedApplication: outcome.stoppedApplication, jobRunId: outcome.jobRunId,
       cancelled: outcome.cancelled, status: outcome.wait?.status ?? null, message: outcome.wait?.message ?? null,
-      outputDir: outcome.outputDir, parity: outcome.parity?.report ?? null,
+      outputDir: outcome.outputDir, parity: outcome.parity?.report ?? outcome.experiment?.report ?? null,
     })}\n`);
+  } else if (outcome.experiment !== null) {
+    io.stdout.write(`run ${plan.runId} (job run ${outcome.jobRunId}): output in ${outcome.outputDir}\n`);
+    io.stdout.write(`${formatExperimentParity(outcome.experiment.report)}\n`);
   } else if (outcome.parity !== null) {
     io.stdout.write(`run ${plan.runId} (job run ${outcome.jobRunId}): output in ${outcome.outputDir}\n`);
     io.stdout.write(formatParityReport(outcome.parity.report));
@@ -437,9 +452,12 @@ async function submitCommand(argv: string[], io: EmrIo): Promise<number> {
           message: outcome.wait?.message ?? null,
           failureLog: outcome.failureLog,
           outputDir: outcome.outputDir,
-          parity: outcome.parity?.report ?? null,
+          parity: outcome.parity?.report ?? outcome.experiment?.report ?? null,
         })}\n`,
       );
+    } else if (outcome.experiment !== null) {
+      io.stdout.write(`run ${plan.runId} on ${outcome.clusterId}: output in ${outcome.outputDir}\n`);
+      io.stdout.write(`${formatExperimentParity(outcome.experiment.report)}\n`);
     } else if (outcome.parity !== null) {
       io.stdout.write(`run ${plan.runId} on ${outcome.clusterId}: output in ${outcome.outputDir}\n`);
       io.stdout.write(formatParityReport(outcome.parity.report));
@@ -547,11 +565,22 @@ async function fetchRun(
     defaultName = runId;
   }
   const outputDir = values.output ?? join(DEFAULT_FETCH_ROOT, defaultName);
-  const downloaded = await downloadPrefix(s3, outputUri, outputDir, (line) => io.stderr.write(`${line}\n`));
+  const downloaded = await downloadPrefix(s3, outputUri, outputDir, (line) => io.stderr.write(`${line}\n`), runOutputLayout(manifest));
   if (!values.compare) {
     if (values.json) io.stdout.write(`${JSON.stringify({ outputUri, outputDir: downloaded.dir, files: downloaded.files })}\n`);
     else io.stdout.write(`fetched ${outputUri} into ${downloaded.dir} (${downloaded.files.join(', ')})\n`);
     return 0;
+  }
+  if (manifest?.command === 'experiment') {
+    io.stderr.write('compare: running the engine\'s experiment on the same input and settings…\n');
+    const { report } = await compareExperimentRun(s3, downloaded.dir, manifest, values.input ?? null);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify({ outputUri, outputDir: downloaded.dir, files: downloaded.files, command: 'experiment', parity: report })}\n`);
+    } else {
+      io.stdout.write(`fetched ${outputUri} into ${downloaded.dir}\n`);
+      io.stdout.write(`${formatExperimentParity(report)}\n`);
+    }
+    return report.ok ? 0 : 1;
   }
   io.stderr.write('compare: running the local engine on the same input, seed and split…\n');
   const compared = await compareRun(s3, downloaded.dir, manifest, values.input ?? null);

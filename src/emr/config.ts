@@ -18,6 +18,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { PROJECT_ROOT } from '../parity/pyenv.js';
+import { parseSetFlag } from '../experiment/sets.js';
+import type { EmrExperimentSettings } from './experimentCompare.js';
 import {
   CLUSTER_PYTHON,
   CLUSTER_PYTHON_FIRST_RELEASE,
@@ -27,6 +29,7 @@ import {
   JOB_SETTINGS,
   parseCommand,
   SPARK_VERSION_BY_RELEASE,
+  type EmrCommand,
   type EmrFlags,
   type EmrRunValues,
   type JobSettings,
@@ -57,8 +60,15 @@ export interface EmrConfig {
   /** Extra tags on the cluster (the tool's own pricecast:* tags are always added). */
   tags: Record<string, string>;
   job: JobSettings;
-  /** The job and bootstrap (staged), the pins (checked), the wheelhouse (null: built by pyspark/wheelhouse.sh). */
-  files: { script: string; bootstrap: string; requirements: string; wheelhouse: string | null };
+  /** What runs: the job's predict, or the walk-forward experiment (walk_forward.py, results.json). */
+  command: EmrCommand;
+  /** The experiment's settings (used with command experiment; the train ratio is the job's). */
+  experiment: EmrExperimentSettings;
+  /**
+   * The job and bootstrap (staged), the walk-forward job (staged with command experiment), the pins
+   * (checked), the wheelhouse (null: built by pyspark/wheelhouse.sh).
+   */
+  files: { script: string; experimentScript: string; bootstrap: string; requirements: string; wheelhouse: string | null };
   pollSeconds: number;
   timeoutMinutes: number;
   clusterId: string | null;
@@ -135,7 +145,15 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     ec2KeyName: values.ec2KeyName ?? null,
     tags: Object.fromEntries(values.tags.map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)])),
     job,
-    files: { script: values.script, bootstrap: values.bootstrap, requirements: values.requirements, wheelhouse: values.wheelhouse ?? null },
+    command: values.command,
+    experiment: { sets: values.experimentSets, trainRatio: job.trainRatio, refitEvery: values.refitEvery, target: values.target },
+    files: {
+      script: values.script,
+      experimentScript: values.experimentScript,
+      bootstrap: values.bootstrap,
+      requirements: values.requirements,
+      wheelhouse: values.wheelhouse ?? null,
+    },
     pollSeconds: values.pollSeconds,
     timeoutMinutes: values.timeoutMinutes,
     clusterId: values.clusterId ?? null,
@@ -166,6 +184,12 @@ export function resolveEmrConfig(values: EmrRunValues, options: { requireBucket?
     }
   }
 
+  if (config.command === 'experiment') {
+    if (config.experiment.sets.length === 0) {
+      throw new UsageError('--set: --command experiment needs at least one feature set, NAME=SPEC (the walk-forward job has no built-in ladder) [experiment.sets]');
+    }
+    for (const set of config.experiment.sets) parseSetFlag(set);
+  }
   if (config.serverless === null) {
     const problem = clusterPythonProblem(config.releaseLabel);
     if (problem !== null) throw new UsageError(`--release-label: ${problem}`);

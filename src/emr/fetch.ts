@@ -13,7 +13,8 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
-import { assertReplaceable, commitFolder, exists, SUCCESS_FILE } from '../engine/output/folder.js';
+import { assertReplaceable, commitFolder, exists, SPARK_LAYOUT, type OutputLayout } from '../engine/output/folder.js';
+import { compareExperimentWithEngine, EXPERIMENT_LAYOUT, type ExperimentCompareOutcome } from './experimentCompare.js';
 import { formatFeatureItem } from '../engine/features/spec.js';
 import { runPipeline, type PipelineOptions } from '../engine/pipeline.js';
 import type { ParityReport } from '../parity/compare.js';
@@ -28,12 +29,22 @@ export interface DownloadResult {
   files: string[];
 }
 
-/** Downloads every object under `uri` (a folder) into `localDir`, atomically. */
+/** The local folder's layout for a run's output: predict's Spark folder, or the experiment's results.json. */
+export function runOutputLayout(manifest: Pick<RunManifest, 'command'> | null): OutputLayout {
+  return manifest?.command === 'experiment' ? EXPERIMENT_LAYOUT : SPARK_LAYOUT;
+}
+
+/**
+ * Downloads every object under `uri` (a folder) into `localDir`, atomically; the folder must hold the
+ * layout's completion file (predict's _SUCCESS, the experiment's results.json), and an existing
+ * `localDir` is replaced only if it holds an earlier output of that layout.
+ */
 export async function downloadPrefix(
   s3: S3Client,
   uri: string,
   localDir: string,
   log: (line: string) => void = () => {},
+  layout: OutputLayout = SPARK_LAYOUT,
 ): Promise<DownloadResult> {
   const { bucket, key } = parseS3Uri(uri);
   const prefix = key === '' || key.endsWith('/') ? key : `${key}/`;
@@ -48,15 +59,15 @@ export async function downloadPrefix(
       throw new UsageError(`refusing to download ${s3Uri(bucket, prefix + rel)}: unsafe path`);
     }
   }
-  if (!relative.includes(SUCCESS_FILE)) {
-    throw new UsageError(`${s3Uri(bucket, prefix)} has no ${SUCCESS_FILE}: the job that wrote it did not finish`);
+  if (!relative.includes(layout.completeFile)) {
+    throw new UsageError(`${s3Uri(bucket, prefix)} has no ${layout.completeFile}: the job that wrote it did not finish`);
   }
 
   const target = resolve(localDir);
   const parent = dirname(target);
   const name = basename(target);
   const replacing = await exists(target);
-  if (replacing) await assertReplaceable(target);
+  if (replacing) await assertReplaceable(target, layout);
   await mkdir(parent, { recursive: true });
   const staging = join(parent, `.${name}.tmp-${randomBytes(6).toString('hex')}`);
   await mkdir(staging);
@@ -69,8 +80,8 @@ export async function downloadPrefix(
       await pipeline(out.Body as Readable, createWriteStream(file));
       log(`fetch: ${s3Uri(bucket, prefix + rel)}`);
     }
-    if (replacing) await assertReplaceable(target); // again: it may have changed during the download
-    await commitFolder(staging, target, replacing);
+    if (replacing) await assertReplaceable(target, layout); // again: it may have changed during the download
+    await commitFolder(staging, target, replacing, layout);
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
@@ -164,13 +175,33 @@ export async function compareRun(
   localInput: string | null,
 ): Promise<CompareOutcome> {
   const reading = inputReading(manifest?.job ?? null);
-  if (localInput !== null) return compareWithEngine(outputDir, localInput, reading);
+  return withInput(s3, manifest, localInput, (input) => compareWithEngine(outputDir, input, reading));
+}
+
+/**
+ * The experiment's comparison (experimentCompare.ts): the engine's experiment with the settings run.json
+ * records, on `localInput` or the run's staged copy, against the fetched results.json.
+ */
+export async function compareExperimentRun(
+  s3: S3Client,
+  outputDir: string,
+  manifest: RunManifest,
+  localInput: string | null,
+): Promise<ExperimentCompareOutcome> {
+  const experiment = manifest.experiment;
+  if (experiment === undefined) throw new UsageError(`run ${manifest.runId}'s run.json records no experiment settings`);
+  return withInput(s3, manifest, localInput, (input) => compareExperimentWithEngine(outputDir, input, experiment, manifest.job));
+}
+
+/** Calls `use` with `localInput`, or with the run's staged input downloaded into a temporary folder. */
+async function withInput<T>(s3: S3Client, manifest: RunManifest | null, localInput: string | null, use: (input: string) => Promise<T>): Promise<T> {
+  if (localInput !== null) return use(localInput);
   if (manifest === null) throw new UsageError('--compare needs --input FILE when the run has no run.json');
   const work = await mkdtemp(join(tmpdir(), 'pricecast-emr-input-'));
   try {
     const file = join(work, manifest.input.name);
     await downloadObject(s3, manifest.input.uri, file);
-    return await compareWithEngine(outputDir, file, reading);
+    return await use(file);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -9,6 +9,7 @@
  *   s3://BUCKET/PREFIX/runs/RUN-ID/run.json                   this plan's facts, latest attempt (fetch reads it)
  *   s3://BUCKET/PREFIX/runs/RUN-ID/input/<file>.csv          the data
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/price_regression.py   the job
+ *   s3://BUCKET/PREFIX/runs/RUN-ID/job/walk_forward.py       the experiment's job (--command experiment)
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/bootstrap.sh          the bootstrap action
  *   s3://BUCKET/PREFIX/runs/RUN-ID/job/publish_guard.py      the publish guard (publishGuard.ts)
  *   s3://BUCKET/PREFIX/runs/RUN-ID/attempts/ATTEMPT/publisher.json  the cluster that claimed the output
@@ -29,7 +30,8 @@
 import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } from '@aws-sdk/client-emr';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { JOB_SETTINGS, type JobSettings } from '../settings.js';
+import { JOB_SETTINGS, type EmrCommand, type JobSettings } from '../settings.js';
+import { experimentJobArgs, type EmrExperimentSettings } from './experimentCompare.js';
 import { joinKey, type EmrConfig } from './config.js';
 import { PYSPARK_PYTHON } from '../settings.js';
 import { estimateHourlyCost, type CostEstimate } from './cost.js';
@@ -58,6 +60,8 @@ export interface LocalFileFacts {
 export interface RunFiles {
   input: LocalFileFacts;
   script: LocalFileFacts;
+  /** The walk-forward job: required with --command experiment, staged beside the script it imports. */
+  experimentScript?: LocalFileFacts;
   bootstrap: LocalFileFacts;
   /** Every file of the wheelhouse folder: the wheels and its requirements.txt. */
   wheelhouse: LocalFileFacts[];
@@ -67,7 +71,8 @@ export interface RunFiles {
 export const WHEELHOUSE_REQUIREMENTS = 'requirements.txt';
 
 export type UploadRole =
-  | 'manifest' | 'input' | 'script' | 'bootstrap' | 'publish-guard' | 'wheel' | 'wheelhouse-requirements' | 'python-archive';
+  | 'manifest' | 'input' | 'script' | 'experiment-script' | 'bootstrap' | 'publish-guard' | 'wheel' | 'wheelhouse-requirements'
+  | 'python-archive';
 
 export interface PlannedUpload {
   role: UploadRole;
@@ -91,6 +96,8 @@ export interface RunLayout {
   manifestUri: string;
   inputUri: string;
   scriptUri: string;
+  /** The walk-forward job (staged with --command experiment). */
+  experimentScriptUri: string;
   bootstrapUri: string;
   /** The publish guard's script, and the object it claims the output with (publishGuard.ts). */
   guardUri: string;
@@ -113,7 +120,11 @@ export interface RunManifest {
   /** The attempt whose output `outputUri` is (the latest one staged under this run id). */
   attemptId: string;
   input: { name: string; sha256: string; size: number; uri: string };
+  /** What ran (older run.json files have none: predict). */
+  command?: EmrCommand;
   job: Omit<JobSettings, 'input'>;
+  /** With command experiment: its settings (fetch --compare runs the engine's experiment with them). */
+  experiment?: EmrExperimentSettings;
   outputUri: string;
   releaseLabel: string;
 }
@@ -169,6 +180,7 @@ export function runLayout(
     manifestUri: uri(MANIFEST_NAME),
     inputUri: uri('input', inputName),
     scriptUri: uri('job', 'price_regression.py'),
+    experimentScriptUri: uri('job', 'walk_forward.py'),
     bootstrapUri: uri('job', 'bootstrap.sh'),
     guardUri: uri('job', GUARD_SCRIPT_NAME),
     claimUri: uri('attempts', attemptId, CLAIM_NAME),
@@ -196,7 +208,6 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
   // command-runner runs the command on the master node; coreutils' `timeout` ends a hung step (exit
   // 124, the step FAILS, TERMINATE_CLUSTER ends the cluster) even when no client is watching.
   const commandRunner = (args: string[]) => ({ Jar: 'command-runner.jar', Args: [...stepTimeoutArgs(config), ...args] });
-  const job = config.job;
   return [
     {
       Name: `pricecast ${layout.runId}: s3-dist-cp input into HDFS`,
@@ -208,7 +219,7 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
       ]),
     },
     {
-      Name: `pricecast ${layout.runId}: spark-submit price_regression.py`,
+      Name: `pricecast ${layout.runId}: spark-submit ${config.command === 'experiment' ? 'walk_forward.py' : 'price_regression.py'}`,
       ActionOnFailure: actionOnFailure,
       HadoopJarStep: commandRunner([
         'spark-submit',
@@ -216,10 +227,7 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
         // input) lands in the step's stderr.gz, which `submit` prints when the step fails.
         '--deploy-mode', 'client',
         '--master', 'yarn',
-        layout.scriptUri,
-        '--input', layout.hdfsInput,
-        '--output', layout.hdfsOutput,
-        ...jobArgs(job),
+        ...jobSubmit(config, layout, layout.hdfsInput, layout.hdfsOutput),
       ]),
     },
     {
@@ -244,6 +252,23 @@ export function planSteps(config: EmrConfig, layout: RunLayout): StepConfig[] {
       HadoopJarStep: commandRunner(['s3-dist-cp', `--src=${layout.hdfsOutput}`, `--dest=${layout.outputUri}`]),
     },
   ];
+}
+
+/**
+ * What spark-submit runs after its own options, for the run's command: predict, the job with its flags;
+ * experiment, walk_forward.py with price_regression.py on the path of the driver and the executors
+ * (`--py-files`: it imports the job's stages) and the experiment's flags (the parity suite's, docs/emr.md#the-experiment-on-emr).
+ */
+export function jobSubmit(config: EmrConfig, layout: RunLayout, input: string, output: string): string[] {
+  if (config.command === 'experiment') {
+    return ['--py-files', layout.scriptUri, layout.experimentScriptUri, '--input', input, '--output', output, ...experimentJobArgs(config.experiment, config.job)];
+  }
+  return [layout.scriptUri, '--input', input, '--output', output, ...jobArgs(config.job)];
+}
+
+/** The manifest's record of what ran: the command, and with experiment its settings. */
+export function commandManifest(config: EmrConfig): Pick<RunManifest, 'command' | 'experiment'> {
+  return config.command === 'experiment' ? { command: 'experiment', experiment: config.experiment } : { command: 'predict' };
 }
 
 /** `timeout` in front of a step's command: TERM at the limit, KILL a minute later if it ignores TERM. */
@@ -284,6 +309,13 @@ export function fileUpload(role: UploadRole, uri: string, file: LocalFileFacts, 
   return { role, bucket, key, uri, localPath: file.path, body: null, sha256: file.sha256, size: file.size, contentType };
 }
 
+/** The walk-forward job's upload with --command experiment (none otherwise). */
+export function experimentScriptUpload(config: EmrConfig, layout: RunLayout, file: LocalFileFacts | undefined): PlannedUpload[] {
+  if (config.command !== 'experiment') return [];
+  if (file === undefined) throw new Error('--command experiment: the plan needs the walk-forward job\'s file facts');
+  return [fileUpload('experiment-script', layout.experimentScriptUri, file, 'text/x-python')];
+}
+
 /** A generated file as an upload (its body is the content). */
 export function bodyUpload(role: UploadRole, uri: string, body: string, contentType: string): PlannedUpload {
   const { bucket, key } = parseS3Uri(uri);
@@ -315,6 +347,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
     attemptId,
     input: { name: inputName, sha256: files.input.sha256, size: files.input.size, uri: layout.inputUri },
     // The local input path stays out: the run is described by S3 URIs only.
+    ...commandManifest(config),
     job: jobManifest(config.job),
     outputUri: layout.outputUri,
     releaseLabel: config.releaseLabel,
@@ -331,6 +364,7 @@ export function planRun(config: EmrConfig, identity: RunIdentity, files: RunFile
   const uploads: PlannedUpload[] = [
     upload('input', layout.inputUri, files.input, 'text/csv'),
     upload('script', layout.scriptUri, files.script, 'text/x-python'),
+    ...experimentScriptUpload(config, layout, files.experimentScript),
     upload('bootstrap', layout.bootstrapUri, files.bootstrap, 'text/x-shellscript'),
     bodyUpload('publish-guard', layout.guardUri, PUBLISH_GUARD_SCRIPT, 'text/x-python'),
     ...wheelhouseUploads,

@@ -27,9 +27,11 @@ import {
   ATTEMPT_TAG,
   CLUSTER_NAME_PREFIX,
   CREATOR_TAG,
+  commandManifest,
+  experimentScriptUpload,
   fileUpload,
-  jobArgs,
   jobManifest,
+  jobSubmit,
   MANAGED_TAG,
   RUN_TAG,
   runLayout,
@@ -44,6 +46,8 @@ import {
 export interface ServerlessFiles {
   input: LocalFileFacts;
   script: LocalFileFacts;
+  /** The walk-forward job, with --command experiment. */
+  experimentScript?: LocalFileFacts;
   pythonArchive: LocalFileFacts;
 }
 
@@ -81,6 +85,7 @@ export function planServerlessRun(config: EmrConfig, identity: RunIdentity, file
     runId,
     attemptId,
     input: { name: inputName, sha256: files.input.sha256, size: files.input.size, uri: layout.inputUri },
+    ...commandManifest(config),
     job: jobManifest(config.job),
     outputUri: layout.outputUri,
     releaseLabel: config.releaseLabel,
@@ -88,6 +93,7 @@ export function planServerlessRun(config: EmrConfig, identity: RunIdentity, file
   const uploads = [
     fileUpload('input', layout.inputUri, files.input, 'text/csv'),
     fileUpload('script', layout.scriptUri, files.script, 'text/x-python'),
+    ...experimentScriptUpload(config, layout, files.experimentScript),
     fileUpload('python-archive', pythonArchiveUri, files.pythonArchive, 'application/gzip'),
   ];
   const tags: Record<string, string> = {
@@ -118,11 +124,7 @@ export function planServerlessRun(config: EmrConfig, identity: RunIdentity, file
     executionRoleArn: serverless.executionRoleArn,
     name: `${CLUSTER_NAME_PREFIX}${runId} ${attemptId}`,
     jobDriver: {
-      sparkSubmit: {
-        entryPoint: layout.scriptUri,
-        entryPointArguments: ['--input', layout.inputUri, '--output', layout.outputUri.replace(/\/$/, ''), ...jobArgs(config.job)],
-        sparkSubmitParameters: sparkSubmitParameters(serverless, pythonArchiveUri).join(' '),
-      },
+      sparkSubmit: jobDriver(config, layout, sparkSubmitParameters(serverless, pythonArchiveUri)),
     },
     configurationOverrides: { monitoringConfiguration: { s3MonitoringConfiguration: { logUri: config.logUri } } },
     // The run's own time limit, enforced by EMR Serverless even when no client is watching.
@@ -135,6 +137,19 @@ export function planServerlessRun(config: EmrConfig, identity: RunIdentity, file
     { role: 'executor', count: serverless.executors, vcpu: SERVERLESS_WORKER.vcpu, memoryGb: SERVERLESS_WORKER.memoryGb },
   ]);
   return { runId, layout, manifest, uploads, pythonArchiveUri, createApplication, startJobRun, cost };
+}
+
+/**
+ * The job run's spark-submit: the same job and flags as the cluster's step (plan.ts jobSubmit), with
+ * s3:// input and output; spark-submit's own options (with experiment, `--py-files`) in the parameters.
+ */
+function jobDriver(config: EmrConfig, layout: RunLayout, parameters: string[]): { entryPoint: string; entryPointArguments: string[]; sparkSubmitParameters: string } {
+  const [entryPoint, ...rest] = jobSubmit(config, layout, layout.inputUri, layout.outputUri.replace(/\/$/, ''));
+  if (entryPoint === '--py-files') {
+    const [pyFiles, script, ...args] = rest;
+    return { entryPoint: script, entryPointArguments: args, sparkSubmitParameters: [...parameters, '--py-files', pyFiles].join(' ') };
+  }
+  return { entryPoint, entryPointArguments: rest, sparkSubmitParameters: parameters.join(' ') };
 }
 
 /** `--conf` pairs of the job: the packed environment as every worker's Python, fixed worker sizes. */

@@ -18,12 +18,13 @@ import {
 } from '@aws-sdk/client-emr-serverless';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { EmrConfig } from './config.js';
-import { compareRun, downloadPrefix, type CompareOutcome } from './fetch.js';
+import type { CompareOutcome } from './fetch.js';
+import type { ExperimentCompareOutcome } from './experimentCompare.js';
 import { manifestUpload, parseS3Uri } from './plan.js';
 import type { ServerlessPlan } from './serverlessPlan.js';
 import { waitForJobRun, type JobRunReader, type JobRunWaitResult } from './serverlessWait.js';
 import { checkBucket, stageUploads } from './stage.js';
-import { abortExitCode } from './submit.js';
+import { abortExitCode, fetchAndCompare } from './submit.js';
 import { realClock, type Clock } from './wait.js';
 
 export interface ServerlessDeps {
@@ -50,6 +51,8 @@ export interface ServerlessOutcome {
   wait: JobRunWaitResult | null;
   outputDir: string | null;
   parity: CompareOutcome | null;
+  /** With --command experiment: the fetched results.json against the engine's experiment. */
+  experiment: ExperimentCompareOutcome | null;
 }
 
 const CLEANUP_CALL_TIMEOUT_MS = 60_000;
@@ -74,7 +77,7 @@ export async function submitServerlessRun(
   const log = deps.log ?? (() => {});
   const outcome: ServerlessOutcome = {
     exitCode: 1, applicationId: plan.startJobRun.applicationId ?? null, createdApplication: false, stoppedApplication: false,
-    jobRunId: null, cancelled: false, wait: null, outputDir: null, parity: null,
+    jobRunId: null, cancelled: false, wait: null, outputDir: null, parity: null, experiment: null,
   };
   const encryption = { algorithm: config.sseAlgorithm, kmsKeyId: config.kmsKeyId };
   await checkBucket(deps.s3, config.bucket);
@@ -113,7 +116,7 @@ export async function submitServerlessRun(
       outcome.exitCode = wait.status === 'aborted' ? abortExitCode(deps.signal) : 1;
       return outcome;
     }
-    await checkOutputWhole(deps.s3, plan.layout.outputUri);
+    await checkOutputWhole(deps.s3, plan.layout.outputUri, plan.manifest.command === 'experiment' ? 'experiment' : 'predict');
     // The commit point: run.json names this attempt's output only now (one PutObject).
     await stageUploads(deps.s3, [manifestUpload(plan.layout, plan.manifest)], { encryption, log });
     succeeded = true;
@@ -121,20 +124,14 @@ export async function submitServerlessRun(
     await cleanUp(outcome, succeeded, deps, log);
   }
 
-  const downloaded = await downloadPrefix(deps.s3, plan.layout.outputUri, options.outputDir);
-  outcome.outputDir = downloaded.dir;
-  log(`output in ${downloaded.dir} (${downloaded.files.join(', ')})`);
-  if (options.compare === false) {
-    outcome.exitCode = 0;
-    return outcome;
-  }
-  outcome.parity = await compareRun(deps.s3, downloaded.dir, plan.manifest, config.job.input);
-  outcome.exitCode = outcome.parity.report.ok ? 0 : 1;
-  return outcome;
+  return fetchAndCompare(outcome, { s3: deps.s3, outputUri: plan.layout.outputUri, manifest: plan.manifest, input: config.job.input }, options, log);
 }
 
-/** The job's folder must hold its parquet part, _model.json and _SUCCESS before run.json points at it. */
-export async function checkOutputWhole(s3: S3Client, outputUri: string): Promise<void> {
+/**
+ * The job's folder must be whole before run.json points at it: predict's parquet part, _model.json and
+ * _SUCCESS; the experiment's results.json (which the walk-forward job writes last, in one piece).
+ */
+export async function checkOutputWhole(s3: S3Client, outputUri: string, command: 'predict' | 'experiment' = 'predict'): Promise<void> {
   const { bucket, key } = parseS3Uri(outputUri);
   const names: string[] = [];
   let token: string | undefined;
@@ -143,8 +140,8 @@ export async function checkOutputWhole(s3: S3Client, outputUri: string): Promise
     for (const object of page.Contents ?? []) if (object.Key) names.push(object.Key.slice(key.length));
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
-  const missing = ['_SUCCESS', '_model.json'].filter((n) => !names.includes(n));
-  if (!names.some((n) => /^part-.*\.parquet$/.test(n))) missing.push('a part-*.parquet file');
+  const missing = (command === 'experiment' ? ['results.json'] : ['_SUCCESS', '_model.json']).filter((n) => !names.includes(n));
+  if (command === 'predict' && !names.some((n) => /^part-.*\.parquet$/.test(n))) missing.push('a part-*.parquet file');
   if (missing.length > 0) {
     throw new Error(`the job run succeeded but ${outputUri} lacks ${missing.join(', ')}; run.json was not updated, so fetch still shows the previous attempt`);
   }

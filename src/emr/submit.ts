@@ -19,7 +19,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { EmrConfig } from './config.js';
 import { createClusterOnce } from './createCluster.js';
 import { checkExistingCluster } from './existingCluster.js';
-import { compareRun, downloadPrefix, type CompareOutcome } from './fetch.js';
+import { compareExperimentRun, compareRun, downloadPrefix, runOutputLayout, type CompareOutcome } from './fetch.js';
+import type { ExperimentCompareOutcome } from './experimentCompare.js';
 import type { EmrPlan } from './plan.js';
 import { backoffMs, classifyAwsError, describeAwsError } from './awsErrors.js';
 import { readFailureLog, type FailureLog } from './failureLog.js';
@@ -72,6 +73,8 @@ export interface SubmitOutcome {
   failureLog: FailureLog | null;
   outputDir: string | null;
   parity: CompareOutcome | null;
+  /** With --command experiment: the fetched results.json against the engine's experiment. */
+  experiment: ExperimentCompareOutcome | null;
 }
 
 export const SIGNAL_EXIT_CODES: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -97,6 +100,7 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
     failureLog: null,
     outputDir: null,
     parity: null,
+    experiment: null,
   };
 
   await checkBucket(deps.s3, config.bucket);
@@ -171,14 +175,34 @@ export async function submitRun(options: SubmitOptions, deps: SubmitDeps): Promi
   }
 
   log(`steps completed on ${outcome.clusterId}; fetching ${plan.layout.outputUri}`);
-  const downloaded = await downloadPrefix(deps.s3, plan.layout.outputUri, options.outputDir);
+  return fetchAndCompare(outcome, { s3: deps.s3, outputUri: plan.layout.outputUri, manifest: plan.manifest, input: config.job.input }, options, log);
+}
+
+/**
+ * After a run succeeded (cluster or serverless): download its output and, unless told not to, compare
+ * it with the engine: predict's folder with the engine's pipeline, the experiment's results.json with
+ * the engine's experiment.
+ */
+export async function fetchAndCompare<O extends Pick<SubmitOutcome, 'exitCode' | 'outputDir' | 'parity' | 'experiment'>>(
+  outcome: O,
+  run: { s3: S3Client; outputUri: string; manifest: EmrPlan['manifest']; input: string },
+  options: Pick<SubmitOptions, 'outputDir' | 'compare'>,
+  log: (line: string) => void,
+): Promise<O> {
+  const downloaded = await downloadPrefix(run.s3, run.outputUri, options.outputDir, () => {}, runOutputLayout(run.manifest));
   outcome.outputDir = downloaded.dir;
   log(`output in ${downloaded.dir} (${downloaded.files.join(', ')})`);
   if (options.compare === false) {
     outcome.exitCode = 0;
     return outcome;
   }
-  outcome.parity = await compareRun(deps.s3, downloaded.dir, plan.manifest, config.job.input);
+  if (run.manifest.command === 'experiment') {
+    log('compare: running the engine\'s experiment on the same input and settings…');
+    outcome.experiment = await compareExperimentRun(run.s3, downloaded.dir, run.manifest, run.input);
+    outcome.exitCode = outcome.experiment.report.ok ? 0 : 1;
+    return outcome;
+  }
+  outcome.parity = await compareRun(run.s3, downloaded.dir, run.manifest, run.input);
   outcome.exitCode = outcome.parity.report.ok ? 0 : 1;
   return outcome;
 }

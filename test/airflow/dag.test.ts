@@ -42,6 +42,8 @@ describe('the Airflow DAG', () => {
     expect(result.errors).toEqual({});
     // The daily forecast DAG and the serverless variant sit beside it (their own tests).
     expect(result.dagIds).toEqual(['pricecast_emr', 'pricecast_emr_serverless', 'pricecast_forecast']);
+    // The command is a parameter of the run: predict unless the run's conf says experiment.
+    expect(result.params).toEqual({ command: 'predict' });
     expect(result.tasks).toEqual(['add_steps', 'compare', 'create_cluster', 'stage', 'terminate_cluster', 'watch_step_1', 'watch_step_2', 'watch_step_3', 'watch_step_4']);
     expect(result.teardowns).toEqual({ terminate_cluster: ['create_cluster'] });
     expect(result.upstream.watch_step_1).toContain('add_steps');
@@ -143,6 +145,20 @@ describe('the Airflow DAG', () => {
       expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(
         expect.arrayContaining(['pricecast/runs/af-fail/job/price_regression.py', 'pricecast/runs/af-fail/run.json']),
       );
+
+      // The command is the DAG's parameter (here from the run's conf): the experiment's plan, its walk-forward step.
+      const experiment = await runDag(['against-server', JSON.stringify({ command: 'experiment' })], await airflowHome({
+        AWS_ENDPOINT_URL: moto.endpoint,
+        PRICECAST_CMD: `${process.execPath} --import tsx ${join(ROOT, 'src', 'cli.ts')}`,
+        PRICECAST_STAGE_ARGS: `--config ${config} --run-id af-experiment --set base=price,rsi`,
+        PRICECAST_SENSOR_TIMEOUT_SECONDS: '4',
+      }));
+      expect(experiment.tasks).toMatchObject({ stage: 'success', create_cluster: 'success', add_steps: 'success', terminate_cluster: 'success' });
+      const ran = experiment.clusters.find((c: { tags: Record<string, string> }) => c.tags['pricecast:run'] === 'af-experiment');
+      expect(ran.state).toBe('TERMINATED');
+      const jobStep = ran.steps[1].args as string[];
+      expect(jobStep.find((a) => a.endsWith('.py'))).toBe(`s3://${bucket}/pricecast/runs/af-experiment/job/price_regression.py`); // --py-files
+      expect(jobStep).toEqual(expect.arrayContaining([`s3://${bucket}/pricecast/runs/af-experiment/job/walk_forward.py`, '--set', 'base=price,rsi']));
     } finally {
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);

@@ -202,4 +202,61 @@ describe('EMR end to end: moto for the API, local PySpark for the steps', () => 
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'pricecast/runs/guard/attempts/a2/output/x_$folder$', Body: '' }));
     expect(guard('a2', 'j-THIRD').code).toBe(0);
   });
+
+  it('--command experiment: walk_forward.py runs as the step, results.json lands in S3, and its numbers are the engine\'s experiment within 1e-9', async () => {
+    const pyenv = await ensurePythonEnv();
+    const input = join(ROOT, 'fixtures', 'default.csv');
+    const { config } = loadEmrConfig({
+      flags: { bucket: BUCKET, input, pollSeconds: 0.5, command: 'experiment', experimentSets: ['base=price,volume,marketCap,rsi', 'lean=price,rsi'], refitEvery: 3 },
+    });
+    const runId = 'e2e-experiment';
+    const plan = planRun(config, { runId, attemptId: 'attempt-1', creatorArn: null }, {
+      ...(await runFiles(input, config)),
+      experimentScript: await localFileFacts(config.files.experimentScript),
+    });
+    const workDir = join(work, 'experiment');
+    // The runner reads spark-submit's own options without acting on them; on the node, --py-files puts the
+    // staged price_regression.py on the job's path. Here it is put beside the staged walk_forward.py the
+    // runner downloads, from the same staged copy.
+    const runner = localStepRunner(
+      {
+        describeCluster: (id) => sdkStatusReader(emr).describeCluster(id),
+        async listSteps(id, stepIds) {
+          const script = plan.uploads.find((u) => u.role === 'script')!;
+          const body = await s3.send(new GetObjectCommand({ Bucket: script.bucket, Key: script.key }));
+          mkdirSync(join(workDir, 'staged-job'), { recursive: true });
+          writeFileSync(join(workDir, 'staged-job', 'price_regression.py'), Buffer.from(await body.Body!.transformToByteArray()));
+          return sdkStatusReader(emr).listSteps(id, stepIds);
+        },
+      },
+      { s3, hdfsRoot: join(work, 'hdfs-experiment'), workDir, pyenv: nodeEnv(pyenv, 'j-EXPERIMENT') },
+    );
+    const outcome = await submitRun({ config, plan, outputDir: join(work, 'fetched-experiment') }, { s3, emr, status: runner, log: () => {} });
+    const failed = runner.executions.find((e) => e.exitCode !== 0);
+    expect(failed?.stderr ?? '', 'a step failed').toBe('');
+    expect(runner.executions.map((e) => e.command)).toEqual(['s3-dist-cp', 'spark-submit', 'spark-submit', 's3-dist-cp']);
+    expect(runner.executions[1].detail.find((a) => a.endsWith('.py'))).toBe(join(workDir, 'staged-job', 'walk_forward.py'));
+    expect(runner.executions[1].detail).toEqual(expect.arrayContaining(['--set', 'lean=price,rsi', '--refit-every', '3']));
+
+    // results.json is the output, in S3 and fetched.
+    const outputKey = `pricecast/runs/${runId}/attempts/attempt-1/output/`;
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: outputKey }));
+    expect((listed.Contents ?? []).map((o) => o.Key!.slice(outputKey.length))).toEqual(['results.json']);
+    expect(readdirSync(outcome.outputDir!)).toEqual(['results.json']);
+    const results = JSON.parse(readFileSync(join(outcome.outputDir!, 'results.json'), 'utf8'));
+    expect(results).toMatchObject({ tool: 'pricecast', command: 'experiment', refitEvery: 3 });
+
+    // submit compared it with the engine's experiment: every metric within 1e-9, every fact equal.
+    expect(outcome.parity).toBeNull();
+    expect(outcome.experiment?.panel).toBe(false);
+    expect(outcome.experiment?.report.ok, JSON.stringify(outcome.experiment?.report.facts)).toBe(true);
+    expect(outcome.experiment?.report.numbers.length).toBeGreaterThan(20);
+    expect(outcome.exitCode).toBe(0);
+
+    // And the CLI from S3 alone: run.json says it was an experiment and with which settings.
+    const fetched = await runCli(['emr', 'fetch', '--run-id', runId, '--bucket', BUCKET, '--compare', '--json', '--output', join(work, 'experiment-by-cli')], { env: moto.env });
+    expect(fetched.code, fetched.stderr).toBe(0);
+    const printed = JSON.parse(fetched.stdout);
+    expect(printed).toMatchObject({ command: 'experiment', files: ['results.json'], parity: { ok: true, tolerance: 1e-9 } });
+  });
 });

@@ -246,6 +246,41 @@ describe('plan', () => {
     expect(onExisting.addJobFlowSteps?.Steps?.map((s) => s.ActionOnFailure)).toEqual(['CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT', 'CANCEL_AND_WAIT']);
   });
 
+  it('--command experiment: walk_forward.py staged beside the job it imports (--py-files), the experiment\'s flags, run.json records them', () => {
+    const { config: experiment } = loadEmrConfig({
+      flags: { bucket: 'my-bucket', command: 'experiment', experimentSets: ['base=price,volume,marketCap,rsi', 'small=price,rsi;regParam=0.1'], refitEvery: 5, trainRatio: 0.6, missing: 'drop' },
+    });
+    const planned = planRun(experiment, id('r8'), { ...files(), experimentScript: { path: '/repo/pyspark/walk_forward.py', sha256: '9'.repeat(64), size: 700 } });
+    expect(planned.uploads.map((u) => u.role).slice(0, 4)).toEqual(['input', 'script', 'experiment-script', 'bootstrap']);
+    expect(planned.uploads[2].uri).toBe('s3://my-bucket/pricecast/runs/r8/job/walk_forward.py');
+    const step = planned.steps[1];
+    expect(step.Name).toBe('pricecast r8: spark-submit walk_forward.py');
+    expect(step.HadoopJarStep?.Args?.slice(4)).toEqual([
+      'spark-submit', '--deploy-mode', 'client', '--master', 'yarn',
+      '--py-files', 's3://my-bucket/pricecast/runs/r8/job/price_regression.py',
+      's3://my-bucket/pricecast/runs/r8/job/walk_forward.py',
+      '--input', 'hdfs:///pricecast/r8/a1/input/prices.csv', '--output', 'hdfs:///pricecast/r8/a1/output',
+      '--set', 'base=price,volume,marketCap,rsi', '--set', 'small=price,rsi;regParam=0.1',
+      '--train-ratio', '0.6', '--refit-every', '5', '--target', 'price', '--missing', 'drop',
+    ]);
+    // The same guard and copy out as predict's.
+    expect(planned.steps.map((s) => s.Name)).toEqual([
+      'pricecast r8: s3-dist-cp input into HDFS', 'pricecast r8: spark-submit walk_forward.py',
+      'pricecast r8: claim the S3 output folder', 'pricecast r8: s3-dist-cp output to S3',
+    ]);
+    const manifest = JSON.parse(planned.uploads.at(-1)!.body!);
+    expect(manifest).toMatchObject({
+      command: 'experiment',
+      experiment: { sets: ['base=price,volume,marketCap,rsi', 'small=price,rsi;regParam=0.1'], trainRatio: 0.6, refitEvery: 5, target: 'price' },
+    });
+    // predict's run.json says so too.
+    expect(JSON.parse(plan.uploads.at(-1)!.body!).command).toBe('predict');
+    // Without a set, or with a bad one: refused before anything is planned.
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', command: 'experiment' } })).toThrow(/--set: --command experiment needs at least one feature set/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', command: 'experiment', experimentSets: ['nameless'] } })).toThrow(/--set: expected NAME=SPEC/);
+    expect(() => loadEmrConfig({ flags: { bucket: 'b-1', command: 'forecast' as never } })).toThrow(/command/);
+  });
+
   it('the publish step refuses a non-empty destination: the guard before the copy, as planned (snapshot)', () => {
     const { config: kms } = loadEmrConfig({ flags: { bucket: 'my-bucket', sseAlgorithm: 'aws:kms', kmsKeyId: 'alias/runs' } });
     const planned = planRun(kms, id('r7'), files());
