@@ -43,7 +43,8 @@ import {
   EMR_SUBMIT_SETTINGS,
   type EmrRunValues,
 } from '../settings.js';
-import { compareExperimentRun, compareRun, downloadPrefix, readManifest, runOutputLayout } from './fetch.js';
+import { compareExperimentRun } from './experimentCompare.js';
+import { compareRun, downloadPrefix, readManifest, runOutputLayout } from './fetch.js';
 import { planRun, s3Uri, type EmrPlan, type RunManifest } from './plan.js';
 import type { ServerlessPlan } from './serverlessPlan.js';
 import { checkBucket, localFileFacts, stageUploads } from './stage.js';

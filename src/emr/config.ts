@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
 import { PROJECT_ROOT } from '../parity/pyenv.js';
 import { parseSetFlag } from '../experiment/sets.js';
-import type { EmrExperimentSettings } from './experimentCompare.js';
+import type { EmrExperimentSettings } from './experimentArgs.js';
 import {
   CLUSTER_PYTHON,
   CLUSTER_PYTHON_FIRST_RELEASE,

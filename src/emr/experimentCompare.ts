@@ -1,42 +1,24 @@
 /**
  * `--command experiment` on EMR: the reference walk-forward job (pyspark/walk_forward.py, with
- * price_regression.py beside it through `--py-files`) writes results.json; this module says what that
- * run's job is given and checks what comes back, with the parity suite's own pieces
- * (src/parity/experimentParity.ts, docs/parity.md#the-experiment-job): the same flags the suite passes
- * the job, the engine's experiment on the same input and settings, and the comparison of the two
- * results.json (every metric and test statistic within 1e-9 relative, every fact equal).
+ * price_regression.py beside it through `--py-files`) writes results.json; this module checks what comes
+ * back with the parity suite's own pieces (src/parity/experimentParity.ts, docs/parity.md#the-experiment-job):
+ * the engine's experiment on the same input and settings, and the comparison of the two results.json
+ * (every metric and test statistic within 1e-9 relative, every fact equal). What the job is given is
+ * experimentArgs.ts (light: the plan needs it, and must not pull in the engine's experiment).
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../engine/errors.js';
-import { EXPERIMENT_LAYOUT, RESULTS_FILE } from '../experiment/folder.js';
-import {
-  compareExperimentResults,
-  engineExperiment,
-  walkForwardFlags,
-  type ExperimentParityCase,
-  type ExperimentParityReport,
-} from '../parity/experimentParity.js';
-import type { Target } from '../experiment/target.js';
-import type { JobSettings } from '../settings.js';
-
-export { EXPERIMENT_LAYOUT };
-
-/** The experiment's settings, as the config holds them and run.json records them. */
-export interface EmrExperimentSettings {
-  /** `--set` texts: NAME=SPEC[;regParam=λ]. */
-  sets: string[];
-  trainRatio: number;
-  refitEvery: number;
-  target: Target;
-}
+import { RESULTS_FILE } from '../experiment/folder.js';
+import { compareExperimentResults, engineExperiment, type ExperimentParityCase, type ExperimentParityReport } from '../parity/experimentParity.js';
+import type { EmrExperimentSettings, ExperimentInputSettings } from './experimentArgs.js';
+import { withRunInput } from './fetch.js';
+import type { RunManifest } from './plan.js';
+import { localFileFacts } from './stage.js';
 
 /** The parity case of a run: its input (a local file), its experiment settings and its input reading. */
-export function experimentCase(
-  input: string,
-  experiment: EmrExperimentSettings,
-  job: Partial<Pick<JobSettings, 'format' | 'columns' | 'thousands' | 'missing' | 'ohlcCheck' | 'assets'>>,
-): ExperimentParityCase {
+export function experimentCase(input: string, experiment: EmrExperimentSettings, job: ExperimentInputSettings): ExperimentParityCase {
   const ingest: ExperimentParityCase['ingest'] = {};
   if (job.format != null) ingest.format = job.format as never;
   if (job.columns != null) ingest.columns = job.columns as never;
@@ -55,11 +37,6 @@ export function experimentCase(
   };
 }
 
-/** The job's flags after `--input` and `--output`: the parity suite's, so the two never drift apart. */
-export function experimentJobArgs(experiment: EmrExperimentSettings, job: JobSettings): string[] {
-  return walkForwardFlags(experimentCase('', experiment, job));
-}
-
 export interface ExperimentCompareOutcome {
   report: ExperimentParityReport;
   /** Whether the job's results.json was a panel's (one entry per asset). */
@@ -74,13 +51,12 @@ export async function compareExperimentWithEngine(
   outputDir: string,
   input: string,
   experiment: EmrExperimentSettings,
-  job: Parameters<typeof experimentCase>[2],
+  job: ExperimentInputSettings,
 ): Promise<ExperimentCompareOutcome> {
   const spark = JSON.parse(await readFile(join(outputDir, RESULTS_FILE), 'utf8')) as {
     input?: { sha256?: string };
     assets?: unknown;
   };
-  const { localFileFacts } = await import('./stage.js');
   const sha = (await localFileFacts(input)).sha256;
   if (spark.input?.sha256 !== undefined && spark.input.sha256 !== sha) {
     throw new UsageError(
@@ -91,4 +67,19 @@ export async function compareExperimentWithEngine(
   const panel = Array.isArray(spark.assets);
   const engine = await engineExperiment({ ...experimentCase(input, experiment, job), panel });
   return { report: compareExperimentResults(engine, spark), panel };
+}
+
+/**
+ * The run's comparison: the engine's experiment with the settings run.json records, on `localInput` or
+ * the run's staged copy, against the fetched results.json.
+ */
+export async function compareExperimentRun(
+  s3: S3Client,
+  outputDir: string,
+  manifest: RunManifest,
+  localInput: string | null,
+): Promise<ExperimentCompareOutcome> {
+  const experiment = manifest.experiment;
+  if (experiment === undefined) throw new UsageError(`run ${manifest.runId}'s run.json records no experiment settings`);
+  return withRunInput(s3, manifest, localInput, (input) => compareExperimentWithEngine(outputDir, input, experiment, manifest.job));
 }

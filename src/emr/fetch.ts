@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../engine/errors.js';
 import { assertReplaceable, commitFolder, exists, SPARK_LAYOUT, type OutputLayout } from '../engine/output/folder.js';
-import { compareExperimentWithEngine, EXPERIMENT_LAYOUT, type ExperimentCompareOutcome } from './experimentCompare.js';
+import { EXPERIMENT_LAYOUT } from '../experiment/folder.js';
 import { formatFeatureItem } from '../engine/features/spec.js';
 import { runPipeline, type PipelineOptions } from '../engine/pipeline.js';
 import type { ParityReport } from '../parity/compare.js';
@@ -175,26 +175,11 @@ export async function compareRun(
   localInput: string | null,
 ): Promise<CompareOutcome> {
   const reading = inputReading(manifest?.job ?? null);
-  return withInput(s3, manifest, localInput, (input) => compareWithEngine(outputDir, input, reading));
-}
-
-/**
- * The experiment's comparison (experimentCompare.ts): the engine's experiment with the settings run.json
- * records, on `localInput` or the run's staged copy, against the fetched results.json.
- */
-export async function compareExperimentRun(
-  s3: S3Client,
-  outputDir: string,
-  manifest: RunManifest,
-  localInput: string | null,
-): Promise<ExperimentCompareOutcome> {
-  const experiment = manifest.experiment;
-  if (experiment === undefined) throw new UsageError(`run ${manifest.runId}'s run.json records no experiment settings`);
-  return withInput(s3, manifest, localInput, (input) => compareExperimentWithEngine(outputDir, input, experiment, manifest.job));
+  return withRunInput(s3, manifest, localInput, (input) => compareWithEngine(outputDir, input, reading));
 }
 
 /** Calls `use` with `localInput`, or with the run's staged input downloaded into a temporary folder. */
-async function withInput<T>(s3: S3Client, manifest: RunManifest | null, localInput: string | null, use: (input: string) => Promise<T>): Promise<T> {
+export async function withRunInput<T>(s3: S3Client, manifest: RunManifest | null, localInput: string | null, use: (input: string) => Promise<T>): Promise<T> {
   if (localInput !== null) return use(localInput);
   if (manifest === null) throw new UsageError('--compare needs --input FILE when the run has no run.json');
   const work = await mkdtemp(join(tmpdir(), 'pricecast-emr-input-'));

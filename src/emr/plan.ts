@@ -31,7 +31,7 @@ import type { AddJobFlowStepsCommandInput, RunJobFlowCommandInput, StepConfig } 
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { JOB_SETTINGS, type EmrCommand, type JobSettings } from '../settings.js';
-import { experimentJobArgs, type EmrExperimentSettings } from './experimentCompare.js';
+import { experimentJobArgs, type EmrExperimentSettings } from './experimentArgs.js';
 import { joinKey, type EmrConfig } from './config.js';
 import { PYSPARK_PYTHON } from '../settings.js';
 import { estimateHourlyCost, type CostEstimate } from './cost.js';

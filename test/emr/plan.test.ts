@@ -12,6 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkSparkLine, clusterPythonProblem, loadEmrConfig, newRunId, pinnedPysparkVersion } from '../../src/emr/config.js';
 import { DEFAULT_RELEASE_LABEL, SPARK_VERSION_BY_RELEASE } from '../../src/settings.js';
 import { planRun, type RunFiles } from '../../src/emr/plan.js';
+import { experimentJobArgs } from '../../src/emr/experimentArgs.js';
+import { walkForwardFlags } from '../../src/parity/experimentParity.js';
 import { formatElapsed, judge } from '../../src/emr/wait.js';
 import { createHash } from 'node:crypto';
 import { runCli, ROOT } from '../helpers/cli.js';
@@ -275,6 +277,13 @@ describe('plan', () => {
     });
     // predict's run.json says so too.
     expect(JSON.parse(plan.uploads.at(-1)!.body!).command).toBe('predict');
+    // The flags are the parity suite's for the same case (walk_forward.py is held to the engine with them).
+    for (const job of [experiment.job, { ...experiment.job, format: 'coingecko', thousands: ',', ohlcCheck: 'off', assets: ['BTC', 'ETH'], columns: 'date=Day,price=Close' }] as const) {
+      expect(experimentJobArgs(experiment.experiment, job)).toEqual(walkForwardFlags({
+        name: 'x', input: 'x', sets: experiment.experiment.sets, trainRatio: 0.6, refitEvery: 5, target: 'price',
+        ingest: { format: job.format, columns: job.columns as never, thousands: job.thousands, missing: job.missing, ohlcCheck: job.ohlcCheck }, assets: job.assets as string[] | undefined,
+      }));
+    }
     // Without a set, or with a bad one: refused before anything is planned.
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', command: 'experiment' } })).toThrow(/--set: --command experiment needs at least one feature set/);
     expect(() => loadEmrConfig({ flags: { bucket: 'b-1', command: 'experiment', experimentSets: ['nameless'] } })).toThrow(/--set: expected NAME=SPEC/);

@@ -63,6 +63,20 @@ describe('the serverless plan (pure)', () => {
     expect(plan.uploads.map((u) => u.role)).not.toContain('manifest');
   });
 
+  it('--command experiment: walk_forward.py is the entry point, price_regression.py on --py-files, the experiment\'s flags; run.json records them', () => {
+    const { config: experiment } = loadEmrConfig({ flags: { ...serverlessFlags, command: 'experiment', experimentSets: ['base=price,rsi'], refitEvery: 2 } });
+    const planned = planServerlessRun(experiment, { runId: 'r2', attemptId: 'a1', creatorArn: null }, { ...offlineFiles, experimentScript: facts('/repo/pyspark/walk_forward.py', 'd', 400) });
+    expect(planned.uploads.map((u) => u.role)).toEqual(['input', 'script', 'experiment-script', 'python-archive']);
+    const driver = planned.startJobRun.jobDriver!.sparkSubmit!;
+    expect(driver.entryPoint).toBe('s3://pricecast-serverless/pricecast/runs/r2/job/walk_forward.py');
+    expect(driver.entryPointArguments).toEqual([
+      '--input', 's3://pricecast-serverless/pricecast/runs/r2/input/prices.csv', '--output', 's3://pricecast-serverless/pricecast/runs/r2/attempts/a1/output',
+      '--set', 'base=price,rsi', '--train-ratio', '0.7', '--refit-every', '2', '--target', 'price', '--missing', 'error',
+    ]);
+    expect(driver.sparkSubmitParameters!.endsWith(' --py-files s3://pricecast-serverless/pricecast/runs/r2/job/price_regression.py')).toBe(true);
+    expect(planned.manifest).toMatchObject({ command: 'experiment', experiment: { sets: ['base=price,rsi'], refitEvery: 2, trainRatio: 0.7, target: 'price' } });
+  });
+
   it('--application-id reuses an application: no CreateApplication', () => {
     const { config: reuse } = loadEmrConfig({ flags: { ...serverlessFlags, applicationId: '00fabcdef1234567' } });
     const reused = planServerlessRun(reuse, { runId: 'r1', attemptId: 'a1', creatorArn: null }, offlineFiles);
