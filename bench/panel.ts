@@ -9,7 +9,8 @@
  *             so that others' uncommitted edits in the checkout are not what is timed; or --cli PATH)
  *   peer:     python bench/peers/panel_peer.py predict|experiment ... (the project's env)
  *   PySpark:  spark-submit --master local[2] … pyspark/price_regression.py --input F --output DIR
- *             (predict only: the reference job has no experiment; src/parity/spark.ts's flags)
+ *             (predict only: the reference job has no experiment; src/parity/spark.ts's flags; the job
+ *             file of the same committed tree as the engine, unless --cli)
  *
  * Per size and command the tools alternate run by run (engine, peer, PySpark, engine, …), the 1-minute
  * load average recorded before every run. The experiment is the five sets of EXPERIMENT_SETS, refitted
@@ -250,7 +251,9 @@ function toolCommand(tool: Tool, command: Command, input: string, output: string
     return [ctx.pyenv!.python, args, ctx.pyenv!.env];
   }
   if (command !== 'predict') throw new Error('the PySpark job has no experiment');
-  return [ctx.pyenv!.sparkSubmit, sparkSubmitArgs({ input, output }), ctx.pyenv!.env];
+  // The reference job of the same commit as the engine (not the checkout's, which others may be editing).
+  const script = ctx.engine.commit === null ? undefined : join(SRC_DIR, 'pyspark', 'price_regression.py');
+  return [ctx.pyenv!.sparkSubmit, sparkSubmitArgs({ input, output, script }), ctx.pyenv!.env];
 }
 
 // ---- reading outputs back and comparing ------------------------------------------------------------------
