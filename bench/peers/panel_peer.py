@@ -198,7 +198,7 @@ def cholesky_solve(gram: dict, rhs: List[np.ndarray], p: int) -> List[np.ndarray
     """Many small symmetric positive definite systems at once: gram[(i, j)] (i <= j) and rhs[i] are arrays
     over the systems; Cholesky, then forward and back substitution, one numpy operation per entry (a p x p
     system costs ~p^3/3 vector operations however many systems there are: numpy.linalg.solve's per-matrix
-    LAPACK calls took minutes for the millions of refits)."""
+    LAPACK calls took tens of seconds for the millions of refits)."""
     low: Dict[tuple, np.ndarray] = {}
     for j in range(p):
         d = gram[(j, j)] - sum((low[(j, m)] ** 2 for m in range(j)), np.zeros_like(gram[(j, j)]))
