@@ -226,7 +226,7 @@ class IngestOptions:
         self.format, self.columns, self.thousands, self.missing = format, columns, thousands, missing
         self.required = ["price"] + [f for f in NUMERIC_FIELDS if f != "price" and f in required]
         self.ohlc_check, self.market_cap_optional = ohlc_check, market_cap_optional
-        self.has_market_cap = True  # set by read_daily_input: does the file have a market cap column
+        self.has_market_cap = True  # set by prepare_daily: does the file have a market cap column
 
 
 def required_inputs(items: List[dict]) -> List[str]:
@@ -510,23 +510,6 @@ def _validated(text: dict, layout: dict, options: IngestOptions, corrupt, not_te
         if options.ohlc_check != "off":
             problem = problem.when(low_bad, F.lit("low:ohlc")).when(high_bad, F.lit("high:ohlc"))
     return day, seconds, values, problem, inconsistent
-
-
-def read_daily_input(spark: SparkSession, path: str, options: IngestOptions):
-    """The engine's readDailyInput + prepareDaily for one series (forecast): a file of several assets is refused.
-
-    Returns (daily rows: date, price, volume, marketCap; data rows read; sha256; collapsed dates;
-    facts for _model.json's input: layout and missing).
-    """
-    read = read_input_rows(spark, path, options)
-    names = read[3].get("assets") or []
-    if len(names) > 1:
-        listed = ", ".join(names[:ASSETS_LISTED]) + (
-            f", \u2026 {len(names) - ASSETS_LISTED} more" if len(names) > ASSETS_LISTED else "")
-        column = read[3]["columns"]["asset"]
-        raise BadInput(path, 0, column, names[1], f"one asset per file: the {column} column names {len(names)} assets "
-                                                  f"({listed}); give each asset its own file")
-    return prepare_daily(spark, path, read, options)
 
 
 def read_input_rows(spark: SparkSession, path: str, options: IngestOptions):
@@ -2946,6 +2929,103 @@ def forecast_horizon(frame: DataFrame, h: int, o: int, train_ratio: float, refit
                       "fittedRows": M}}
 
 
+def forecast_too_short(N: int, origin: Optional[str], p: int, horizon: int, train_ratio: float, levels: List[float],
+                       calibration_window: Optional[int], first_day: Optional[str], as_of: Optional[str]) -> Optional[str]:
+    """Why N usable rows up to the origin cannot carry the forecast asked (the `expected` of a one-line refusal),
+    or None: no usable row; fewer than p + 2 rows in some horizon's first walk-forward window; fewer walk-forward
+    scores than a level needs (docs/forecast.md#bad-input). All of it follows from the row count, so a panel
+    knows which assets to skip before fitting any (docs/forecast.md#panels)."""
+    if N == 0:
+        why = (f"--as-of {as_of} is before the first row ({first_day})"
+               if as_of is not None and first_day is not None and first_day > as_of
+               else f"--as-of {as_of or ''} leaves no row where every feature has a value")
+        return "a usable row on or before the origin: " + ("no row has every feature" if as_of is None else why)
+    o = N - 1
+    for h in range(1, horizon + 1):
+        M = o - h + 1
+        first_window = math.floor(M * train_ratio) - h + 1
+        if first_window < p + 2:
+            return (f"at least {p + 2} fitting rows for {p} features at horizon {h}: {N} usable rows up to "
+                    f"{origin} leave {max(0, M)} with a known label and {max(0, first_window)} in "
+                    f"the first walk-forward window (train ratio {_js_number(train_ratio)})")
+    for h in range(1, horizon + 1):
+        M = o - h + 1
+        scores = M - math.floor(M * train_ratio)
+        calibration = scores if calibration_window is None else min(calibration_window, scores)
+        for level in levels:
+            if conformal_rank(calibration, level) > calibration:
+                window_text = "" if calibration_window is None else f" (--calibration-window {calibration_window})"
+                return (f"a history long enough for a {_js_number(level)} interval at horizon {h}: "
+                        f"{scores_needed(level)} walk-forward scores are needed, {calibration} are "
+                        f"available{window_text}")
+    return None
+
+
+def replay_horizon(features: List[List[float]], price: List[float], ahead: List[float], h: int, train_ratio: float,
+                   refit_every: int, target: str, reg_param: float, elastic_net: float) -> dict:
+    """forecast_horizon inside a group, where Spark ML cannot run: the same walk-forward and final fit on usable
+    rows 0 … o (feature columns, prices, the price h rows ahead), each fit the replayed WeightedLeastSquares of
+    its rows from scratch (wls_fit: docs/fit.md) and each forecast Spark's dot product (linear_predict)."""
+    o = len(price) - 1
+    M = o - h + 1
+    s0 = math.floor(M * train_ratio)
+    label = list(ahead) if target == "price" else [ahead[i] / price[i] - 1 for i in range(len(price))]
+
+    def as_price(m: float, p: float) -> float:
+        return m if target == "price" else p * (1 + m)
+
+    def fit_rows(end: int) -> dict:
+        try:
+            return wls_fit([column[:end] for column in features], label[:end], reg_param, elastic_net)
+        except FitOverflow as error:
+            raise AssetProblem(str(error))
+
+    def outputs(fitted: dict, first: int, end: int) -> List[float]:
+        return linear_predict(fitted["coefficients"], fitted["intercept"], [column[first:end] for column in features])
+
+    history: List[float] = []
+    for s in range(s0, M, refit_every):
+        end = min(s + refit_every, M)
+        history.extend(as_price(m, price[s + i]) for i, m in enumerate(outputs(fit_rows(s - h + 1), s, end)))
+    model = fit_rows(M)
+    return {"firstOrigin": s0, "history": history, "actual": list(ahead[s0:M]), "price": list(price[s0:M]),
+            "forecast": as_price(outputs(model, o, o + 1)[0], price[o]),
+            "model": {"coefficients": [float(c) for c in model["coefficients"]], "intercept": float(model["intercept"]),
+                      "fittedRows": M}}
+
+
+def horizon_entry(result: dict, h: int, dates: list, price: List[float], levels: List[float],
+                  calibration_window: Optional[int]) -> dict:
+    """One horizon of _forecast.json from its walk-forward (docs/forecast.md#intervals, #track-record): the
+    conformal bounds from its scores, the track record, the target date. The row count was checked before
+    (forecast_too_short), so every level has enough scores."""
+    from datetime import timedelta
+    o = len(price) - 1
+    f, y, at = result["history"], result["actual"], result["price"]
+    scores = [abs(f[t] - y[t]) / at[t] for t in range(len(f))]
+    calibration = scores if calibration_window is None else scores[max(0, len(scores) - calibration_window):]
+    ordered = sorted(calibration)
+    bounds = []
+    for level in levels:
+        width = ordered[conformal_rank(len(ordered), level) - 1]
+        half = width * price[o]
+        bounds.append({"level": level, "lower": max(0.0, result["forecast"] - half),
+                       "upper": result["forecast"] + half, "width": width})
+    s0 = result["firstOrigin"]
+    last = s0 + len(f) - 1
+    record = {
+        "horizon": h, "origins": len(f), "trainRows": s0,
+        "firstOriginDate": dates[s0].isoformat() if f else None,
+        "lastOriginDate": dates[last].isoformat() if f else None,
+        "metrics": forecast_metrics(f, y, at, at, h, price[:s0]),
+        "intervals": [interval_history(f, y, at, h, level, calibration_window) for level in levels],
+        "persistence": {"metrics": forecast_metrics(at, y, at, None, h, price[:s0]),
+                        "intervals": [interval_history(at, y, at, h, level, calibration_window) for level in levels]},
+    }
+    return {"horizon": h, "targetDate": (dates[o] + timedelta(days=h)).isoformat(), "forecast": result["forecast"],
+            "bounds": bounds, "model": result["model"], "trackRecord": record}
+
+
 def check_forecast_partition(target: HadoopFs) -> None:
     """The engine's replace rule for a partition (src/forecast/partition.ts): absent, empty, or an earlier
     forecast partition (part files, _forecast.json saying command "forecast", their .crc)."""
@@ -2974,43 +3054,75 @@ _FORECAST_PARTITION_NAME = (r"(?:part-\d{5}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
 FORECAST_PARTITION_FILE = re.compile(rf"^(?:{_FORECAST_PARTITION_NAME}|\.{_FORECAST_PARTITION_NAME}\.crc)$")
 
 
+def forecast_table_schema(levels: List[float]) -> StructType:
+    """docs/forecast.md#the-forecast-table: horizon, target_date, last_price, forecast, the bounds, set, and
+    origin_date, the partition column (the folder's name, not a column of the file)."""
+    from pyspark.sql.types import IntegerType
+    return StructType([StructField("horizon", IntegerType()), StructField("target_date", DateType()),
+                       StructField("last_price", DoubleType()), StructField("forecast", DoubleType()),
+                       *[StructField(f"{side}_{level_suffix(level)}", DoubleType())
+                         for level in levels for side in ("lower", "upper")],
+                       StructField("set", StringType()), StructField("origin_date", DateType())])
+
+
+def write_forecast_partition(spark: SparkSession, table: DataFrame, document: dict, output: str,
+                             partition: HadoopFs) -> None:
+    """docs/forecast.md#replacing-a-day: the table's rows by Spark's dynamic partition overwrite (only the origin's
+    partition is replaced), then its _forecast.json, then the table's _SUCCESS."""
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    table.write.mode("overwrite").partitionBy("origin_date").parquet(output)
+    body = json.dumps(document, indent=2, allow_nan=True).replace("NaN", "null") + "\n"
+    partition.write_bytes(partition.child(FORECAST_FILE), body.encode("utf-8"))
+    # Spark's dynamic overwrite leaves no _SUCCESS at the table's root; the layout has one, written last.
+    table_root = HadoopFs(spark, output)
+    table_root.write_bytes(table_root.child("_SUCCESS"), b"")
+
+
+def forecast_set(set_name: str, items: List[dict], target: str, reg_param: Optional[float],
+                 elastic_net: Optional[float]) -> dict:
+    """The set as _forecast.json names it (λ and α only when given)."""
+    return {"name": set_name, "features": [format_feature_item(i) for i in items], "target": target,
+            **({"regParam": reg_param or 0.0, "elasticNet": elastic_net or 0.0}
+               if reg_param is not None or elastic_net is not None else {})}
+
+
 def run_forecast(spark: SparkSession, input_path: str, output: str, *, features: str, set_name: str,
                  target: str, horizon: int, levels: List[float], calibration_window: Optional[int],
                  train_ratio: float, refit_every: int, as_of: Optional[str],
                  ingest: Optional[IngestOptions] = None, reg_param: Optional[float] = None,
-                 elastic_net: Optional[float] = None) -> dict:
+                 elastic_net: Optional[float] = None, assets: Optional[List[str]] = None) -> dict:
     """`forecast` (docs/forecast.md): one partition origin_date=… of the table in OUTPUT, written by Spark's dynamic
-    partition overwrite (only this origin's partition is replaced), then its _forecast.json."""
-    from datetime import timedelta
-    from pyspark.sql.types import IntegerType
+    partition overwrite (only this origin's partition is replaced), then its _forecast.json. A file whose asset
+    column names several assets goes to run_panel_forecast (docs/forecast.md#panels); `assets` (--assets)
+    chooses some."""
     items = parse_feature_spec(features)
     ingest = ingest or IngestOptions()
     ingest.required = required_inputs(items)
     ingest.ohlc_for = next((format_feature_item(i) for i in items if needs_ohlc(i)), None)
-    daily, rows_read, sha256, _collapsed, input_facts = read_daily_input(spark, input_path, ingest)
+    read = read_input_rows(spark, input_path, ingest)
+    layout = read[3]
+    chosen = select_assets(input_path, layout, assets)
+    if len(layout.get("assets") or []) > 1:
+        return run_panel_forecast(
+            spark, input_path, output, rows=layout["asset_rows"], rows_read=read[1], sha256=read[2], layout=layout,
+            chosen=chosen, wanted=assets, items=items, ingest=ingest, set_name=set_name, target=target,
+            horizon=horizon, levels=levels, calibration_window=calibration_window, train_ratio=train_ratio,
+            refit_every=refit_every, as_of=as_of, reg_param=reg_param, elastic_net=elastic_net)
+    daily, rows_read, sha256, _collapsed, input_facts = prepare_daily(spark, input_path, read, ingest)
     first_day = daily.agg(F.min("date")).first()[0]
     frame = forecast_usable_rows(spark, daily, items, as_of, horizon)
     aheads = [f"__ahead_{h}" for h in range(1, horizon + 1)]
     rows = frame.select("__row", "date", "price", *aheads).orderBy("__row").collect()
     N = len(rows)
-    if N == 0:
-        why = (f"--as-of {as_of} is before the first row ({first_day.isoformat()})"
-               if as_of is not None and first_day is not None and first_day.isoformat() > as_of
-               else f"--as-of {as_of or ''} leaves no row where every feature has a value")
-        raise BadInput(input_path, 0, None, None, "a usable row on or before the origin: "
-                       + ("no row has every feature" if as_of is None else why))
+    short = forecast_too_short(N, rows[-1]["date"].isoformat() if rows else None, len(items), horizon, train_ratio,
+                               levels, calibration_window, first_day.isoformat() if first_day is not None else None,
+                               as_of)
+    if short is not None:
+        raise BadInput(input_path, 0, None, None, short)
     o = N - 1
-    p = len(items)
     price = [float(r["price"]) for r in rows]
-    origin = rows[o]["date"]
-    for h in range(1, horizon + 1):
-        M = o - h + 1
-        first_window = math.floor(M * train_ratio) - h + 1
-        if first_window < p + 2:
-            raise BadInput(input_path, 0, None, None,
-                           f"at least {p + 2} fitting rows for {p} features at horizon {h}: {N} usable rows up to "
-                           f"{origin.isoformat()} leave {max(0, M)} with a known label and {max(0, first_window)} in "
-                           f"the first walk-forward window (train ratio {_js_number(train_ratio)})")
+    dates = [r["date"] for r in rows]
+    origin = dates[o]
     partition = HadoopFs(spark, output.rstrip("/") + f"/origin_date={origin.isoformat()}")
     check_forecast_partition(partition)
 
@@ -3019,62 +3131,220 @@ def run_forecast(spark: SparkSession, input_path: str, output: str, *, features:
         ahead = [float("nan") if r[f"__ahead_{h}"] is None else float(r[f"__ahead_{h}"]) for r in rows]
         result = forecast_horizon(frame, h, o, train_ratio, refit_every, target, price, ahead,
                                   reg_param or 0.0, elastic_net or 0.0)
-        f, y, at = result["history"], result["actual"], result["price"]
-        scores = [abs(f[t] - y[t]) / at[t] for t in range(len(f))]
-        calibration = scores if calibration_window is None else scores[max(0, len(scores) - calibration_window):]
-        ordered = sorted(calibration)
-        bounds = []
-        for level in levels:
-            k = conformal_rank(len(ordered), level)
-            if k > len(ordered):
-                window_text = "" if calibration_window is None else f" (--calibration-window {calibration_window})"
-                raise BadInput(input_path, 0, None, None,
-                               f"a history long enough for a {_js_number(level)} interval at horizon {h}: "
-                               f"{scores_needed(level)} walk-forward scores are needed, {len(ordered)} are "
-                               f"available{window_text}")
-            width = ordered[k - 1]
-            half = width * price[o]
-            bounds.append({"level": level, "lower": max(0.0, result["forecast"] - half),
-                           "upper": result["forecast"] + half, "width": width})
-        s0 = result["firstOrigin"]
-        last = s0 + len(f) - 1
-        record = {
-            "horizon": h, "origins": len(f), "trainRows": s0,
-            "firstOriginDate": rows[s0]["date"].isoformat() if f else None,
-            "lastOriginDate": rows[last]["date"].isoformat() if f else None,
-            "metrics": forecast_metrics(f, y, at, at, h, price[:s0]),
-            "intervals": [interval_history(f, y, at, h, level, calibration_window) for level in levels],
-            "persistence": {"metrics": forecast_metrics(at, y, at, None, h, price[:s0]),
-                            "intervals": [interval_history(at, y, at, h, level, calibration_window) for level in levels]},
-        }
-        target_date = origin + timedelta(days=h)
-        horizons.append({"horizon": h, "targetDate": target_date.isoformat(), "forecast": result["forecast"],
-                         "bounds": bounds, "model": result["model"], "trackRecord": record})
-        table.append((h, target_date, price[o], result["forecast"],
-                      *[v for b in bounds for v in (b["lower"], b["upper"])], set_name, origin))
+        entry = horizon_entry(result, h, dates, price, levels, calibration_window)
+        horizons.append(entry)
+        table.append((h, date_of(entry["targetDate"]), price[o], entry["forecast"],
+                      *[v for b in entry["bounds"] for v in (b["lower"], b["upper"])], set_name, origin))
     document = {
         "tool": "pricecast", "command": "forecast", "originDate": origin.isoformat(), "lastPrice": price[o],
         "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read},
-        "set": {"name": set_name, "features": [format_feature_item(i) for i in items], "target": target,
-                **({"regParam": reg_param or 0.0, "elasticNet": elastic_net or 0.0}
-                   if reg_param is not None or elastic_net is not None else {})},
+        "set": forecast_set(set_name, items, target, reg_param, elastic_net),
         "asOf": as_of, "trainRatio": train_ratio, "refitEvery": refit_every,
         "calibrationWindow": calibration_window, "levels": levels, "rows": N, "horizons": horizons,
     }
-    schema = StructType([StructField("horizon", IntegerType()), StructField("target_date", DateType()),
-                         StructField("last_price", DoubleType()), StructField("forecast", DoubleType()),
-                         *[StructField(f"{side}_{level_suffix(level)}", DoubleType())
-                           for level in levels for side in ("lower", "upper")],
-                         StructField("set", StringType()), StructField("origin_date", DateType())])
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    spark.createDataFrame(table, schema).coalesce(1).write.mode("overwrite").partitionBy("origin_date").parquet(output)
-    body = json.dumps(document, indent=2, allow_nan=True).replace("NaN", "null") + "\n"
-    partition.write_bytes(partition.child(FORECAST_FILE), body.encode("utf-8"))
-    # Spark's dynamic overwrite leaves no _SUCCESS at the table's root; the layout has one, written last.
-    table_root = HadoopFs(spark, output)
-    table_root.write_bytes(table_root.child("_SUCCESS"), b"")
+    table_frame = spark.createDataFrame(table, forecast_table_schema(levels)).coalesce(1)
+    write_forecast_partition(spark, table_frame, document, output, partition)
     print(f"pricecast forecast (reference job): {set_name} from {origin.isoformat()}, horizons 1-{horizon}, "
           f"wrote {partition.path.toString()}")
+    return document
+
+
+def date_of(text: str):
+    """A YYYY-MM-DD text as the date a DateType column takes."""
+    from datetime import date
+    return date.fromisoformat(text)
+
+
+# --- forecast on a panel: one grouped map per pass over the assets (docs/forecast.md#panels) -----------------------
+#
+# As for predict's panels (pyspark/README.md#panels), the per-asset work is `groupBy("asset").applyInPandas`, never
+# a loop on the driver, and Spark ML cannot run inside a group: each fit is wls_fit, each forecast linear_predict.
+# Two passes: the first finds every asset's last usable day and whether its rows are enough (cheap: features
+# only), the driver takes the newest of those days as the run's origin, the second forecasts the assets whose
+# last usable day it is.
+
+def forecast_asset_rows(pdf: pd.DataFrame, plan: dict) -> dict:
+    """One asset's rows as forecast_usable_rows makes them from a file of its rows alone: sorted and de-duplicated,
+    --missing, cut after --as-of, the features, the prices h rows ahead over the cut series, the usable rows."""
+    from datetime import date
+    daily, collapsed = _sorted_deduped(pdf)
+    repeated, days = collapsed["count"], len(daily)
+    if repeated >= MIN_REPEATED_DAYS_REFUSED and repeated > MAX_REPEATED_DAY_SHARE * days:
+        raise AssetProblem(f"one row a day, give or take a repeated date: {repeated} of the {days} days have several "
+                           "rows (more than 1%), so this is several assets pasted together or intraday data, not one "
+                           "daily series; name the asset column with --columns asset=COL, or use a daily file",
+                           column=plan["date_column"])
+    daily, _missing = _fill_missing_frame(daily, plan)
+    daily = daily.reset_index(drop=True)
+    first_day = daily["date"].iloc[0].isoformat() if len(daily) else None
+    if plan["as_of"] is not None:
+        daily = daily[daily["date"] <= date.fromisoformat(plan["as_of"])].reset_index(drop=True)
+    columns = [item["column"] for item in plan["items"]]
+    if len(daily):
+        values, _ = feature_values(daily, plan["items"])
+        usable = np.logical_and.reduce([np.isfinite(values[c].to_numpy()) for c in columns])
+    else:
+        values, usable = {c: pd.Series([], dtype="float64") for c in columns}, np.zeros(0, dtype=bool)
+    keep = np.flatnonzero(usable)
+    price = daily["price"].astype("float64").to_numpy()
+    n = len(price)
+    return {"first_day": first_day, "dates": [daily["date"].iloc[r] for r in keep],
+            "price": [float(price[r]) for r in keep],
+            "features": [[float(values[c].iloc[r]) for r in keep] for c in columns],
+            "ahead": {h: [float(price[r + h]) if r + h < n else float("nan") for r in keep]
+                      for h in range(1, plan["horizon"] + 1)}}
+
+
+def forecast_asset(pdf: pd.DataFrame, plan: dict) -> Tuple[list, dict]:
+    """One asset of a panel, as run_forecast runs a file of its rows alone. Without plan["origin"] (the first
+    pass): its last usable day, or why it is too short. With it: every horizon's forecast (replay_horizon,
+    horizon_entry), as (rows of the table, the asset's entry of _forecast.json)."""
+    rows = forecast_asset_rows(pdf, plan)
+    dates, price = rows["dates"], rows["price"]
+    N = len(dates)
+    short = forecast_too_short(N, dates[-1].isoformat() if N else None, len(plan["items"]), plan["horizon"],
+                               plan["train_ratio"], plan["levels"], plan["calibration_window"], rows["first_day"],
+                               plan["as_of"])
+    if plan["origin"] is None:
+        return [], {"short": short} if short is not None else {"lastDay": dates[-1].isoformat()}
+    o = N - 1
+    horizons, table = [], []
+    for h in range(1, plan["horizon"] + 1):
+        result = replay_horizon(rows["features"], price, rows["ahead"][h], h, plan["train_ratio"], plan["refit_every"],
+                                plan["target"], plan["reg_param"], plan["elastic_net"])
+        entry = horizon_entry(result, h, dates, price, plan["levels"], plan["calibration_window"])
+        horizons.append(entry)
+        table.append({"horizon": h, "target_date": date_of(entry["targetDate"]), "last_price": price[o],
+                      "forecast": entry["forecast"],
+                      **{f"{side}_{level_suffix(b['level'])}": b[side] for b in entry["bounds"] for side in ("lower", "upper")}})
+    return table, {"lastPrice": price[o], "rows": N, "horizons": horizons}
+
+
+def grouped_forecast(plan: dict, schema: StructType):
+    """The function applyInPandas runs once per asset: its table rows (kind "row") and one report row (kind
+    "report": forecast_asset's report, or the asset's bad input, as JSON). Nothing in it touches Spark."""
+    names = [field.name for field in schema.fields]
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        asset = str(pdf[ASSET].iloc[0])
+        try:
+            table, report = forecast_asset(pdf, plan)
+        except AssetProblem as problem:
+            table, report = [], {"error": problem.problem}
+        count = len(table)
+        out = {name: [None] * (count + 1) for name in names}
+        for i, row in enumerate(table):
+            for name, value in row.items():
+                out[name][i] = value
+        out["horizon"][count] = 0
+        out[ASSET] = [asset] * (count + 1)
+        out[KIND] = ["row"] * count + ["report"]
+        out[REPORT][count] = json.dumps(report, allow_nan=True)
+        return pd.DataFrame(out, columns=names)
+    return run
+
+
+def run_panel_forecast(spark: SparkSession, input_path: str, output: str, *, rows: DataFrame, rows_read: int,
+                       sha256: str, layout: dict, chosen: List[str], wanted: Optional[List[str]], items: List[dict],
+                       ingest: IngestOptions, set_name: str, target: str, horizon: int, levels: List[float],
+                       calibration_window: Optional[int], train_ratio: float, refit_every: int, as_of: Optional[str],
+                       reg_param: Optional[float], elastic_net: Optional[float]) -> dict:
+    """docs/forecast.md#panels: every chosen asset forecast from its own rows, all into the partition of one origin
+    date (the newest last usable day of the assets); an asset ending earlier or too short is skipped with its
+    reason, unless --assets named it (then bad input). One row per asset and horizon, `asset` first."""
+    from pyspark.sql.types import IntegerType
+    asset_column = layout["columns"]["asset"] or "asset"
+    check_feature_inputs(items, rows.columns, input_path, layout["read"])
+    plan = {"items": items, "horizon": horizon, "levels": levels, "calibration_window": calibration_window,
+            "train_ratio": train_ratio, "refit_every": refit_every, "target": target, "as_of": as_of,
+            "reg_param": reg_param or 0.0, "elastic_net": elastic_net or 0.0, "missing": ingest.missing,
+            "missing_fields": [f for f in NUMERIC_FIELDS if f in ingest.required and layout["at"][f] != -1],
+            "date_column": layout.get("date_column", "date"), "origin": None}
+    bounds = [f"{side}_{level_suffix(level)}" for level in levels for side in ("lower", "upper")]
+    schema = StructType([StructField(ASSET, StringType()), StructField(KIND, StringType()),
+                         StructField("horizon", IntegerType()), StructField("target_date", DateType()),
+                         *[StructField(c, DoubleType()) for c in ["last_price", "forecast", *bounds]],
+                         StructField(REPORT, StringType())])
+    values = [f for f in ("price", "volume", "marketCap") + OHLC_FIELDS if f in rows.columns]
+    source = rows.where(F.col("__asset").isin(chosen)).select(
+        F.col(ROW_ID), F.col("__asset").alias(ASSET), "date", "__seconds", *values).cache()
+    if __name__ != "__main__":
+        # Imported (test/py/forecast_batch.py runs the job so): the Python workers cannot import this module by
+        # name, so the group's function and everything it calls travel by value, as a script's do.
+        from pyspark import cloudpickle
+        cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+    def grouped(assets_in: List[str], origin: Optional[str]) -> DataFrame:
+        step = {**plan, "origin": origin}
+        return (source.where(F.col(ASSET).isin(assets_in)).groupBy(ASSET)
+                .applyInPandas(grouped_forecast(step, schema), schema))
+
+    def reports_of(results: DataFrame) -> dict:
+        return {r[ASSET]: json.loads(r[REPORT]) for r in results.where(F.col(KIND) == "report").collect()}
+
+    def refuse(problem: dict) -> None:
+        if problem["rowId"] is not None:
+            line, cell = layout["locate"](problem["rowId"], problem["field"])
+            raise BadInput(input_path, line, layout["columns"][problem["field"]], cell, problem["expected"])
+        raise BadInput(input_path, 0, problem["column"], None, problem["expected"])
+
+    named = set(wanted or [])
+    skipped, last_day = [], {}
+
+    def skip(asset: str, reason: str) -> None:
+        if asset in named:
+            raise BadInput(input_path, 0, asset_column, asset, reason)
+        skipped.append({"asset": asset, "reason": "too few rows: expected " + reason})
+
+    scanned = reports_of(grouped(chosen, None))
+    for asset in chosen:
+        report = scanned[asset]
+        if "error" in report:
+            refuse(report["error"])
+        if "short" in report:
+            skip(asset, report["short"])
+        else:
+            last_day[asset] = report["lastDay"]
+    origin = max(last_day.values()) if last_day else None
+    for asset, day in last_day.items():
+        if day < origin:
+            skip(asset, f"rows up to the run's origin date {origin} (the newest asset's last usable day); its last "
+                        f"usable day is {day}: --as-of {day} forecasts it from there")
+    skipped.sort(key=lambda entry: entry["asset"])
+    forecast_assets = [asset for asset in chosen if last_day.get(asset) == origin]
+    if not forecast_assets:
+        first = skipped[0]
+        raise BadInput(input_path, 0, None, None, f"at least one asset with enough rows to forecast; all {len(skipped)} "
+                                                  f"were skipped ({first['asset']}: {first['reason']})")
+    partition = HadoopFs(spark, output.rstrip("/") + f"/origin_date={origin}")
+    check_forecast_partition(partition)
+
+    results = grouped(forecast_assets, origin).cache()
+    reports = reports_of(results)
+    for asset in forecast_assets:
+        if "error" in reports[asset]:
+            refuse(reports[asset]["error"])
+    for entry in skipped:
+        print_error(spark, f"skipped asset {entry['asset']}: {entry['reason']}")
+    document = {
+        "tool": "pricecast", "command": "forecast", "originDate": origin,
+        "input": {"file": posixpath.basename(input_path.rstrip("/")), "sha256": sha256, "rowsRead": rows_read,
+                  "assetColumn": asset_column, "assetsInFile": len(layout.get("assets") or [None])},
+        "set": forecast_set(set_name, items, target, reg_param, elastic_net),
+        "asOf": as_of, "trainRatio": train_ratio, "refitEvery": refit_every,
+        "calibrationWindow": calibration_window, "levels": levels,
+        "assets": [{"asset": asset, **reports[asset]} for asset in forecast_assets],
+        "skipped": skipped,
+    }
+    table = (results.where(F.col(KIND) == "row")
+             .select(ASSET, "horizon", "target_date", "last_price", "forecast", *bounds, F.lit(set_name).alias("set"),
+                     F.to_date(F.lit(origin)).alias("origin_date"))
+             .coalesce(1).sortWithinPartitions("origin_date", ASSET, "horizon"))
+    write_forecast_partition(spark, table, document, output, partition)
+    print(f"pricecast forecast (reference job): {set_name} from {origin}, horizons 1-{horizon}, {len(forecast_assets)} "
+          f"of {len(chosen)} assets ({len(skipped)} skipped), wrote {partition.path.toString()}")
+    results.unpersist()
+    source.unpersist()
     return document
 
 
@@ -3099,7 +3369,14 @@ def parse_forecast_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--missing", choices=list(MISSING_POLICIES), default="error")
     parser.add_argument("--reg-param", type=float, default=None, help="penalty weight λ (Spark's regParam)")
     parser.add_argument("--elastic-net", type=float, default=None, help="the penalty's L1 share α (elasticNetParam)")
+    parser.add_argument("--assets", default=None,
+                        help="on a file with an asset column: only these assets (comma-separated names as written)")
     args = parser.parse_args(argv)
+    if args.assets is not None:
+        names = [name.strip() for name in args.assets.split(",")]
+        if any(name == "" for name in names):
+            parser.error(f"--assets: expected comma-separated asset names, got {json.dumps(args.assets)}")
+        args.assets = names
     if not 1 <= args.horizon <= FORECAST_MAX_HORIZON:
         parser.error(f"--horizon: expected an integer from 1 to {FORECAST_MAX_HORIZON}, got {args.horizon}")
     try:
@@ -3148,7 +3425,7 @@ def forecast_main(argv: Sequence[str]) -> int:
                      refit_every=args.refit_every, as_of=args.as_of,
                      ingest=IngestOptions(format=args.format, columns=args.columns, thousands=args.thousands,
                                           missing=args.missing),
-                     reg_param=args.reg_param, elastic_net=args.elastic_net)
+                     reg_param=args.reg_param, elastic_net=args.elastic_net, assets=args.assets)
         return 0
     except (BadInput, OutputRefused, FeatureSpecError) as error:
         print_error(spark, str(error))

@@ -3,13 +3,15 @@
  * (pyspark/price_regression.py run_forecast): forecasts, bounds, model coefficients and the track records
  * (skill, DM, mase, rmsse, interval coverage and score) within 1e-9 relative, on the bundled data, a
  * vendor fixture (CoinMarketCap's layout), a return target with a calibration window, a ridge fit and
- * an --as-of day; and the job's table in the same layout, read by pyarrow as the engine's is. Every case runs in
- * one spark-submit (test/py/forecast_batch.py), so Spark starts once.
+ * an --as-of day; a panel (docs/forecast.md#panels), each asset's forecast as the engine's and the same assets
+ * skipped with the same reasons; and the job's tables in the same layout, read by pyarrow as the engine's are.
+ * Every case runs in one spark-submit (test/py/forecast_batch.py), so Spark starts once.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runForecast, type ForecastDocument, type ForecastOptions } from '../../src/forecast/run.js';
+import { pricecastPanelCsv } from '../../fixtures/panel.js';
+import { runForecast, runPanelForecast, type ForecastDocument, type ForecastOptions, type HorizonForecast, type PanelForecastDocument } from '../../src/forecast/run.js';
 import { relativeDifference } from '../../src/parity/compare.js';
 import { ensurePythonEnv, type PythonEnv } from '../../src/parity/pyenv.js';
 import { runSparkJob } from '../../src/parity/spark.js';
@@ -34,7 +36,17 @@ interface Case {
   asOf?: string;
   regParam?: number;
   elasticNet?: number;
+  assets?: string[];
 }
+
+// The panel of fixtures/panel.ts (its file is written before the batch): two assets end on the newest day, two
+// earlier (skipped: late) and one is too short (skipped). The job forecasts each asset in a grouped map, every
+// refit a replayed fit, so refitting every day costs little. `panel-named`: --assets names a late asset, refused.
+const PANEL_CASES: Case[] = [
+  { name: 'panel', input: '', features: 'price,volume,marketCap,rsi', target: 'price', horizon: 2, levels: [0.8, 0.95], trainRatio: 0.7, refitEvery: 7 },
+  { name: 'panel-asof', input: '', features: 'price,rsi', target: 'return', horizon: 1, levels: [0.8], trainRatio: 0.7, refitEvery: 1, asOf: '2021-05-03', assets: ['BTC', 'doge-x_1', 'eth.usd'] },
+  { name: 'panel-named', input: '', features: 'price,volume,marketCap,rsi', target: 'price', horizon: 1, levels: [0.8], trainRatio: 0.7, refitEvery: 7, assets: ['BTC', 'doge-x_1'] },
+];
 
 // Refits every 20-40 days keep the job's driver loop (one Spark fit per refit) to a few minutes.
 const CASES: Case[] = [
@@ -47,11 +59,14 @@ const CASES: Case[] = [
 
 let env: PythonEnv;
 let sparkResults: Record<string, ForecastDocument & { error?: string }>;
+const sparkPanel = (name: string) => sparkResults[name] as unknown as PanelForecastDocument & { error?: string };
 const out = () => join(scratch.dir, 'spark');
 
 beforeAll(async () => {
   env = await ensurePythonEnv();
-  const cases = await scratch.file(JSON.stringify(CASES), 'cases.json');
+  const panel = await scratch.file(pricecastPanelCsv(5), 'panel.csv');
+  for (const c of PANEL_CASES) c.input = panel;
+  const cases = await scratch.file(JSON.stringify([...CASES, ...PANEL_CASES]), 'cases.json');
   const run = await runSparkJob({ script: join(ROOT, 'test', 'py', 'forecast_batch.py'), input: cases, output: out() });
   expect(run.exitCode, run.stderr.slice(-3000)).toBe(0);
   sparkResults = JSON.parse(await readFile(join(out(), 'results.json'), 'utf8'));
@@ -65,69 +80,113 @@ function close(label: string, a: number | null, b: number | null): void {
   expect(relativeDifference(a, b), `${label}: engine ${a}, job ${b}`).toBeLessThanOrEqual(TOLERANCE);
 }
 
+function optionsOf(c: Case): ForecastOptions {
+  return {
+    input: c.input,
+    set: { name: 'features', spec: c.features, ...(c.regParam !== undefined && { regularisation: { regParam: c.regParam, elasticNetParam: c.elasticNet ?? 0 } }) },
+    target: c.target,
+    horizon: c.horizon,
+    levels: c.levels,
+    calibrationWindow: c.calibrationWindow,
+    trainRatio: c.trainRatio,
+    refitEvery: c.refitEvery,
+    asOf: c.asOf,
+    assets: c.assets,
+    output: join(scratch.dir, 'engine', c.name),
+  };
+}
+
+/** Every horizon's forecast, bounds, model and track record, the engine's against the job's. */
+function compareHorizons(label: string, engine: HorizonForecast[], job: HorizonForecast[]): void {
+  expect(job.length, label).toBe(engine.length);
+  for (const [i, mine] of engine.entries()) {
+    const theirs = job[i];
+    const h = `${label} h=${mine.horizon}`;
+    expect(mine.targetDate).toBe(theirs.targetDate);
+    close(`${h} forecast`, mine.forecast, theirs.forecast);
+    mine.bounds.forEach((b, j) => {
+      close(`${h} lower ${b.level}`, b.lower, theirs.bounds[j].lower);
+      close(`${h} upper ${b.level}`, b.upper, theirs.bounds[j].upper);
+    });
+    mine.model.coefficients.forEach((v, j) => close(`${h} coefficient ${j}`, v, theirs.model.coefficients[j]));
+    close(`${h} intercept`, mine.model.intercept, theirs.model.intercept);
+    const [a, b] = [mine.trackRecord, theirs.trackRecord];
+    expect([a.origins, a.trainRows, a.firstOriginDate, a.lastOriginDate]).toEqual([b.origins, b.trainRows, b.firstOriginDate, b.lastOriginDate]);
+    for (const [who, x, y] of [['set', a.metrics, b.metrics], ['persistence', a.persistence.metrics, b.persistence.metrics]] as const) {
+      for (const key of ['rmse', 'mae', 'mape', 'r2', 'skill', 'mase', 'rmsse', 'directionalAccuracy'] as const) close(`${h} ${who} ${key}`, x[key], y[key]);
+    }
+    close(`${h} DM statistic`, a.metrics.dm!.statistic, b.metrics.dm!.statistic);
+    close(`${h} DM p`, a.metrics.dm!.pValue, b.metrics.dm!.pValue);
+    for (const [x, y] of [[a.intervals, b.intervals], [a.persistence.intervals, b.persistence.intervals]] as const) {
+      x.forEach((interval, j) => {
+        expect(interval.origins).toBe(y[j].origins);
+        expect(interval.coverage).toBe(y[j].coverage);
+        close(`${h} interval width ${interval.level}`, interval.width, y[j].width);
+        close(`${h} interval score ${interval.level}`, interval.score, y[j].score);
+      });
+    }
+  }
+}
+
 describe('forecast: engine and reference job', () => {
   it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const job = sparkResults[c.name];
     expect(job.error).toBeUndefined();
-    const options: ForecastOptions = {
-      input: c.input,
-      set: { name: 'features', spec: c.features, ...(c.regParam !== undefined && { regularisation: { regParam: c.regParam, elasticNetParam: c.elasticNet ?? 0 } }) },
-      target: c.target,
-      horizon: c.horizon,
-      levels: c.levels,
-      calibrationWindow: c.calibrationWindow,
-      trainRatio: c.trainRatio,
-      refitEvery: c.refitEvery,
-      asOf: c.asOf,
-      output: join(scratch.dir, 'engine', c.name),
-    };
-    const engine = (await runForecast(options)).document;
+    const engine = (await runForecast(optionsOf(c))).document;
     expect(engine.originDate).toBe(job.originDate);
     expect(engine.rows).toBe(job.rows);
     expect(engine.set).toEqual(job.set);
     expect(engine.input.sha256).toBe(job.input.sha256);
-    for (const [i, mine] of engine.horizons.entries()) {
-      const theirs = job.horizons[i];
-      const h = `h=${mine.horizon}`;
-      expect(mine.targetDate).toBe(theirs.targetDate);
-      close(`${h} forecast`, mine.forecast, theirs.forecast);
-      mine.bounds.forEach((b, j) => {
-        close(`${h} lower ${b.level}`, b.lower, theirs.bounds[j].lower);
-        close(`${h} upper ${b.level}`, b.upper, theirs.bounds[j].upper);
-      });
-      mine.model.coefficients.forEach((v, j) => close(`${h} coefficient ${j}`, v, theirs.model.coefficients[j]));
-      close(`${h} intercept`, mine.model.intercept, theirs.model.intercept);
-      const [a, b] = [mine.trackRecord, theirs.trackRecord];
-      expect([a.origins, a.trainRows, a.firstOriginDate, a.lastOriginDate]).toEqual([b.origins, b.trainRows, b.firstOriginDate, b.lastOriginDate]);
-      for (const [who, x, y] of [['set', a.metrics, b.metrics], ['persistence', a.persistence.metrics, b.persistence.metrics]] as const) {
-        for (const key of ['rmse', 'mae', 'mape', 'r2', 'skill', 'mase', 'rmsse', 'directionalAccuracy'] as const) close(`${h} ${who} ${key}`, x[key], y[key]);
-      }
-      close(`${h} DM statistic`, a.metrics.dm!.statistic, b.metrics.dm!.statistic);
-      close(`${h} DM p`, a.metrics.dm!.pValue, b.metrics.dm!.pValue);
-      for (const [x, y] of [[a.intervals, b.intervals], [a.persistence.intervals, b.persistence.intervals]] as const) {
-        x.forEach((interval, j) => {
-          expect(interval.origins).toBe(y[j].origins);
-          expect(interval.coverage).toBe(y[j].coverage);
-          close(`${h} interval width ${interval.level}`, interval.width, y[j].width);
-          close(`${h} interval score ${interval.level}`, interval.score, y[j].score);
-        });
-      }
+    compareHorizons(c.name, engine.horizons, job.horizons);
+  });
+
+  it.each([
+    ['panel', 2, 3],
+    ['panel-asof', 3, 0],
+  ] as const)('%s: the same origin date, each asset forecast alike, the same assets skipped for the same reasons', async (name, forecast, skipped) => {
+    const job = sparkPanel(name);
+    expect(job.error).toBeUndefined();
+    const engine = (await runPanelForecast(optionsOf(PANEL_CASES.find((c) => c.name === name)!))).document;
+    expect([engine.assets.length, engine.skipped.length]).toEqual([forecast, skipped]);
+    expect(job.originDate).toBe(engine.originDate);
+    expect(job.input).toEqual(engine.input);
+    expect(job.set).toEqual(engine.set);
+    expect(job.skipped).toEqual(engine.skipped);
+    expect(job.assets.map((a) => a.asset)).toEqual(engine.assets.map((a) => a.asset));
+    for (const [i, mine] of engine.assets.entries()) {
+      const theirs = job.assets[i];
+      expect(theirs.rows).toBe(mine.rows);
+      close(`${mine.asset} last price`, mine.lastPrice, theirs.lastPrice);
+      compareHorizons(mine.asset, mine.horizons, theirs.horizons);
     }
   });
 
-  it('the job writes the same layout, and pyarrow reads both tables alike', async () => {
-    const partition = `origin_date=${sparkResults.bundled.originDate}`;
-    expect((await readdir(join(out(), 'bundled'))).filter((n) => !n.startsWith('.')).sort()).toEqual(['_SUCCESS', partition]);
-    const names = (await readdir(join(out(), 'bundled', partition))).filter((n) => !n.startsWith('.'));
+  it('panel-named: an asset --assets named that would be skipped refuses the run, with the same line', async () => {
+    const c = PANEL_CASES.find((one) => one.name === 'panel-named')!;
+    const refusal = await runPanelForecast(optionsOf(c)).then(() => null, (error: Error) => error.message);
+    expect(refusal).toMatch(/doge-x_1/);
+    expect(sparkPanel(c.name).error).toBe(refusal);
+  });
+
+  it.each([
+    ['bundled', 0],
+    ['panel', 1],
+  ] as const)('%s: the job writes the same layout, and pyarrow reads both tables alike', async (name, asset) => {
+    const partition = `origin_date=${sparkResults[name].originDate}`;
+    expect((await readdir(join(out(), name))).filter((n) => !n.startsWith('.')).sort()).toEqual(['_SUCCESS', partition]);
+    const names = (await readdir(join(out(), name, partition))).filter((n) => !n.startsWith('.'));
     expect(names.sort()).toEqual(['_forecast.json', expect.stringMatching(/^part-00000-.*\.snappy\.parquet$/)]);
     const script = await scratch.file(
-      `import json, sys\nimport pyarrow.parquet as pq\nprint(json.dumps([pq.read_table(d).to_pandas().astype(str).values.tolist() for d in sys.argv[1:]]))\n`,
+      `import json, sys\nimport pyarrow.parquet as pq\nprint(json.dumps([[pq.read_table(d).column_names, pq.read_table(d).to_pandas().astype(str).values.tolist()] for d in sys.argv[1:]]))\n`,
       'read.py',
     );
-    const [engine, job] = JSON.parse(await runPython(env, [script, join(scratch.dir, 'engine', 'bundled'), join(out(), 'bundled')])) as string[][][];
-    expect(engine.map((row) => row.slice(0, 3))).toEqual(job.map((row) => row.slice(0, 3)));
+    const [[engineColumns, engine], [jobColumns, job]] = JSON.parse(await runPython(env, [script, join(scratch.dir, 'engine', name), join(out(), name)])) as [string[], string[][]][];
+    expect(jobColumns).toEqual(engineColumns);
+    expect(engine.length).toBeGreaterThan(0);
+    // [asset,] horizon, target_date, last_price: equal as written; then the forecast within the tolerance.
+    expect(engine.map((row) => row.slice(0, 3 + asset))).toEqual(job.map((row) => row.slice(0, 3 + asset)));
     expect(engine.map((row) => row.slice(-2))).toEqual(job.map((row) => row.slice(-2)));
-    const forecasts = (rows: string[][]) => rows.map((row) => Number(row[3]));
+    const forecasts = (rows: string[][]) => rows.map((row) => Number(row[3 + asset]));
     forecasts(engine).forEach((v, i) => close(`table forecast ${i}`, v, forecasts(job)[i]));
   });
 });

@@ -4,8 +4,9 @@ Spark session, so that the parity suite starts one JVM for all of them.
     spark-submit forecast_batch.py --input CASES.json --output DIR
 
 CASES.json: [{"name", "input", "features", "target", "horizon", "levels", "calibrationWindow", "trainRatio",
-"refitEvery", "asOf", "format", "regParam", "elasticNet"}, ...]. Case NAME writes its table to DIR/NAME; DIR/results.json gets
-{NAME: the _forecast.json document, or {"error": message}}.
+"refitEvery", "asOf", "format", "regParam", "elasticNet", "assets"}, ...]; an input whose asset column names several
+assets is a panel (docs/forecast.md#panels), forecast by the job's grouped map. Case NAME writes its table to DIR/NAME;
+DIR/results.json gets {NAME: the _forecast.json document, or {"error": message}}.
 """
 import json
 import os
@@ -34,7 +35,7 @@ def main(argv):
                     train_ratio=case["trainRatio"], refit_every=case["refitEvery"], as_of=case.get("asOf"),
                     ingest=job.IngestOptions(format=case.get("format", "auto"), columns=None, thousands=None,
                                              missing=case.get("missing", "error")),
-                    reg_param=case.get("regParam"), elastic_net=case.get("elasticNet"))
+                    reg_param=case.get("regParam"), elastic_net=case.get("elasticNet"), assets=case.get("assets"))
             except (job.BadInput, job.OutputRefused, job.FeatureSpecError) as error:
                 results[case["name"]] = {"error": str(error)}
         with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
