@@ -4,7 +4,10 @@
  * bench/data/ and hashed, then planned for a cluster (`planRun`) and for EMR Serverless
  * (`planServerlessRun`), each with its hourly cost estimate from src/emr/cost.ts.
  *
- *   tsx bench/emrPlan.ts [--assets 10000] [--days 365] [--core-nodes 4] [--executors 4]
+ *   tsx bench/emrPlan.ts [--assets 10000] [--days 365] [--core-nodes 4] [--executors 4] [--command predict|experiment]
+ *
+ * `--command experiment` plans the walk-forward experiment on the panel instead (pyspark/walk_forward.py
+ * staged beside price_regression.py; two feature sets: the original four features, and price with RSI).
  *
  * Prints one JSON object: the panel's facts, both plans' uploads (bytes) and the cost estimates.
  * What a run would take on AWS is not measured here (no account in this project's CI).
@@ -26,6 +29,7 @@ const { values } = parseArgs({
     days: { type: 'string', default: '365' },
     'core-nodes': { type: 'string', default: '4' },
     executors: { type: 'string', default: '4' },
+    command: { type: 'string', default: 'predict' },
   },
 });
 const assets = Number(values.assets);
@@ -77,11 +81,17 @@ const panel = writePanel(file);
 const writeSeconds = (performance.now() - started) / 1000;
 
 const identity = { runId: 'bench-panel', attemptId: 'a1', creatorArn: null };
-const { config: clusterConfig } = loadEmrConfig({ flags: { bucket: 'pricecast-bench', input: file, coreInstanceCount: Number(values['core-nodes']) } });
+const command = values.command === 'experiment' ? 'experiment' : 'predict';
+const commandFlags = command === 'experiment'
+  ? { command, experimentSets: ['base=price,volume,marketCap,rsi', 'lean=price,rsi'] }
+  : { command };
+const { config: clusterConfig } = loadEmrConfig({ flags: { bucket: 'pricecast-bench', input: file, coreInstanceCount: Number(values['core-nodes']), ...commandFlags } });
+const experimentScript = command === 'experiment' ? { experimentScript: await localFileFacts(clusterConfig.files.experimentScript) } : {};
 const wheelhouse = join(PROJECT_ROOT, '.cache', 'wheelhouse');
 const cluster = planRun(clusterConfig, identity, {
   input: await localFileFacts(file),
   script: await localFileFacts(clusterConfig.files.script),
+  ...experimentScript,
   bootstrap: await localFileFacts(clusterConfig.files.bootstrap),
   wheelhouse: await wheelhouseFiles(wheelhouse),
 });
@@ -89,6 +99,7 @@ const { config: serverlessConfig } = loadEmrConfig({
   flags: {
     bucket: 'pricecast-bench', input: file, serverless: true, serverlessExecutors: Number(values.executors),
     executionRoleArn: 'arn:aws:iam::123456789012:role/pricecast-job', pythonArchive: '/not/read/pyenv.tar.gz',
+    ...commandFlags,
   },
 });
 // The packed environment is not built here: its size is taken as the wheelhouse's (the same wheels, unpacked).
@@ -96,12 +107,15 @@ const wheelhouseBytes = cluster.uploads.filter((u) => u.role === 'wheel').reduce
 const serverless = planServerlessRun(serverlessConfig, identity, {
   input: await localFileFacts(file),
   script: await localFileFacts(serverlessConfig.files.script),
+  ...experimentScript,
   pythonArchive: { path: '/not/read/pyenv.tar.gz', sha256: '0'.repeat(64), size: wheelhouseBytes },
 });
 const bytes = (uploads: { size: number }[]) => uploads.reduce((sum, u) => sum + u.size, 0);
 console.log(JSON.stringify({
   panel: { file, assets, days, rows: panel.rows, bytes: panel.bytes, sha256: panel.sha256, writeSeconds: Number(writeSeconds.toFixed(2)) },
+  command,
   cluster: {
+    job: cluster.steps[1].HadoopJarStep?.Args?.slice(4, 12),
     nodes: cluster.cost?.nodes,
     usdPerHour: cluster.cost?.usdPerHour,
     uploads: cluster.uploads.length,
@@ -117,5 +131,6 @@ console.log(JSON.stringify({
     uploads: serverless.uploads.length,
     uploadBytes: bytes(serverless.uploads),
     executionTimeoutMinutes: serverless.startJobRun.executionTimeoutMinutes,
+    entryPoint: serverless.startJobRun.jobDriver?.sparkSubmit?.entryPoint,
   },
 }, null, 2));
