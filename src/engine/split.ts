@@ -192,6 +192,29 @@ export type Role = typeof ROLE_TEST | typeof ROLE_TRAIN | typeof ROLE_NONE;
  * a draw beyond `cum[2]` belongs to no split in Spark; such a row gets ROLE_NONE and is counted in
  * neither count. (For r = k/100000 the bounds always reach 1, so this is theoretical.)
  */
+/**
+ * The first `n` draws of `XORShiftRandom(seed)`, kept and extended: every asset of a panel replays the
+ * same stream from its start (docs/split.md), so 10,000 assets draw it once, not 10,000 times.
+ */
+const draws = { seed: null as bigint | null, rng: null as XORShiftRandom | null, values: new Float64Array(0), count: 0 };
+function samplerDraws(seed: bigint, n: number): Float64Array {
+  if (draws.seed !== seed) {
+    draws.seed = seed;
+    draws.rng = new XORShiftRandom(seed);
+    draws.count = 0;
+  }
+  if (draws.count < n) {
+    if (draws.values.length < n) {
+      const grown = new Float64Array(Math.max(n, 2 * draws.values.length));
+      grown.set(draws.values.subarray(0, draws.count));
+      draws.values = grown;
+    }
+    for (let i = draws.count; i < n; i++) draws.values[i] = draws.rng!.nextDouble();
+    draws.count = n;
+  }
+  return draws.values;
+}
+
 export function randomSplit(n: number, trainRatio: number, seed: number | bigint): SplitAssignment {
   checkRowCount(n);
   if (!(trainRatio >= 0 && trainRatio <= 1)) {
@@ -210,12 +233,12 @@ export function randomSplit(n: number, trainRatio: number, seed: number | bigint
   const trainOpen = trainUb - trainLb > 0;
   const testOpen = testUb - testLb > 0;
 
-  const rng = new XORShiftRandom(BigInt.asIntN(64, toLongSeed(seed) + 0n)); // seed + partitionIndex
+  const draws = samplerDraws(BigInt.asIntN(64, toLongSeed(seed) + 0n), n); // seed + partitionIndex
   const role = new Uint8Array(n);
   let trainCount = 0;
   let testCount = 0;
   for (let i = 0; i < n; i++) {
-    const x = rng.nextDouble();
+    const x = draws[i];
     if (trainOpen && x >= trainLb && x < trainUb) {
       role[i] = ROLE_TRAIN;
       trainCount++;
