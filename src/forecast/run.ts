@@ -242,6 +242,18 @@ function tooShort(series: DailyColumns, rows: UsableRows, plan: Plan): string | 
 }
 
 
+/** The run's settings as `_forecast.json` gives them, one series or a panel, in this key order. */
+function runSettingsOf(options: ForecastOptions, plan: Plan) {
+  return {
+    set: setOf(options, plan),
+    asOf: options.asOf ?? null,
+    trainRatio: plan.trainRatio,
+    refitEvery: plan.refitEvery,
+    calibrationWindow: plan.calibrationWindow ?? null,
+    levels: [...plan.levels],
+  };
+}
+
 /** The set as `_forecast.json` names it. */
 function setOf(options: ForecastOptions, plan: Plan): ForecastDocument['set'] {
   return {
@@ -284,12 +296,7 @@ async function forecastWith(options: ForecastOptions, s3: S3Client | null, input
     originDate,
     lastPrice: rows.price[o],
     input: { file: basename(inputName), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
-    set: setOf(options, plan),
-    asOf: options.asOf ?? null,
-    trainRatio: plan.trainRatio,
-    refitEvery: plan.refitEvery,
-    calibrationWindow: plan.calibrationWindow ?? null,
-    levels: [...plan.levels],
+    ...runSettingsOf(options, plan),
     rows: rows.day.length,
     settings: options.settings ?? {},
     horizons,
@@ -373,12 +380,7 @@ async function forecastPanel(input: ForecastInput, plan: Plan, options: Forecast
     command: 'forecast',
     originDate,
     input: { file: basename(inputName), sha256: ingest.sha256, rowsRead: ingest.rowsRead, assetColumn, assetsInFile: ingest.assetNames?.length ?? 1 },
-    set: setOf(options, plan),
-    asOf: options.asOf ?? null,
-    trainRatio: plan.trainRatio,
-    refitEvery: plan.refitEvery,
-    calibrationWindow: plan.calibrationWindow ?? null,
-    levels: [...plan.levels],
+    ...runSettingsOf(options, plan),
     settings: options.settings ?? {},
     assets,
     skipped,
