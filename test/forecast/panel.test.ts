@@ -7,7 +7,6 @@
  * column, partitionBy("origin_date")) reads back with pyarrow and DuckDB; re-running a day gives the
  * same table byte for byte; bad input is one line, exit 2, nothing written.
  */
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { runCli } from '../helpers/cli.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
 import { writeForecastPanel, type GeneratedPanel } from '../helpers/forecastPanel.js';
 import { runPython } from '../helpers/python.js';
+import { treeHashes } from '../helpers/treeHashes.js';
 import { useScratchFolder } from '../helpers/scratch.js';
 
 const scratch = useScratchFolder('forecast-panel');
@@ -48,19 +48,7 @@ const base = (input: string, extra: Partial<ForecastOptions> = {}): ForecastOpti
   ...extra,
 });
 
-/** Every file under dir (recursively), by relative path → sha256. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (sub: string) => {
-    for (const entry of await readdir(join(dir, sub), { withFileTypes: true })) {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(rel);
-      else out[rel] = createHash('sha256').update(await readFile(join(dir, rel))).digest('hex');
-    }
-  };
-  await walk('');
-  return out;
-}
+const snapshot = treeHashes;
 
 /** The panel's entry of each asset equals the document of that asset's rows alone (same settings). */
 async function expectEqualToAlone(panel: PanelForecastDocument, extra: Partial<ForecastOptions>): Promise<void> {

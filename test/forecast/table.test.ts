@@ -4,7 +4,6 @@
  * every other partition byte for byte, foreign files kept, no hidden leftovers; re-running a day gives
  * the same table; and Spark, pyarrow, pandas and DuckDB read the folder as one table.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { ROOT } from '../helpers/cli.js';
 import { CRASH_STATES } from '../helpers/crashMatrix.js';
 import { DEFAULT_CSV } from '../helpers/datasets.js';
 import { runPython } from '../helpers/python.js';
+import { treeHashes } from '../helpers/treeHashes.js';
 import { useScratchFolder } from '../helpers/scratch.js';
 
 const scratch = useScratchFolder('forecast-table');
@@ -24,19 +24,7 @@ const B = 'origin_date=2024-01-04';
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => startChild(WRITER, args, env).done;
 
-/** Every file under dir (recursively), by relative path → sha256. */
-async function snapshot(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (sub: string) => {
-    for (const entry of await readdir(join(dir, sub), { withFileTypes: true })) {
-      const rel = sub ? `${sub}/${entry.name}` : entry.name;
-      if (entry.isDirectory()) await walk(rel);
-      else out[rel] = createHash('sha256').update(await readFile(join(dir, rel))).digest('hex');
-    }
-  };
-  await walk('');
-  return out;
-}
+const snapshot = treeHashes;
 
 async function versionOf(partition: string): Promise<number> {
   const names = await readdir(partition);
