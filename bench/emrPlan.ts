@@ -81,7 +81,7 @@ const panel = writePanel(file);
 const writeSeconds = (performance.now() - started) / 1000;
 
 const identity = { runId: 'bench-panel', attemptId: 'a1', creatorArn: null };
-const command = values.command === 'experiment' ? 'experiment' : 'predict';
+const command: 'predict' | 'experiment' = values.command === 'experiment' ? 'experiment' : 'predict';
 const commandFlags = command === 'experiment'
   ? { command, experimentSets: ['base=price,volume,marketCap,rsi', 'lean=price,rsi'] }
   : { command };

@@ -368,8 +368,8 @@ function markdown(cases: CaseRecord[], header: { date: string; engine: EngineBui
     lines.push(line);
   }
   for (const c of cases) {
-    if (c.naive === null) continue;
     const n = c.naive;
+    if (n === null || n === undefined) continue;
     lines.push(
       '',
       `**Estimate** (not a measurement) of a naive refit loop at ${c.size} × ${c.sets} sets: np.linalg.lstsq on the whole window, from scratch, before each of the ` +

@@ -279,7 +279,7 @@ describe('plan', () => {
     expect(JSON.parse(plan.uploads.at(-1)!.body!).command).toBe('predict');
     // The flags are the parity suite's for the same case (walk_forward.py is held to the engine with them).
     for (const job of [experiment.job, { ...experiment.job, format: 'coingecko', thousands: ',', ohlcCheck: 'off', assets: ['BTC', 'ETH'], columns: 'date=Day,price=Close' }] as const) {
-      expect(experimentJobArgs(experiment.experiment, job)).toEqual(walkForwardFlags({
+      expect(experimentJobArgs(experiment.experiment, job as typeof experiment.job)).toEqual(walkForwardFlags({
         name: 'x', input: 'x', sets: experiment.experiment.sets, trainRatio: 0.6, refitEvery: 5, target: 'price',
         ingest: { format: job.format, columns: job.columns as never, thousands: job.thousands, missing: job.missing, ohlcCheck: job.ohlcCheck }, assets: job.assets as string[] | undefined,
       }));
