@@ -49,9 +49,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import price_regression as pr  # noqa: E402
 from price_regression import (  # noqa: E402
     AssetProblem, BadInput, FeatureSpecError, HadoopFs, IngestOptions, OutputRefused, UsageRefused,
-    _FirstOrderFailure, _breeze_dot, _cached_cost, _div, _dpptrf, _dpptri, _dtpsv_upper_notrans,
-    _dtpsv_upper_trans, _fill_missing_frame, _inverse_hessian_times, _js_number, _norm, _packed, _sorted_deduped, check_feature_inputs, compute_features, drop_nulls, feature_values, fma, format_feature_item,
-    linear_predict, next_price, parse_column_mapping, parse_feature_spec, prepare_daily, print_error,
+    _div, _dpptrf, _dpptri, _dtpsv_upper_notrans,
+    _dtpsv_upper_trans, _fill_missing_frame, _js_number, _packed, _sorted_deduped, check_feature_inputs, compute_features, drop_nulls, feature_values, fma, format_feature_item,
+    linear_predict, next_price, owlqn, parse_column_mapping, parse_feature_spec, prepare_daily, print_error,
     quasi_newton, read_input_rows, required_inputs, needs_ohlc, select_assets, t_two_sided_p,
 )
 
@@ -203,7 +203,8 @@ def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab
     factor = list(ata)
     x = None
     if elastic_net != 0.0 and reg_param != 0.0:
-        x = owlqn(ata, atb, a_bar, b_bar, bb_sum / w_sum / (b_std * b_std), [elastic_net * effective] * k + [0.0])
+        # docs/regularisation.md#the-quasi-newton-path: the job's OWL-QN (the engine's owlqn.ts, step for step).
+        x, _history = owlqn(ata, atb, a_bar, b_bar, bb_sum / w_sum / (b_std * b_std), [elastic_net * effective] * k + [0.0])
     elif _dpptrf(size, factor) == 0:
         solved = list(atb)
         _dtpsv_upper_trans(size, factor, solved, 0)
@@ -219,114 +220,6 @@ def solve_sums(w_sum: float, b_sum: float, bb_sum: float, a_sum: List[float], ab
                              "intercept (features or label too large or too spread for double precision); rescale "
                              "the data and rerun")
     return {"coefficients": coefficients, "intercept": intercept}
-
-
-# docs/regularisation.md#the-quasi-newton-path: Breeze's OWL-QN as Spark runs it (the engine's owlqn.ts, step for
-# step), on price_regression's L-BFGS pieces (the cost function, the two-loop recursion, Breeze's dot and norm).
-
-def _owl_adjust(l1: List[float], x: List[float], grad: List[float], value: float):
-    """F = f + Σ l1_j·|x_j| and its pseudo-gradient, coordinates in order."""
-    adjusted = value
-    out = []
-    for i in range(len(grad)):
-        weight, g, xv = l1[i], grad[i], x[i]
-        if weight == 0.0:
-            out.append(g)
-            continue
-        adjusted += abs(weight * xv)
-        if xv == 0.0:
-            plus, minus = g + weight, g - weight
-            out.append(minus if minus > 0 else (plus if plus < 0 else 0.0))
-        else:
-            out.append(g + _sign(xv) * weight)
-    return adjusted, out
-
-
-def _orthant_step(x: List[float], adjusted_grad: List[float], direction: List[float], step: float) -> List[float]:
-    """x + d·α, each component that leaves the orthant of x (or of −pseudo-gradient where x_j = 0) set to 0."""
-    out = []
-    for i in range(len(x)):
-        v = x[i] + direction[i] * step
-        orthant = _sign(x[i]) if x[i] != 0 else _sign(-adjusted_grad[i])
-        out.append(v * (1.0 if _sign(v) == orthant else 0.0))
-    return out
-
-
-def _backtracking_step(state: dict, cost, l1: List[float], direction: List[float]) -> float:
-    """Breeze's BacktrackingLineSearch as OWL-QN runs it (shrink 0.1 then 0.5, grow 2.1, Armijo 1e-4, Wolfe
-    0.9, at most 20 trials, α in [1e-10, 1e10]); the first trial is judged with the current raw value."""
-    def phi(alpha: float):
-        x = _orthant_step(state["x"], state["adjusted_grad"], direction, alpha)
-        value, grad = cost(x)
-        adjusted, adjusted_grad = _owl_adjust(l1, x, grad, value)
-        return adjusted, _breeze_dot(adjusted_grad, direction)
-    shrink = 0.1 if state["iter"] < 1 else 0.5
-    init = _div(0.5, _norm(state["grad"])) if state["iter"] < 1 else 1.0
-    f0, df0 = phi(0.0)
-    alpha, fval, fderiv = init, state["value"], phi(init)[1]
-    trials = 0
-    while True:
-        if fval > f0 + alpha * df0 * 1e-4:
-            multiplier = shrink
-        elif fderiv < 0.9 * df0:
-            multiplier = 2.1
-        elif fderiv > -0.9 * df0:
-            multiplier = shrink
-        else:
-            multiplier = 1.0
-        if multiplier == 1.0:
-            return alpha
-        following = alpha * multiplier
-        if trials >= 20:
-            raise _FirstOrderFailure("line search failed")
-        if following < 1e-10:
-            raise _FirstOrderFailure("step size underflow")
-        if following > 1e10:
-            raise _FirstOrderFailure("step size overflow")
-        f_next, d_next = phi(following)
-        trials += 1
-        if trials >= 20:  # Breeze stops before the 20th trial's state: the previous trial is the answer
-            return alpha
-        alpha, fval, fderiv = following, f_next, d_next
-
-
-def owlqn(aa, ab, a_bar, b_bar, bb_bar, l1: List[float], max_iter: int = 100, tolerance: float = 1e-6) -> List[float]:
-    """Spark's QuasiNewtonSolver with an L1 term on the standardized normal equations: the point it stops at."""
-    size = len(ab)
-    cost = _cached_cost(aa, ab, a_bar, b_bar, bb_bar)
-    x0 = [0.0] * size
-    x0[size - 1] = b_bar
-    value, grad = cost(x0)
-    adjusted, adjusted_grad = _owl_adjust(l1, x0, grad, value)
-    state = {"x": x0, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad, "iter": 0,
-             "steps": [], "deltas": [], "values": [math.inf], "failed": False}
-    initial = adjusted
-    failed_once = False
-    while True:
-        if state["iter"] >= max_iter:
-            return state["x"]
-        if len(state["values"]) >= 2 and abs(state["adjusted"] - max(state["values"])) <= tolerance * abs(initial):
-            return state["x"]
-        if _norm(state["adjusted_grad"]) <= max(tolerance * abs(state["adjusted"]), 1e-8):
-            return state["x"]
-        if state["failed"]:
-            return state["x"]
-        try:
-            direction = _inverse_hessian_times(state["steps"], state["deltas"], state["adjusted_grad"])
-            direction = [d if d * g < 0 else 0.0 for d, g in zip(direction, state["adjusted_grad"])]
-            step = _backtracking_step(state, cost, l1, direction)
-            x = _orthant_step(state["x"], state["adjusted_grad"], direction, step)
-            value, grad = cost(x)  # overwrites x's intercept, as Spark's cost function does
-            adjusted, adjusted_grad = _owl_adjust(l1, x, grad, value)
-            failed_once = False
-            state = {"x": x, "value": value, "grad": grad, "adjusted": adjusted, "adjusted_grad": adjusted_grad,
-                     "iter": state["iter"] + 1,
-                     "steps": ([[x[i] + state["x"][i] * -1.0 for i in range(size)]] + state["steps"])[:10],
-                     "deltas": ([[grad[i] + state["grad"][i] * -1.0 for i in range(size)]] + state["deltas"])[:10],
-                     "values": (state["values"] + [adjusted])[-20:], "failed": False}
-        except _FirstOrderFailure:
-            state = dict(state, failed=True) if failed_once else dict(state, steps=[], deltas=[])
-            failed_once = True
 
 
 def walk_forward(features: List[List[float]], price: List[float], next_prices: List[float], train_count: int,
