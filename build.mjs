@@ -1,6 +1,7 @@
 // Builds dist/ for `npm run predict`, the `pricecast` bin and the library: ESM bundles (dist/cli.js, and
 // dist/index.js for `import ... from 'pricecast'`) sharing chunks, with a chunk per lazily-loaded command
-// (parity, emr), so `predict` never loads the AWS SDK.
+// (parity, emr), and the S3 modules imported only for an s3:// path, so a local run never loads the AWS SDK
+// (test/cli/build.test.ts checks it).
 // Why a bundle rather than tsc's file-per-module output: Node 20 spends ~200 ms resolving and loading
 // apache-arrow's and @stdlib's hundreds of small modules; bundled, the whole predict run on the default
 // data takes about half the time. Types are checked, and the declarations written to dist/types, by

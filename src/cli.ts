@@ -11,7 +11,6 @@ import { escapeControl, UsageError } from './engine/errors.js';
 import { formatModelSummary } from './engine/output/format.js';
 import { isS3Uri, withLocalInput } from './engine/ingest/s3Input.js';
 import { SPARK_LAYOUT } from './engine/output/folder.js';
-import { withS3Output } from './engine/output/s3Folder.js';
 import { reportError } from './errorReport.js';
 import {
   formatOptionsHelp,
@@ -86,7 +85,7 @@ async function predictCommand(argv: string[]): Promise<number> {
   const fit = (out: string) =>
     isS3Uri(options.input) ? withLocalInput(options.input, (file) => runPredict({ ...options, input: file, output: out })) : runPredict({ ...options, output: out });
   const result = isS3Uri(output)
-    ? await withS3Output(output, SPARK_LAYOUT, fit).then(({ result: r, uri }) => ({ ...r, outputDir: uri }))
+    ? await (await import('./engine/output/s3Folder.js')).withS3Output(output, SPARK_LAYOUT, fit).then(({ result: r, uri }) => ({ ...r, outputDir: uri }))
     : await fit(output);
   const wallMs = performance.now() - started;
   // An asset too short for the work is skipped with one line (docs/input.md#panels).

@@ -18,8 +18,6 @@ import type { DailyIngest } from '../engine/ingest/csv.js';
 import type { IngestOptions } from '../engine/ingest/input.js';
 import { isPanel, splitAssets, tooFewRowsReason, type SkippedAsset } from '../engine/panel/assets.js';
 import { checkExperimentOutput, EXPERIMENT_LAYOUT, writeExperimentFolder } from './folder.js';
-import { createClients } from '../emr/clients.js';
-import { checkS3Folder, withS3Output } from '../engine/output/s3Folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInCandidates, hasHighLow } from './ladder.js';
 import { forecastSeries } from './parallel.js';
@@ -135,7 +133,10 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
   const ratioProblem = isRatioRule(options.trainRatio);
   if (ratioProblem) throw new UsageError(`--train-ratio: expected ${ratioProblem}, got ${options.trainRatio}`);
   if (options.output !== undefined) {
-    if (isS3Uri(options.output)) await checkS3Folder(createClients().s3, options.output, EXPERIMENT_LAYOUT);
+    if (isS3Uri(options.output)) {
+      const [{ checkS3Folder }, { createClients }] = await Promise.all([import('../engine/output/s3Folder.js'), import('../emr/clients.js')]);
+      await checkS3Folder(createClients().s3, options.output, EXPERIMENT_LAYOUT);
+    }
     else await checkExperimentOutput(options.output);
   }
 
@@ -285,7 +286,7 @@ async function writeFiles(
   lap('report');
   const files = { results: resultsJson(results), forecasts: encodeForecastsParquet(table), report: page };
   const dir = isS3Uri(output)
-    ? (await withS3Output(output, EXPERIMENT_LAYOUT, (local) => writeExperimentFolder(local, files))).uri
+    ? (await (await import('../engine/output/s3Folder.js')).withS3Output(output, EXPERIMENT_LAYOUT, (local) => writeExperimentFolder(local, files))).uri
     : await writeExperimentFolder(output, files);
   lap('write');
   return dir;

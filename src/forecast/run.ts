@@ -27,7 +27,7 @@ import { conformalRank, scoresNeeded } from './conformal.js';
 import { MAX_HORIZON, STALE_AFTER_DAYS } from './defaults.js';
 import { checkPartition, checkTableFolder, writePartition } from './partition.js';
 import { cutAt, usableRows, type UsableRows } from './rows.js';
-import { checkS3Partition, s3Client, writeS3Partition, type S3Settings } from './s3Table.js';
+import type { S3Settings } from './s3Table.js';
 import { encodeForecastParquet, type ForecastRow } from './table.js';
 import { forecastRows, type HorizonForecast, type Plan } from './assetForecast.js';
 import { forecastAsset, forecastAssetsInWorkers, FORECAST_WORKERS_MIN_ROWS } from './forecastWorkers.js';
@@ -158,7 +158,8 @@ async function forecastAt(options: ForecastOptions, as: InputShape): Promise<Any
   const remote = isS3Uri(options.input) || (options.output !== undefined && isS3Uri(options.output));
   if (!remote) return forecastWith(options, null, options.input, as);
   const settings = options.s3 ?? { encryption: { algorithm: 'AES256', kmsKeyId: null } };
-  const s3 = s3Client(settings);
+  // The AWS SDK is loaded only for an s3:// input or output, never by a local run.
+  const s3 = (await import('./s3Table.js')).s3Client(settings);
   const run = (input: string) => forecastWith({ ...options, input, s3: settings }, s3, options.input, as);
   return isS3Uri(options.input) ? withLocalInput(options.input, run, s3) : run(options.input);
 }
@@ -399,7 +400,7 @@ interface TableTarget {
 /** Before the work, once the origin is known: the partition of that day can be replaced. */
 async function checkTablePartition({ options, s3, onS3 }: TableTarget, originDate: string): Promise<void> {
   if (options.output === undefined) return;
-  if (onS3) await checkS3Partition(s3!, options.output, originDate);
+  if (onS3) await (await import('./s3Table.js')).checkS3Partition(s3!, options.output, originDate);
   else await checkPartition(options.output, originDate);
 }
 
@@ -408,7 +409,7 @@ async function writeTablePartition({ options, s3, onS3 }: TableTarget, originDat
   if (options.output === undefined) return null;
   const parquet = encode();
   return onS3
-    ? writeS3Partition(s3!, options.s3!, options.output, originDate, parquet, json, contentUuid(parquet))
+    ? (await import('./s3Table.js')).writeS3Partition(s3!, options.s3!, options.output, originDate, parquet, json, contentUuid(parquet))
     : writePartition(options.output, originDate, parquet, json, contentUuid(parquet));
 }
 

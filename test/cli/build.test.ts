@@ -4,7 +4,7 @@
  * does), then run as a process on the default data; its --json summary must equal the library's.
  */
 import { spawnSync } from 'node:child_process';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline } from '../../src/engine/pipeline.js';
@@ -39,6 +39,38 @@ describe('the bundled CLI', () => {
     expect(printed.model).toEqual(library.report.model);
     expect(printed.training).toEqual(library.report.training);
     expect(printed.outputDir).toBe(out);
+  });
+
+  it('loads no AWS SDK module for local predict, experiment and forecast runs', async () => {
+    // A resolve hook (Node's module.register) logs every @aws-sdk/@smithy specifier the run asks for.
+    const log = join(scratch.dir, 'sdk-resolved.log');
+    await writeFile(log, '');
+    await writeFile(
+      join(scratch.dir, 'sdk-hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';\n` +
+        `export async function resolve(specifier, context, next) {\n` +
+        `  if (/^@(aws-sdk|smithy)\\//.test(specifier)) appendFileSync(${JSON.stringify(log)}, specifier + '\\n');\n` +
+        `  return next(specifier, context);\n}\n`,
+    );
+    await writeFile(join(scratch.dir, 'sdk-register.mjs'), `import { register } from 'node:module';\nregister('./sdk-hooks.mjs', import.meta.url);\n`);
+    const cli = join(OUTDIR, 'cli.js');
+    const runs = [
+      ['predict', '--output', join(scratch.dir, 'sdk-predict')],
+      ['experiment', '--set', 'base=price,volume,marketCap,rsi', '--output', join(scratch.dir, 'sdk-experiment')],
+      ['forecast', '--horizon', '2'],
+    ];
+    for (const args of runs) {
+      const run = spawnSync(process.execPath, ['--import', join(scratch.dir, 'sdk-register.mjs'), cli, ...args], { cwd: scratch.dir, encoding: 'utf8' });
+      expect(run.status, `${args[0]}: ${run.stderr}`).toBe(0);
+    }
+    expect(await readFile(log, 'utf8')).toBe('');
+    // The hook does log: an s3:// output asks for the SDK (and fails without credentials or a server).
+    spawnSync(process.execPath, ['--import', join(scratch.dir, 'sdk-register.mjs'), cli, 'predict', '--output', 's3://no-such-bucket/out'], {
+      cwd: scratch.dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: scratch.dir, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
+    expect(await readFile(log, 'utf8')).toMatch(/@aws-sdk\/client-s3/);
   });
 
   it('answers emr plan without credentials (the AWS SDK chunk loads on demand)', () => {
