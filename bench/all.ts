@@ -4,7 +4,10 @@
  * `<!-- bench:all begin -->` and `<!-- bench:all end -->` (put at the top of the file when absent; the
  * rest of the file is left as it is).
  *
- *   predict      bench/run.ts: the engine against pandas + ta and polars at 1M rows (10M with --large)
+ *   predict      bench/run.ts: the engine against pandas + ta and polars at 1M rows
+ *   predict 10M  with --large, bench/panel.ts: predict on 10 assets × 1,000,000 days against the polars + numpy
+ *                peer (one daily series cannot reach 10M rows before 9999-12-31, and several rows of one day
+ *                are refused, docs/input.md#not-one-daily-series; so 10M rows is a panel of long series)
  *   experiment   bench/experimentPeers.ts: `experiment --refit-every 1` against the incremental numpy peer
  *   screening    bench/screening.ts: SPA/StepM/MCS against arch, and forward selection
  *   panel        bench/panel.ts, when it exists and its --help offers the flags used here (else a note)
@@ -34,8 +37,8 @@ const END = '<!-- bench:all end -->';
 
 const USAGE = `usage: npm run bench:all -- [--quick] [--large] [--runs N] [--max-load L] [--help]
   --quick     --runs 1 and the small inputs only (minutes, not hours)
-  --large     bench/run.ts also at 10M rows (bench/generate.ts's 10m file has four rows a day, which predict
-              refuses since 2026-12-07, docs/input.md#not-one-daily-series: that step then fails and says so)
+  --large     also predict at 10M rows: 10 assets × 1,000,000 days against the polars + numpy peer
+              (bench/panel.ts; one daily series cannot have 10M days, docs/input.md#not-one-daily-series)
   --runs      runs per tool, passed to every benchmark (default: each one's own)
   --max-load  passed to the benchmarks that wait for a quiet machine (run.ts, experimentPeers.ts, panel.ts)`;
 
@@ -57,6 +60,8 @@ interface Step {
   args(options: Options): string[] | { skip: string };
 }
 
+/** The 10M-row predict input: a panel of long series (see --large). */
+const LARGE_PANEL = '10x1000000';
 const runsFlag = (o: Options) => (o.quick ? ['--runs', '1'] : o.runs !== null ? ['--runs', o.runs] : []);
 const loadFlag = (o: Options) => (o.maxLoad !== null ? ['--max-load', o.maxLoad] : []);
 
@@ -64,7 +69,12 @@ const STEPS: Step[] = [
   {
     title: 'Predict: engine, pandas + ta, polars (`bench/run.ts`)',
     script: 'run.ts',
-    args: (o) => ['--peers', '--sizes', o.quick ? 'default,100k' : o.large ? '1m,10m' : '1m', ...runsFlag(o), ...loadFlag(o)],
+    args: (o) => ['--peers', '--sizes', o.quick ? 'default,100k' : '1m', ...runsFlag(o), ...loadFlag(o)],
+  },
+  {
+    title: 'Predict at 10M rows: 10 assets × 1,000,000 days, engine and the polars + numpy peer (`bench/panel.ts`)',
+    script: 'panel.ts',
+    args: (o) => (o.large ? ['--sizes', LARGE_PANEL, '--commands', 'predict', '--tools', 'engine,peer', ...runsFlag(o), ...loadFlag(o), '--cli', o.cli] : { skip: 'only with --large.' }),
   },
   {
     title: 'Experiment, refit every row: engine and the incremental numpy peer (`bench/experimentPeers.ts`)',
