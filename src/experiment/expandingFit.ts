@@ -12,17 +12,17 @@
  * every refit of a walk-forward against a from-scratch engine fit).
  */
 import { fma } from '../engine/model/fma.js';
-import { NO_REGULARISATION, solveWeightedLeastSquares, type Regularisation, type WlsSolution } from '../engine/model/wls.js';
+import { NO_REGULARISATION, WlsWorkspace, type Regularisation, type WlsSolution, type WlsSums } from '../engine/model/wls.js';
 
 export class ExpandingFit {
   private readonly k: number;
   private rows = 0;
-  private wSum = 0;
-  private bSum = 0;
-  private bbSum = 0;
-  private readonly aSum: Float64Array;
-  private readonly abSum: Float64Array;
-  private readonly aaSum: Float64Array;
+  /** Spark's Aggregator fields over rows 0 … rows − 1. */
+  private readonly sums: WlsSums;
+  /** The row being added (the engine's `row`). */
+  private readonly row: Float64Array;
+  /** The solve's arrays, reused by every refit. */
+  private readonly workspace: WlsWorkspace;
 
   /**
    * @param features the feature columns of the whole series; @param label its label column
@@ -33,13 +33,20 @@ export class ExpandingFit {
   constructor(
     private readonly features: readonly Float64Array[],
     private readonly label: Float64Array,
-    private readonly featureNames?: readonly string[],
-    private readonly regularisation: Regularisation = NO_REGULARISATION,
+    featureNames?: readonly string[],
+    regularisation: Regularisation = NO_REGULARISATION,
   ) {
     this.k = features.length;
-    this.aSum = new Float64Array(this.k);
-    this.abSum = new Float64Array(this.k);
-    this.aaSum = new Float64Array((this.k * (this.k + 1)) / 2);
+    this.sums = {
+      wSum: 0,
+      bSum: 0,
+      bbSum: 0,
+      aSum: new Float64Array(this.k),
+      abSum: new Float64Array(this.k),
+      aaSum: new Float64Array((this.k * (this.k + 1)) / 2),
+    };
+    this.row = new Float64Array(this.k);
+    this.workspace = new WlsWorkspace(this.k, featureNames, regularisation);
   }
 
   /** Rows fitted so far (the window is rows 0 … rowCount − 1). */
@@ -49,10 +56,10 @@ export class ExpandingFit {
 
   /** Extends the window to rows 0 … end − 1. */
   extendTo(end: number): void {
-    const { k, features, label, aSum, abSum, aaSum } = this;
-    // The row's values gathered once (the engine's `row`), the scalar sums kept in locals.
-    const row = new Float64Array(k);
-    let { wSum, bSum, bbSum } = this;
+    const { k, features, label, sums, row } = this;
+    const { aSum, abSum, aaSum } = sums;
+    // The scalar sums kept in locals.
+    let { wSum, bSum, bbSum } = sums;
     for (let r = this.rows; r < end; r++) {
       const b = label[r];
       wSum += 1.0;
@@ -69,25 +76,24 @@ export class ExpandingFit {
         if (xj !== 0) for (let i = 0; i <= j; i++) aaSum[p + i] += row[i] * xj;
       }
     }
-    this.wSum = wSum;
-    this.bSum = bSum;
-    this.bbSum = bbSum;
+    sums.wSum = wSum;
+    sums.bSum = bSum;
+    sums.bbSum = bbSum;
     this.rows = Math.max(this.rows, end);
   }
 
   /**
-   * The fit on the current window: the engine's solve (standardise, penalise, Cholesky, fallback or
-   * OWL-QN, scale back), without the standard errors no walk-forward reads (`diagInvAtWA` is null).
+   * The fit on the current window, in the workspace the next refit overwrites: the engine's solve
+   * (standardise, penalise, Cholesky, fallback or OWL-QN, scale back) without the inverse no
+   * walk-forward reads.
    */
-  solve(): WlsSolution {
+  refit(): WlsWorkspace {
     if (this.rows === 0) throw new Error('Training dataset is empty.');
-    return solveWeightedLeastSquares({
-      wSum: this.wSum,
-      bSum: this.bSum,
-      bbSum: this.bbSum,
-      aSum: this.aSum,
-      abSum: this.abSum,
-      aaSum: this.aaSum,
-    }, this.featureNames, this.regularisation, { standardErrors: false });
+    return this.workspace.solve(this.sums);
+  }
+
+  /** `refit` as a solution of its own (no `diagInvAtWA`). */
+  solve(): WlsSolution {
+    return this.refit().solution();
   }
 }

@@ -9,9 +9,9 @@
  * skforecast's `backtesting_forecaster` (refit=K, expanding window) are the same loop.
  *
  * The fit is the engine's Spark WLS on running sums (./expandingFit.ts); forecasts are the engine's
- * `predict` (Spark's dot product), block by block.
+ * prediction (Spark's dot product, `predictRow`), row by row.
  */
-import { predict } from '../engine/model/predict.js';
+import { predictRow } from '../engine/model/predict.js';
 import type { Regularisation, WlsSolution } from '../engine/model/wls.js';
 import { ExpandingFit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
@@ -57,11 +57,10 @@ export function walkForward(
   const forecasts = new Float64Array(n - trainCount);
   for (let s = trainCount; s < n; s += refitEvery) {
     fit.extendTo(s);
-    const solution = fit.solve();
-    onRefit?.(s, solution);
+    const model = fit.refit();
+    if (onRefit) onRefit(s, model.solution());
     const end = Math.min(s + refitEvery, n);
-    const outputs = predict(solution.coefficients, solution.intercept, features.map((column) => column.subarray(s, end)));
-    for (let t = s; t < end; t++) forecasts[t - trainCount] = forecastPrice(target, outputs[t - s], price[t]);
+    for (let t = s; t < end; t++) forecasts[t - trainCount] = forecastPrice(target, predictRow(model.coefficients, model.intercept, features, t), price[t]);
   }
   return forecasts;
 }

@@ -33,30 +33,40 @@ export function predict(
   const coef = Float64Array.from(coefficients);
   const out = new Float64Array(n);
   if (k === 4) {
-    // The engine's case, unrolled: each lane holds a single product (fma(x, c, 0) = x·c).
+    // predictRow's k = 4 case with the columns and coefficients hoisted out of the row loop.
     const [f0, f1, f2, f3] = features;
     const [c0, c1, c2, c3] = coef;
-    for (let r = 0; r < n; r++) {
-      out[r] = 0.0 + (f0[r] * c0 + f1[r] * c1 + f2[r] * c2 + f3[r] * c3) + intercept;
-    }
+    for (let r = 0; r < n; r++) out[r] = 0.0 + (f0[r] * c0 + f1[r] * c1 + f2[r] * c2 + f3[r] * c3) + intercept;
     return out;
   }
-  const lanesEnd = k - (k % 4);
-  for (let r = 0; r < n; r++) {
-    let s0 = 0.0;
-    let s1 = 0.0;
-    let s2 = 0.0;
-    let s3 = 0.0;
-    for (let j = 0; j < lanesEnd; j += 4) {
-      s0 = fma(features[j][r], coef[j], s0);
-      s1 = fma(features[j + 1][r], coef[j + 1], s1);
-      s2 = fma(features[j + 2][r], coef[j + 2], s2);
-      s3 = fma(features[j + 3][r], coef[j + 3], s3);
-    }
-    let dot = 0.0;
-    dot += s0 + s1 + s2 + s3;
-    for (let j = lanesEnd; j < k; j++) dot = fma(features[j][r], coef[j], dot);
-    out[r] = dot + intercept;
-  }
+  for (let r = 0; r < n; r++) out[r] = predictRow(coef, intercept, features, r);
   return out;
+}
+
+/**
+ * Row r's prediction, the arithmetic of `predict` (which calls it for every row): for a caller that
+ * predicts one row at a time (a walk-forward refitted every row) without allocating.
+ * @param coefficients one per feature column (not checked)
+ */
+export function predictRow(coefficients: Float64Array, intercept: number, features: readonly Float64Array[], r: number): number {
+  const k = features.length;
+  if (k === 4) {
+    // The engine's case, unrolled: each lane holds a single product (fma(x, c, 0) = x·c).
+    return 0.0 + (features[0][r] * coefficients[0] + features[1][r] * coefficients[1] + features[2][r] * coefficients[2] + features[3][r] * coefficients[3]) + intercept;
+  }
+  const lanesEnd = k - (k % 4);
+  let s0 = 0.0;
+  let s1 = 0.0;
+  let s2 = 0.0;
+  let s3 = 0.0;
+  for (let j = 0; j < lanesEnd; j += 4) {
+    s0 = fma(features[j][r], coefficients[j], s0);
+    s1 = fma(features[j + 1][r], coefficients[j + 1], s1);
+    s2 = fma(features[j + 2][r], coefficients[j + 2], s2);
+    s3 = fma(features[j + 3][r], coefficients[j + 3], s3);
+  }
+  let dot = 0.0;
+  dot += s0 + s1 + s2 + s3;
+  for (let j = lanesEnd; j < k; j++) dot = fma(features[j][r], coefficients[j], dot);
+  return dot + intercept;
 }

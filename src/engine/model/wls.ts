@@ -61,7 +61,7 @@
 
 import { UsageError } from '../errors.js';
 import { fma } from './fma.js';
-import { solveNormalEquationQuasiNewton } from './quasiNewton.js';
+import { solveNormalEquationQuasiNewton, type NormalEquationProblem } from './quasiNewton.js';
 import { solveNormalEquationOwlqn } from './owlqn.js';
 import { dpptrf, dpptri, dpptrs, packedUpper } from './lapack.js';
 
@@ -197,122 +197,199 @@ export function solveWeightedLeastSquares(
   regularisation: Regularisation = NO_REGULARISATION,
   { standardErrors = true }: { standardErrors?: boolean } = {},
 ): WlsSolution {
-  const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
-  const k = aSum.length;
-  const n = wSum;
   assertFiniteSums(sums, featureNames);
-  // Library callers reach here without the settings table's checks.
-  const penaltyProblem = regParamProblem(regularisation.regParam) ?? elasticNetProblem(regularisation.elasticNetParam);
-  if (penaltyProblem) {
-    const which = regParamProblem(regularisation.regParam) ? `regParam ${regularisation.regParam}` : `elasticNetParam ${regularisation.elasticNetParam}`;
-    throw new UsageError(`${which}: expected ${penaltyProblem}`);
-  }
+  return new WlsWorkspace(sums.aSum.length, featureNames, regularisation).solve(sums, standardErrors).solution();
+}
 
-  // 2. Summary statistics, as the Aggregator's accessors compute them.
-  const invWSum = 1.0 / wSum;
-  const aBar = scaled(aSum, invWSum);
-  const abBar = scaled(abSum, invWSum);
-  const aaBar = scaled(aaSum, invWSum);
-  const rawBBar = bSum / wSum;
-  const rawBStd = Math.sqrt(Math.max(bbSum / wSum - rawBBar * rawBBar, 0.0));
-  const aStd = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    const aw = aSum[j] / wSum;
-    aStd[j] = Math.sqrt(Math.max(aaSum[packedUpper(j, j)] / wSum - aw * aw, 0.0));
-  }
+/**
+ * Steps 2-6 in arrays allocated once per feature count k: a walk-forward refits thousands of times
+ * on the same k (docs/experiment.md#walk-forward), and each solve of `solveWeightedLeastSquares`
+ * would otherwise allocate a dozen small arrays. `solve` overwrites the previous solution; every
+ * operation and its order are `solveWeightedLeastSquares`'s (that function is this one on a fresh
+ * workspace), so the results are the same bit for bit. Only the fallback and OWL-QN paths allocate.
+ */
+export class WlsWorkspace {
+  /** The solution of the last `solve`, one per feature (overwritten by the next). */
+  readonly coefficients: Float64Array;
+  intercept = 0;
+  solver: Solver = 'cholesky';
+  /** `fallback`, `owlqn`: Spark's objective history of the last solve. */
+  objectiveHistory: number[] | undefined = undefined;
+  /** Whether the last solve left (AᵀA)⁻¹ (standardised, packed) in `factor`. */
+  private hasInverse = false;
+  /** The last solve's row count (Σ w). */
+  private wSum = 0;
 
-  // 3. Constant label: Spark returns coefficients 0, intercept = mean, diagInvAtWA = [0] (none).
-  if (rawBStd === 0) {
-    return { coefficients: new Float64Array(k), intercept: rawBBar, diagInvAtWA: null, solver: 'cholesky' };
-  }
-  const bStd = rawBStd;
+  private readonly k: number;
+  private readonly triK: number;
+  private readonly aStd: Float64Array;
+  /** The standardised, penalised system AᵀA = [[aaBar, aBar], [aBarᵀ, 1]] packed (getAtA), before factorising. */
+  private readonly aa: Float64Array;
+  /** aBar: the view of `aa` where Spark's getAtA puts it (column k). */
+  private readonly aBar: Float64Array;
+  /** Aᵀb = [abBar, bBar] (getAtB). */
+  private readonly ab: Float64Array;
+  /** `aa` factorised in place (dpptrf), then its inverse (dpptri) when standard errors are wanted. */
+  private readonly factor: Float64Array;
+  /** The standardised solution, intercept last (dpptrs on a copy of `ab`). */
+  private readonly x: Float64Array;
+  private readonly l1Reg: number;
+  private readonly l2Reg: number;
 
-  // 4. Standardize in place (Spark scales aBar, abBar, aaBar; a zero std gives 0).
-  const bBar = rawBBar / bStd;
-  for (let j = 0; j < k; j++) {
-    aBar[j] = aStd[j] === 0.0 ? 0.0 : aBar[j] / aStd[j];
-    abBar[j] = aStd[j] === 0.0 ? 0.0 : abBar[j] / (aStd[j] * bStd);
-  }
-  for (let j = 0, p = 0; j < k; j++) {
-    for (let i = 0; i <= j; i++, p++) {
-      aaBar[p] = aStd[j] === 0.0 || aStd[i] === 0.0 ? 0.0 : aaBar[p] / (aStd[i] * aStd[j]);
+  /**
+   * @param featureNames the columns' names, for error messages only
+   * @param regularisation checked here, once (library callers reach the solve without the settings' checks)
+   */
+  constructor(
+    k: number,
+    private readonly featureNames?: readonly string[],
+    private readonly regularisation: Regularisation = NO_REGULARISATION,
+  ) {
+    const penaltyProblem = regParamProblem(regularisation.regParam) ?? elasticNetProblem(regularisation.elasticNetParam);
+    if (penaltyProblem) {
+      const which = regParamProblem(regularisation.regParam) ? `regParam ${regularisation.regParam}` : `elasticNetParam ${regularisation.elasticNetParam}`;
+      throw new UsageError(`${which}: expected ${penaltyProblem}`);
     }
+    this.k = k;
+    this.triK = (k * (k + 1)) / 2;
+    this.coefficients = new Float64Array(k);
+    this.aStd = new Float64Array(k);
+    this.aa = new Float64Array(this.triK + k + 1);
+    this.aBar = this.aa.subarray(this.triK, this.triK + k);
+    this.ab = new Float64Array(k + 1);
+    this.factor = new Float64Array(this.aa.length);
+    this.x = new Float64Array(k + 1);
+    this.l1Reg = regularisation.elasticNetParam;
+    this.l2Reg = 1.0 - regularisation.elasticNetParam;
   }
-  // The penalty (docs/regularisation.md#the-penalty): λ/δ split into its L1 and L2 parts; the L2 part
-  // joins the standardized diagonal (with λ = 0 that adds 0.0, leaving the unpenalised sums as they are).
-  const { regParam, elasticNetParam } = regularisation;
-  const effectiveRegParam = regParam / bStd;
-  const effectiveL1RegParam = elasticNetParam * effectiveRegParam;
-  const effectiveL2RegParam = (1.0 - elasticNetParam) * effectiveRegParam;
-  for (let j = 0; j < k; j++) aaBar[packedUpper(j, j)] += effectiveL2RegParam;
-  const problem = () => {
-    // getAtA/getAtB: the quasi-Newton solvers' view of the same system.
-    const bbBar = bbSum / wSum / (bStd * bStd);
-    const aa = new Float64Array(aaBar.length + k + 1);
-    aa.set(aaBar);
-    aa.set(aBar, aaBar.length);
-    aa[aa.length - 1] = 1.0;
-    const ab = new Float64Array(k + 1);
-    ab.set(abBar);
+
+  /**
+   * Solves on `sums` (k features); the result is in `coefficients`, `intercept`, `solver`. Throws
+   * FitOverflowError on non-finite sums or solution.
+   * @param withInverse also (AᵀA)⁻¹ (dpptri), for the standard errors (`diagInvAtWA`)
+   */
+  solve(sums: WlsSums, withInverse = false): this {
+    const { k, triK, aStd, aa, aBar, ab, factor, x, coefficients } = this;
+    const { wSum, bSum, bbSum, aSum, abSum, aaSum } = sums;
+    if (aSum.length !== k) throw new RangeError(`${aSum.length} features for a workspace of ${k}`);
+    assertFiniteSums(sums, this.featureNames);
+    this.objectiveHistory = undefined;
+    this.hasInverse = false;
+    this.wSum = wSum;
+
+    // 2. Summary statistics, as the Aggregator's accessors compute them: aBar, abBar, aaBar are
+    // BLAS dscal by 1/wSum (invWSum · value), the rest divisions by wSum.
+    const invWSum = 1.0 / wSum;
+    const rawBBar = bSum / wSum;
+    const rawBStd = Math.sqrt(Math.max(bbSum / wSum - rawBBar * rawBBar, 0.0));
+    for (let j = 0; j < k; j++) {
+      const aw = aSum[j] / wSum;
+      aStd[j] = Math.sqrt(Math.max(aaSum[packedUpper(j, j)] / wSum - aw * aw, 0.0));
+    }
+
+    // 3. Constant label: Spark returns coefficients 0, intercept = mean, diagInvAtWA = [0] (none).
+    if (rawBStd === 0) {
+      coefficients.fill(0);
+      this.intercept = rawBBar;
+      this.solver = 'cholesky';
+      return this;
+    }
+    const bStd = rawBStd;
+
+    // 4. Standardize (Spark scales aBar, abBar, aaBar; a zero std gives 0), straight into the system.
+    const bBar = rawBBar / bStd;
+    for (let j = 0; j < k; j++) {
+      aBar[j] = aStd[j] === 0.0 ? 0.0 : (invWSum * aSum[j]) / aStd[j];
+      ab[j] = aStd[j] === 0.0 ? 0.0 : (invWSum * abSum[j]) / (aStd[j] * bStd);
+    }
     ab[k] = bBar;
-    return { aa, ab, aBar, bBar, bbBar };
-  };
+    for (let j = 0, p = 0; j < k; j++) {
+      for (let i = 0; i <= j; i++, p++) {
+        aa[p] = aStd[j] === 0.0 || aStd[i] === 0.0 ? 0.0 : (invWSum * aaSum[p]) / (aStd[i] * aStd[j]);
+      }
+    }
+    aa[triK + k] = 1.0;
+    // The penalty (docs/regularisation.md#the-penalty): λ/δ split into its L1 and L2 parts; the L2 part
+    // joins the standardized diagonal (with λ = 0 that adds 0.0, leaving the unpenalised sums as they are).
+    const { regParam, elasticNetParam } = this.regularisation;
+    const effectiveRegParam = regParam / bStd;
+    const effectiveL1RegParam = this.l1Reg * effectiveRegParam;
+    const effectiveL2RegParam = this.l2Reg * effectiveRegParam;
+    for (let j = 0; j < k; j++) aa[packedUpper(j, j)] += effectiveL2RegParam;
 
-  let x: Float64Array; // standardized solution, length k + 1, intercept last
-  let inverse: Float64Array | null = null;
-  let solver: WlsSolution['solver'];
-  let objectiveHistory: number[] | undefined;
-  if (elasticNetParam !== 0.0 && regParam !== 0.0) {
-    // Spark's solver "auto" with an L1 part: QuasiNewtonSolver with OWL-QN, the intercept unpenalised.
-    const l1 = new Float64Array(k + 1).fill(effectiveL1RegParam);
-    l1[k] = 0.0;
-    const owlqn = solveNormalEquationOwlqn(problem(), l1);
-    x = owlqn.x;
-    objectiveHistory = owlqn.objectiveHistory;
-    solver = 'owlqn';
-  } else {
-    // 5. Cholesky on the full system (features + intercept).
-    const all = Array.from({ length: k }, (_, j) => j);
-    // The inverse (dpptri) only feeds the standard errors: a caller that prints none (a walk-forward's
-    // refits) skips it; it cannot fail once the factorisation has succeeded, so the solution is the same.
-    const full = trySolve(aaBar, aBar, abBar, bBar, all, standardErrors);
-    if (full.failedColumn === 0) {
-      x = full.x;
-      inverse = full.inverse;
-      solver = 'cholesky';
+    let solution: Float64Array; // standardized, length k + 1, intercept last
+    if (elasticNetParam !== 0.0 && regParam !== 0.0) {
+      // Spark's solver "auto" with an L1 part: QuasiNewtonSolver with OWL-QN, the intercept unpenalised.
+      const l1 = new Float64Array(k + 1).fill(effectiveL1RegParam);
+      l1[k] = 0.0;
+      const owlqn = solveNormalEquationOwlqn(this.problem(bbSum / wSum / (bStd * bStd)), l1);
+      solution = owlqn.x;
+      this.objectiveHistory = owlqn.objectiveHistory;
+      this.solver = 'owlqn';
     } else {
-      // Spark's catch: QuasiNewtonSolver (no L1) on the same aa, ab.
-      const quasiNewton = solveNormalEquationQuasiNewton(problem());
-      x = quasiNewton.x;
-      objectiveHistory = quasiNewton.objectiveHistory;
-      solver = 'fallback';
+      // 5. Cholesky on the full system (features + intercept): dppsv = dpptrf + dpptrs.
+      factor.set(aa);
+      x.set(ab);
+      let factored = dpptrf(k + 1, factor) === 0;
+      if (factored) {
+        dpptrs(k + 1, factor, x);
+        // The inverse (dpptri) only feeds the standard errors: a caller that prints none (a walk-forward's
+        // refits) skips it; it cannot fail once the factorisation has succeeded, so the solution is the same.
+        if (withInverse) factored = this.hasInverse = dpptri(k + 1, factor) === 0;
+      }
+      if (factored) {
+        solution = x;
+        this.solver = 'cholesky';
+      } else {
+        // Spark's catch: QuasiNewtonSolver (no L1) on the same aa, ab.
+        const quasiNewton = solveNormalEquationQuasiNewton(this.problem(bbSum / wSum / (bStd * bStd)));
+        solution = quasiNewton.x;
+        this.objectiveHistory = quasiNewton.objectiveHistory;
+        this.solver = 'fallback';
+      }
     }
+
+    // 6. Back to the original scale.
+    let finite = true;
+    for (let j = 0; j < k; j++) {
+      const c = solution[j] * (aStd[j] !== 0.0 ? bStd / aStd[j] : 0.0);
+      coefficients[j] = c;
+      if (!Number.isFinite(c)) finite = false;
+    }
+    const intercept = solution[k] * bStd;
+    this.intercept = intercept;
+    if (!finite || !Number.isFinite(intercept)) {
+      throw new FitOverflowError(
+        `the fit overflows: the ${wSum} training rows give a non-finite coefficient or intercept ` +
+          `(features or label too large or too spread for double precision); rescale the data and rerun`,
+      );
+    }
+    return this;
   }
 
-  // 6. Back to the original scale.
-  const coefficients = new Float64Array(k);
-  for (let j = 0; j < k; j++) {
-    coefficients[j] = x[j] * (aStd[j] !== 0.0 ? bStd / aStd[j] : 0.0);
-  }
-  const intercept = x[k] * bStd;
-  if (!coefficients.every(Number.isFinite) || !Number.isFinite(intercept)) {
-    throw new FitOverflowError(
-      `the fit overflows: the ${n} training rows give a non-finite coefficient or intercept ` +
-        `(features or label too large or too spread for double precision); rescale the data and rerun`,
-    );
-  }
-  let diagInvAtWA: Float64Array | null = null;
-  if (inverse !== null) {
-    const size = k + 1;
-    diagInvAtWA = new Float64Array(size);
-    for (let i = 1; i <= size; i++) {
-      const multiplier = i === size ? 1.0 : aStd[i - 1] * aStd[i - 1];
-      diagInvAtWA[i - 1] = inverse[i + ((i - 1) * i) / 2 - 1] / (wSum * multiplier);
+  /** The last solve as a WlsSolution of its own (copies), with diag((AᵀWA)⁻¹) when it has the inverse. */
+  solution(): WlsSolution {
+    const { coefficients, intercept, solver, objectiveHistory } = this;
+    let diagInvAtWA: Float64Array | null = null;
+    if (this.hasInverse) {
+      // Step 6 for the inverse: back to the original scale, intercept last.
+      const { aStd, factor, wSum } = this;
+      const size = this.k + 1;
+      diagInvAtWA = new Float64Array(size);
+      for (let i = 1; i <= size; i++) {
+        const multiplier = i === size ? 1.0 : aStd[i - 1] * aStd[i - 1];
+        diagInvAtWA[i - 1] = factor[i + ((i - 1) * i) / 2 - 1] / (wSum * multiplier);
+      }
     }
+    const solution: WlsSolution = { coefficients: coefficients.slice(), intercept, diagInvAtWA, solver };
+    if (objectiveHistory !== undefined) solution.objectiveHistory = objectiveHistory;
+    return solution;
   }
-  return objectiveHistory === undefined
-    ? { coefficients, intercept, diagInvAtWA, solver }
-    : { coefficients, intercept, diagInvAtWA, solver, objectiveHistory };
+
+  /** The quasi-Newton solvers' view of the same system (getAtA/getAtB), in arrays of its own. */
+  private problem(bbBar: number): NormalEquationProblem {
+    return { aa: this.aa.slice(), ab: this.ab.slice(), aBar: this.aBar.slice(), bBar: this.ab[this.k], bbBar };
+  }
 }
 
 /**
@@ -333,53 +410,4 @@ function assertFiniteSums(sums: WlsSums, featureNames: readonly string[] | undef
     `the fit overflows: the sum of squares of ${culprit} over the ${sums.wSum} training rows exceeds the ` +
       `largest double (values of magnitude ~1e154 and above overflow it); rescale the column and rerun`,
   );
-}
-
-function scaled(values: Float64Array, factor: number): Float64Array {
-  const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = factor * values[i]; // BLAS dscal: da * dx(i)
-  return out;
-}
-
-/**
- * Build AᵀA (packed upper) and Aᵀb over the chosen feature indices plus the intercept column
- * (Spark's `getAtA`/`getAtB`), then `dppsv` and optionally `dpptri`. `failedColumn` is LAPACK's
- * INFO (> 0: not positive definite, Spark's SingularMatrixException), 0 on success; then `x` holds
- * the solution scattered back to length k + 1 (unchosen features 0, intercept last).
- */
-function trySolve(
-  aaBar: Float64Array,
-  aBar: Float64Array,
-  abBar: Float64Array,
-  bBar: number,
-  chosen: number[],
-  withInverse: boolean,
-): { x: Float64Array; inverse: Float64Array | null; failedColumn: number } {
-  const k = aBar.length;
-  const m = chosen.length;
-  const size = m + 1;
-  const ata = new Float64Array((size * (size + 1)) / 2);
-  let p = 0;
-  for (let jj = 0; jj < m; jj++) {
-    const j = chosen[jj];
-    for (let ii = 0; ii <= jj; ii++) ata[p++] = aaBar[packedUpper(chosen[ii], j)];
-  }
-  for (let jj = 0; jj < m; jj++) ata[p++] = aBar[chosen[jj]];
-  ata[p] = 1.0;
-  const atb = new Float64Array(size);
-  for (let jj = 0; jj < m; jj++) atb[jj] = abBar[chosen[jj]];
-  atb[m] = bBar;
-
-  const x = new Float64Array(k + 1);
-  const info = dpptrf(size, ata);
-  if (info !== 0) return { x, inverse: null, failedColumn: info };
-  dpptrs(size, ata, atb);
-  let inverse: Float64Array | null = null;
-  if (withInverse) {
-    if (dpptri(size, ata) !== 0) return { x, inverse: null, failedColumn: size };
-    inverse = ata;
-  }
-  for (let jj = 0; jj < m; jj++) x[chosen[jj]] = atb[jj];
-  x[k] = atb[m];
-  return { x, inverse, failedColumn: 0 };
 }
