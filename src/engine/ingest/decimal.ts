@@ -1,41 +1,47 @@
 /**
- * Decimal text → double, exactly as `Number(text)` rounds it, for a field of a larger byte buffer
- * (`bytes[start, end)`), without creating the field's string. Returns NaN when the field is not the
- * CSV reader's decimal grammar `^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$` (csv.ts `DECIMAL`).
+ * Decimal text → double, exactly as `Number(text)` rounds it (docs/input.md#decimals), for a field of a
+ * larger byte buffer (`bytes[start, end)`), without creating the field's string. Returns NaN when the
+ * field is not the CSV reader's decimal grammar `^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$` (csv.ts
+ * `DECIMAL`).
  *
- * Why hand-written: ingest is the engine's bottleneck, and `Number(text.slice(a, b))` costs ~150 ns
- * a field (measured: 0.45 s of the scan of 1M rows, three numbers a row) — too slow for the 1M rows/s
- * target at 10M rows. Most fields are what `String(x)` writes: 16-17 significant digits and a
- * decimal exponent within ±22, so:
+ * Why hand-written: ingest is the engine's bottleneck, and `Number(text.slice(a, b))` costs ~150 ns a
+ * field. Most fields are what `String(x)` writes: 15-17 significant digits and a decimal exponent
+ * within ±22. With W the significant digits as an integer and q the decimal exponent:
  *
- *   1. The significant digits W (at most 19) are held exactly as a double-double (wh + wl): the first
- *      15 digits are exact in a double, the rest are added with an exact product and sum
- *      (Dekker's TwoProduct, Knuth's TwoSum).
- *   2. W · 10^q for |q| <= 22, where 10^q is an exact double: a quotient or product carried to ~2^-100
- *      relative error as a double-double (h, l), h = RN(h + l) (Clinger's fast path, extended to
- *      double-double in the spirit of Eisel-Lemire).
- *   3. h is the correctly rounded result unless the true value could lie across a rounding boundary:
- *      if h + l is farther than the error bound (2^-90 · h, generous) from the midpoint between h and
- *      its neighbour, h is returned; otherwise (ties, near-ties, more digits, larger exponents) the
- *      field falls back to `Number()`, so the result is always `Number(text)`'s.
- * test/engine/ingest/decimal.test.ts checks it against `Number()` on a million random fields and on hard cases.
+ *   1. Clinger's fast path: when W < 2^53 (every 15-digit mantissa, many 16- and 17-digit ones) and
+ *      |q| <= 22, W and 10^|q| are exact doubles, so the one IEEE division or product `W / 10^-q`,
+ *      `W · 10^q` is the correctly rounded result.
+ *   2. Otherwise, for up to 19 digits (W < 2^64, what fast_float's Eisel–Lemire path takes): W is held
+ *      exactly as a double-double wh + wl, W · 10^q is carried to ~2^-100 relative error as h + l with
+ *      h = RN(h + l) (error-free transformations: Dekker's product, Knuth's and Fast2Sum), and h is the
+ *      answer when rounding both ends of an interval around h + l wider than that error gives h
+ *      (rounding is monotonic, so every value inside, the true one included, rounds to h).
+ *   3. The rest (more than 19 digits, |q| > 22, the rare interval that straddles a midpoint between two
+ *      doubles: ties and near-ties) falls back to `Number()` on the field's text.
+ * The digits are read four at a time where they can be (one check and four independent products), which
+ * shortens the dependency chain of the digit loop; the exact double-double is only built for the fields
+ * that need it, in a second pass over their digits.
+ * test/engine/ingest/decimal.test.ts checks it against `Number()` on millions of random fields and on
+ * hard cases.
  *
  * parseDecimal(Buffer.from('x,1.25,y'), 2, 6) === 1.25
  */
-import { twoProductError } from '../model/fma.js';
 
 /** 10^0 … 10^22: the powers of ten that are exact doubles (5^22 < 2^53). */
-const EXACT_POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-/** Relative error bound of the double-double value, with a wide margin (the analysis gives ~2^-102). */
+const POWERS_OF_TEN = Float64Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** Each power split in two halves of 26 bits for Dekker's exact product (Veltkamp's split, done once). */
+const SPLITTER = 134217729; // 2^27 + 1
+const POWER_HIGH = POWERS_OF_TEN.map((p) => SPLITTER * p - (SPLITTER * p - p));
+const POWER_LOW = POWERS_OF_TEN.map((p, k) => p - POWER_HIGH[k]);
+/** 1 / 10^k rounded: the tail of a quotient is small enough that its own rounding error is negligible. */
+const RECIPROCAL = POWERS_OF_TEN.map((p) => 1 / p);
+/** Half-width of the interval around h + l, relative to h: far wider than the ~2^-100 error of step 2. */
 const ERROR_BOUND = 2 ** -90;
+const TWO_53 = 2 ** 53;
+const TWO_32 = 2 ** 32;
 const MAX_EXACT_DIGITS = 15;
 const MAX_DIGITS = 19;
-
-const scratch = new Float64Array(1);
-const scratchWords = new Uint32Array(scratch.buffer);
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-const LO = LITTLE_ENDIAN ? 0 : 1;
-const HI = LITTLE_ENDIAN ? 1 : 0;
+const MAX_EXACT_POWER = 22;
 
 const ZERO = 48;
 const PLUS = 43;
@@ -46,9 +52,8 @@ const UPPER_E = 69;
 
 /**
  * `Number(text)` of the field `bytes[start, end)` (ASCII) when it is the decimal grammar, else NaN.
- * Bytes rather than a string: a typed-array load is cheaper than `charCodeAt`, and the scanner has
- * the bytes at hand. Digits are gathered in small integers (8 + 7 + 4 digits) rather than one double,
- * which shortens the dependency chain of the digit loop.
+ * Bytes rather than a string: a typed-array load is cheaper than `charCodeAt`, and the scanner has the
+ * bytes at hand.
  */
 export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
   let i = start;
@@ -58,39 +63,44 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
     negative = c === MINUS;
     i++;
   }
-  let a = 0; // significant digits 1-8
-  let b = 0; // 9-15
-  let bDigits = 0;
-  let lo = 0; // 16-19
-  let loDigits = 0;
-  let significant = 0;
-  let scale = 0; // value = W · 10^(scale + exponent)
-
   const integerStart = i;
-  let fractionStart = -1; // after the dot, if there is one
   while (i < end && bytes[i] === ZERO) i++; // leading zeros: not significant
+  // The significant digits W accumulate in w, exact while w < 2^53, and W mod 2^32 in low (int32
+  // arithmetic wraps): together they give W exactly up to 2^64 (step 2).
+  let w = 0;
+  let low = 0;
   // The digits before the dot, then (second pass) those after it.
+  let fractionStart = -1;
+  let significant = 0;
   for (;;) {
+    const from = i;
+    // Four digits at a time: each byte minus '0' is a digit 0-9 exactly when neither it nor it + 6 has
+    // a bit above the lowest four (a byte below '0' is negative).
+    while (i + 4 <= end) {
+      const d0 = bytes[i] - ZERO;
+      const d1 = bytes[i + 1] - ZERO;
+      const d2 = bytes[i + 2] - ZERO;
+      const d3 = bytes[i + 3] - ZERO;
+      if (((d0 | d1 | d2 | d3 | (d0 + 6) | (d1 + 6) | (d2 + 6) | (d3 + 6)) & ~15) !== 0) break;
+      const v = d0 * 1000 + d1 * 100 + d2 * 10 + d3;
+      w = w * 10000 + v;
+      low = (Math.imul(low, 10000) + v) | 0;
+      i += 4;
+    }
     for (; i < end; i++) {
       const d = bytes[i] - ZERO;
       if (d >>> 0 > 9) break;
-      if (significant < 8) a = a * 10 + d;
-      else if (significant < MAX_EXACT_DIGITS) {
-        b = b * 10 + d;
-        bDigits++;
-      } else {
-        lo = lo * 10 + d;
-        loDigits++;
-      }
-      significant++;
+      w = w * 10 + d;
+      low = (Math.imul(low, 10) + d) | 0;
     }
+    significant += i - from;
     if (fractionStart >= 0 || i >= end || bytes[i] !== DOT) break;
     i++;
     fractionStart = i;
     if (significant === 0) while (i < end && bytes[i] === ZERO) i++; // 0.000…: zeros before the first significant digit
   }
+  const mantissaEnd = i;
   const mantissaDigits = fractionStart < 0 ? i - integerStart : i - integerStart - 1;
-  if (fractionStart >= 0) scale -= i - fractionStart;
   if (mantissaDigits === 0) return NaN;
   let exponent = 0;
   if (i < end) {
@@ -114,67 +124,61 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   }
   if (significant === 0) return negative ? -0 : 0;
   if (significant > MAX_DIGITS) return viaNumber(bytes, start, end);
-  const q = scale + exponent;
-  if (q > 22 || q < -22) return viaNumber(bytes, start, end);
+  // value = W · 10^q
+  const q = (fractionStart < 0 ? 0 : fractionStart - mantissaEnd) + exponent;
+  if (q > MAX_EXACT_POWER || q < -MAX_EXACT_POWER) return viaNumber(bytes, start, end);
 
-  // 1. W = hi · 10^loDigits + lo exactly, as wh + wl (wh = RN(W)); hi < 10^15 is exact.
-  const hi = a * EXACT_POWERS_OF_TEN[bDigits] + b;
-  let wh = hi;
-  let wl = 0;
-  if (loDigits > 0) {
-    const t = EXACT_POWERS_OF_TEN[loDigits];
-    const ph = hi * t;
-    const pl = twoProductError(hi, t, ph);
-    const s = ph + lo;
-    const bb = s - ph;
-    const e1 = ph - (s - bb) + (lo - bb);
-    const tail = e1 + pl; // small integers: exact
-    wh = s + tail;
-    wl = tail - (wh - s);
+  // 1. Clinger's fast path: W exact (w < 2^53 means no step of the digit loop rounded).
+  if (significant <= MAX_EXACT_DIGITS || w < TWO_53) {
+    const x = q < 0 ? w / POWERS_OF_TEN[-q] : w * POWERS_OF_TEN[q];
+    return negative ? -x : x;
   }
-  if (q === 0) return negative ? -wh : wh;
 
-  // 2. W · 10^q as h + l.
-  const power = EXACT_POWERS_OF_TEN[q < 0 ? -q : q];
+  // 2. W exactly as wh + wl. The digit loop's roundings (only in its last few steps, above 2^53) leave
+  // w within 2^13 of W, so the difference is the signed 32-bit difference of W mod 2^32 and w mod 2^32
+  // (w is an integer here); Fast2Sum renormalises w + difference exactly (|w| is far the larger).
+  const difference = (low - (w - Math.floor(w / TWO_32) * TWO_32)) | 0;
+  const wh = w + difference;
+  const wl = difference - (wh - w);
+  if (q === 0) return negative ? -wh : wh; // wh = RN(W)
+
+  // W · 10^q as h + l.
+  const power = POWERS_OF_TEN[q < 0 ? -q : q];
+  const powerHigh = POWER_HIGH[q < 0 ? -q : q];
+  const powerLow = POWER_LOW[q < 0 ? -q : q];
   let h: number;
   let l: number;
   if (q < 0) {
     const q1 = wh / power;
     const p = q1 * power;
-    const pe = twoProductError(q1, power, p);
+    const pe = productError(q1, powerHigh, powerLow, p);
     const remainder = wh - p - pe + wl;
-    const q2 = remainder / power;
+    const q2 = remainder * RECIPROCAL[-q]; // the quotient's tail needs only ~2^-52 relative accuracy
     h = q1 + q2;
     l = q2 - (h - q1);
   } else {
     const p = wh * power;
-    const pe = twoProductError(wh, power, p);
+    const pe = productError(wh, powerHigh, powerLow, p);
     const t = pe + wl * power;
     h = p + t;
     l = t - (h - p);
   }
 
-  // 3. Is h + l (± the error bound) strictly inside h's rounding interval?
-  if (l !== 0) {
-    scratch[0] = h;
-    const hiWord = scratchWords[HI];
-    const loWord = scratchWords[LO];
-    const biased = (hiWord >>> 20) & 0x7ff;
-    if (biased <= 53 || biased === 0x7ff) return viaNumber(bytes, start, end);
-    scratchWords[HI] = (biased - 52) << 20;
-    scratchWords[LO] = 0;
-    const ulp = scratch[0];
-    // Below a power of two the neighbour is half an ulp away.
-    const isPowerOfTwo = (hiWord & 0xfffff) === 0 && loWord === 0;
-    const spacing = l > 0 || !isPowerOfTwo ? ulp : ulp / 2;
-    const distance = spacing / 2 - (l > 0 ? l : -l);
-    if (!(distance > h * ERROR_BOUND)) return viaNumber(bytes, start, end);
-  }
+  // 3. Both ends of [h + l - e, h + l + e] round to h: so does the true value, inside it.
+  const e = h * ERROR_BOUND;
+  if (h + (l + e) !== h || h + (l - e) !== h) return viaNumber(bytes, start, end);
   return negative ? -h : h;
 }
 
-/** The platform's conversion, for what the fast path does not decide (the field is ASCII: checked). */
+/** x·P - p exactly (Dekker's product, P pre-split as high + low), where p = RN(x·P). */
+function productError(x: number, high: number, low: number, p: number): number {
+  const t = SPLITTER * x;
+  const xh = t - (t - x);
+  const xl = x - xh;
+  return xh * high - p + xh * low + xl * high + xl * low;
+}
+
+/** The platform's conversion, for what the fast paths do not decide (the field is ASCII: checked). */
 function viaNumber(bytes: Uint8Array, start: number, end: number): number {
   return Number(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
 }
-

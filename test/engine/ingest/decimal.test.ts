@@ -30,6 +30,12 @@ describe('parseDecimal', () => {
       '1.5173284326885843', '9007199254740993', '9007199254740992.5', '123456789012345678e-3', '1e22', '1e23',
       '1e-22', '1e-23', '5e-324', '1.7976931348623157e308', '2.2250738585072014e-308', '00012.5000',
       '12345678901234567890123', '0.30000000000000004', '7.0e0', '1e400', '1e-400',
+      // Around 2^53, 2^64 and the 19-digit limit; subnormals; trailing and leading zeros.
+      '9007199254740992', '9007199254740994', '9007199254740995', '18014398509481985', '18446744073709551615',
+      '18446744073709551616', '9999999999999999999', '99999999999999999999', '1000000000000000000', '1.000000000000000000',
+      '9007199254740993e-22', '9007199254740993e22', '1844674407370955161.5', '4.9e-324', '2.4703282292062327e-324',
+      '2.4703282292062328e-324', '2.2250738585072011e-308', '1.7976931348623159e308', '1500000000.000', '000.000123',
+      '0.1000000000000000055511151231257827', '-0.0', '-1e-400', '.0', '0.',
     ]) {
       expectSame(text);
     }
@@ -78,7 +84,49 @@ describe('parseDecimal', () => {
       expectSame(text);
     }
     // Exact midpoints between adjacent doubles (2^53 + odd): ties to even, decided by Number().
+    for (let m = 1n; m < 4000n; m += 2n) {
+      expectSame(String(2n ** 60n + m * 64n));
+      expectSame(String(2n ** 63n + m * 512n));
+    }
     for (let m = 1; m < 2000; m += 2) expectSame(String(2n ** 53n + BigInt(m)));
     for (let m = 1; m < 2000; m += 2) expectSame(`${String(2n ** 54n + 2n * BigInt(m))}e-1`);
+  });
+
+  it('agrees with Number() on 1-19 significant digits, the fast paths and their fallback (a million fields)', () => {
+    const random = new SeededRandom(23);
+    const digits = (n: number) => {
+      let s = String(1 + (random.nextUint32() % 9));
+      for (let i = 1; i < n; i++) s += String(random.nextUint32() % 10);
+      return s;
+    };
+    for (let k = 0; k < 1_000_000; k++) {
+      // 16-19 digits half the time (the double-double path when W >= 2^53), leading and trailing zeros,
+      // the dot anywhere, exponents within and beyond ±22.
+      const n = k % 2 === 0 ? 16 + (random.nextUint32() % 4) : 1 + (random.nextUint32() % 19);
+      let text = digits(n);
+      const dot = random.nextUint32() % (n + 2);
+      if (dot <= n) text = `${text.slice(0, dot)}.${text.slice(dot)}`;
+      if (random.nextUint32() % 8 === 0) text = `000${text}`;
+      if (random.nextUint32() % 8 === 0) text = text.includes('.') ? `${text}00` : text;
+      if (random.nextUint32() % 3 === 0) text += `e${random.nextUint32() % 2 ? '-' : ''}${random.nextUint32() % 40}`;
+      if (random.nextUint32() % 4 === 0) text = `-${text}`;
+      expectSame(text);
+    }
+  });
+
+  it('agrees with Number() on exact and near midpoints between doubles written with up to 22 digits', () => {
+    const random = new SeededRandom(29);
+    for (let k = 0; k < 200_000; k++) {
+      // An odd multiple of half an ulp: m · 2^-j for an odd 54-bit m is a tie, m · 5^j / 10^j its decimal.
+      const m = (BigInt(2 ** 52 + (random.nextUint32() % 2 ** 20) * 2 ** 12 + (random.nextUint32() % 4096)) << 1n) | 1n;
+      const j = random.nextUint32() % 7;
+      const text = String(m * 5n ** BigInt(j));
+      const tie = j === 0 ? text : `${text.slice(0, text.length - j)}.${text.slice(text.length - j)}`;
+      expectSame(tie);
+      // A nudge either side in the last written digit, and the tie rounded to 17-19 digits.
+      expectSame(`${tie}1`.includes('.') ? `${tie}1` : `${tie}.1`);
+      const x = Number(tie);
+      expectSame(x.toPrecision(17 + (k % 3)));
+    }
   });
 });
