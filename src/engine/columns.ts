@@ -17,20 +17,72 @@ export function rowCount<T extends { [K in keyof T]: Column }>(table: T): number
 
 /**
  * The rows whose `labels[i]` equals `wanted`, every column, in order: `labels` is a per-row byte such
- * as a keep mask (1 = keep) or the split's roles (`selectRows(table, split.role, ROLE_TRAIN)`).
+ * as a keep mask (1 = keep) or a split's roles. When those rows are one contiguous run (the clean-up's
+ * usual case: only the warm-up rows and the last row dropped; a time split) the columns are views of
+ * the table's, not copies: no stage writes into a table it was given.
  */
 export function selectRows<T extends { [K in keyof T]: Column }>(table: T, labels: Uint8Array, wanted = 1): T {
+  return gatherRows(table, rowsLabelled(labels, wanted));
+}
+
+/**
+ * The rows labelled `first` and those labelled `second` (a split's train and test), each as selectRows
+ * gives them, with one pass over the labels for both.
+ */
+export function partitionRows<T extends { [K in keyof T]: Column }>(table: T, labels: Uint8Array, first: number, second: number): [T, T] {
+  const n = labels.length;
+  const firstRows = new Int32Array(n);
+  const secondRows = new Int32Array(n);
+  let a = 0;
+  let b = 0;
+  // Branch-free: each row is written to both lists and kept by the one whose count moves on (a random
+  // split's roles would make a branch a coin toss).
+  for (let i = 0; i < n; i++) {
+    const label = labels[i];
+    firstRows[a] = i;
+    secondRows[b] = i;
+    a += +(label === first);
+    b += +(label === second);
+  }
+  return [gatherRows(table, firstRows.subarray(0, a)), gatherRows(table, secondRows.subarray(0, b))];
+}
+
+/** The positions (ascending) whose label equals `wanted`. */
+function rowsLabelled(labels: Uint8Array, wanted: number): Int32Array {
+  const n = labels.length;
+  const rows = new Int32Array(n);
   let count = 0;
-  for (let i = 0; i < labels.length; i++) if (labels[i] === wanted) count++;
+  for (let i = 0; i < n; i++) {
+    rows[count] = i;
+    count += +(labels[i] === wanted);
+  }
+  return rows.subarray(0, count);
+}
+
+/** The table's rows at ascending positions `rows`: views when they are one run, else gathered copies. */
+function gatherRows<T extends { [K in keyof T]: Column }>(table: T, rows: Int32Array): T {
+  const count = rows.length;
+  const contiguous = count === 0 || rows[count - 1] - rows[0] === count - 1;
   const out: ColumnTable = {};
   for (const key of Object.keys(table) as Array<keyof T & string>) {
     const source: Column = table[key];
-    const target = new (source.constructor as { new (n: number): Column })(count);
-    let j = 0;
-    for (let i = 0; i < labels.length; i++) if (labels[i] === wanted) target[j++] = source[i];
-    out[key] = target;
+    if (contiguous) out[key] = source.subarray(count === 0 ? 0 : rows[0], count === 0 ? 0 : rows[0] + count);
+    else out[key] = source instanceof Float64Array ? gatherFloat64(source, rows) : gatherInt32(source, rows);
   }
   return out as T;
+}
+
+// One loop per element type: a single loop over both would be polymorphic, and several times slower.
+function gatherFloat64(source: Float64Array, rows: Int32Array): Float64Array {
+  const target = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) target[k] = source[rows[k]];
+  return target;
+}
+
+function gatherInt32(source: Int32Array, rows: Int32Array): Int32Array {
+  const target = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) target[k] = source[rows[k]];
+  return target;
 }
 
 /** The four input columns, built row by row (CSV ingest): buffers that double when full; `finish` trims them to the rows read. */

@@ -12,7 +12,7 @@
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';
-import { selectRows } from './columns.js';
+import { partitionRows } from './columns.js';
 import { ingestOptionsOf, prepareDaily, readDailyInput, requiredInputs, type IngestOptions } from './ingest/input.js';
 import { formatDay } from './ingest/dates.js';
 import { InputError } from './errors.js';
@@ -265,8 +265,7 @@ export function fitSeries(ingest: DailyIngest, plan: PipelinePlan, file: string,
     );
   }
 
-  const train = timed('split', () => selectRows(cleaned, assignment.role, ROLE_TRAIN));
-  const test = timed('split', () => selectRows(cleaned, assignment.role, ROLE_TEST));
+  const [train, test] = timed('split', () => partitionRows(cleaned, assignment.role, ROLE_TRAIN, ROLE_TEST));
 
   const solution = timed('fit', () =>
     fitWeightedLeastSquares(assembleFeatures(train, columns), train.nextPrice, columns, regularisation),

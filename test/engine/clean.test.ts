@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dropNulls } from '../../src/engine/clean.js';
-import { selectRows } from '../../src/engine/columns.js';
+import { partitionRows, selectRows } from '../../src/engine/columns.js';
 import { assembleFeatures } from '../../src/engine/features/assemble.js';
 import type { LabelledColumns } from '../../src/engine/types.js';
 
@@ -38,6 +38,24 @@ describe('selectRows', () => {
     const mask = Uint8Array.of(1, 0, 0, 1);
     expect(Array.from(selectRows(t, mask, 1).rsi)).toEqual([1, 4]);
     expect(Array.from(selectRows(t, mask, 0).rsi)).toEqual([2, 3]);
+    expect(selectRows(t, mask, 0).day).toBeInstanceOf(Int32Array);
+  });
+  it('gives one run of rows as views of the table, not copies', () => {
+    const t = table([1, 2, 3, 4], [5, 6, 7, 8]);
+    const out = selectRows(t, Uint8Array.of(0, 1, 1, 0));
+    expect(Array.from(out.rsi)).toEqual([2, 3]);
+    expect(out.rsi.buffer).toBe(t.rsi.buffer);
+    expect(selectRows(t, Uint8Array.of(0, 0, 0, 0)).price.length).toBe(0);
+  });
+  it('partitions rows by two labels in one pass, each part as selectRows gives it', () => {
+    const t = table([1, 2, 3, 4, 5, 6], [5, 6, 7, 8, 9, 10]);
+    const roles = Uint8Array.of(1, 0, 1, 1, 2, 0);
+    const [first, second] = partitionRows(t, roles, 1, 0);
+    expect(first).toEqual(selectRows(t, roles, 1));
+    expect(second).toEqual(selectRows(t, roles, 0));
+    expect(Array.from(first.day)).toEqual([18000, 18002, 18003]);
+    expect(Array.from(second.nextPrice)).toEqual([6, 10]);
+    expect(second.day).toBeInstanceOf(Int32Array);
   });
 });
 

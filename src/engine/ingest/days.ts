@@ -122,25 +122,51 @@ function dedupeByTime(columns: DailyColumns, seconds: Float64Array): DedupedDail
 
 /** The rows at `order`, every column, as new arrays (the input is never modified). */
 export function copyRows(columns: DailyColumns, order: Int32Array): DailyColumns {
-  const m = order.length;
-  const day = new Int32Array(m);
-  const price = new Float64Array(m);
-  const volume = new Float64Array(m);
-  const marketCap = new Float64Array(m);
-  for (let k = 0; k < m; k++) {
-    const i = order[k];
-    day[k] = columns.day[i];
-    price[k] = columns.price[i];
-    volume[k] = columns.volume[i];
-    marketCap[k] = columns.marketCap[i];
-  }
-  const copied: DailyColumns = { day, price, volume, marketCap };
+  const copied: DailyColumns = {
+    day: copyInt32(columns.day, order),
+    price: copyFloat64(columns.price, order),
+    volume: copyFloat64(columns.volume, order),
+    marketCap: copyFloat64(columns.marketCap, order),
+  };
   for (const field of ['open', 'high', 'low'] as const) {
     const source = columns[field];
-    if (source === undefined) continue;
-    const target = new Float64Array(m);
-    for (let k = 0; k < m; k++) target[k] = source[order[k]];
-    copied[field] = target;
+    if (source !== undefined) copied[field] = copyFloat64(source, order);
   }
   return copied;
+}
+
+/**
+ * Runs of consecutive positions shorter than this are copied element by element; longer ones with one
+ * `set` (a memory copy). A file in date order is one or two runs.
+ */
+const MIN_RUN = 16;
+
+/** The end (exclusive) of the run of consecutive positions starting at order[k]. */
+function runEnd(order: Int32Array, k: number): number {
+  let j = k + 1;
+  while (j < order.length && order[j] === order[j - 1] + 1) j++;
+  return j;
+}
+
+// One function per element type, so each loop stays monomorphic.
+function copyFloat64(source: Float64Array, order: Int32Array): Float64Array {
+  const target = new Float64Array(order.length);
+  for (let k = 0; k < order.length; ) {
+    const j = runEnd(order, k);
+    if (j - k >= MIN_RUN) target.set(source.subarray(order[k], order[k] + j - k), k);
+    else for (let r = k; r < j; r++) target[r] = source[order[r]];
+    k = j;
+  }
+  return target;
+}
+
+function copyInt32(source: Int32Array, order: Int32Array): Int32Array {
+  const target = new Int32Array(order.length);
+  for (let k = 0; k < order.length; ) {
+    const j = runEnd(order, k);
+    if (j - k >= MIN_RUN) target.set(source.subarray(order[k], order[k] + j - k), k);
+    else for (let r = k; r < j; r++) target[r] = source[order[r]];
+    k = j;
+  }
+  return target;
 }
