@@ -1,6 +1,7 @@
 /**
- * The report's charts as Vega-Lite specs, rendered to SVG strings in Node (vega's headless View with
- * renderer "none": no browser, no canvas, no network), to be inlined in report.html.
+ * The report's charts, described as data (./svg/*.ts draws them as standalone SVG to inline in
+ * report.html). Hand-written rather than Vega-Lite: loading vega and rendering headless cost ~250 ms of
+ * a small experiment's 0.64 CPU-seconds (issue #24); these charts need only lines, bars and cells.
  *
  *   actualVsForecasts  next_price over the test rows, persistence, and the best-ranked sets
  *   cumulativeAdvantage  per set, Σ (e_persistence² − e²) up to each test row: a line that climbs
@@ -10,26 +11,27 @@
  * Line charts with more than MAX_CHART_POINTS test rows plot every m-th row (and the last), so a
  * million-row run still gives a page a browser opens; the chart's subtitle says so.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
-import { formatDay } from '../engine/ingest/dates.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { forecastErrors } from './metrics.js';
 import { rankSets, SIGNIFICANCE_LEVEL, type ExperimentResults } from './results.js';
 import { PERSISTENCE } from './sets.js';
+import { formatTick } from './svg/axis.js';
+import { renderBarChart, type BarChart } from './svg/barChart.js';
+import { renderLineChart, type LineChart, type LineSeries } from './svg/lineChart.js';
+import { DASHES, PALETTE } from './svg/theme.js';
 
 export const MAX_CHART_POINTS = 1000;
 /** Sets drawn in the line charts besides persistence (the best-ranked ones). */
 export const MAX_CHART_SETS = 6;
 export const ACTUAL_SERIES = 'actual (next_price)';
-const WIDTH = 760;
-/** Set names are shown whole up to this many pixels (the ladder's are long). */
-const LABEL_LIMIT = 360;
+export const CHART_WIDTH = 760;
+const SIGNIFICANT = '#1f77b4';
+const NOT_SIGNIFICANT = '#bbbbbb';
 
-export interface ChartSpecs {
-  actualVsForecasts: TopLevelSpec;
-  cumulativeAdvantage: TopLevelSpec;
-  skillBySet: TopLevelSpec;
+export interface ReportCharts {
+  actualVsForecasts: LineChart;
+  cumulativeAdvantage: LineChart;
+  skillBySet: BarChart;
 }
 
 /** Rows the line charts plot: every `stride`-th test row and the last one. */
@@ -49,98 +51,89 @@ export function chartedSets(results: ExperimentResults): string[] {
     .map((s) => s.name);
 }
 
-export function chartSpecs(results: ExperimentResults, table: ForecastTable): ChartSpecs {
+/** `values` at `rows`. */
+export function pick(values: ArrayLike<number>, rows: readonly number[]): Float64Array {
+  return Float64Array.from(rows, (t) => values[t]);
+}
+
+export function reportCharts(results: ExperimentResults, table: ForecastTable): ReportCharts {
   const { rows, stride } = chartRows(table.day.length);
-  const dates = rows.map((t) => formatDay(table.day[t]));
+  const days = pick(table.day, rows);
   const charted = chartedSets(results);
   const forecastsOf = new Map(table.sets.map((s) => [s.name, s.forecasts]));
   const sampled = stride === 1 ? '' : ` (every ${stride}th test row)`;
 
-  const lines: { date: string; series: string; value: number }[] = [];
-  const addSeries = (series: string, values: Float64Array) => {
-    rows.forEach((t, i) => lines.push({ date: dates[i], series, value: values[t] }));
-  };
-  addSeries(ACTUAL_SERIES, table.nextPrice);
-  addSeries(PERSISTENCE, table.persistence);
-  for (const name of charted) addSeries(name, forecastsOf.get(name)!);
+  // Colours in series order: actual, persistence, then the sets (the cumulative chart's sets start again).
+  const lines: LineSeries[] = [
+    { name: ACTUAL_SERIES, x: days, y: pick(table.nextPrice, rows), colour: PALETTE[0] },
+    { name: PERSISTENCE, x: days, y: pick(table.persistence, rows), colour: PALETTE[1], dash: DASHES[1] },
+    ...charted.map((name, i) => ({ name, x: days, y: pick(forecastsOf.get(name)!, rows), colour: PALETTE[(i + 2) % PALETTE.length] })),
+  ];
 
   const baselineErrors = forecastErrors(table.persistence, table.nextPrice);
-  const cumulative: { date: string; set: string; value: number }[] = [];
-  for (const name of charted) {
+  const cumulative: LineSeries[] = charted.map((name, i) => {
     const e = forecastErrors(forecastsOf.get(name)!, table.nextPrice);
+    const values = new Float64Array(rows.length);
     let sum = 0;
     let next = 0;
     for (let t = 0; t < e.length; t++) {
       sum += baselineErrors[t] * baselineErrors[t] - e[t] * e[t];
-      if (t === rows[next]) cumulative.push({ date: dates[next++], set: name, value: sum });
+      if (t === rows[next]) values[next++] = sum;
     }
-  }
+    return { name, x: days, y: values, colour: PALETTE[i % PALETTE.length] };
+  });
 
-  const bars = results.sets
+  const significance = (p: number | undefined) => (p ?? 1) < SIGNIFICANCE_LEVEL;
+  // Best first: the ranking's order.
+  const bars = rankSets(results.sets)
     .filter((s) => s.name !== PERSISTENCE)
-    .map((s) => ({
-      set: s.name,
-      skill: s.metrics.skill,
-      pValue: s.metrics.dm?.pValue ?? null,
-      significance: (s.metrics.dm?.pValue ?? 1) < SIGNIFICANCE_LEVEL ? `p < ${SIGNIFICANCE_LEVEL}` : `p ≥ ${SIGNIFICANCE_LEVEL}`,
-    }));
-  const seriesOrder = [ACTUAL_SERIES, PERSISTENCE, ...charted];
+    .map((s) => {
+      const p = s.metrics.dm?.pValue;
+      return {
+        label: s.name,
+        value: s.metrics.skill,
+        colour: significance(p) ? SIGNIFICANT : NOT_SIGNIFICANT,
+        aria: `set: ${s.name}; skill: ${s.metrics.skill * 100}%; p-value: ${p ?? 'none'}`,
+        tooltip: `${s.name}\nskill: ${formatTick(s.metrics.skill, 1e-4, true)}\nDM p-value: ${p === undefined ? '–' : p.toFixed(4)}`,
+      };
+    });
+  const legendOf = (series: readonly LineSeries[]) => [{ entries: series.map((s) => ({ label: s.name, colour: s.colour, kind: 'line' as const, dash: s.dash })) }];
 
   return {
     actualVsForecasts: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: { text: 'Next-day price: actual and forecasts over the test rows', subtitle: `date = the day the forecast is made${sampled}` },
-      width: WIDTH,
-      height: 300,
-      data: { values: lines },
-      mark: { type: 'line', strokeWidth: 1.2 },
-      encoding: {
-        x: { field: 'date', type: 'temporal', title: 'date' },
-        y: { field: 'value', type: 'quantitative', title: 'price', scale: { zero: false } },
-        color: { field: 'series', type: 'nominal', sort: seriesOrder, title: null, legend: { labelLimit: LABEL_LIMIT } },
-        strokeDash: { condition: { test: `datum.series === '${PERSISTENCE}'`, value: [4, 3] }, value: [1, 0] },
-      },
+      title: 'Next-day price: actual and forecasts over the test rows',
+      subtitle: `date = the day the forecast is made${sampled}`,
+      panels: [{ width: CHART_WIDTH, height: 300, x: { kind: 'day', title: 'date' }, y: { title: 'price', zero: false }, series: lines }],
+      legend: legendOf(lines),
     },
     cumulativeAdvantage: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: {
-        text: 'Cumulative squared-error advantage over persistence',
-        subtitle: `Σ (e_persistence² − e_set²) up to each test row: rising = beating tomorrow = today${sampled}`,
-      },
-      width: WIDTH,
-      height: 280,
-      layer: [
-        {
-          data: { values: cumulative },
-          mark: { type: 'line', strokeWidth: 1.2 },
-          encoding: {
-            x: { field: 'date', type: 'temporal', title: 'date' },
-            y: { field: 'value', type: 'quantitative', title: 'cumulative squared-error difference' },
-            color: { field: 'set', type: 'nominal', sort: charted, title: null, legend: { labelLimit: LABEL_LIMIT } },
-          },
-        },
-        { data: { values: [{ zero: 0 }] }, mark: { type: 'rule', color: '#888' }, encoding: { y: { field: 'zero', type: 'quantitative' } } },
-      ],
+      title: 'Cumulative squared-error advantage over persistence',
+      subtitle: `Σ (e_persistence² − e_set²) up to each test row: rising = beating tomorrow = today${sampled}`,
+      panels: [{ width: CHART_WIDTH, height: 280, x: { kind: 'day', title: 'date' }, y: { title: 'cumulative squared-error difference', zero: true }, series: cumulative, rules: [{ y: 0 }] }],
+      legend: legendOf(cumulative),
     },
     skillBySet: {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-      title: { text: 'Skill by set', subtitle: '1 − mse/mse(persistence); right of 0 beats tomorrow = today' },
-      width: WIDTH - 200,
-      height: { step: 18 },
-      data: { values: bars },
-      mark: 'bar',
-      encoding: {
-        y: { field: 'set', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: LABEL_LIMIT } },
-        x: { field: 'skill', type: 'quantitative', title: 'skill', axis: { format: '%' } },
-        color: {
-          field: 'significance',
-          type: 'nominal',
-          scale: { domain: [`p < ${SIGNIFICANCE_LEVEL}`, `p ≥ ${SIGNIFICANCE_LEVEL}`], range: ['#1f77b4', '#bbbbbb'] },
-          title: 'Diebold–Mariano',
-        },
-        tooltip: [{ field: 'set' }, { field: 'skill', format: '.4f' }, { field: 'pValue', format: '.4f' }],
-      },
+      title: 'Skill by set',
+      subtitle: '1 − mse/mse(persistence); right of 0 beats tomorrow = today',
+      width: CHART_WIDTH - 200,
+      axisTitle: 'skill',
+      percent: true,
+      bars,
+      legend: [{ title: 'Diebold–Mariano', entries: [
+        { label: `p < ${SIGNIFICANCE_LEVEL}`, colour: SIGNIFICANT, kind: 'swatch' },
+        { label: `p ≥ ${SIGNIFICANCE_LEVEL}`, colour: NOT_SIGNIFICANT, kind: 'swatch' },
+      ] }],
     },
+  };
+}
+
+/** The three charts as SVG. */
+export function renderReportCharts(results: ExperimentResults, table: ForecastTable): { actualVsForecasts: string; cumulativeAdvantage: string; skillBySet: string } {
+  const charts = reportCharts(results, table);
+  return {
+    actualVsForecasts: renderLineChart(charts.actualVsForecasts),
+    cumulativeAdvantage: renderLineChart(charts.cumulativeAdvantage),
+    skillBySet: renderBarChart(charts.skillBySet),
   };
 }
 
@@ -148,39 +141,22 @@ export function chartSpecs(results: ExperimentResults, table: ForecastTable): Ch
  * Forward selection's path (docs/screening.md#forward-selection): the inner MSE of the start set and after
  * each step, on the training rows' inner walk-forward; null when the experiment made no selection.
  */
-export function selectionPathSpec(results: ExperimentResults): TopLevelSpec | null {
+export function selectionPathChart(results: ExperimentResults): LineChart | null {
   const start = results.selectionStart;
   const steps = results.selection;
   if (!start || !steps) return null;
-  const points = [
-    { step: 0, label: `${start.set}: ${start.features.join(', ')}`, innerMse: start.innerMse },
-    ...steps.map((s, i) => ({ step: i + 1, label: `+ ${s.added}`, innerMse: s.innerMse })),
-  ];
+  const labels = [`${start.set}: ${start.features.join(', ')}`, ...steps.map((s) => `+ ${s.added}`)];
+  const innerMse = [start.innerMse, ...steps.map((s) => s.innerMse)];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: {
-      text: 'Forward selection: inner mse after each step',
-      subtitle: `chosen on the first ${start.innerTrainRows + start.innerTestRows} rows only (${start.innerTestRows} scored by an inner walk-forward); the test rows were not used`,
-    },
-    width: WIDTH - 200,
-    height: 240,
-    data: { values: points },
-    layer: [
-      { mark: { type: 'line', point: true }, encoding: { x: { field: 'step', type: 'ordinal', title: 'step' }, y: { field: 'innerMse', type: 'quantitative', title: 'inner mse', scale: { zero: false } } } },
-      {
-        mark: { type: 'text', align: 'left', dx: 6, dy: -8, fontSize: 11 },
-        encoding: { x: { field: 'step', type: 'ordinal' }, y: { field: 'innerMse', type: 'quantitative' }, text: { field: 'label' } },
-      },
-    ],
+    title: 'Forward selection: inner mse after each step',
+    subtitle: `chosen on the first ${start.innerTrainRows + start.innerTestRows} rows only (${start.innerTestRows} scored by an inner walk-forward); the test rows were not used`,
+    panels: [{
+      width: CHART_WIDTH - 200,
+      height: 240,
+      x: { kind: 'ordinal', title: 'step', categories: labels.map((_, i) => String(i)) },
+      y: { title: 'inner mse', zero: false },
+      series: [{ name: 'inner mse', x: labels.map((_, i) => i), y: innerMse, colour: PALETTE[0], points: true, labels }],
+    }],
+    legend: [],
   };
-}
-
-/** One Vega-Lite spec as an SVG string, rendered headless. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
 }

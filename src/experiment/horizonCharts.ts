@@ -6,105 +6,84 @@
  *   - a fan chart of the best set's one-day-ahead intervals over the test period, each origin's
  *     interval from the scores of earlier origins only (src/forecast/conformal.ts), with what happened.
  */
-import type { TopLevelSpec } from 'vega-lite';
-import { formatDay } from '../engine/ingest/dates.js';
 import { intervalHistory } from '../forecast/conformal.js';
-import { chartedSets, chartRows, renderSvg } from './charts.js';
+import { CHART_WIDTH, chartedSets, chartRows, pick } from './charts.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import type { ExperimentResults } from './results.js';
 import { PERSISTENCE } from './sets.js';
+import { renderLineChart, type Band, type LineChart, type LineSeries } from './svg/lineChart.js';
+import { BLUES, DASHES, PALETTE, TEXT } from './svg/theme.js';
 
-const WIDTH = 760;
 const percentOf = (level: number) => `${Number((level * 100).toFixed(6))}%`;
+const LEVEL_RULE = '4 4';
 
-export function coverageByHorizonSpec(results: ExperimentResults): TopLevelSpec | null {
+/** Two panels, coverage and interval score by horizon: a line per set (colour) and level (dash). */
+export function coverageByHorizonChart(results: ExperimentResults): LineChart | null {
   const horizons = results.horizons;
   if (!horizons || !horizons[0]?.sets[0]?.intervals) return null;
-  const shown = new Set([PERSISTENCE, ...chartedSets(results)]);
-  const points = horizons.flatMap((h) =>
-    h.sets
-      .filter((s) => shown.has(s.name))
-      .flatMap((s) => (s.intervals ?? []).map((i) => ({ horizon: h.horizon, set: s.name, level: percentOf(i.level), nominal: i.level, coverage: i.coverage, score: i.score }))),
-  );
-  const levels = [...new Set(points.map((p) => p.nominal))].map((nominal) => ({ nominal, level: percentOf(nominal) }));
-  const line = (field: 'coverage' | 'score', title: string) => ({
-    mark: { type: 'line' as const, point: true },
-    encoding: {
-      x: { field: 'horizon', type: 'ordinal' as const, title: 'horizon (days ahead)' },
-      y: { field, type: 'quantitative' as const, title, scale: { zero: false }, ...(field === 'coverage' ? { axis: { format: '%' } } : {}) },
-      color: { field: 'set', type: 'nominal' as const },
-      strokeDash: { field: 'level', type: 'nominal' as const, title: 'level' },
-    },
-  });
+  const sets = [PERSISTENCE, ...chartedSets(results)];
+  const levels = horizons[0].sets[0].intervals.map((i) => i.level);
+  const lines = (field: 'coverage' | 'score'): LineSeries[] =>
+    sets.flatMap((set, s) =>
+      levels.map((level, l) => ({
+        name: `${set}, ${percentOf(level)}`,
+        x: horizons.map((_, h) => h),
+        y: horizons.map((h) => h.sets.find((r) => r.name === set)?.intervals?.find((i) => i.level === level)?.[field] ?? NaN),
+        colour: PALETTE[s % PALETTE.length],
+        dash: DASHES[l % DASHES.length],
+        points: true,
+      })),
+    );
+  const x = { kind: 'ordinal' as const, title: 'horizon (days ahead)', categories: horizons.map((h) => String(h.horizon)) };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Prediction intervals by horizon', subtitle: 'coverage should sit on its level (dashed); at equal coverage, the lower interval score is the better interval' },
-    data: { values: points },
-    hconcat: [
-      {
-        width: WIDTH / 2 - 60,
-        height: 240,
-        layer: [
-          line('coverage', 'coverage'),
-          { data: { values: levels }, mark: { type: 'rule', strokeDash: [4, 4], color: '#888' }, encoding: { y: { field: 'nominal', type: 'quantitative' } } },
-        ],
-      },
-      { width: WIDTH / 2 - 60, height: 240, ...line('score', 'interval score / price') },
+    title: 'Prediction intervals by horizon',
+    subtitle: 'coverage should sit on its level (dashed); at equal coverage, the lower interval score is the better interval',
+    panels: [
+      { width: CHART_WIDTH / 2 - 60, height: 240, x, y: { title: 'coverage', zero: false, percent: true }, series: lines('coverage'), rules: levels.map((level) => ({ y: level, dash: LEVEL_RULE })) },
+      { width: CHART_WIDTH / 2 - 60, height: 240, x, y: { title: 'interval score / price', zero: false }, series: lines('score') },
     ],
-  } as TopLevelSpec;
+    legend: [
+      { entries: sets.map((set, s) => ({ label: set, colour: PALETTE[s % PALETTE.length], kind: 'line' as const })) },
+      { title: 'level', entries: levels.map((level, l) => ({ label: percentOf(level), colour: TEXT, kind: 'line' as const, dash: DASHES[l % DASHES.length] })) },
+    ],
+  };
 }
 
-export function fanChartSpec(results: ExperimentResults, table: ForecastTable, calibrationWindow?: number): TopLevelSpec | null {
+/** The best set's one-day forecasts, what happened, and a band per level (each origin's interval). */
+export function fanChart(results: ExperimentResults, table: ForecastTable, calibrationWindow?: number): LineChart | null {
   const levels = results.horizons?.[0]?.sets[0]?.intervals?.map((i) => i.level);
   const best = chartedSets(results)[0];
   const forecast = table.sets.find((s) => s.name === best)?.forecasts;
   if (!levels || levels.length === 0 || forecast === undefined) return null;
   const T = forecast.length;
   const { rows } = chartRows(T);
-  const bands = levels.flatMap((level) => {
+  // Plotted at the day forecast: the day after the origin.
+  const days = Float64Array.from(rows, (t) => table.day[t] + 1);
+  // Widest level first, so that the narrower bands are drawn over it.
+  const bands: Band[] = [...levels].sort((a, b) => b - a).map((level, i, all) => {
     const bounds = { lower: new Float64Array(T).fill(NaN), upper: new Float64Array(T).fill(NaN) };
     intervalHistory(forecast, table.nextPrice, table.price, 1, level, calibrationWindow, bounds);
-    return rows
-      .filter((t) => Number.isFinite(bounds.lower[t]))
-      .map((t) => ({ date: formatDay(table.day[t] + 1), level: percentOf(level), lower: bounds.lower[t], upper: bounds.upper[t] }));
+    return { name: percentOf(level), x: days, lower: pick(bounds.lower, rows), upper: pick(bounds.upper, rows), colour: BLUES[Math.min(BLUES.length - 1, all.length - 1 - i)], opacity: 0.35 };
   });
-  const lines = rows.flatMap((t) => [
-    { date: formatDay(table.day[t] + 1), series: 'what happened', value: table.nextPrice[t] },
-    { date: formatDay(table.day[t] + 1), series: `${best} forecast`, value: forecast[t] },
-  ]);
+  const lines: LineSeries[] = [
+    { name: 'what happened', x: days, y: pick(table.nextPrice, rows), colour: TEXT },
+    { name: `${best} forecast`, x: days, y: pick(forecast, rows), colour: PALETTE[1], dash: DASHES[1] },
+  ];
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `One day ahead: ${best}'s forecasts and their intervals`, subtitle: 'each interval from the errors of earlier test days only (split conformal)' },
-    width: WIDTH,
-    height: 300,
-    layer: [
-      {
-        data: { values: bands },
-        mark: { type: 'area', opacity: 0.25 },
-        encoding: {
-          x: { field: 'date', type: 'temporal', title: 'date forecast' },
-          y: { field: 'lower', type: 'quantitative', title: 'price', scale: { zero: false } },
-          y2: { field: 'upper' },
-          color: { field: 'level', type: 'nominal', title: 'interval', scale: { scheme: 'blues' } },
-        },
-      },
-      {
-        data: { values: lines },
-        mark: { type: 'line', strokeWidth: 1.2 },
-        encoding: {
-          x: { field: 'date', type: 'temporal' },
-          y: { field: 'value', type: 'quantitative' },
-          strokeDash: { field: 'series', type: 'nominal', title: null },
-        },
-      },
+    title: `One day ahead: ${best}'s forecasts and their intervals`,
+    subtitle: 'each interval from the errors of earlier test days only (split conformal)',
+    panels: [{ width: CHART_WIDTH, height: 300, x: { kind: 'day', title: 'date forecast' }, y: { title: 'price', zero: false }, series: lines, bands }],
+    legend: [
+      { entries: lines.map((l) => ({ label: l.name, colour: l.colour, kind: 'line' as const, dash: l.dash })) },
+      { title: 'interval', entries: [...bands].reverse().map((b) => ({ label: b.name, colour: b.colour, kind: 'swatch' as const, opacity: b.opacity })) },
     ],
-    resolve: { scale: { color: 'independent' } },
-  } as TopLevelSpec;
+  };
 }
 
 /** The figures' HTML ('' when the experiment had no --horizon or --level). */
-export async function horizonFigures(results: ExperimentResults, table: ForecastTable, calibrationWindow?: number): Promise<string> {
-  const specs = [coverageByHorizonSpec(results), fanChartSpec(results, table, calibrationWindow)].filter((s): s is TopLevelSpec => s !== null);
-  const svgs = await Promise.all(specs.map(renderSvg));
-  return svgs.map((svg) => `<figure>${svg}</figure>\n`).join('');
+export function horizonFigures(results: ExperimentResults, table: ForecastTable, calibrationWindow?: number): string {
+  return [coverageByHorizonChart(results), fanChart(results, table, calibrationWindow)]
+    .filter((c): c is LineChart => c !== null)
+    .map((chart) => `<figure>${renderLineChart(chart)}</figure>\n`)
+    .join('');
 }

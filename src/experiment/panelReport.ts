@@ -5,9 +5,8 @@
  * the panel's losses, every asset's best set (or the best and worst ones on a large panel), the skipped
  * assets, and what the numbers mean.
  */
-import { renderSvg } from './charts.js';
 import { escapeHtml } from './html.js';
-import { skillHeatmapSpec } from './panelCharts.js';
+import { renderSkillHeatmap } from './panelCharts.js';
 import { panelVerdict, rankPanelSets, type PanelSetResult } from './panelStatistics.js';
 import { pValue } from './rankedTable.js';
 import { SIGNIFICANCE_LEVEL, type AssetResult, type PanelResults } from './results.js';
@@ -19,7 +18,7 @@ export const MAX_LISTED_ASSETS = 50;
 
 export async function renderPanelReport(results: PanelResults): Promise<string> {
   const r = results;
-  const heatmap = await renderSvg(skillHeatmapSpec(r));
+  const heatmap = renderSkillHeatmap(r);
   const ranking = (sets: readonly PanelSetResult[]) => {
     const rows = rankPanelSets(sets)
       .map((set, i) => {

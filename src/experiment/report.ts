@@ -1,26 +1,22 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched) stating how
- * the experiment was run, the ranked table with a verdict in words, the three charts (./charts.ts),
- * and what skill and the DM p-value mean. Everything needed to reproduce the result is on the page.
+ * the experiment was run, the ranked table with a verdict in words, the three charts (./charts.ts, drawn
+ * by ./svg/), and what skill and the DM p-value mean. Everything needed to reproduce the result is on the page.
  */
-import { chartSpecs, renderSvg, selectionPathSpec } from './charts.js';
+import { renderReportCharts, selectionPathChart } from './charts.js';
 import { horizonFigures } from './horizonCharts.js';
 import { screeningSection } from './screening/reportSection.js';
 import type { ForecastTable } from './forecastsParquet.js';
 import { pValue } from './rankedTable.js';
 import { rankSets, verdict, type ExperimentResults } from './results.js';
 import { escapeHtml } from './html.js';
+import { renderLineChart } from './svg/lineChart.js';
 
 export async function renderReport(results: ExperimentResults, table: ForecastTable): Promise<string> {
-  const specs = chartSpecs(results, table);
-  const [actual, cumulative, skill] = await Promise.all([
-    renderSvg(specs.actualVsForecasts),
-    renderSvg(specs.cumulativeAdvantage),
-    renderSvg(specs.skillBySet),
-  ]);
-  const horizonCharts = await horizonFigures(results, table, results.calibrationWindow);
-  const selectionSpec = selectionPathSpec(results);
-  const selectionChart = selectionSpec === null ? '' : `<figure>${await renderSvg(selectionSpec)}</figure>\n`;
+  const { actualVsForecasts: actual, cumulativeAdvantage: cumulative, skillBySet: skill } = renderReportCharts(results, table);
+  const horizonCharts = horizonFigures(results, table, results.calibrationWindow);
+  const selection = selectionPathChart(results);
+  const selectionChart = selection === null ? '' : `<figure>${renderLineChart(selection)}</figure>\n`;
   const rows = rankSets(results.sets)
     .map((set, i) => {
       const m = set.metrics;

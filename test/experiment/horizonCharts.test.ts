@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { intervalHistory } from '../../src/forecast/conformal.js';
-import { coverageByHorizonSpec, fanChartSpec } from '../../src/experiment/horizonCharts.js';
+import { chartedSets } from '../../src/experiment/charts.js';
+import { coverageByHorizonChart, fanChart } from '../../src/experiment/horizonCharts.js';
 import { renderReport } from '../../src/experiment/report.js';
 import { runExperiment } from '../../src/experiment/run.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
@@ -17,25 +18,37 @@ const sets = ['base=price,volume,marketCap,rsi', 'p=price'].map(parseSetFlag);
 describe('horizon charts in report.html', () => {
   it('draws coverage and score by horizon and the fan chart only when asked', async () => {
     const run = await runExperiment({ input: DEFAULT_CSV, sets, trainRatio: 0.7, refitEvery: 1, target: 'price', threads: 1, screen: false, horizon: 3, levels: [0.8, 0.95], calibrationWindow: 150 });
-    const coverage = coverageByHorizonSpec(run.results) as unknown as { data: { values: { horizon: number; set: string; level: string; coverage: number }[] } };
-    // persistence and both sets, 3 horizons, 2 levels; the values are results.json's.
-    expect(coverage.data.values).toHaveLength(3 * 3 * 2);
-    const p2 = coverage.data.values.find((v) => v.horizon === 2 && v.set === 'p' && v.level === '95%')!;
-    expect(p2.coverage).toBe(run.results.horizons![1].sets.find((s) => s.name === 'p')!.intervals![1].coverage);
+    const coverage = coverageByHorizonChart(run.results)!;
+    // Coverage, then interval score: a line per set (persistence and both sets) and level (2), a point per
+    // horizon (3); the values are results.json's.
+    const [coveragePanel, scorePanel] = coverage.panels;
+    expect(coveragePanel.series.map((s) => s.name)).toEqual(['persistence', ...chartedSets(run.results)].flatMap((set) => [`${set}, 80%`, `${set}, 95%`]));
+    expect(coveragePanel.series.map((s) => s.y.length)).toEqual(Array(6).fill(3));
+    const p95 = coveragePanel.series.find((s) => s.name === 'p, 95%')!;
+    const intervals = (h: number) => run.results.horizons![h].sets.find((s) => s.name === 'p')!.intervals!;
+    expect(p95.y[1]).toBe(intervals(1)[1].coverage);
+    expect(scorePanel.series.find((s) => s.name === 'p, 95%')!.y[2]).toBe(intervals(2)[1].score);
+    expect(coveragePanel.rules).toEqual([{ y: 0.8, dash: expect.any(String) }, { y: 0.95, dash: expect.any(String) }]);
 
-    const fan = fanChartSpec(run.results, run.forecasts, 150) as unknown as { layer: { data: { values: { date: string; level: string; lower: number; upper: number }[] } }[] };
+    const fan = fanChart(run.results, run.forecasts, 150)!;
     const best = run.results.sets.filter((s) => s.name !== 'persistence').sort((a, b) => b.metrics.skill - a.metrics.skill)[0].name;
     const forecasts = run.forecasts.sets.find((s) => s.name === best)!.forecasts;
     const T = forecasts.length;
     const bounds = { lower: new Float64Array(T).fill(NaN), upper: new Float64Array(T).fill(NaN) };
     intervalHistory(forecasts, run.forecasts.nextPrice, run.forecasts.price, 1, 0.8, 150, bounds);
-    const band80 = fan.layer[0].data.values.filter((v) => v.level === '80%');
-    expect(band80.length).toBeGreaterThan(100);
-    expect(band80[band80.length - 1].upper).toBe(bounds.upper[T - 1]);
+    const band80 = fan.panels[0].bands!.find((b) => b.name === '80%')!;
+    expect(Array.from(band80.upper).filter(Number.isFinite).length).toBeGreaterThan(100);
+    // T is under MAX_CHART_POINTS: every origin is drawn, its interval the conformal rule's.
+    expect(Array.from(band80.upper)).toEqual(Array.from(bounds.upper));
+    expect(Array.from(band80.lower)).toEqual(Array.from(bounds.lower));
+    expect(band80.x[0]).toBe(run.forecasts.day[0] + 1);
 
     const html = await renderReport(run.results, run.forecasts);
     expect(html).toContain('Prediction intervals by horizon');
-    expect(html).toContain(`One day ahead: ${best}'s forecasts and their intervals`);
+    expect(html).toContain(`One day ahead: ${best}&#39;s forecasts and their intervals`);
+    // Two more SVG charts, the fan chart's bands drawn.
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html.match(/<path class="band" /g)).toHaveLength(2);
 
     const plain = await runExperiment({ input: DEFAULT_CSV, sets, trainRatio: 0.7, refitEvery: 1, target: 'price', threads: 1, screen: false });
     const plainHtml = await renderReport(plain.results, plain.forecasts);

@@ -16,7 +16,7 @@ import { runExperiment, runPanelExperiment, type ExperimentOptions, type Experim
 import { median, panelSets, pooledDifferentials, persistenceMse, type AssetForecasts } from '../../src/experiment/panelStatistics.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
 import { ensurePythonEnv } from '../../src/parity/pyenv.js';
-import { skillHeatmapSpec, MAX_HEATMAP_ASSETS } from '../../src/experiment/panelCharts.js';
+import { skillHeatmap, MAX_HEATMAP_ASSETS } from '../../src/experiment/panelCharts.js';
 import type { PanelResults } from '../../src/experiment/results.js';
 import { runCli } from '../helpers/cli.js';
 import { panelCsv, type PanelAssetSpec } from '../helpers/panelData.js';
@@ -116,18 +116,23 @@ describe('the heat map of skill', () => {
         })),
         panel: { leftOut: [], sets: [{ name: 'x', assets: count, assetsBeatingPersistence: 0, medianSkill: 0, dm: dm(1) }, { name: 'y', assets: count, assetsBeatingPersistence: count, medianSkill: 0.01, dm: dm(-2) }] },
       }) as unknown as PanelResults;
-    type Cell = { asset: string; set: string; skill: number };
-    const small = skillHeatmapSpec(results(4)) as unknown as { data: { values: Cell[] }; encoding: { x: { sort: string[] } } };
-    expect(small.data.values).toHaveLength(8);
-    expect(small.encoding.x.sort).toEqual(['y', 'x']);
-    const large = skillHeatmapSpec(results(250)) as unknown as { data: { values: Cell[] }; title: { subtitle: string } };
-    const shown = [...new Set(large.data.values.map((c) => c.asset))];
+    const small = skillHeatmap(results(4));
+    expect(small.cells).toHaveLength(8);
+    expect(small.columns).toEqual(['y', 'x']);
+    expect(small.rows).toEqual(['A000', 'A001', 'A002', 'A003']);
+    // Each cell at its asset's row and its set's column, with its skill.
+    const x2 = small.cells.find((c) => c.row === 2 && c.column === 1)!;
+    expect(x2.value).toBe(0);
+    expect(x2.aria).toBe('asset: A002; set: x; skill: 0%; DM p: 0.5');
+    const large = skillHeatmap(results(250));
+    const shown = [...new Set(large.cells.map((c) => large.rows[c.row]))];
     expect(shown).toHaveLength(MAX_HEATMAP_ASSETS);
+    expect(large.rows).toHaveLength(MAX_HEATMAP_ASSETS);
     // Median skill over x and y: the 50 assets in the middle of x's range (A100 … A149) are left out.
     expect(shown).not.toContain('A125');
     expect(shown).toContain('A000');
     expect(shown).toContain('A249');
-    expect(large.title.subtitle).toMatch(/the 100 assets with the highest and the 100 with the lowest median skill of 250/);
+    expect(large.subtitle).toMatch(/the 100 assets with the highest and the 100 with the lowest median skill of 250/);
   });
 });
 
@@ -274,6 +279,8 @@ describe('pricecast experiment on a panel (CLI)', () => {
     expect(lines[best]).toBe(`Best and worst assets for ${byStatistic[0]} (the top-ranked set):`);
     const report = await readFile(join(out, 'report.html'), 'utf8');
     expect(report).toMatch(/Skill by asset and set/);
+    // The heat map: a cell per scored asset and set, each with its tooltip.
+    expect(report.match(/<rect class="cell" role="graphics-symbol" aria-label="asset: [^"]*"[^>]*><title>/g)).toHaveLength(3 * SETS.length);
     expect(report).toMatch(/<h2>Sets ranked by the panel test<\/h2>/);
     expect(report.indexOf(`<td>1</td><td>${byStatistic[0]}</td>`)).toBeGreaterThan(0);
     expect(report).not.toMatch(/<script/);

@@ -3,6 +3,7 @@
  * independent reader) and report.html parsed: a self-contained page whose SVG charts exist and carry
  * the run's data (series, points, values); and the folder's replace rule.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parquetReadObjects, parquetSchema, parquetMetadata } from 'hyparquet';
@@ -35,22 +36,32 @@ beforeAll(async () => {
   html = await readFile(join(scratch.dir, 'out', 'report.html'), 'utf8');
   svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
 });
-/** aria-labels of the mark items in an SVG (vega labels each item with its encoded fields). */
+/** Text of an SVG attribute or element, its character references resolved. */
+const unescape = (text: string) => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+/** The aria-labels of an SVG's marks of one class (`<path class="line" …>`, `<rect class="bar" …>`), in drawing order. */
 function markLabels(svg: string, markClass: string): string[] {
-  const group = new RegExp(`<g class="mark-${markClass} role-mark[^"]*"[^>]*>([\\s\\S]*?)</g>`, 'g');
-  const labels: string[] = [];
-  for (const match of svg.matchAll(group)) {
-    for (const label of match[1].matchAll(/aria-label="([^"]*)"/g)) labels.push(label[1]);
-  }
-  return labels;
+  return [...svg.matchAll(new RegExp(`<\\w+ class="${markClass}" role="graphics-symbol" aria-label="([^"]*)"`, 'g'))].map((m) => unescape(m[1]));
 }
-/** Points of each line path in an SVG's line marks ("M x,y L x,y …"). */
+/** The <title> (tooltip) of each of an SVG's marks of one class. */
+function markTitles(svg: string, markClass: string): string[] {
+  return [...svg.matchAll(new RegExp(`<(\\w+) class="${markClass}" [^>]*><title>([^<]*)</title></\\1>`, 'g'))].map((m) => unescape(m[2]));
+}
+/** Points of each line path in an SVG ("Mx,y Lx,y …"). */
 function linePointCounts(svg: string): number[] {
-  const counts: number[] = [];
-  for (const match of svg.matchAll(/<g class="mark-line role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/g)) {
-    for (const d of match[1].matchAll(/ d="([^"]*)"/g)) counts.push((d[1].match(/[ML]/g) ?? []).length);
-  }
-  return counts;
+  return [...svg.matchAll(/<path class="line" [^>]* d="([^"]*)"/g)].map((m) => (m[1].match(/[ML]/g) ?? []).length);
+}
+/** What a line's aria-label says: "NAME: N points from DAY to DAY; first Y-TITLE VALUE". */
+function lineLabel(label: string, yTitle: string): { name: string; points: number; from: string; to: string; first: number } {
+  const m = label.match(new RegExp(`^(.*): (\\d+) points from (\\S+) to (\\S+); first ${yTitle} (\\S+)$`));
+  expect(m, label).not.toBeNull();
+  return { name: m![1], points: Number(m![2]), from: m![3], to: m![4], first: Number(m![5]) };
+}
+/** Which of the SVGs python's xml.etree.ElementTree does not parse as XML (with its error), an empty list when all do. */
+function notWellFormed(svgs: readonly string[]): string[] {
+  const script = 'import json, sys, xml.etree.ElementTree as ET\nbad = []\nfor i, s in enumerate(json.load(sys.stdin)):\n    try:\n        ET.fromstring(s)\n    except ET.ParseError as e:\n        bad.append(f"{i}: {e}")\nprint(json.dumps(bad))';
+  const python = spawnSync('python3', ['-c', script], { input: JSON.stringify(svgs), encoding: 'utf8' });
+  if (python.status !== 0) throw new Error(`python3 failed: ${python.stderr}`);
+  return JSON.parse(python.stdout) as string[];
 }
 const number = (text: string) => Number(text.replace('−', '-').replace(/[,%]/g, ''));
 
@@ -107,49 +118,64 @@ describe('report.html', () => {
     expect(base[base.length - 1]).toBe('no better than tomorrow = today');
   });
 
-  it('has three SVG charts', () => {
+  it('has three SVG charts, each a standalone, well-formed SVG document', () => {
     expect(svgs).toHaveLength(3);
-    for (const svg of svgs) expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    for (const svg of svgs) {
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="(\d+)" height="(\d+)" viewBox="0 0 \1 \2"/);
+      expect(svg).not.toMatch(/NaN|undefined|Infinity/);
+    }
+    expect(notWellFormed(svgs)).toEqual([]);
+    expect(html).not.toMatch(/vega/i);
   });
 
   it('charts actual and forecasts: one line per series, a point per test row, starting at the first values', () => {
     const [actual] = svgs;
+    const f = run.forecasts;
+    const T = f.day.length;
     const series = [ACTUAL_SERIES, 'persistence', ...chartedSets(run.results)];
-    const counts = linePointCounts(actual);
-    expect(counts).toEqual(series.map(() => run.forecasts.day.length));
-    const labels = markLabels(actual, 'line');
-    expect(labels.map((l) => l.match(/series: (.*)$/)![1])).toEqual(series);
+    expect(chartRows(T).rows).toHaveLength(T);
+    expect(linePointCounts(actual)).toEqual(series.map(() => T));
+    const labels = markLabels(actual, 'line').map((l) => lineLabel(l, 'price'));
+    expect(labels.map((l) => l.name)).toEqual(series);
     const first = (name: string) =>
-      name === ACTUAL_SERIES ? run.forecasts.nextPrice[0] : name === 'persistence' ? run.forecasts.persistence[0] : run.forecasts.sets.find((s) => s.name === name)!.forecasts[0];
+      name === ACTUAL_SERIES ? f.nextPrice[0] : name === 'persistence' ? f.persistence[0] : f.sets.find((s) => s.name === name)!.forecasts[0];
     for (const label of labels) {
-      const name = label.match(/series: (.*)$/)![1];
-      expect(number(label.match(/price: ([^;]+);/)![1])).toBeCloseTo(first(name), 9);
+      expect(label).toEqual({ name: label.name, points: T, from: formatDay(f.day[0]), to: formatDay(f.day[T - 1]), first: first(label.name) });
     }
+    // The legend names every series.
+    for (const name of series) expect(actual).toContain(`>${name}</text>`);
+    expect(actual).toContain('Next-day price: actual and forecasts over the test rows');
   });
 
   it('charts the cumulative squared-error difference against persistence per set', () => {
     const cumulative = svgs[1];
     const charted = chartedSets(run.results);
-    expect(linePointCounts(cumulative)).toEqual(charted.map(() => run.forecasts.day.length));
-    const labels = markLabels(cumulative, 'line');
     const f = run.forecasts;
+    expect(linePointCounts(cumulative)).toEqual(charted.map(() => f.day.length));
+    const labels = markLabels(cumulative, 'line').map((l) => lineLabel(l, 'cumulative squared-error difference'));
+    expect(labels.map((l) => l.name)).toEqual(charted);
     for (const label of labels) {
-      const name = label.match(/set: (.*)$/)![1];
-      const forecast = f.sets.find((s) => s.name === name)!.forecasts[0];
+      const forecast = f.sets.find((s) => s.name === label.name)!.forecasts[0];
       const expected = (f.persistence[0] - f.nextPrice[0]) ** 2 - (forecast - f.nextPrice[0]) ** 2;
-      const value = number(label.match(/difference: ([^;]+);/)![1]);
-      expect(Math.abs(value - expected)).toBeLessThanOrEqual(Math.abs(expected) * 1e-9);
+      expect(Math.abs(label.first - expected)).toBeLessThanOrEqual(Math.abs(expected) * 1e-9);
     }
+    // The rule at 0.
+    expect(cumulative).toMatch(/<line class="rule" /);
   });
 
-  it('charts skill by set: one bar per set with its skill and p-value', () => {
-    const labels = markLabels(svgs[2], 'rect');
+  it('charts skill by set: one bar per set with its skill and p-value, best first', () => {
+    const labels = markLabels(svgs[2], 'bar');
+    const titles = markTitles(svgs[2], 'bar');
     const sets = run.results.sets.filter((s) => s.name !== 'persistence');
     expect(labels).toHaveLength(sets.length);
+    expect(titles).toHaveLength(sets.length);
+    const skills = labels.map((l) => number(l.match(/skill: ([^%]+)%/)![1]));
+    expect(skills).toEqual([...skills].sort((a, b) => b - a));
     for (const set of sets) {
-      const label = labels.find((l) => l.includes(`set: ${set.name};`))!;
-      expect(number(label.match(/skill: ([^%]+)%/)![1])).toBeCloseTo(set.metrics.skill * 100, 5);
-      expect(number(label.match(/pValue: ([0-9.]+)/)![1])).toBeCloseTo(set.metrics.dm!.pValue, 4);
+      const i = labels.findIndex((l) => l.startsWith(`set: ${set.name};`));
+      expect(number(labels[i].match(/skill: ([^%]+)%/)![1])).toBeCloseTo(set.metrics.skill * 100, 9);
+      expect(number(labels[i].match(/p-value: ([0-9.e-]+)/)![1])).toBeCloseTo(set.metrics.dm!.pValue, 12);
+      expect(titles[i]).toBe(`${set.name}\nskill: ${(set.metrics.skill * 100).toFixed(2).replace('-', '−')}%\nDM p-value: ${set.metrics.dm!.pValue.toFixed(4)}`);
     }
   });
 });
