@@ -32,6 +32,8 @@ export function sortAndDedupe(columns: DailyColumns, seconds?: Float64Array): De
   const n = day.length;
   if (n === 0) return { columns: copyRows(columns, new Int32Array(0)), collapsedDays: new Int32Array(0), fileRows: new Int32Array(0) };
   if (seconds !== undefined) return dedupeByTime(columns, seconds);
+  const inOrder = dedupeInOrder(columns);
+  if (inOrder !== null) return inOrder;
 
   let min = day[0];
   let max = day[0];
@@ -44,6 +46,33 @@ export function sortAndDedupe(columns: DailyColumns, seconds?: Float64Array): De
   return range <= Math.max(MAX_COUNTING_RANGE, 4 * n)
     ? dedupeByCounting(columns, min, range)
     : dedupeBySorting(columns);
+}
+
+/**
+ * A file already in date order (the usual vendor file: ascending, perhaps a repeated date next to
+ * itself): each run of equal days keeps its last row, found in one pass; null when a day goes back.
+ * The result is dedupeByCounting's for such a file.
+ */
+function dedupeInOrder(columns: DailyColumns): DedupedDaily | null {
+  const { day } = columns;
+  const n = day.length;
+  let dropped = 0;
+  let collapsed = 0;
+  for (let i = 1; i < n; i++) {
+    const step = day[i] - day[i - 1];
+    if (step < 0) return null;
+    if (step === 0) {
+      dropped++;
+      if (i === 1 || day[i - 1] !== day[i - 2]) collapsed++;
+    }
+  }
+  const order = new Int32Array(n - dropped);
+  const collapsedDays = new Int32Array(collapsed);
+  for (let i = 0, k = 0, c = 0; i < n; i++) {
+    if (i === n - 1 || day[i + 1] !== day[i]) order[k++] = i;
+    else if (i === 0 || day[i - 1] !== day[i]) collapsedDays[c++] = day[i];
+  }
+  return { columns: copyRows(columns, order), collapsedDays, fileRows: order };
 }
 
 function dedupeByCounting(columns: DailyColumns, min: number, range: number): DedupedDaily {
@@ -122,51 +151,49 @@ function dedupeByTime(columns: DailyColumns, seconds: Float64Array): DedupedDail
 
 /** The rows at `order`, every column, as new arrays (the input is never modified). */
 export function copyRows(columns: DailyColumns, order: Int32Array): DailyColumns {
+  const runs = runStarts(order);
   const copied: DailyColumns = {
-    day: copyInt32(columns.day, order),
-    price: copyFloat64(columns.price, order),
-    volume: copyFloat64(columns.volume, order),
-    marketCap: copyFloat64(columns.marketCap, order),
+    day: copyInt32(columns.day, order, runs),
+    price: copyFloat64(columns.price, order, runs),
+    volume: copyFloat64(columns.volume, order, runs),
+    marketCap: copyFloat64(columns.marketCap, order, runs),
   };
   for (const field of ['open', 'high', 'low'] as const) {
     const source = columns[field];
-    if (source !== undefined) copied[field] = copyFloat64(source, order);
+    if (source !== undefined) copied[field] = copyFloat64(source, order, runs);
   }
   return copied;
 }
 
-/**
- * Runs of consecutive positions shorter than this are copied element by element; longer ones with one
- * `set` (a memory copy). A file in date order is one or two runs.
- */
-const MIN_RUN = 16;
+/** Runs of consecutive positions are worth one `set` (a memory copy) each when they average this long. */
+const MIN_MEAN_RUN = 16;
 
-/** The end (exclusive) of the run of consecutive positions starting at order[k]. */
-function runEnd(order: Int32Array, k: number): number {
-  let j = k + 1;
-  while (j < order.length && order[j] === order[j - 1] + 1) j++;
-  return j;
+/**
+ * Where each run of consecutive positions in `order` starts (and order.length last), or null when the
+ * runs are too short to copy run by run. A file in date order is one or two runs.
+ */
+function runStarts(order: Int32Array): Int32Array | null {
+  const m = order.length;
+  let breaks = 0;
+  for (let k = 1; k < m; k++) if (order[k] !== order[k - 1] + 1) breaks++;
+  if (m === 0 || (breaks + 1) * MIN_MEAN_RUN > m) return null;
+  const starts = new Int32Array(breaks + 2);
+  for (let k = 1, r = 1; k < m; k++) if (order[k] !== order[k - 1] + 1) starts[r++] = k;
+  starts[breaks + 1] = m;
+  return starts;
 }
 
 // One function per element type, so each loop stays monomorphic.
-function copyFloat64(source: Float64Array, order: Int32Array): Float64Array {
+function copyFloat64(source: Float64Array, order: Int32Array, runs: Int32Array | null): Float64Array {
   const target = new Float64Array(order.length);
-  for (let k = 0; k < order.length; ) {
-    const j = runEnd(order, k);
-    if (j - k >= MIN_RUN) target.set(source.subarray(order[k], order[k] + j - k), k);
-    else for (let r = k; r < j; r++) target[r] = source[order[r]];
-    k = j;
-  }
+  if (runs === null) for (let k = 0; k < order.length; k++) target[k] = source[order[k]];
+  else for (let r = 0; r + 1 < runs.length; r++) target.set(source.subarray(order[runs[r]], order[runs[r]] + runs[r + 1] - runs[r]), runs[r]);
   return target;
 }
 
-function copyInt32(source: Int32Array, order: Int32Array): Int32Array {
+function copyInt32(source: Int32Array, order: Int32Array, runs: Int32Array | null): Int32Array {
   const target = new Int32Array(order.length);
-  for (let k = 0; k < order.length; ) {
-    const j = runEnd(order, k);
-    if (j - k >= MIN_RUN) target.set(source.subarray(order[k], order[k] + j - k), k);
-    else for (let r = k; r < j; r++) target[r] = source[order[r]];
-    k = j;
-  }
+  if (runs === null) for (let k = 0; k < order.length; k++) target[k] = source[order[k]];
+  else for (let r = 0; r + 1 < runs.length; r++) target.set(source.subarray(order[runs[r]], order[runs[r]] + runs[r + 1] - runs[r]), runs[r]);
   return target;
 }

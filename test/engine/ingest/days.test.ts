@@ -18,6 +18,26 @@ function table(day: number[], price: number[]): DailyColumns {
 }
 
 describe('sortAndDedupe', () => {
+  it('reads a file already in date order in one pass, repeated days next to each other, as the general path does', () => {
+    // Ascending with runs of 1-4 rows a day, and long runs of distinct days (copied run by run).
+    const day: number[] = [];
+    for (let d = 0; d < 300; d++) for (let r = 0; r < (d % 7 === 3 ? 1 + (d % 4) : 1); r++) day.push(1000 + d);
+    const input = table(day, day.map((d, i) => d + i / 1000));
+    const { columns, collapsedDays, fileRows } = sortAndDedupe(input);
+    // The rule itself: each day's last row, ascending.
+    const last = new Map<number, number>();
+    day.forEach((d, i) => last.set(d, i));
+    const kept = [...last.values()];
+    expect(Array.from(fileRows)).toEqual(kept);
+    expect(Array.from(columns.volume)).toEqual(kept);
+    expect(Array.from(columns.day)).toEqual(kept.map((i) => day[i]));
+    expect(Array.from(collapsedDays)).toEqual([...last.keys()].filter((d) => day.indexOf(d) !== last.get(d)));
+    expect(columns.day).toBeInstanceOf(Int32Array);
+    // One row out of order takes the general path: the same rows kept.
+    const shuffled = table([day[1], day[0], ...day.slice(2)], [0, 0, ...day.slice(2)]);
+    expect(Array.from(sortAndDedupe(shuffled).columns.day)).toEqual(Array.from(columns.day));
+  });
+
   it('sorts ascending and keeps the last row of a repeated day', () => {
     // file positions:      0    1    2    3    4    5
     const input = table([30, 10, 20, 10, 30, 30], [3.0, 1.0, 2.0, 1.1, 3.1, 3.2]);
