@@ -126,9 +126,12 @@ export async function readDailyCsv(file: string, options: CsvReadOptions = {}): 
   if (plain && (format === 'auto' || format === 'pricecast')) {
     const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
     if (scanned !== null) {
-      const { assetOf, assetNames, assetLines, ...rows } = scanned;
-      return {
-        ...rows,
+      const { assetOf, assetNames, assetLines } = scanned;
+      const ingest: DailyIngest = {
+        file: scanned.file,
+        columns: scanned.columns,
+        rowsRead: scanned.rowsRead,
+        sha256: '',
         layout: 'pricecast',
         missingCells: new Map(),
         fields: [...VALUE_FIELDS],
@@ -137,6 +140,8 @@ export async function readDailyCsv(file: string, options: CsvReadOptions = {}): 
         ...(assetNames?.length === 1 ? { asset: assetNames[0] } : {}),
         ...(assetOf !== undefined ? { assetOf, assetNames, assetLines, assetColumn: 'asset' } : {}),
       };
+      // The scan's sha256 as it is: a getter while a worker still hashes the file (fileHash.ts), not read here.
+      return Object.defineProperty(ingest, 'sha256', Object.getOwnPropertyDescriptor(scanned, 'sha256')!);
     }
   }
   return readDailyCsvWithCsvParse(file, options);

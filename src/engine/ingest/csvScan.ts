@@ -16,10 +16,9 @@
  * stay csv-parse's and csv.ts's; this file only has to be right on input that is valid.
  *
  * Per chunk: the bytes up to the last line feed are hashed, checked (NUL, quote, CR, UTF-8: native
- * `indexOf`/`isUtf8` calls) and decoded as Latin-1 (one byte = one char, so offsets are byte
- * offsets); each line's fields are located with `indexOf(',')` and parsed in place (`parseDayAt`,
- * `parseDecimal`): no string is created per field or per row. The unfinished last line is moved to
- * the front of the buffer for the next read.
+ * `indexOf`/`isUtf8` calls) and parsed from the bytes (`scanLines`): each field is read where it starts
+ * and must end at a comma or the line's end, so no string is created per chunk, field or row. The
+ * unfinished last line is moved to the front of the buffer for the next read.
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
@@ -27,8 +26,9 @@ import { open, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { DailyColumnsBuilder } from '../columns.js';
 import { startWorker } from '../workerThread.js';
-import { FIRST_GREGORIAN_DAY, parseDayAt } from './dates.js';
-import { parseDecimal } from './decimal.js';
+import { hashInBackground } from './fileHash.js';
+import { FIRST_GREGORIAN_DAY, parseDayBytes } from './dates.js';
+import { decimalEnd, scanDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
 import { ASSET_NAME, VALUE_BOUNDS } from './valueRules.js';
 
@@ -42,6 +42,7 @@ export const MAX_LINE_BYTES = 1 << 16;
 const LF = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
+const COMMA = 0x2c;
 const BOM = [0xef, 0xbb, 0xbf];
 
 /** Field roles: which required column a field is, or OTHER (ignored). */
@@ -149,11 +150,10 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
       if (region.indexOf(0) !== -1 || !isUtf8(region)) return null;
       const quoted = region.indexOf(QUOTE) !== -1;
 
-      let text = region.toString('latin1');
       let from = 0;
       if (roles === null) {
-        const headerEnd = text.indexOf('\n');
-        const headerLine = headerEnd === -1 ? text : text.slice(0, headerEnd);
+        const headerEnd = region.indexOf(LF);
+        const headerLine = region.toString('latin1', 0, headerEnd === -1 ? region.length : headerEnd);
         if (headerLine.indexOf('"') !== -1) return null; // a quoted header name: csv-parse unquotes it
         crlf = headerLine.endsWith('\r');
         const names = Buffer.from(crlf ? headerLine.slice(0, -1) : headerLine, 'latin1').toString('utf8');
@@ -164,8 +164,8 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
         if (roles.includes(ASSET)) assets = new AssetColumn(1);
         from = headerEnd + 1;
         // Size the columns from the header-less bytes per row of this first chunk.
-        const sample = text.length - from;
-        const rowsInSample = countLines(text, from);
+        const sample = region.length - from;
+        const rowsInSample = countLines(region, from, region.length);
         if (rowsInSample > 0 && !sized) {
           const rows = Math.ceil(((size - start - from) / sample) * rowsInSample * 1.02) + 16;
           columns.reserve(rows);
@@ -175,10 +175,10 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
       }
       // Quotes are only ever a whole asset cell's (scanLines checks each line that has one).
       if (quoted && assets === null) return null;
-      if (!crlf && text.indexOf('\r', from) !== -1) return null;
+      if (!crlf && region.indexOf(CR, from) !== -1) return null;
       // The last line, unterminated, ended as the file's other lines are (csv-parse reads it the same).
-      if (atEnd && from < text.length && !text.endsWith('\n')) text += crlf ? '\r\n' : '\n';
-      if (!scanLines(text, region, from, roles, crlf, columns, assets, quoted)) return null;
+      const lines = terminated(region, atEnd, crlf);
+      if (!scanLines(lines, from, lines.length, roles, crlf, columns, assets, quoted)) return null;
 
       if (atEnd) break;
       buffer.copy(buffer, 0, end, filled);
@@ -231,6 +231,7 @@ export class AssetColumn {
   /** Each distinct cell text seen (untrimmed, quotes kept): its number, and by number its name's index. */
   private readonly byCell = new Map<string, number>();
   private readonly cells: string[] = [];
+  private readonly cellBytes: Uint8Array[] = [];
   private readonly cellNames: number[] = [];
   /** By cell number, the cell that followed it last time (-1: none yet), the guess for the next row. */
   private readonly successors: number[] = [];
@@ -255,26 +256,26 @@ export class AssetColumn {
   }
 
   /**
-   * The index of the name in cell `text[start, end)` (Latin-1 text: one char per byte), or -1 when the
-   * cell is not plainly a valid name (csv-parse then decides): non-ASCII, a quote other than around
-   * the whole cell, or a trimmed name ASSET_NAME refuses (empty included).
+   * The index of the name in cell `bytes[start, end)`, or -1 when the cell is not plainly a valid name
+   * (csv-parse then decides): non-ASCII, a quote other than around the whole cell, or a trimmed name
+   * ASSET_NAME refuses (empty included).
    */
-  indexAt(text: string, start: number, end: number): number {
+  indexAt(bytes: Buffer, start: number, end: number): number {
     // Panels repeat a sequence: in blocks the previous row's cell, date by date the assets in the same
-    // order. So the cell that followed the previous one last time is tried first (one comparison, no
+    // order. So the cell that followed the previous one last time is tried first (its bytes compared, no
     // string made); only a miss looks the cell up by its text.
     const last = this.lastCell;
     if (last !== -1) {
       const guess = this.successors[last];
       if (guess !== -1) {
-        const cell = this.cells[guess];
-        if (end - start === cell.length && text.startsWith(cell, start)) {
+        const cell = this.cellBytes[guess];
+        if (end - start === cell.length && sameBytes(bytes, start, cell)) {
           this.lastCell = guess;
           return this.cellNames[guess];
         }
       }
     }
-    const cell = text.slice(start, end);
+    const cell = bytes.toString('latin1', start, end);
     const k = this.byCell.get(cell) ?? this.add(cell);
     if (k === -1) return -1;
     if (last !== -1) this.successors[last] = k;
@@ -295,6 +296,7 @@ export class AssetColumn {
     if (!ASSET_NAME.test(name)) return -1;
     const k = this.cells.length;
     this.cells.push(cell);
+    this.cellBytes.push(Buffer.from(cell, 'latin1'));
     this.cellNames.push(this.nameIndex(name, this.line));
     this.successors.push(-1);
     this.byCell.set(cell, k);
@@ -335,46 +337,52 @@ export class AssetColumn {
   }
 }
 
-function countLines(text: string, from: number): number {
+/** `bytes[start, start + cell.length)` equals `cell`. */
+function sameBytes(bytes: Uint8Array, start: number, cell: Uint8Array): boolean {
+  for (let i = 0; i < cell.length; i++) if (bytes[start + i] !== cell[i]) return false;
+  return true;
+}
+
+function countLines(bytes: Buffer, from: number, to: number): number {
   let count = 0;
-  for (let at = text.indexOf('\n', from); at !== -1; at = text.indexOf('\n', at + 1)) count++;
+  for (let at = bytes.indexOf(LF, from); at !== -1 && at < to; at = bytes.indexOf(LF, at + 1)) count++;
   return count;
 }
 
 /**
- * Parses every line of `text` from `from` (each ends with '\n') into `columns` (and the asset column
- * into `assets`, when the header has one); `bytes` are the same characters as bytes (Latin-1), for the
- * numbers. `quoted`: `text` has a quote somewhere, so each line's quotes are counted (only a quoted
- * asset cell's two are allowed). False as soon as a line is not a plainly valid row (the caller falls
- * back to csv-parse).
+ * Parses every line of `bytes[from, to)` (each ends with '\n') into `columns` (and the asset column into
+ * `assets`, when the header has one), straight from the bytes: each field is read where it starts
+ * (parseDayBytes, scanDecimal, a skip to the next comma for other columns) and must end at a comma or,
+ * the last one, at the line's end, so no field or line is searched for twice and no string is made.
+ * `quoted`: the bytes have a quote somewhere, so each line's quotes are counted (only a quoted asset
+ * cell's two are allowed). False as soon as a line is not a plainly valid row (the caller falls back to
+ * csv-parse).
  */
 export function scanLines(
-  text: string,
-  bytes: Uint8Array,
+  bytes: Buffer,
   from: number,
+  to: number,
   roles: Int8Array,
   crlf: boolean,
   columns: DailyColumnsBuilder,
   assets: AssetColumn | null = null,
   quoted = false,
 ): boolean {
-  const fieldCount = roles.length;
+  const lastField = roles.length - 1;
   let pos = from;
-  const length = text.length;
   // The next quote at or after `pos` (-1: none left), found once per quote, not once per line.
-  let nextQuote = quoted ? text.indexOf('"', from) : -1;
-  while (pos < length) {
+  let nextQuote = quoted ? bytes.indexOf(QUOTE, from) : -1;
+  while (pos < to) {
     if (assets !== null) assets.line++;
-    const lineFeed = text.indexOf('\n', pos);
-    if (lineFeed - pos > MAX_LINE_BYTES) return false; // csv.ts refuses it
-    let lineEnd = lineFeed;
-    if (crlf) {
-      if (text.charCodeAt(lineFeed - 1) !== CR || lineFeed === pos) return false;
-      lineEnd--;
-      if (text.lastIndexOf('\r', lineEnd - 1) >= pos) return false;
+    const lineStart = pos;
+    const first = bytes[pos];
+    if (first === LF) {
+      if (crlf) return false; // a bare LF in a CRLF file
+      pos++; // a blank line: skipped, as csv.ts does
+      continue;
     }
-    if (lineEnd === pos) {
-      pos = lineFeed + 1; // a blank line: skipped, as csv.ts does
+    if (crlf && first === CR && bytes[pos + 1] === LF) {
+      pos += 2;
       continue;
     }
     let day = NaN;
@@ -383,49 +391,69 @@ export function scanLines(
     let marketCap = NaN;
     let asset = -1;
     let assetQuotes = 0;
-    let fieldStart = pos;
-    for (let f = 0; f < fieldCount; f++) {
+    let lineEnd = pos;
+    for (let f = 0; f <= lastField; f++) {
       let fieldEnd: number;
-      if (f === fieldCount - 1) {
-        fieldEnd = lineEnd;
-        const comma = text.indexOf(',', fieldStart);
-        if (comma !== -1 && comma < lineEnd) return false; // more fields than the header
-      } else {
-        fieldEnd = text.indexOf(',', fieldStart);
-        if (fieldEnd === -1 || fieldEnd > lineEnd) return false; // fewer fields than the header
-      }
       switch (roles[f]) {
         case DATE:
-          day = parseDayAt(text, fieldStart, fieldEnd);
+          day = parseDayBytes(bytes, pos);
+          fieldEnd = pos + 10;
           break;
         case PRICE:
-          price = parseDecimal(bytes, fieldStart, fieldEnd);
+          price = scanDecimal(bytes, pos, to);
+          fieldEnd = decimalEnd;
           break;
         case VOLUME:
-          volume = parseDecimal(bytes, fieldStart, fieldEnd);
+          volume = scanDecimal(bytes, pos, to);
+          fieldEnd = decimalEnd;
           break;
         case MARKET_CAP:
-          marketCap = parseDecimal(bytes, fieldStart, fieldEnd);
+          marketCap = scanDecimal(bytes, pos, to);
+          fieldEnd = decimalEnd;
           break;
-        case ASSET:
-          asset = assets!.indexAt(text, fieldStart, fieldEnd);
-          if (asset === -1) return false;
-          if (text.charCodeAt(fieldStart) === QUOTE) assetQuotes = 2; // a valid cell: "name"
-          break;
+        default:
+          fieldEnd = fieldEndFrom(bytes, pos);
+          if (roles[f] === ASSET) {
+            asset = assets!.indexAt(bytes, pos, fieldEnd);
+            if (asset === -1) return false;
+            if (bytes[pos] === QUOTE) assetQuotes = 2; // a valid cell: "name"
+          }
       }
-      fieldStart = fieldEnd + 1;
+      const after = bytes[fieldEnd];
+      if (f < lastField) {
+        if (after !== COMMA) return false; // a field that is not plainly its column's, or too few fields
+        pos = fieldEnd + 1;
+      } else if (crlf) {
+        if (after !== CR || bytes[fieldEnd + 1] !== LF) return false; // more fields, a stray CR, …
+        lineEnd = fieldEnd;
+        pos = fieldEnd + 2;
+      } else {
+        if (after !== LF) return false;
+        lineEnd = fieldEnd;
+        pos = fieldEnd + 1;
+      }
     }
+    if (pos - 1 - lineStart > MAX_LINE_BYTES) return false; // csv.ts refuses it
     let quotes = 0;
-    for (; nextQuote !== -1 && nextQuote < lineEnd; nextQuote = text.indexOf('"', nextQuote + 1)) quotes++;
+    for (; nextQuote !== -1 && nextQuote < lineEnd; nextQuote = bytes.indexOf(QUOTE, nextQuote + 1)) quotes++;
     if (quotes !== assetQuotes) return false; // a quote outside the asset cell: csv-parse's to read
     // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
     if (!(day >= FIRST_GREGORIAN_DAY) || !(price < Infinity && priceInBound(price))) return false;
     if (!(volume < Infinity && volumeInBound(volume)) || !(marketCap < Infinity && marketCapInBound(marketCap))) return false;
     if (assets !== null) assets.push(columns.length, asset);
     columns.push(day, price, volume, marketCap);
-    pos = lineFeed + 1;
   }
   return true;
+}
+
+/** The end of the field starting at `pos`: its comma, or the CR or LF ending its line. */
+function fieldEndFrom(bytes: Uint8Array, pos: number): number {
+  let i = pos;
+  for (;;) {
+    const c = bytes[i];
+    if (c === COMMA || c === LF || c === CR) return i;
+    i++;
+  }
 }
 
 /**
@@ -468,10 +496,18 @@ export function scanRegion(
   if (region.indexOf(0) !== -1 || !isUtf8(region)) return false;
   const quoted = region.indexOf(QUOTE) !== -1;
   if (quoted && assets === null) return false;
-  let text = region.toString('latin1');
-  if (!crlf && text.indexOf('\r') !== -1) return false;
-  if (last && text.length > 0 && !text.endsWith('\n')) text += crlf ? '\r\n' : '\n';
-  return scanLines(text, region, 0, roles, crlf, columns, assets, quoted);
+  if (!crlf && region.indexOf(CR) !== -1) return false;
+  const bytes = terminated(region, last, crlf);
+  return scanLines(bytes, 0, bytes.length, roles, crlf, columns, assets, quoted);
+}
+
+/**
+ * The bytes with the file's last line ended as its other lines are, when it lacks its '\n' (csv-parse
+ * reads it the same): a copy, once a file. Every line the scanner reads then ends with a line feed.
+ */
+function terminated(bytes: Buffer, last: boolean, crlf: boolean): Buffer {
+  if (!last || bytes.length === 0 || bytes[bytes.length - 1] === LF) return bytes;
+  return Buffer.concat([bytes, Buffer.from(crlf ? '\r\n' : '\n', 'latin1')]);
 }
 
 /** The worker side of a task (csvscanWorker.ts): parse, then post the columns back. */
@@ -518,6 +554,15 @@ class ScanWorker {
     });
   }
 
+  /**
+   * After the scan: hash the file on this worker (fileHash.ts), which then stops; it does not keep the
+   * process alive meanwhile.
+   */
+  hash(file: string, size: number): () => string {
+    this.worker.unref();
+    return hashInBackground(file, size, (task) => this.worker.postMessage(task), () => this.stop());
+  }
+
   stop(): void {
     void this.worker.terminate();
   }
@@ -525,8 +570,9 @@ class ScanWorker {
 
 /**
  * The same scan with the parsing on `threads` workers. This thread reads the file once, chunk by
- * chunk, hashes each chunk (while the workers parse the earlier ones), hands each chunk's whole lines
- * to the next worker in turn, and appends the returned columns in file order. The header is read
+ * chunk, hands each chunk's whole lines to the next worker in turn, and appends the returned columns
+ * in file order; then one worker hashes the file while the caller goes on (fileHash.ts: `sha256` is a
+ * getter that waits for it). The header is read
  * here, as the single-threaded scan reads it. Null whenever any part is not plainly valid: the caller
  * then scans in one thread, which returns the same result or steps aside for csv-parse's message.
  */
@@ -545,7 +591,6 @@ export async function scanInParallel(
   }
   const workers = Array.from({ length: threads }, () => new ScanWorker());
   try {
-    const hash = createHash('sha256');
     const out = new DailyColumnsBuilder();
     const results: (Promise<ScanTaskResult> | null)[] = [];
     let appended = 0;
@@ -592,7 +637,6 @@ export async function scanInParallel(
       const buffer = Buffer.from(new ArrayBuffer(chunkBytes));
       carry.copy(buffer, 0);
       const { bytesRead: got } = await handle.read(buffer, carry.length, buffer.length - carry.length, null);
-      if (got > 0) hash.update(buffer.subarray(carry.length, carry.length + got));
       bytesRead += got;
       const filled = carry.length + got;
       const atEnd = got === 0;
@@ -634,7 +678,9 @@ export async function scanInParallel(
     }
     while (appended < results.length) if (!(await takeOldest())) return null;
     if (bytesRead !== size || out.length === 0) return null;
-    return { file, columns: out.finish(), rowsRead: out.length, sha256: hash.digest('hex'), ...assets?.finish(out.length) };
+    const result = { file, columns: out.finish(), rowsRead: out.length, ...assets?.finish(out.length) } as ScanResult;
+    const hasher = workers.pop()!; // not stopped below: it stops once it has hashed
+    return Object.defineProperty(result, 'sha256', { get: hasher.hash(file, size), enumerable: true, configurable: true });
   } finally {
     for (const worker of workers) worker.stop();
     await handle.close();

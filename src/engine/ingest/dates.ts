@@ -67,6 +67,32 @@ export function parseDayAt(text: string, start: number, end: number): number {
 }
 
 /**
+ * `parseDayAt` of the ten bytes `bytes[start, start + 10)` (ASCII): the CSV scanner reads a date field
+ * in place and checks that the byte after it ends the field.
+ */
+export function parseDayBytes(bytes: Uint8Array, start: number): number {
+  if (bytes[start + 4] !== DASH || bytes[start + 7] !== DASH) return NaN;
+  const y0 = bytes[start] - ZERO;
+  const y1 = bytes[start + 1] - ZERO;
+  const y2 = bytes[start + 2] - ZERO;
+  const y3 = bytes[start + 3] - ZERO;
+  const m0 = bytes[start + 5] - ZERO;
+  const m1 = bytes[start + 6] - ZERO;
+  const d0 = bytes[start + 8] - ZERO;
+  const d1 = bytes[start + 9] - ZERO;
+  // Each is a digit exactly when neither it nor it + 6 has a bit above the lowest four (decimal.ts).
+  const all = y0 | y1 | y2 | y3 | m0 | m1 | d0 | d1;
+  const plus6 = (y0 + 6) | (y1 + 6) | (y2 + 6) | (y3 + 6) | (m0 + 6) | (m1 + 6) | (d0 + 6) | (d1 + 6);
+  if (((all | plus6) & ~15) !== 0) return NaN;
+  const year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+  const month = m0 * 10 + m1;
+  const day = d0 * 10 + d1;
+  if (!(month >= 1 && month <= 12 && day >= 1)) return NaN;
+  if (day > daysInMonth(year, month)) return NaN;
+  return daysFromCivil(year, month, day);
+}
+
+/**
  * The first day Spark reads and writes without a calendar rebase, 1582-10-15 (the Gregorian reform):
  * Spark 3 refuses to write earlier Parquet dates by default and the reference job cannot read them
  * back, so both halves refuse them as bad input.

@@ -56,6 +56,21 @@ const UPPER_E = 69;
  * bytes at hand.
  */
 export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
+  const x = scanDecimal(bytes, start, end);
+  return decimalEnd === end ? x : NaN;
+}
+
+/** Where the last scanDecimal stopped: the byte after the decimal it read. */
+export let decimalEnd = 0;
+
+/**
+ * The longest decimal of the grammar that starts at `bytes[start]` and ends by `limit`, as
+ * `Number(text)` of it (NaN when none does, or when an exponent marker has no digits), its end in
+ * `decimalEnd`: the CSV scanner reads a field and finds the byte after it (a comma, the line's end) in
+ * one pass, and a field whose decimal is not followed by one is not plainly valid.
+ */
+export function scanDecimal(bytes: Uint8Array, start: number, limit: number): number {
+  const end = limit;
   let i = start;
   let negative = false;
   let c = i < end ? bytes[i] : -1;
@@ -101,11 +116,11 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
   }
   const mantissaEnd = i;
   const mantissaDigits = fractionStart < 0 ? i - integerStart : i - integerStart - 1;
+  decimalEnd = i;
   if (mantissaDigits === 0) return NaN;
   let exponent = 0;
-  if (i < end) {
-    c = bytes[i];
-    if (c !== LOWER_E && c !== UPPER_E) return NaN;
+  c = i < end ? bytes[i] : -1;
+  if (c === LOWER_E || c === UPPER_E) {
     i++;
     let exponentNegative = false;
     c = i < end ? bytes[i] : -1;
@@ -116,17 +131,18 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
     const exponentStart = i;
     for (; i < end; i++) {
       const d = bytes[i] - ZERO;
-      if (d >>> 0 > 9) return NaN;
+      if (d >>> 0 > 9) break;
       if (exponent < 1e6) exponent = exponent * 10 + d;
     }
+    decimalEnd = i;
     if (i === exponentStart) return NaN;
     if (exponentNegative) exponent = -exponent;
   }
   if (significant === 0) return negative ? -0 : 0;
-  if (significant > MAX_DIGITS) return viaNumber(bytes, start, end);
+  if (significant > MAX_DIGITS) return viaNumber(bytes, start, decimalEnd);
   // value = W · 10^q
   const q = (fractionStart < 0 ? 0 : fractionStart - mantissaEnd) + exponent;
-  if (q > MAX_EXACT_POWER || q < -MAX_EXACT_POWER) return viaNumber(bytes, start, end);
+  if (q > MAX_EXACT_POWER || q < -MAX_EXACT_POWER) return viaNumber(bytes, start, decimalEnd);
 
   // 1. Clinger's fast path: W exact (w < 2^53 means no step of the digit loop rounded).
   if (significant <= MAX_EXACT_DIGITS || w < TWO_53) {
@@ -166,7 +182,7 @@ export function parseDecimal(bytes: Uint8Array, start: number, end: number): num
 
   // 3. Both ends of [h + l - e, h + l + e] round to h: so does the true value, inside it.
   const e = h * ERROR_BOUND;
-  if (h + (l + e) !== h || h + (l - e) !== h) return viaNumber(bytes, start, end);
+  if (h + (l + e) !== h || h + (l - e) !== h) return viaNumber(bytes, start, decimalEnd);
   return negative ? -h : h;
 }
 

@@ -3,7 +3,7 @@
  * calendar) and hand-picked edge cases.
  */
 import { describe, expect, it } from 'vitest';
-import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDateTime, parseDay, parseUnixTime } from '../../../src/engine/ingest/dates.js';
+import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, formatDay, MAX_DAY, MIN_DAY, parseDailyDate, parseDateTime, parseDay, parseDayBytes, parseUnixTime } from '../../../src/engine/ingest/dates.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -124,5 +124,17 @@ describe('parseDateTime and parseUnixTime: a date-time names its UTC day (docs/i
     expect(formatDay(dayOfSeconds(parseUnixTime('99999999999')))).toBe('5138-11-16');
     expect(formatDay(dayOfSeconds(parseUnixTime('100000000000')))).toBe('1973-03-03');
     for (const text of ['', 'NULL', '0x10', '1e400', '2021-06-24']) expect(parseUnixTime(text)).toBeNaN();
+  });
+});
+
+describe('parseDayBytes', () => {
+  it('reads ten bytes in place exactly as parseDay reads the same ten characters', () => {
+    const texts = ['1970-01-01', '2000-02-29', '1900-02-29', '2021-02-30', '2021-13-01', '2021-00-10', '0000-01-01', '9999-12-31',
+      '2021-1-01x', '2021/01/01', '20210-1-01', '2021-01-0a', ' 2021-01-0', '2021-01-:1', '2021-01-/1', '2021-0\n-01', '1582-10-15'];
+    for (let day = MIN_DAY; day <= MAX_DAY; day += 997) texts.push(formatDay(day));
+    for (const text of texts) {
+      const bytes = Buffer.from(`x,${text},y`, 'latin1');
+      expect(Object.is(parseDayBytes(bytes, 2), parseDay(text)), text).toBe(true);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * conversion. Compared bit for bit (Object.is: -0 and NaN included).
  */
 import { describe, expect, it } from 'vitest';
-import { parseDecimal } from '../../../src/engine/ingest/decimal.js';
+import { decimalEnd, parseDecimal, scanDecimal } from '../../../src/engine/ingest/decimal.js';
 import { SeededRandom } from '../../../fixtures/generate.js';
 
 const GRAMMAR = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -128,5 +128,18 @@ describe('parseDecimal', () => {
       const x = Number(tie);
       expectSame(x.toPrecision(17 + (k % 3)));
     }
+  });
+
+  it('scanDecimal reads the longest decimal at a position and says where it ends', () => {
+    const cases: Array<[string, number, number]> = [
+      ['1.5,', 1.5, 3], ['-2e3\n', -2000, 4], ['7.\r\n', 7, 2], ['1.2.3,', 1.2, 3], ['12x', 12, 2], ['0.1e-2,', 0.001, 6],
+      ['1.5173284326885843,', 1.5173284326885843, 18], ['123456789012345678901,', 123456789012345678901, 21],
+    ];
+    for (const [text, value, end] of cases) {
+      expect(scanDecimal(Buffer.from(text, 'latin1'), 0, text.length)).toBe(value);
+      expect(decimalEnd).toBe(end);
+    }
+    // No digits, or an exponent marker without digits: NaN.
+    for (const text of [',', '.,', '-,', '1e,', '1e+\n']) expect(scanDecimal(Buffer.from(text, 'latin1'), 0, text.length)).toBeNaN();
   });
 });
