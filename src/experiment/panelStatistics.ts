@@ -126,23 +126,31 @@ function pooledMeans(
   mse: readonly number[],
   lossOf: (asset: AssetForecasts) => ((t: number) => number) | null,
 ): { days: number[]; values: Float64Array } {
-  const sums = new Map<number, { sum: number; count: number }>();
+  // Sums and counts by day, in arrays over the panel's span of days (a few thousand).
+  let first = Infinity;
+  let last = -Infinity;
+  for (const asset of assets) {
+    if (asset.day.length === 0) continue;
+    first = Math.min(first, asset.day[0]);
+    last = Math.max(last, asset.day[asset.day.length - 1]);
+  }
+  const span = last >= first ? last - first + 1 : 0;
+  const sums = new Float64Array(span);
+  const counts = new Int32Array(span);
   assets.forEach((asset, a) => {
     if (!(mse[a] > 0)) return;
     const loss = lossOf(asset);
     if (loss === null) return;
     for (let t = 0; t < asset.day.length; t++) {
-      const entry = sums.get(asset.day[t]);
+      const d = asset.day[t] - first;
       const value = loss(t) / mse[a];
-      if (entry === undefined) sums.set(asset.day[t], { sum: value, count: 1 });
-      else {
-        entry.sum += value;
-        entry.count++;
-      }
+      sums[d] = counts[d] === 0 ? value : sums[d] + value;
+      counts[d]++;
     }
   });
-  const days = [...sums.keys()].sort((x, y) => x - y);
-  return { days, values: Float64Array.from(days, (day) => sums.get(day)!.sum / sums.get(day)!.count) };
+  const days: number[] = [];
+  for (let d = 0; d < span; d++) if (counts[d] > 0) days.push(first + d);
+  return { days, values: Float64Array.from(days, (day) => sums[day - first] / counts[day - first]) };
 }
 
 /** The middle value (the mean of the two middle ones for an even count); NaN for none. */

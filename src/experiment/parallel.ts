@@ -14,7 +14,7 @@ import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
 import { UsageError } from '../engine/errors.js';
 import { startWorker } from '../engine/workerThread.js';
 import type { CommonRows } from './rows.js';
-import { walkForward, type WalkForwardPlan } from './walkForward.js';
+import { walkForwardSets, type WalkForwardPlan } from './walkForward.js';
 
 /**
  * Workers start when the walk-forwards are estimated to take longer than this in one thread:
@@ -34,21 +34,27 @@ export interface SeriesWalk {
   nextPrice: Float64Array;
   sets: SetJob[];
 }
-/** What a worker receives, one job at a time. */
+/**
+ * What a worker receives, one job at a time: some sets of one series (./walkForward.ts
+ * `walkForwardSets`), each column sent once however many of the sets hold it.
+ */
 export interface WorkerRequest {
   id: number;
   plan: WalkForwardPlan;
   price: Float64Array;
   nextPrice: Float64Array;
-  job: SetJob;
+  columns: Float64Array[];
+  /** Per set: its columns as indices into `columns`. */
+  sets: { columns: number[]; featureNames: string[]; regularisation?: Regularisation }[];
 }
-export type WorkerResponse = { id: number; forecasts: Float64Array } | { id: number; error: { name: string; message: string } };
+export type WorkerResponse = { id: number; forecasts: Float64Array[] } | { id: number; error: { name: string; message: string } };
 
 /**
  * Estimated single-thread time of one set's walk-forward, in ms: the row pass (k fused multiply-adds and
  * k(k+1)/2 products a row, ~30k + 3k² ns) and the solves (~3 µs plus ~20 ns·(k+1)³ each), fitted to
  * runs on this project's machine (bench/RESULTS.md, "Experiment"). A Cholesky failure (collinear
- * features) makes the solves several times dearer; the estimate ignores that.
+ * features) makes the solves several times dearer; the estimate ignores that. Sets walked together
+ * share their row pass (./expandingFit.ts), so this is an upper bound for them.
  */
 export function setWorkMs(plan: WalkForwardPlan, k: number): number {
   const refits = Math.ceil((plan.n - plan.trainCount) / plan.refitEvery);
@@ -98,6 +104,39 @@ export function seriesWalk(
   };
 }
 
+/** A job: some sets of one series, walked forward together. */
+interface Job {
+  s: number;
+  sets: number[];
+  ms: number;
+}
+
+/**
+ * The jobs: each series' sets together (their row pass shared), unless there are fewer series than
+ * threads, when a series' sets are dealt into one group per thread, largest first to the lightest
+ * group, so that one series' sets still keep every thread busy.
+ */
+function jobsOf(series: readonly SeriesWalk[], threads: number): Job[] {
+  return series.flatMap((walk, s) => {
+    const ms = walk.sets.map((job) => setWorkMs(walk.plan, job.features.length));
+    const groups = series.length >= threads ? 1 : Math.min(threads, walk.sets.length);
+    const jobs: Job[] = Array.from({ length: groups }, () => ({ s, sets: [], ms: 0 }));
+    const order = ms.map((_, j) => j).sort((a, b) => ms[b] - ms[a] || a - b);
+    for (const j of order) {
+      const lightest = jobs.reduce((best, job) => (job.ms < best.ms ? job : best));
+      lightest.sets.push(j);
+      lightest.ms += ms[j];
+    }
+    for (const job of jobs) job.sets.sort((a, b) => a - b);
+    return jobs.filter((job) => job.sets.length > 0);
+  });
+}
+
+/** A job's sets as walkForwardSets takes them. */
+function jobSets(walk: SeriesWalk, job: Job): SetJob[] {
+  return job.sets.map((j) => walk.sets[j]);
+}
+
 /**
  * Every series' forecasts, per set in order. `onSeriesDone(i)` is called once series i's sets are all
  * done (in completion order: progress, not results).
@@ -107,30 +146,47 @@ export async function forecastSeries(
   threads: 'auto' | number,
   onSeriesDone?: (index: number) => void,
 ): Promise<Float64Array[][]> {
-  const jobs = series.flatMap((walk, s) => walk.sets.map((job, j) => ({ s, j, ms: setWorkMs(walk.plan, job.features.length) })));
+  const count = threadsFor(series.flatMap((walk) => walk.sets.map((job) => setWorkMs(walk.plan, job.features.length))), threads);
+  const jobs = jobsOf(series, count);
   const forecasts = series.map((walk) => new Array<Float64Array>(walk.sets.length));
   const left = series.map((walk) => walk.sets.length);
-  const finished = (s: number) => {
-    if (--left[s] === 0) onSeriesDone?.(s);
+  const finished = (job: Job, results: Float64Array[]) => {
+    job.sets.forEach((j, i) => (forecasts[job.s][j] = results[i]));
+    left[job.s] -= job.sets.length;
+    if (left[job.s] === 0) onSeriesDone?.(job.s);
   };
   series.forEach((walk, s) => walk.sets.length === 0 && onSeriesDone?.(s));
-  const count = threadsFor(jobs.map((job) => job.ms), threads);
   if (count <= 1) {
-    for (const { s, j } of jobs) {
-      const walk = series[s];
-      const job = walk.sets[j];
-      forecasts[s][j] = walkForward(job.features, walk.price, walk.nextPrice, walk.plan, { featureNames: job.featureNames, regularisation: job.regularisation });
-      finished(s);
+    for (const job of jobs) {
+      const walk = series[job.s];
+      finished(job, walkForwardSets(jobSets(walk, job), walk.price, walk.nextPrice, walk.plan));
     }
     return forecasts;
   }
   // Largest first, each to the first worker free.
   const queue = jobs.map((job, id) => ({ ...job, id })).sort((a, b) => b.ms - a.ms || a.id - b.id);
-  await runPool(count, queue, (job) => ({ id: job.id, plan: series[job.s].plan, price: series[job.s].price, nextPrice: series[job.s].nextPrice, job: series[job.s].sets[job.j] }), (job, result) => {
-    forecasts[job.s][job.j] = result;
-    finished(job.s);
-  });
+  await runPool(Math.min(count, queue.length), queue, (job) => workerRequest(job.id, series[job.s], job), finished);
   return forecasts;
+}
+
+/** A job as a worker's request: the sets' distinct columns once each. */
+function workerRequest(id: number, walk: SeriesWalk, job: Job): WorkerRequest {
+  const columns: Float64Array[] = [];
+  const indexOf = new Map<Float64Array, number>();
+  const sets = jobSets(walk, job).map(({ features, featureNames, regularisation }) => ({
+    columns: features.map((column) => {
+      let c = indexOf.get(column);
+      if (c === undefined) {
+        c = columns.length;
+        indexOf.set(column, c);
+        columns.push(column);
+      }
+      return c;
+    }),
+    featureNames,
+    regularisation,
+  }));
+  return { id, plan: walk.plan, price: walk.price, nextPrice: walk.nextPrice, columns, sets };
 }
 
 /** `count` workers take requests from the queue until it is empty; the first error stops them all. */
@@ -138,7 +194,7 @@ function runPool<T extends { id: number }>(
   count: number,
   queue: T[],
   request: (item: T) => WorkerRequest,
-  done: (item: T, forecasts: Float64Array) => void,
+  done: (item: T, forecasts: Float64Array[]) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const workers: Worker[] = [];

@@ -42,32 +42,39 @@ export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): C
 
   const n = series.day.length;
   let scarcest: CommonRows['scarcest'] = null;
-  columns.forEach((column, c) => {
-    let finite = 0;
-    for (let r = 0; r < n; r++) if (Number.isFinite(column[r])) finite++;
+  for (let c = 0; c < columns.length; c++) {
+    const finite = countFinite(columns[c]);
     if (scarcest === null || finite < scarcest.dates) scarcest = { item: keys[c], dates: finite, of: n };
-  });
-  const keep = new Uint8Array(n);
+  }
+  // The kept rows' positions, then each column gathered at them.
+  const keep = new Int32Array(n);
   let kept = 0;
   for (let r = 0; r < n; r++) {
     let ok = Number.isFinite(next[r]);
     for (let c = 0; ok && c < columns.length; c++) ok = Number.isFinite(columns[c][r]);
-    if (ok) {
-      keep[r] = 1;
-      kept++;
-    }
+    if (ok) keep[kept++] = r;
   }
-  const select = <T extends Float64Array | Int32Array>(column: T, make: (size: number) => T): T => {
-    const out = make(kept);
-    for (let r = 0, o = 0; r < n; r++) if (keep[r] === 1) out[o++] = column[r];
-    return out;
-  };
-  const selected = columns.map((column) => select(column, (size) => new Float64Array(size)));
+  const rows = keep.subarray(0, kept);
+  const selected = columns.map((column) => gather(column, rows));
+  const day = new Int32Array(kept);
+  for (let o = 0; o < kept; o++) day[o] = series.day[rows[o]];
   return {
-    day: select(series.day, (size) => new Int32Array(size)),
-    price: select(series.price, (size) => new Float64Array(size)),
-    nextPrice: select(next, (size) => new Float64Array(size)),
+    day,
+    price: gather(series.price, rows),
+    nextPrice: gather(next, rows),
     features: sets.map((set) => set.items.map((item) => selected[index.get(formatFeatureItem(item))!])),
     scarcest,
   };
+}
+
+function countFinite(column: Float64Array): number {
+  let finite = 0;
+  for (let r = 0; r < column.length; r++) if (Number.isFinite(column[r])) finite++;
+  return finite;
+}
+
+function gather(column: Float64Array, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let o = 0; o < rows.length; o++) out[o] = column[rows[o]];
+  return out;
 }

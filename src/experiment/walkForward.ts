@@ -13,7 +13,7 @@
  */
 import { predictRow } from '../engine/model/predict.js';
 import type { Regularisation, WlsSolution } from '../engine/model/wls.js';
-import { ExpandingFit } from './expandingFit.js';
+import { ExpandingSums, SetRefit } from './expandingFit.js';
 import { forecastPrice, targetLabel, type Target } from './target.js';
 
 /** K when none is given: refit before every forecast. */
@@ -50,17 +50,58 @@ export function walkForward(
   plan: WalkForwardPlan,
   options: WalkForwardOptions = {},
 ): Float64Array {
+  const { onRefit, ...set } = options;
+  return walkForwardSets([{ features, ...set }], price, nextPrice, plan, onRefit)[0];
+}
+
+/** One set of a series' walk-forwards. */
+export interface WalkForwardSet {
+  features: Float64Array[];
+  featureNames?: readonly string[];
+  regularisation?: Regularisation;
+}
+
+/**
+ * Each set's price forecasts for the test rows (`walkForward` of each), with the sums of the columns
+ * the sets share formed once (./expandingFit.ts `ExpandingSums`: the same numbers bit for bit).
+ * @param onRefit called for the first set's refits
+ */
+export function walkForwardSets(
+  sets: readonly WalkForwardSet[],
+  price: Float64Array,
+  nextPrice: Float64Array,
+  plan: WalkForwardPlan,
+  onRefit?: WalkForwardOptions['onRefit'],
+): Float64Array[] {
   const { n, trainCount, refitEvery, target } = plan;
-  const { featureNames, onRefit, regularisation } = options;
   const label = targetLabel(target, price, nextPrice);
-  const fit = new ExpandingFit(features, label, featureNames, regularisation);
-  const forecasts = new Float64Array(n - trainCount);
+  // The distinct columns (a column object shared by sets is the same feature: ./rows.ts).
+  const columns: Float64Array[] = [];
+  const indexOf = new Map<Float64Array, number>();
+  const layouts = sets.map(({ features }) =>
+    features.map((column) => {
+      let c = indexOf.get(column);
+      if (c === undefined) {
+        c = columns.length;
+        indexOf.set(column, c);
+        columns.push(column);
+      }
+      return c;
+    }),
+  );
+  const sums = new ExpandingSums(columns, label, layouts);
+  const fits = sets.map((set, i) => new SetRefit(sums, i, set.features.length, set.featureNames, set.regularisation));
+  const forecasts = sets.map(() => new Float64Array(n - trainCount));
   for (let s = trainCount; s < n; s += refitEvery) {
-    fit.extendTo(s);
-    const model = fit.refit();
-    if (onRefit) onRefit(s, model.solution());
+    sums.extendTo(s);
     const end = Math.min(s + refitEvery, n);
-    for (let t = s; t < end; t++) forecasts[t - trainCount] = forecastPrice(target, predictRow(model.coefficients, model.intercept, features, t), price[t]);
+    for (let i = 0; i < sets.length; i++) {
+      const model = fits[i].refit();
+      if (i === 0 && onRefit) onRefit(s, model.solution());
+      const { features } = sets[i];
+      const out = forecasts[i];
+      for (let t = s; t < end; t++) out[t - trainCount] = forecastPrice(target, predictRow(model.coefficients, model.intercept, features, t), price[t]);
+    }
   }
   return forecasts;
 }

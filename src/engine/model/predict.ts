@@ -33,7 +33,7 @@ export function predict(
   const coef = Float64Array.from(coefficients);
   const out = new Float64Array(n);
   if (k === 4) {
-    // predictRow's k = 4 case with the columns and coefficients hoisted out of the row loop.
+    // predictRow with k = 4, the columns and coefficients hoisted out of the row loop.
     const [f0, f1, f2, f3] = features;
     const [c0, c1, c2, c3] = coef;
     for (let r = 0; r < n; r++) out[r] = 0.0 + (f0[r] * c0 + f1[r] * c1 + f2[r] * c2 + f3[r] * c3) + intercept;
@@ -50,16 +50,22 @@ export function predict(
  */
 export function predictRow(coefficients: Float64Array, intercept: number, features: readonly Float64Array[], r: number): number {
   const k = features.length;
-  if (k === 4) {
-    // The engine's case, unrolled: each lane holds a single product (fma(x, c, 0) = x·c).
-    return 0.0 + (features[0][r] * coefficients[0] + features[1][r] * coefficients[1] + features[2][r] * coefficients[2] + features[3][r] * coefficients[3]) + intercept;
-  }
   const lanesEnd = k - (k % 4);
   let s0 = 0.0;
   let s1 = 0.0;
   let s2 = 0.0;
   let s3 = 0.0;
-  for (let j = 0; j < lanesEnd; j += 4) {
+  let j = 0;
+  if (lanesEnd >= 4) {
+    // Each lane's first term, fma(x, c, 0) = x·c: one rounding either way, and the sign of a zero
+    // product (which fma would make +0) is lost in `0.0 + (…)` below.
+    s0 = features[0][r] * coefficients[0];
+    s1 = features[1][r] * coefficients[1];
+    s2 = features[2][r] * coefficients[2];
+    s3 = features[3][r] * coefficients[3];
+    j = 4;
+  }
+  for (; j < lanesEnd; j += 4) {
     s0 = fma(features[j][r], coefficients[j], s0);
     s1 = fma(features[j + 1][r], coefficients[j + 1], s1);
     s2 = fma(features[j + 2][r], coefficients[j + 2], s2);
@@ -67,6 +73,6 @@ export function predictRow(coefficients: Float64Array, intercept: number, featur
   }
   let dot = 0.0;
   dot += s0 + s1 + s2 + s3;
-  for (let j = lanesEnd; j < k; j++) dot = fma(features[j][r], coefficients[j], dot);
+  for (j = lanesEnd; j < k; j++) dot = fma(features[j][r], coefficients[j], dot);
   return dot + intercept;
 }
