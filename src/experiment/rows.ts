@@ -42,18 +42,22 @@ export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): C
 
   const n = series.day.length;
   let scarcest: CommonRows['scarcest'] = null;
+  // A row is kept when next_price and every column are finite there: marked column by column.
+  const finiteRow = new Uint8Array(n);
+  for (let r = 0; r < n; r++) finiteRow[r] = Number.isFinite(next[r]) ? 1 : 0;
   for (let c = 0; c < columns.length; c++) {
-    const finite = countFinite(columns[c]);
+    const column = columns[c];
+    let finite = 0;
+    for (let r = 0; r < n; r++) {
+      if (Number.isFinite(column[r])) finite++;
+      else finiteRow[r] = 0;
+    }
     if (scarcest === null || finite < scarcest.dates) scarcest = { item: keys[c], dates: finite, of: n };
   }
   // The kept rows' positions, then each column gathered at them.
   const keep = new Int32Array(n);
   let kept = 0;
-  for (let r = 0; r < n; r++) {
-    let ok = Number.isFinite(next[r]);
-    for (let c = 0; ok && c < columns.length; c++) ok = Number.isFinite(columns[c][r]);
-    if (ok) keep[kept++] = r;
-  }
+  for (let r = 0; r < n; r++) if (finiteRow[r] === 1) keep[kept++] = r;
   const rows = keep.subarray(0, kept);
   const selected = columns.map((column) => gather(column, rows));
   const day = new Int32Array(kept);
@@ -65,12 +69,6 @@ export function commonRows(series: DailyColumns, sets: readonly FeatureSet[]): C
     features: sets.map((set) => set.items.map((item) => selected[index.get(formatFeatureItem(item))!])),
     scarcest,
   };
-}
-
-function countFinite(column: Float64Array): number {
-  let finite = 0;
-  for (let r = 0; r < column.length; r++) if (Number.isFinite(column[r])) finite++;
-  return finite;
 }
 
 function gather(column: Float64Array, rows: Int32Array): Float64Array {

@@ -7,7 +7,8 @@
  * Fast path (no allocation, a few dozen flops): Boldo & Melquiond, "Emulation of FMA and
  * correctly rounded sums: proved algorithms using rounding to odd", IEEE Trans. Computers 57(4),
  * 2008, Algorithm 5: (uh, ul) = ExactMult(a, b) (Dekker/Veltkamp), (th, tl) = TwoSum(c, uh),
- * v = RO(tl + ul) (round to odd), result = RN(th + v). Inputs outside the range where the error-free
+ * v = RO(tl + ul) (round to odd), result = RN(th + v); the round to odd is replaced by a check for
+ * the one case it decides, th + RN(tl + ul) exactly halfway between two doubles (see below). Inputs outside the range where the error-free
  * transformations are exact (huge or tiny magnitudes, non-finite values) take an exact BigInt path.
  */
 
@@ -39,26 +40,22 @@ export function fma(a: number, b: number, c: number): number {
   const th = c + uh;
   let bb = th - c;
   const tl = c - (th - bb) + (uh - bb);
-  // v = RO(tl + ul): round to nearest, then step to the odd neighbour if inexact and even.
-  let v = tl + ul;
+  // v = RN(tl + ul) and its error: the exact result is th + v + err.
+  const v = tl + ul;
   bb = v - tl;
   const err = tl - (v - bb) + (ul - bb);
-  if (err !== 0) {
-    scratch[0] = v;
-    if ((scratchWords[LO] & 1) === 0) {
-      // Away from zero if err has v's sign, else toward zero.
-      const awayFromZero = v > 0 === err > 0;
-      if (awayFromZero) {
-        scratchWords[LO] = (scratchWords[LO] + 1) >>> 0;
-        if (scratchWords[LO] === 0) scratchWords[HI] = (scratchWords[HI] + 1) >>> 0;
-      } else {
-        if (scratchWords[LO] === 0) scratchWords[HI] = (scratchWords[HI] - 1) >>> 0;
-        scratchWords[LO] = (scratchWords[LO] - 1) >>> 0;
-      }
-      v = scratch[0];
-    }
-  }
-  return th + v;
+  const r = th + v;
+  if (err === 0) return r;
+  // v's error is far below half an ulp of r (|v| is at most about an ulp of th), so it changes the
+  // rounding only when th + v is exactly halfway between r and its neighbour r + 2·e2 (e2 the error
+  // of r): then the exact result lies past the midpoint when err points the same way. This is the
+  // rounding the paper's RN(th + RO(tl + ul)) gives, without reading v's bits.
+  bb = r - th;
+  const e2 = th - (r - bb) + (v - bb);
+  if (e2 === 0) return r;
+  const w = 2 * e2;
+  if (r + w - r !== w) return r;
+  return err > 0 === e2 > 0 ? r + w : r;
 }
 
 /** The exact path: a·b + c in BigInt, rounded once. Also handles NaN and infinities. */

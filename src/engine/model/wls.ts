@@ -328,8 +328,9 @@ export class WlsWorkspace {
       this.solver = 'owlqn';
     } else {
       // 5. Cholesky on the full system (features + intercept): dppsv = dpptrf + dpptrs.
-      factor.set(aa);
-      x.set(ab);
+      // Copies by loop: TypedArray.set costs more than the copy at these sizes.
+      for (let p = 0; p < factor.length; p++) factor[p] = aa[p];
+      for (let j = 0; j <= k; j++) x[j] = ab[j];
       let factored = dpptrf(k + 1, factor) === 0;
       if (factored) {
         dpptrs(k + 1, factor, x);

@@ -68,6 +68,27 @@ describe('fma (a·b + c rounded once)', () => {
     expect(fma(u, u, 2 ** -53 - 2 ** -104)).toBe(fmaByDecimal(u, u, 2 ** -53 - 2 ** -104));
   });
 
+  it('rounds past the midpoint when th + RN(tl + ul) is exactly halfway and its error points past it', () => {
+    // a·b = 0.5 + 2^-54 − 2^-106: uh = 0.5, ul = 2^-54 − 2^-106; c + uh is halfway between 2^52 + 2 and
+    // 2^52 + 3, tl + ul rounds to exactly 0.5, and only the error of that rounding says "round up".
+    const a = 1 + 2 ** -52;
+    const b = 0.5 - 2 ** -54;
+    expect(fma(a, b, 2 ** 52 + 2)).toBe(2 ** 52 + 3);
+    expect(fma(-a, b, -(2 ** 52 + 2))).toBe(-(2 ** 52 + 3));
+    // The same family, scaled and signed: ties and near-ties either way, against exact arithmetic.
+    const xs = [...doubles(1500, 777)];
+    for (let i = 0; i + 2 < xs.length; i += 3) {
+      const [r1, r2, r3] = [xs[i], xs[i + 1], xs[i + 2]];
+      const s1 = Math.floor(Math.abs(r1) * 7) % 40 - 20;
+      const s2 = Math.floor(Math.abs(r2) * 11) % 40 - 20;
+      const ka = 1 + (Math.floor(Math.abs(r3) * 13) % 4);
+      const aa = Math.sign(r1) * (1 + ka * 2 ** -52) * 2 ** s1;
+      const bb = (0.5 + Math.sign(r2) * 2 ** -54) * 2 ** s2;
+      const t = (2 ** 52 + (Math.floor(Math.abs(r3) * 1e6) % 1000)) * Math.sign(r1) * 2 ** (s1 + s2);
+      expect(fma(aa, bb, t)).toBe(fmaByDecimal(aa, bb, t));
+    }
+  });
+
   it('takes the exact path for huge, tiny and special values', () => {
     expect(fma(2 ** 1000, 2 ** 20, -(2 ** 1020))).toBe(0);
     expect(fma(2 ** -600, 2 ** -500, 2 ** -1074)).toBe(fmaByDecimal(2 ** -600, 2 ** -500, 2 ** -1074));
