@@ -88,10 +88,18 @@ function gatherInt32(source: Int32Array, rows: Int32Array): Int32Array {
 /** The four input columns, built row by row (CSV ingest): buffers that double when full; `finish` trims them to the rows read. */
 export class DailyColumnsBuilder {
   length = 0;
-  day = new Int32Array(INITIAL_CAPACITY);
-  price = new Float64Array(INITIAL_CAPACITY);
-  volume = new Float64Array(INITIAL_CAPACITY);
-  marketCap = new Float64Array(INITIAL_CAPACITY);
+  day: Int32Array;
+  price: Float64Array;
+  volume: Float64Array;
+  marketCap: Float64Array;
+
+  /** `capacity`: the rows expected, when known (a scan worker's range), so that nothing is copied to grow. */
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.day = new Int32Array(capacity);
+    this.price = new Float64Array(capacity);
+    this.volume = new Float64Array(capacity);
+    this.marketCap = new Float64Array(capacity);
+  }
 
   push(day: number, price: number, volume: number, marketCap: number): void {
     if (this.length === this.day.length) this.grow();

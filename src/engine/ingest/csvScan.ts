@@ -28,7 +28,7 @@ import { DailyColumnsBuilder } from '../columns.js';
 import { startWorker } from '../workerThread.js';
 import { hashInBackground } from './fileHash.js';
 import { FIRST_GREGORIAN_DAY, parseDayBytes } from './dates.js';
-import { decimalEnd, scanDecimal } from './decimal.js';
+import { decimalValue, scanDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
 import { ASSET_NAME, VALUE_BOUNDS } from './valueRules.js';
 
@@ -400,16 +400,16 @@ export function scanLines(
           fieldEnd = pos + 10;
           break;
         case PRICE:
-          price = scanDecimal(bytes, pos, to);
-          fieldEnd = decimalEnd;
+          fieldEnd = scanDecimal(bytes, pos, to);
+          price = decimalValue[0];
           break;
         case VOLUME:
-          volume = scanDecimal(bytes, pos, to);
-          fieldEnd = decimalEnd;
+          fieldEnd = scanDecimal(bytes, pos, to);
+          volume = decimalValue[0];
           break;
         case MARKET_CAP:
-          marketCap = scanDecimal(bytes, pos, to);
-          fieldEnd = decimalEnd;
+          fieldEnd = scanDecimal(bytes, pos, to);
+          marketCap = decimalValue[0];
           break;
         default:
           fieldEnd = fieldEndFrom(bytes, pos);
@@ -440,8 +440,15 @@ export function scanLines(
     // The same checks as csv.ts's readRow; NaN (not a date, not the grammar) fails each of them.
     if (!(day >= FIRST_GREGORIAN_DAY) || !(price < Infinity && priceInBound(price))) return false;
     if (!(volume < Infinity && volumeInBound(volume)) || !(marketCap < Infinity && marketCapInBound(marketCap))) return false;
-    if (assets !== null) assets.push(columns.length, asset);
-    columns.push(day, price, volume, marketCap);
+    const row = columns.length;
+    if (assets !== null) assets.push(row, asset);
+    // Written here rather than through columns.push: a call not inlined would box the three doubles.
+    if (row === columns.day.length) columns.reserve(2 * row);
+    columns.day[row] = day;
+    columns.price[row] = price;
+    columns.volume[row] = volume;
+    columns.marketCap[row] = marketCap;
+    columns.length = row + 1;
   }
   return true;
 }
@@ -513,15 +520,15 @@ function terminated(bytes: Buffer, last: boolean, crlf: boolean): Buffer {
 /** The worker side of a task (csvscanWorker.ts): parse, then post the columns back. */
 export function runScanTask(task: ScanTask): { result: ScanTaskResult; transfer: ArrayBuffer[] } {
   const region = Buffer.from(task.buffer, task.start, task.end - task.start);
-  const columns = new DailyColumnsBuilder();
   const roles = Int8Array.from(task.roles);
   const assets = roles.includes(ASSET) ? new AssetColumn(0) : null;
   const capacity = Math.ceil(region.length / 40) + 16;
-  columns.reserve(capacity);
+  const columns = new DailyColumnsBuilder(capacity);
   assets?.reserve(capacity);
   if (!scanRegion(region, roles, task.crlf, task.last, columns, assets)) return { result: { ok: false }, transfer: [] };
   const rows = columns.length;
-  const { day, price, volume, marketCap } = columns.finish();
+  // The builder's own arrays, not trimmed copies: the main thread reads their first `rows` (takeOldest).
+  const { day, price, volume, marketCap } = columns;
   const transfer = [day.buffer, price.buffer, volume.buffer, marketCap.buffer] as ArrayBuffer[];
   if (assets === null) return { result: { ok: true, rows, day, price, volume, marketCap }, transfer };
   const table = assets.finish(rows);

@@ -10,7 +10,11 @@ import { runScanTask, type ScanTask } from './csvScan.js';
 import { runHashTask, type HashTask } from './fileHash.js';
 
 parentPort?.on('message', (task: ScanTask | HashTask) => {
-  if ('hashFile' in task) return runHashTask(task);
+  if ('hashFile' in task) {
+    runHashTask(task);
+    parentPort!.close(); // the last task: the thread ends and its heap (the scan's chunks) goes with it
+    return;
+  }
   const { result, transfer } = runScanTask(task);
   parentPort!.postMessage(result, transfer);
 });

@@ -89,7 +89,7 @@ export function parseDayBytes(bytes: Uint8Array, start: number): number {
   const day = d0 * 10 + d1;
   if (!(month >= 1 && month <= 12 && day >= 1)) return NaN;
   if (day > daysInMonth(year, month)) return NaN;
-  return daysFromCivil(year, month, day);
+  return daysFromCivil(year, month, day) | 0; // an int32 (a small integer, not a boxed double)
 }
 
 /**

@@ -56,18 +56,21 @@ const UPPER_E = 69;
  * bytes at hand.
  */
 export function parseDecimal(bytes: Uint8Array, start: number, end: number): number {
-  const x = scanDecimal(bytes, start, end);
-  return decimalEnd === end ? x : NaN;
+  return scanDecimal(bytes, start, end) === end ? decimalValue[0] : NaN;
 }
 
-/** Where the last scanDecimal stopped: the byte after the decimal it read. */
-export let decimalEnd = 0;
+/**
+ * The value the last scanDecimal read. A typed array, not the return value: a double returned from a
+ * call that is not inlined (scanDecimal is too large to be) is boxed, an allocation per field.
+ */
+export const decimalValue = new Float64Array(1);
+let decimalEnd = 0;
 
 /**
- * The longest decimal of the grammar that starts at `bytes[start]` and ends by `limit`, as
- * `Number(text)` of it (NaN when none does, or when an exponent marker has no digits), its end in
- * `decimalEnd`: the CSV scanner reads a field and finds the byte after it (a comma, the line's end) in
- * one pass, and a field whose decimal is not followed by one is not plainly valid.
+ * The longest decimal of the grammar that starts at `bytes[start]` and ends by `limit`: its end (the
+ * byte after it), its value, `Number(text)` of it, in `decimalValue[0]` (NaN when no decimal starts
+ * there, or an exponent marker has no digits). The CSV scanner reads a field and finds the byte after it
+ * (a comma, the line's end) in one pass; a field whose decimal is not followed by one is not plainly valid.
  */
 export function scanDecimal(bytes: Uint8Array, start: number, limit: number): number {
   const end = limit;
@@ -117,7 +120,7 @@ export function scanDecimal(bytes: Uint8Array, start: number, limit: number): nu
   const mantissaEnd = i;
   const mantissaDigits = fractionStart < 0 ? i - integerStart : i - integerStart - 1;
   decimalEnd = i;
-  if (mantissaDigits === 0) return NaN;
+  if (mantissaDigits === 0) return found(NaN);
   let exponent = 0;
   c = i < end ? bytes[i] : -1;
   if (c === LOWER_E || c === UPPER_E) {
@@ -135,19 +138,19 @@ export function scanDecimal(bytes: Uint8Array, start: number, limit: number): nu
       if (exponent < 1e6) exponent = exponent * 10 + d;
     }
     decimalEnd = i;
-    if (i === exponentStart) return NaN;
+    if (i === exponentStart) return found(NaN);
     if (exponentNegative) exponent = -exponent;
   }
-  if (significant === 0) return negative ? -0 : 0;
-  if (significant > MAX_DIGITS) return viaNumber(bytes, start, decimalEnd);
+  if (significant === 0) return found(negative ? -0 : 0);
+  if (significant > MAX_DIGITS) return found(viaNumber(bytes, start, decimalEnd));
   // value = W · 10^q
   const q = (fractionStart < 0 ? 0 : fractionStart - mantissaEnd) + exponent;
-  if (q > MAX_EXACT_POWER || q < -MAX_EXACT_POWER) return viaNumber(bytes, start, decimalEnd);
+  if (q > MAX_EXACT_POWER || q < -MAX_EXACT_POWER) return found(viaNumber(bytes, start, decimalEnd));
 
   // 1. Clinger's fast path: W exact (w < 2^53 means no step of the digit loop rounded).
   if (significant <= MAX_EXACT_DIGITS || w < TWO_53) {
     const x = q < 0 ? w / POWERS_OF_TEN[-q] : w * POWERS_OF_TEN[q];
-    return negative ? -x : x;
+    return found(negative ? -x : x);
   }
 
   // 2. W exactly as wh + wl. The digit loop's roundings (only in its last few steps, above 2^53) leave
@@ -156,7 +159,7 @@ export function scanDecimal(bytes: Uint8Array, start: number, limit: number): nu
   const difference = (low - (w - Math.floor(w / TWO_32) * TWO_32)) | 0;
   const wh = w + difference;
   const wl = difference - (wh - w);
-  if (q === 0) return negative ? -wh : wh; // wh = RN(W)
+  if (q === 0) return found(negative ? -wh : wh); // wh = RN(W)
 
   // W · 10^q as h + l.
   const power = POWERS_OF_TEN[q < 0 ? -q : q];
@@ -182,8 +185,14 @@ export function scanDecimal(bytes: Uint8Array, start: number, limit: number): nu
 
   // 3. Both ends of [h + l - e, h + l + e] round to h: so does the true value, inside it.
   const e = h * ERROR_BOUND;
-  if (h + (l + e) !== h || h + (l - e) !== h) return viaNumber(bytes, start, decimalEnd);
-  return negative ? -h : h;
+  if (h + (l + e) !== h || h + (l - e) !== h) return found(viaNumber(bytes, start, decimalEnd));
+  return found(negative ? -h : h);
+}
+
+/** A value scanDecimal read: stored (unboxed), and its end returned. Small enough to be inlined. */
+function found(value: number): number {
+  decimalValue[0] = value;
+  return decimalEnd;
 }
 
 /** x·P - p exactly (Dekker's product, P pre-split as high + low), where p = RN(x·P). */
