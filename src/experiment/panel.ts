@@ -56,8 +56,12 @@ export function panelSummary(input: string, assets: readonly AssetResult[], scor
 /**
  * Every asset's forecast table, one after another, with `assetIndex`; a set an asset does not have
  * (forward selection stops at different steps) is NaN on its rows.
+ *
+ * The tables are moved in: each one's arrays are replaced by views of its rows in the panel table
+ * (the same values), so the per-asset copies (about as large as the panel table) can be freed before
+ * the file is encoded (the 10,000-asset panel's peak memory, bench/RESULTS.md).
  */
-export function panelForecastTable(tables: readonly ForecastTable[]): ForecastTable {
+export function panelForecastTable(tables: ForecastTable[]): ForecastTable {
   const names: string[] = [];
   for (const table of tables) for (const set of table.sets) if (!names.includes(set.name)) names.push(set.name);
   const total = tables.reduce((sum, table) => sum + table.day.length, 0);
@@ -71,13 +75,18 @@ export function panelForecastTable(tables: readonly ForecastTable[]): ForecastTa
   };
   let at = 0;
   tables.forEach((table, a) => {
-    out.assetIndex!.fill(a, at, at + table.day.length);
-    out.day.set(table.day, at);
-    out.price.set(table.price, at);
-    out.nextPrice.set(table.nextPrice, at);
-    out.persistence.set(table.persistence, at);
-    for (const set of table.sets) out.sets[names.indexOf(set.name)].forecasts.set(set.forecasts, at);
-    at += table.day.length;
+    const end = at + table.day.length;
+    const move = <T extends Float64Array | Int32Array>(from: T, to: T): T => {
+      to.set(from, at);
+      return to.subarray(at, end) as T;
+    };
+    out.assetIndex!.fill(a, at, end);
+    table.day = move(table.day, out.day);
+    table.price = move(table.price, out.price);
+    table.nextPrice = move(table.nextPrice, out.nextPrice);
+    table.persistence = move(table.persistence, out.persistence);
+    for (const set of table.sets) set.forecasts = move(set.forecasts, out.sets[names.indexOf(set.name)].forecasts);
+    at = end;
   });
   return out;
 }

@@ -25,6 +25,40 @@ import { assertUniqueNames, PERSISTENCE, type FeatureSet } from './sets.js';
 import type { Target } from './target.js';
 import { walkForwardPlan, type WalkForwardPlan } from './walkForward.js';
 
+/**
+ * Copies into views of large shared blocks: where scored series keep their forecast tables. A panel
+ * keeps every asset's table to the end of the run, while each batch's columns come and go; a dozen
+ * small arrays per asset would scatter across the allocator's heap between them and hold it all (the
+ * 10,000-asset panel's peak, bench/RESULTS.md "Experiment refits: reusable workspace"). A block is
+ * freed once no table uses it (./panel.ts moves a panel's tables into one).
+ */
+class Blocks<T extends Float64Array | Int32Array> {
+  private block: T;
+  private used = 0;
+
+  constructor(
+    private readonly make: (length: number) => T,
+    private readonly size: number,
+  ) {
+    this.block = make(0);
+  }
+
+  copy(values: ArrayLike<number>): T {
+    if (this.used + values.length > this.block.length) {
+      this.block = this.make(Math.max(this.size, values.length));
+      this.used = 0;
+    }
+    const view = this.block.subarray(this.used, this.used + values.length) as T;
+    view.set(values);
+    this.used += values.length;
+    return view;
+  }
+}
+
+/** 2^20 values a block (8 MB, 4 MB). */
+const keptValues = new Blocks((length) => new Float64Array(length), 1 << 20);
+const keptDays = new Blocks((length) => new Int32Array(length), 1 << 20);
+
 /** Test rows the DM test needs (T − 1 ≥ 1 degrees of freedom). */
 export const MIN_TEST_ROWS = 2;
 
@@ -128,11 +162,11 @@ export function scoreSeries(work: SeriesWork, forecasts: readonly Float64Array[]
     sets: setResults,
   };
   const table: ForecastTable = {
-    day: testDays.slice(),
-    price: price.slice(),
-    nextPrice: nextPrice.slice(),
-    persistence,
-    sets: sets.map((set, i) => ({ name: set.name, forecasts: forecasts[i] })),
+    day: keptDays.copy(testDays),
+    price: keptValues.copy(price),
+    nextPrice: keptValues.copy(nextPrice),
+    persistence: keptValues.copy(persistence),
+    sets: sets.map((set, i) => ({ name: set.name, forecasts: keptValues.copy(forecasts[i]) })),
   };
   if (settings.screen === true || (settings.screen === 'auto' && sets.length >= 2)) {
     score.screening = screenForecasts(settings.input, table, settings.bootstrap);
