@@ -22,11 +22,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { DailyColumnsBuilder } from '../columns.js';
 import { startWorker } from '../workerThread.js';
-import { hashInBackground } from './fileHash.js';
+import { fileIdentity, hashInBackground, type FileIdentity } from './fileHash.js';
 import { FIRST_GREGORIAN_DAY, parseDayBytes } from './dates.js';
 import { decimalValue, scanDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
@@ -81,14 +81,14 @@ export async function scanPlainCsv(
 ): Promise<ScanResult | null> {
   const threads = options.threads ?? availableParallelism();
   if (threads >= 2) {
-    let size = -1;
+    let identity: FileIdentity = { size: -1, mtimeMs: 0 };
     try {
-      size = (await stat(file)).size;
+      identity = await fileIdentity(file);
     } catch {
       // the csv-parse path reports it
     }
-    if (size >= (options.minParallelBytes ?? PARALLEL_MIN_BYTES)) {
-      const scanned = await scanInParallel(file, size, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader);
+    if (identity.size >= (options.minParallelBytes ?? PARALLEL_MIN_BYTES)) {
+      const scanned = await scanInParallel(file, identity, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader);
       if (scanned !== null) return scanned;
       // Anything a worker could not parse plainly: this thread decides, from the file's first byte.
     }
@@ -565,9 +565,9 @@ class ScanWorker {
    * After the scan: hash the file on this worker (fileHash.ts), which then stops; it does not keep the
    * process alive meanwhile.
    */
-  hash(file: string, size: number): () => string {
+  hash(file: string, identity: FileIdentity): () => string {
     this.worker.unref();
-    return hashInBackground(file, size, (task) => this.worker.postMessage(task), () => this.stop());
+    return hashInBackground(file, identity, (task) => this.worker.postMessage(task), () => this.stop());
   }
 
   stop(): void {
@@ -585,7 +585,7 @@ class ScanWorker {
  */
 export async function scanInParallel(
   file: string,
-  size: number,
+  identity: FileIdentity,
   threads: number,
   chunkBytes: number,
   acceptHeader?: (names: string[]) => boolean,
@@ -621,7 +621,7 @@ export async function scanInParallel(
       const rows = result.rows;
       if (!sized) {
         // Size the columns from the first task's rows per byte (the single-threaded scan does the same).
-        out.reserve(Math.ceil((size / firstTaskBytes) * rows * 1.02) + 16);
+        out.reserve(Math.ceil((identity.size / firstTaskBytes) * rows * 1.02) + 16);
         assets?.reserve(out.day.length);
         sized = true;
       }
@@ -684,10 +684,10 @@ export async function scanInParallel(
       if (atEnd) break;
     }
     while (appended < results.length) if (!(await takeOldest())) return null;
-    if (bytesRead !== size || out.length === 0) return null;
+    if (bytesRead !== identity.size || out.length === 0) return null;
     const result = { file, columns: out.finish(), rowsRead: out.length, ...assets?.finish(out.length) } as ScanResult;
     const hasher = workers.pop()!; // not stopped below: it stops once it has hashed
-    return Object.defineProperty(result, 'sha256', { get: hasher.hash(file, size), enumerable: true, configurable: true });
+    return Object.defineProperty(result, 'sha256', { get: hasher.hash(file, identity), enumerable: true, configurable: true });
   } finally {
     for (const worker of workers) worker.stop();
     await handle.close();

@@ -11,6 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { useScratchFolder } from '../../helpers/scratch.js';
 import { readDailyCsv, readDailyCsvWithCsvParse, type DailyIngest } from '../../../src/engine/ingest/csv.js';
 import { PARALLEL_MIN_BYTES, scanInParallel, scanPlainCsv } from '../../../src/engine/ingest/csvScan.js';
+import { fileIdentity } from '../../../src/engine/ingest/fileHash.js';
 
 /** csv-parse's `parse`, counted: a read that never calls it took the scanner. */
 const csvParse = vi.hoisted(() => ({ calls: 0 }));
@@ -134,8 +135,7 @@ async function expectScannedSameAsCsvParse(content: string): Promise<DailyIngest
 async function expectCsvParseDecides(content: string): Promise<string | null> {
   const path = await file(content);
   expect(await scanPlainCsv(path, undefined, { threads: 0 })).toBeNull();
-  const size = (await stat(path)).size;
-  expect(await scanInParallel(path, size, 2, SMALL_CHUNK)).toBeNull();
+  expect(await scanInParallel(path, await fileIdentity(path), 2, SMALL_CHUNK)).toBeNull();
   return expectReadDailyCsvAsCsvParse(path);
 }
 
@@ -256,9 +256,9 @@ describe('with worker threads: chunk-local name tables merged in file order', ()
 
   it('the parallel scan equals the single-threaded scan and the csv-parse path', async () => {
     const path = await file(content);
-    const size = (await stat(path)).size;
-    expect(size).toBeGreaterThan(8 * SMALL_CHUNK);
-    const parallel = await scanInParallel(path, size, 2, SMALL_CHUNK);
+    const identity = await fileIdentity(path);
+    expect(identity.size).toBeGreaterThan(8 * SMALL_CHUNK);
+    const parallel = await scanInParallel(path, identity, 2, SMALL_CHUNK);
     const single = await scanPlainCsv(path, undefined, { threads: 0 });
     const reference = await readDailyCsvWithCsvParse(path);
     for (const scanned of [parallel, single]) {
@@ -286,7 +286,7 @@ describe('with worker threads: chunk-local name tables merged in file order', ()
       panel({ assets: [['newcomer'], ['asset 7']], days: 2_000, order: 'blocks', seed: 10, crlf: true }).replace(/^.*\r\n/, '');
     expect(Buffer.byteLength(big)).toBeGreaterThan(PARALLEL_MIN_BYTES);
     const path = await file(big);
-    expect(await scanInParallel(path, (await stat(path)).size, 2, 4 << 20)).not.toBeNull();
+    expect(await scanInParallel(path, await fileIdentity(path), 2, 4 << 20)).not.toBeNull();
     const read = await expectScannedSameAsCsvParse(big);
     expect(read.assetNames).toHaveLength(41);
     expect(read.assetLines!.at(-1)).toBe(2 + 40 * 3_500);

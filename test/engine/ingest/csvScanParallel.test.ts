@@ -14,6 +14,7 @@ import { useScratchFolder } from '../../helpers/scratch.js';
 import { generateDailyCsv } from '../../../fixtures/generate.js';
 import { readDailyCsv, readDailyCsvWithCsvParse } from '../../../src/engine/ingest/csv.js';
 import { PARALLEL_MIN_BYTES, scanInParallel, scanPlainCsv } from '../../../src/engine/ingest/csvScan.js';
+import { fileIdentity } from '../../../src/engine/ingest/fileHash.js';
 import type { IngestResult } from '../../../src/engine/types.js';
 import { ROOT } from '../../helpers/cli.js';
 
@@ -91,8 +92,7 @@ function expectSame(parallel: IngestResult | null, single: IngestResult | null):
 /** Parallel (small ranges, so many boundaries) vs single-threaded, and the hash vs the file's own. */
 async function expectParallelSameAsSingle(content: string | Buffer, chunkBytes = SMALL_CHUNK): Promise<void> {
   const path = await file(content);
-  const size = (await stat(path)).size;
-  const parallel = await scanInParallel(path, size, 2, chunkBytes);
+  const parallel = await scanInParallel(path, await fileIdentity(path), 2, chunkBytes);
   const single = await scanPlainCsv(path, undefined, { threads: 0 });
   expectSame(parallel, single);
   expect(parallel!.sha256).toBe(createHash('sha256').update(await readFile(path)).digest('hex'));
@@ -131,7 +131,7 @@ describe('the parallel scan on valid files: the same as the single-threaded scan
     const lines = generated(5_000, 4).split('\n');
     lines[4_000] = lines[4_000].replace(/,([^,]+)$/, ',"$1"');
     const path = await file(lines.join('\n'));
-    expect(await scanInParallel(path, (await stat(path)).size, 2, SMALL_CHUNK)).toBeNull();
+    expect(await scanInParallel(path, await fileIdentity(path), 2, SMALL_CHUNK)).toBeNull();
     expect(await scanPlainCsv(path, undefined, { threads: 0 })).toBeNull();
     const read = await readDailyCsv(path);
     const reference = await readDailyCsvWithCsvParse(path);
@@ -149,7 +149,7 @@ describe('files large enough for the workers (the default path of readDailyCsv)'
 
   it('valid: readDailyCsv (parallel) equals csv-parse path, bit for bit', async () => {
     const path = await file(big);
-    expect(await scanInParallel(path, (await stat(path)).size, 2, DEFAULT_CHUNK)).not.toBeNull();
+    expect(await scanInParallel(path, await fileIdentity(path), 2, DEFAULT_CHUNK)).not.toBeNull();
     const read = await readDailyCsv(path);
     const reference = await readDailyCsvWithCsvParse(path);
     expectSame(read, reference);
@@ -176,7 +176,7 @@ describe('files large enough for the workers (the default path of readDailyCsv)'
     const boundary = Buffer.from(big).subarray(0, boundaryByte).toString('latin1').split('\n').length - 1;
     spoil(lines, boundary);
     const path = await file(lines.join('\n'));
-    expect(await scanInParallel(path, (await stat(path)).size, 2, DEFAULT_CHUNK)).toBeNull();
+    expect(await scanInParallel(path, await fileIdentity(path), 2, DEFAULT_CHUNK)).toBeNull();
     const reference = await readDailyCsvWithCsvParse(path).then(
       () => null,
       (error: Error) => error.message,
@@ -193,10 +193,10 @@ describe('the bundle finds its worker', () => {
       const entry = join(out, 'entry.mts');
       const data = await file(generated(20_000, 3));
       await writeFile(join(scratch.dir, 'entry.mts'), [
-        `import { stat } from 'node:fs/promises';`,
+        `import { fileIdentity } from ${JSON.stringify(join(ROOT, 'src/engine/ingest/fileHash.ts'))};`,
         `import { scanInParallel, scanPlainCsv } from ${JSON.stringify(join(ROOT, 'src/engine/ingest/csvScan.ts'))};`,
         `const path = ${JSON.stringify(data)};`,
-        `const parallel = await scanInParallel(path, (await stat(path)).size, 2, ${SMALL_CHUNK});`,
+        `const parallel = await scanInParallel(path, await fileIdentity(path), 2, ${SMALL_CHUNK});`,
         `const single = await scanPlainCsv(path, undefined, { threads: 0 });`,
         `console.log(JSON.stringify({ parallel: parallel?.sha256 ?? null, single: single?.sha256, rows: parallel?.rowsRead,`,
         `  sum: parallel ? Array.from(parallel.columns.price).reduce((a, b) => a + b, 0) : null,`,
