@@ -9,6 +9,7 @@
  * `runPipeline` is the library API: the CLI, the parity suite and the benchmarks call it directly.
  * `features` is a feature spec (docs/features.md#feature-specs, featureSpec.ts), default `price,volume,marketCap,rsi`.
  */
+import { readProgress } from './progress.js';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';
@@ -141,12 +142,14 @@ export async function readPipelineInput(
   let items = parseFeatureSpec(options.features ?? DEFAULT_FEATURE_SPEC);
   const defaultFeatures = (options.features ?? DEFAULT_FEATURE_SPEC) === DEFAULT_FEATURE_SPEC;
   const ingestStart = performance.now();
+  const reading = readProgress(options.progress === true);
   const ingest = await readDailyInput(options.input, {
     ...ingestOptionsOf(options),
     required: requiredInputs(items),
     marketCapOptional: defaultFeatures,
     ohlcFor: firstOhlcItem(items),
-  });
+    readProgress: reading,
+  }).finally(() => reading.done());
   timings.ingest = performance.now() - ingestStart;
   if (defaultFeatures && !ingest.fields.includes('marketCap')) {
     // A layout without market cap runs the default features without it (docs/input.md#no-market-cap).

@@ -8,7 +8,7 @@ import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
 import { formatPanelTable } from './panelTable.js';
 import { skippedAssetLine } from '../engine/panel/assets.js';
-import { progressReporter, type ProgressReporter } from '../engine/panel/progress.js';
+import { progressReporter, readProgress, type ProgressReporter } from '../engine/progress.js';
 import { resultsJson, runAnyExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
 import { selectionRequest } from './selectionCommand.js';
@@ -49,7 +49,8 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
-  // A panel's assets done / total on stderr (docs/input.md#panels); the total is known once the input is read.
+  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/progress.ts).
+  const reading = readProgress(values.progress);
   let progress: ProgressReporter | undefined;
   const onProgress = (_done: number, total: number) => {
     progress ??= progressReporter('assets', total, values.progress);
@@ -64,7 +65,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     refitEvery: values.refitEvery,
     target: values.target,
     output: values.output,
-    ingest: ingestOptionsOf(values),
+    ingest: { ...ingestOptionsOf(values), readProgress: reading },
     threads: values.threads === 'auto' ? 'auto' : Number(values.threads),
     screen: given.has('screen') ? values.screen : 'auto',
     bootstrap: { seed: values.bootstrapSeed, reps: values.bootstrapReps, blockSize: values.blockSize },
@@ -74,7 +75,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     calibrationWindow: values.calibrationWindow,
     assets: values.assets,
     onProgress,
-  }).finally(() => progress?.done());
+  }).finally(() => {
+    reading.done();
+    progress?.done();
+  });
   // Printed once the run stands: a refused run says one line, its refusal (docs/input.md#panels).
   if ('assets' in run.results) for (const skipped of run.results.skipped) process.stderr.write(skippedAssetLine(skipped));
   const wrote = `wrote ${run.outputDir}/ (report.html, results.json, forecasts.parquet)\n`;

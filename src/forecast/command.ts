@@ -9,7 +9,7 @@ import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, mani
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
 import { skippedAssetLine } from '../engine/panel/assets.js';
-import { progressReporter, type ProgressReporter } from '../engine/panel/progress.js';
+import { progressReporter, readProgress, type ProgressReporter } from '../engine/progress.js';
 import { forecastJson, isPanelRun, runAnyForecast } from './run.js';
 import { formatForecastSummary, formatPanelSummary } from './summary.js';
 
@@ -53,7 +53,8 @@ export async function forecastCommand(argv: string[]): Promise<number> {
   } else if (values.set !== undefined) {
     throw new UsageError('--set: only with --from RESULTS');
   }
-  // A panel's assets done / total on stderr (docs/input.md#panels); the total is known once the input is read.
+  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/progress.ts).
+  const reading = readProgress(values.progress);
   let progress: ProgressReporter | undefined;
   const onProgress = (done: number, total: number) => {
     progress ??= progressReporter('assets', total, values.progress);
@@ -72,7 +73,7 @@ export async function forecastCommand(argv: string[]): Promise<number> {
       refitEvery: values.refitEvery,
       asOf: values.asOf,
       output: values.output,
-      ingest: ingestOptionsOf(values),
+      ingest: { ...ingestOptionsOf(values), readProgress: reading },
       settings: manifestOf(FORECAST_SETTINGS, values),
       s3: {
         encryption: { algorithm: values.sseAlgorithm, kmsKeyId: values.kmsKeyId ?? null },
@@ -83,6 +84,7 @@ export async function forecastCommand(argv: string[]): Promise<number> {
       onProgress,
     });
   } finally {
+    reading.done();
     progress?.done();
   }
   if (isPanelRun(run)) {

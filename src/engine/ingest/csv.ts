@@ -25,6 +25,7 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { DailyColumnsBuilder } from '../columns.js';
 import { MAX_LINE_BYTES, scanPlainCsv } from './csvScan.js';
+import type { ReadProgress } from '../progress.js';
 import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, parseDateTime, parseUnixTime, unixExpected } from './dates.js';
 import { InputError } from '../errors.js';
 import {
@@ -109,6 +110,8 @@ export interface CsvReadOptions extends LayoutOptions {
    * path, never re-read. Default: the file is opened by name.
    */
   source?: Readable;
+  /** Told the rows read as the plain-CSV scanner goes (the csv-parse path reports nothing). */
+  readProgress?: ReadProgress;
 }
 
 /**
@@ -124,7 +127,7 @@ export async function readDailyCsv(file: string, options: CsvReadOptions = {}): 
   const plain = options.source === undefined && options.columns == null && options.thousands == null;
   const format = options.format ?? 'auto';
   if (plain && (format === 'auto' || format === 'pricecast')) {
-    const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options));
+    const scanned = await scanPlainCsv(file, (names) => pricecastOnly(file, names, options), { progress: options.readProgress });
     if (scanned !== null) {
       const { assetOf, assetNames, assetLines } = scanned;
       const ingest: DailyIngest = {

@@ -27,6 +27,7 @@ import { availableParallelism } from 'node:os';
 import { DailyColumnsBuilder } from '../columns.js';
 import { startWorker } from '../workerThread.js';
 import { fileIdentity, hashInBackground, type FileIdentity } from './fileHash.js';
+import type { ReadProgress } from '../progress.js';
 import { FIRST_GREGORIAN_DAY, parseDayBytes } from './dates.js';
 import { decimalValue, scanDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
@@ -88,13 +89,16 @@ export async function scanPlainCsv(
       // the csv-parse path reports it
     }
     if (identity.size >= (options.minParallelBytes ?? PARALLEL_MIN_BYTES)) {
-      const scanned = await scanInParallel(file, identity, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader);
+      const scanned = await scanInParallel(file, identity, threads, options.chunkBytes ?? BUFFER_BYTES, acceptHeader, options.progress);
       if (scanned !== null) return scanned;
       // Anything a worker could not parse plainly: this thread decides, from the file's first byte.
     }
   }
-  return scanInThisThread(file, acceptHeader);
+  return scanInThisThread(file, acceptHeader, options.progress);
 }
+
+/** Rows so far and the share of the bytes behind them, short of 1 until the scan is whole (then `done`). */
+const BEFORE_THE_END = 0.999;
 
 /** How the scan runs; the defaults are the engine's (tests force the parallel path on small files). */
 export interface ScanOptions {
@@ -104,12 +108,14 @@ export interface ScanOptions {
   minParallelBytes?: number;
   /** Bytes read at a time, each read's whole lines being one worker's task. */
   chunkBytes?: number;
+  /** Told the rows parsed so far after each chunk (src/engine/progress.ts). */
+  progress?: ReadProgress;
 }
 
 /** Smaller files are scanned in this thread: starting the workers would cost more than they save. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean): Promise<ScanResult | null> {
+async function scanInThisThread(file: string, acceptHeader?: (names: string[]) => boolean, progress?: ReadProgress): Promise<ScanResult | null> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -179,12 +185,13 @@ async function scanInThisThread(file: string, acceptHeader?: (names: string[]) =
       // The last line, unterminated, ended as the file's other lines are (csv-parse reads it the same).
       const lines = terminated(region, atEnd, crlf);
       if (!scanLines(lines, from, lines.length, roles, crlf, columns, assets, quoted)) return null;
-
       if (atEnd) break;
+      if (bytesRead < size) progress?.read(columns.length, bytesRead / size);
       buffer.copy(buffer, 0, end, filled);
       filled -= end;
     }
     if (bytesRead !== size || columns.length === 0) return null;
+    progress?.read(columns.length, 1);
     return { file, columns: columns.finish(), rowsRead: columns.length, sha256: hash.digest('hex'), ...assets?.finish(columns.length) };
   } finally {
     await handle.close();
@@ -589,6 +596,7 @@ export async function scanInParallel(
   threads: number,
   chunkBytes: number,
   acceptHeader?: (names: string[]) => boolean,
+  progress?: ReadProgress,
 ): Promise<ScanResult | null> {
   let handle;
   try {
@@ -610,6 +618,8 @@ export async function scanInParallel(
     let crlf = false;
     let carry: Buffer = Buffer.alloc(0);
     let bytesRead = 0;
+    const taskBytes: number[] = [];
+    let appendedBytes = 0;
     const maxInFlight = 2 * threads;
 
     // The oldest task's rows onto the columns; false if it failed.
@@ -636,6 +646,8 @@ export async function scanInParallel(
       out.volume.set(result.volume.subarray(0, rows), out.length);
       out.marketCap.set(result.marketCap.subarray(0, rows), out.length);
       out.length += rows;
+      appendedBytes += taskBytes[appended - 1];
+      if (appendedBytes < identity.size) progress?.read(out.length, Math.min(BEFORE_THE_END, appendedBytes / identity.size));
       return true;
     };
 
@@ -678,6 +690,7 @@ export async function scanInParallel(
         const task: ScanTask = { buffer: buffer.buffer as ArrayBuffer, start, end, last: atEnd, roles, crlf };
         const index = results.length;
         results.push(workers[index % threads].run(task));
+        taskBytes.push(end - start);
         if (firstTaskBytes === 0) firstTaskBytes = end - start;
       }
       while (results.length - appended >= maxInFlight) if (!(await takeOldest())) return null;
@@ -685,6 +698,7 @@ export async function scanInParallel(
     }
     while (appended < results.length) if (!(await takeOldest())) return null;
     if (bytesRead !== identity.size || out.length === 0) return null;
+    progress?.read(out.length, 1);
     const result = { file, columns: out.finish(), rowsRead: out.length, ...assets?.finish(out.length) } as ScanResult;
     const hasher = workers.pop()!; // not stopped below: it stops once it has hashed
     return Object.defineProperty(result, 'sha256', { get: hasher.hash(file, identity), enumerable: true, configurable: true });
