@@ -6,12 +6,12 @@
  * results as one at a time.
  *
  * 'auto' uses workers when the estimated work exceeds PARALLEL_MIN_MS and the machine has more than
- * one core. The pool hands the largest job left to whichever worker finishes first.
+ * one core. The pool hands the largest job left to whichever worker finishes first. A panel passes one
+ * pool (`experimentPool`) to every batch, so its threads start once per run, not once per batch.
  */
 import { availableParallelism } from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
-import { UsageError } from '../engine/errors.js';
+import { WorkerPool } from '../engine/panel/workerPool.js';
 import { startWorker } from '../engine/workerThread.js';
 import type { CommonRows } from './rows.js';
 import { walkForwardSets, type WalkForwardPlan } from './walkForward.js';
@@ -36,10 +36,10 @@ export interface SeriesWalk {
 }
 /**
  * What a worker receives, one job at a time: some sets of one series (./walkForward.ts
- * `walkForwardSets`), each column sent once however many of the sets hold it.
+ * `walkForwardSets`), each column sent once however many of the sets hold it. It answers the sets'
+ * forecasts, in order.
  */
 export interface WorkerRequest {
-  id: number;
   plan: WalkForwardPlan;
   price: Float64Array;
   nextPrice: Float64Array;
@@ -47,7 +47,17 @@ export interface WorkerRequest {
   /** Per set: its columns as indices into `columns`. */
   sets: { columns: number[]; featureNames: string[]; regularisation?: Regularisation }[];
 }
-export type WorkerResponse = { id: number; forecasts: Float64Array[] } | { id: number; error: { name: string; message: string } };
+
+/**
+ * The experiment's worker threads (../engine/panel/workerPool.ts), kept across calls of forecastSeries
+ * until `close()`. Threads start when a call first needs them.
+ */
+export function experimentPool(): WorkerPool {
+  return new WorkerPool(
+    () => startWorker(import.meta.url, './worker.ts', 'experiment-worker.js'),
+    (error) => (error.name === 'FitOverflowError' ? new FitOverflowError(error.message) : undefined),
+  );
+}
 
 /**
  * Estimated single-thread time of one set's walk-forward, in ms: the row pass (k fused multiply-adds and
@@ -140,11 +150,13 @@ function jobSets(walk: SeriesWalk, job: Job): SetJob[] {
 /**
  * Every series' forecasts, per set in order. `onSeriesDone(i)` is called once series i's sets are all
  * done (in completion order: progress, not results).
+ * @param pool worker threads to use and keep (`experimentPool`); omitted: threads of this call alone
  */
 export async function forecastSeries(
   series: readonly SeriesWalk[],
   threads: 'auto' | number,
   onSeriesDone?: (index: number) => void,
+  pool?: WorkerPool,
 ): Promise<Float64Array[][]> {
   const count = threadsFor(series.flatMap((walk) => walk.sets.map((job) => setWorkMs(walk.plan, job.features.length))), threads);
   const jobs = jobsOf(series, count);
@@ -165,12 +177,22 @@ export async function forecastSeries(
   }
   // Largest first, each to the first worker free.
   const queue = jobs.map((job, id) => ({ ...job, id })).sort((a, b) => b.ms - a.ms || a.id - b.id);
-  await runPool(Math.min(count, queue.length), queue, (job) => workerRequest(job.id, series[job.s], job), finished);
+  const workers = pool ?? experimentPool();
+  try {
+    await workers.run<WorkerRequest, Float64Array[]>(
+      queue.length,
+      (i) => workerRequest(series[queue[i].s], queue[i]),
+      (i, results) => finished(queue[i], results),
+      count,
+    );
+  } finally {
+    if (!pool) await workers.close();
+  }
   return forecasts;
 }
 
 /** A job as a worker's request: the sets' distinct columns once each. */
-function workerRequest(id: number, walk: SeriesWalk, job: Job): WorkerRequest {
+function workerRequest(walk: SeriesWalk, job: Job): WorkerRequest {
   const columns: Float64Array[] = [];
   const indexOf = new Map<Float64Array, number>();
   const sets = jobSets(walk, job).map(({ features, featureNames, regularisation }) => ({
@@ -186,59 +208,5 @@ function workerRequest(id: number, walk: SeriesWalk, job: Job): WorkerRequest {
     featureNames,
     regularisation,
   }));
-  return { id, plan: walk.plan, price: walk.price, nextPrice: walk.nextPrice, columns, sets };
-}
-
-/** `count` workers take requests from the queue until it is empty; the first error stops them all. */
-function runPool<T extends { id: number }>(
-  count: number,
-  queue: T[],
-  request: (item: T) => WorkerRequest,
-  done: (item: T, forecasts: Float64Array[]) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const workers: Worker[] = [];
-    const byId = new Map(queue.map((item) => [item.id, item]));
-    let next = 0;
-    let pending = queue.length;
-    let failed = false;
-    const fail = (error: Error) => {
-      if (failed) return;
-      failed = true;
-      for (const w of workers) void w.terminate();
-      reject(error);
-    };
-    const busy = new Set<Worker>();
-    const feed = (worker: Worker) => {
-      if (next < queue.length) {
-        busy.add(worker);
-        worker.postMessage(request(queue[next++]));
-      } else void worker.terminate();
-    };
-    for (let w = 0; w < count; w++) {
-      const worker = startWorker(import.meta.url, './worker.ts', 'experiment-worker.js');
-      workers.push(worker);
-      worker.on('message', (response: WorkerResponse) => {
-        busy.delete(worker);
-        if (failed) return;
-        if ('error' in response) return fail(workerError(response.error));
-        done(byId.get(response.id)!, response.forecasts);
-        if (--pending === 0) {
-          for (const other of workers) void other.terminate();
-          resolve();
-        } else feed(worker);
-      });
-      worker.once('error', fail);
-      worker.once('exit', (code) => {
-        if (busy.has(worker)) fail(new Error(`experiment worker exited with code ${code}`));
-      });
-      feed(worker);
-    }
-  });
-}
-
-function workerError(error: { name: string; message: string }): Error {
-  if (error.name === 'FitOverflowError') return new FitOverflowError(error.message);
-  if (error.name === 'UsageError') return new UsageError(error.message);
-  return new Error(error.message);
+  return { plan: walk.plan, price: walk.price, nextPrice: walk.nextPrice, columns, sets };
 }

@@ -20,7 +20,7 @@ import { isPanel, splitAssets, tooFewRowsReason, type SkippedAsset } from '../en
 import { checkExperimentOutput, EXPERIMENT_LAYOUT, writeExperimentFolder } from './folder.js';
 import { encodeForecastsParquet, type ForecastTable } from './forecastsParquet.js';
 import { builtInCandidates, hasHighLow } from './ladder.js';
-import { forecastSeries } from './parallel.js';
+import { experimentPool, forecastSeries } from './parallel.js';
 import { renderReport } from './report.js';
 import { renderPanelReport } from './panelReport.js';
 import type { AssetResult, ExperimentResults, PanelResults } from './results.js';
@@ -36,8 +36,15 @@ import { panelForecastTable, panelSummary } from './panel.js';
 
 export { MIN_TEST_ROWS };
 
-/** Feature values (rows × distinct columns) a batch of assets holds before its walk-forwards run: about 128 MB. */
-export const BATCH_VALUES = 16_000_000;
+/**
+ * Feature values (rows × distinct columns) a batch of assets holds before its walk-forwards run: about
+ * 32 MB, and as much again in the workers' copies. Small, so that the batches' columns stay a small part
+ * of a large panel's peak, which is the kept test rows and the output at the run's end: the 10,000-asset
+ * panel (9.85M rows) peaked at 1,060 MiB with 16M, 824-850 MiB with 4M, no lower with 2M or 1M
+ * (docs/experiment.md#panels; bench/RESULTS.md "Panel experiment memory"). Smaller batches cost no
+ * thread starts (one pool serves every batch, ./parallel.ts), only a wait for each batch's last job.
+ */
+export const BATCH_VALUES = 4_000_000;
 
 export interface ExperimentOptions {
   input: string;
@@ -151,14 +158,27 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
   // The built-in sets run without marketCap on a layout that has none, as predict's default features do.
   const ingestOptions: IngestOptions = { ...options.ingest, ...(builtIn ? { marketCapOptional: true } : {}) };
   // An s3:// input is read from a local copy (src/engine/ingest/s3Input.ts).
-  const ingest = isS3Uri(options.input)
-    ? await withLocalInput(options.input, (file) => readSeries(file, itemsOf(), ingestOptions))
-    : await readSeries(options.input, itemsOf(), ingestOptions);
-  const withoutMarketCap = builtIn && !ingest.fields.includes('marketCap');
+  // The input's columns are held only by `series` (a panel's assets are cut from them one at a time),
+  // which is dropped once the last asset is cut, so they can be freed before the run's tail (the panel
+  // table, the Parquet encode, the report): the 10,000-asset panel's peak, bench/RESULTS.md.
+  let series: { asset: string; ingest: DailyIngest }[] | null = null;
+  const input = await (async () => {
+    const ingest = isS3Uri(options.input)
+      ? await withLocalInput(options.input, (file) => readSeries(file, itemsOf(), ingestOptions))
+      : await readSeries(options.input, itemsOf(), ingestOptions);
+    const panel = readAsPanel(ingest, options, kind);
+    series = panel ? splitAssets(ingest, options.assets) : [{ asset: ingest.asset ?? '', ingest }];
+    return {
+      meta: { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead },
+      assetColumn: ingest.assetColumn,
+      withoutMarketCap: builtIn && !ingest.fields.includes('marketCap'),
+      panel,
+    };
+  })();
+  const { withoutMarketCap, panel, assetColumn } = input;
   if (withoutMarketCap) sets = candidates(builtInCandidates({ marketCap: false }));
   const items = itemsOf();
-  const panel = readAsPanel(ingest, options, kind);
-  const series = panel ? splitAssets(ingest, options.assets) : [{ asset: ingest.asset ?? '', ingest }];
+  const assetCount = series!.length;
   lap('ingest');
   const settings: SeriesSettings = {
     input: options.input,
@@ -181,11 +201,13 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
   let batch: { asset: string; work: SeriesWork }[] = [];
   let batchValues = 0;
   let done = 0;
-  const progress = () => options.onProgress?.(++done, series.length);
+  const progress = () => options.onProgress?.(++done, assetCount);
+  // One pool of worker threads for every batch (started when a batch first needs it, ended below).
+  const pool = experimentPool();
   const flush = async () => {
     const walks = batch.map(({ work }) => walkOf(work));
     lap('features');
-    const forecasts = await forecastSeries(walks, options.threads ?? 'auto', progress);
+    const forecasts = await forecastSeries(walks, options.threads ?? 'auto', progress, pool);
     lap('walkForward');
     batch.forEach(({ asset, work }, i) => {
       try {
@@ -199,35 +221,41 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
     batch = [];
     batchValues = 0;
   };
-  for (const [k, { asset, ingest: one }] of series.entries()) {
-    const sorted = prepareSeries(options.input, one, items, options.ingest);
-    // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
-    if (k === 0 && builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true, marketCap: !withoutMarketCap }));
-    const planned = planSeries(sorted, sets, selecting, settings);
-    if (planned.work) {
-      batch.push({ asset, work: planned.work });
-      batchValues += planned.work.rows.day.length * (2 + new Set(planned.work.rows.features.flat()).size);
-      if (batchValues >= (options.batchValues ?? BATCH_VALUES)) await flush();
-      continue;
+  try {
+    for (let k = 0; k < assetCount; k++) {
+      const { asset } = series![k];
+      const one = series![k].ingest;
+      if (k === assetCount - 1) series = null;
+      const sorted = prepareSeries(options.input, one, items, options.ingest);
+      // The built-in ladder's high/low rung, when the input has open, high and low (docs/experiment.md#feature-sets).
+      if (k === 0 && builtIn && hasHighLow(sorted.columns)) sets = candidates(builtInCandidates({ highLow: true, marketCap: !withoutMarketCap }));
+      const planned = planSeries(sorted, sets, selecting, settings);
+      if (planned.work) {
+        batch.push({ asset, work: planned.work });
+        batchValues += planned.work.rows.day.length * (2 + new Set(planned.work.rows.features.flat()).size);
+        if (batchValues >= (options.batchValues ?? BATCH_VALUES)) await flush();
+        continue;
+      }
+      if (!panel) throw new InputError(options.input, 0, null, null, planned.tooFew);
+      if (named.has(asset)) throw new InputError(options.input, 0, assetColumn ?? 'asset', asset, `${planned.tooFew} for asset ${asset}, named by --assets`);
+      const reason = tooFewRowsReason(planned.tooFew);
+      skipped.push({ asset, reason });
+      options.onSkip?.({ asset, reason });
+      progress();
     }
-    if (!panel) throw new InputError(options.input, 0, null, null, planned.tooFew);
-    if (named.has(asset)) throw new InputError(options.input, 0, ingest.assetColumn ?? 'asset', asset, `${planned.tooFew} for asset ${asset}, named by --assets`);
-    const reason = tooFewRowsReason(planned.tooFew);
-    skipped.push({ asset, reason });
-    options.onSkip?.({ asset, reason });
-    progress();
+    if (panel && scored.length === 0 && batch.length === 0) {
+      throw new InputError(
+        options.input,
+        0,
+        assetColumn ?? null,
+        null,
+        `at least one asset with enough rows for a walk-forward; all ${skipped.length} were skipped (${skipped[0]?.asset}: ${skipped[0]?.reason})`,
+      );
+    }
+    if (batch.length > 0) await flush();
+  } finally {
+    await pool.close();
   }
-  if (panel && scored.length === 0 && batch.length === 0) {
-    throw new InputError(
-      options.input,
-      0,
-      ingest.assetColumn ?? null,
-      null,
-      `at least one asset with enough rows for a walk-forward; all ${skipped.length} were skipped (${skipped[0]?.asset}: ${skipped[0]?.reason})`,
-    );
-  }
-  if (batch.length > 0) await flush();
-  const input = { file: basename(ingest.file), sha256: ingest.sha256, rowsRead: ingest.rowsRead };
   const common = {
     trainRatio: options.trainRatio,
     refitEvery: options.refitEvery,
@@ -241,7 +269,7 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
     const results: PanelResults = {
       tool: 'pricecast',
       command: 'experiment',
-      input: { ...input, assetColumn: ingest.assetColumn ?? null },
+      input: { ...input.meta, assetColumn: assetColumn ?? null },
       ...common,
       ...(options.calibrationWindow !== undefined && scored.some((s) => s.scoredSeries.score.horizons) ? { calibrationWindow: options.calibrationWindow } : {}),
       ...(withoutMarketCap ? { withoutMarketCap: true as const } : {}),
@@ -260,7 +288,7 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
   const results: ExperimentResults = {
     tool: 'pricecast',
     command: 'experiment',
-    input,
+    input: input.meta,
     ...common,
     ...head,
     ...(screening ? { screening } : {}),

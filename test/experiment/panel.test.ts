@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { encodeForecastsParquet } from '../../src/experiment/forecastsParquet.js';
 import { runExperiment, runPanelExperiment, type ExperimentOptions, type ExperimentRun, type PanelExperimentRun } from '../../src/experiment/run.js';
 import { median, panelSets, pooledDifferentials, persistenceMse, type AssetForecasts } from '../../src/experiment/panelStatistics.js';
 import { parseSetFlag } from '../../src/experiment/sets.js';
@@ -22,6 +23,18 @@ import { runCli } from '../helpers/cli.js';
 import { panelCsv, type PanelAssetSpec } from '../helpers/panelData.js';
 import { runPython } from '../helpers/python.js';
 import { useScratchFolder } from '../helpers/scratch.js';
+
+// Worker threads started, counted (the pool must start them once per run, not once per batch).
+const threadStarts = vi.hoisted(() => ({ count: 0 }));
+vi.mock('../../src/engine/workerThread.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../../src/engine/workerThread.js')>();
+  return {
+    startWorker: (...args: Parameters<typeof actual.startWorker>) => {
+      threadStarts.count++;
+      return actual.startWorker(...args);
+    },
+  };
+});
 
 const scratch = useScratchFolder('panel');
 const ASSETS: PanelAssetSpec[] = [
@@ -219,6 +232,16 @@ print(json.dumps({'columns': list(table.columns), 'found': found}))
     expect(progress).toEqual(['1/4', '2/4', '3/4', '4/4']);
   });
 
+  it('starts its worker threads once for all batches, and batches of one on workers give the same bytes as one batch', async () => {
+    threadStarts.count = 0;
+    const batched = await runPanelExperiment(options(panelFile, { threads: 2, batchValues: 1 }));
+    // Three assets, three batches, each one asset's sets dealt to two workers: two threads in all.
+    expect(threadStarts.count).toBe(2);
+    expect(batched.results).toEqual(panel.results);
+    expect(batched.forecasts).toEqual(panel.forecasts);
+    expect(Buffer.from(encodeForecastsParquet(batched.forecasts)).equals(Buffer.from(encodeForecastsParquet(panel.forecasts)))).toBe(true);
+  });
+
   it('runExperiment (one series) refuses a panel before any work or output; runPanelExperiment takes a one-asset file as a panel of one', async () => {
     const out = join(scratch.dir, 'never-library');
     await expect(runExperiment(options(panelFile, { output: out }))).rejects.toThrow(/the input is a panel .*call runPanelExperiment/);
@@ -261,7 +284,12 @@ describe('pricecast experiment on a panel (CLI)', () => {
     const out = join(scratch.dir, 'cli');
     const run = await runCli(['experiment', '--input', panelFile, ...SETS.flatMap((s) => ['--set', s]), '--refit-every', '3', '--bootstrap-reps', '300', '--output', out, '--progress']);
     expect(run.code, run.stderr).toBe(0);
-    const stderr = run.stderr.trimEnd().split('\n');
+    // The rows read come first (docs/output.md#progress), then the assets.
+    const lines0 = run.stderr.trimEnd().split('\n');
+    const reading = lines0.findIndex((l) => !l.startsWith('reading '));
+    expect(reading).toBeGreaterThan(0);
+    for (const l of lines0.slice(0, reading)) expect(l).toMatch(/^reading [\d,]+ rows \(\d+%\)$/);
+    const stderr = lines0.slice(reading);
     expect(stderr.slice(0, 4)).toEqual(['assets 1/4', 'assets 2/4', 'assets 3/4', 'assets 4/4']);
     expect(stderr[4]).toMatch(/^skipped asset TINY: too few rows: expected enough rows for a walk-forward: 5 training rows/);
     expect(stderr).toHaveLength(5);
