@@ -1,6 +1,6 @@
 /**
- * Progress on stderr for long work (docs/output.md#progress): `assets 120/1000`, `sets 12/40` or
- * `reading 3,200,000 rows (45%)`, rewritten in place on a terminal and cleared when the work ends.
+ * Progress on stderr for long work (docs/output.md#progress): `reading 3,200,000 rows (45%)`,
+ * `assets 120/1000` or `walk-forward 45%`, rewritten in place on a terminal and cleared when the work ends.
  *
  * A terminal sees nothing before the process has run for SHOW_AFTER_MS, so a quick run never flickers;
  * a log or a pipe gets nothing unless `--progress` asks for it, and then one line per tenth of the work
@@ -68,6 +68,20 @@ export function progressReporter(what: string, total: number, forced = false, ou
     advance() {
       count++;
       line.show(`${what} ${count}/${total}`, count / total, count === total);
+    },
+    done() {
+      line.clear();
+    },
+  };
+}
+
+/** `what P%` for work measured as a share done (a single series' walk-forward). */
+export function shareProgress(what: string, forced = false, output: ProgressOutput = STDERR): { share(share: number): void; done(): void } {
+  const line = statusLine(forced, output);
+  if (!line.enabled) return { share() {}, done() {} };
+  return {
+    share(share) {
+      line.show(`${what} ${Math.floor(Math.min(1, share) * 100)}%`, share, share >= 1);
     },
     done() {
       line.clear();

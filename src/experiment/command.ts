@@ -8,7 +8,7 @@ import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
 import { formatPanelTable } from './panelTable.js';
 import { skippedAssetLine } from '../engine/panel/assets.js';
-import { progressReporter, readProgress, type ProgressReporter } from '../engine/progress.js';
+import { progressReporter, readProgress, shareProgress, type ProgressReporter } from '../engine/progress.js';
 import { resultsJson, runAnyExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
 import { selectionRequest } from './selectionCommand.js';
@@ -51,8 +51,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
   // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/progress.ts).
   const reading = readProgress(values.progress);
+  const walking = shareProgress('walk-forward', values.progress);
   let progress: ProgressReporter | undefined;
   const onProgress = (_done: number, total: number) => {
+    if (total === 1) return; // one series: its walk-forward's share is the progress
     progress ??= progressReporter('assets', total, values.progress);
     progress.advance();
   };
@@ -75,8 +77,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     calibrationWindow: values.calibrationWindow,
     assets: values.assets,
     onProgress,
+    onWalkForward: (share) => walking.share(share),
   }).finally(() => {
     reading.done();
+    walking.done();
     progress?.done();
   });
   // Printed once the run stands: a refused run says one line, its refusal (docs/input.md#panels).

@@ -14,7 +14,7 @@ import { FitOverflowError, type Regularisation } from '../engine/model/wls.js';
 import { WorkerPool } from '../engine/panel/workerPool.js';
 import { startWorker } from '../engine/workerThread.js';
 import type { CommonRows } from './rows.js';
-import { walkForwardSets, type WalkForwardPlan } from './walkForward.js';
+import { distinctColumns, walkForwardSets, type WalkForwardPlan } from './walkForward.js';
 
 /**
  * Workers start when the walk-forwards are estimated to take longer than this in one thread:
@@ -149,7 +149,8 @@ function jobSets(walk: SeriesWalk, job: Job): SetJob[] {
 
 /**
  * Every series' forecasts, per set in order. `onSeriesDone(i)` is called once series i's sets are all
- * done (in completion order: progress, not results).
+ * done (in completion order: progress, not results); `onShare(share)` with the estimated share of all
+ * the walk-forward work done (progress only: in this thread as rows go, on workers as jobs finish).
  * @param pool worker threads to use and keep (`experimentPool`); omitted: threads of this call alone
  */
 export async function forecastSeries(
@@ -157,21 +158,27 @@ export async function forecastSeries(
   threads: 'auto' | number,
   onSeriesDone?: (index: number) => void,
   pool?: WorkerPool,
+  onShare?: (share: number) => void,
 ): Promise<Float64Array[][]> {
   const count = threadsFor(series.flatMap((walk) => walk.sets.map((job) => setWorkMs(walk.plan, job.features.length))), threads);
   const jobs = jobsOf(series, count);
   const forecasts = series.map((walk) => new Array<Float64Array>(walk.sets.length));
   const left = series.map((walk) => walk.sets.length);
+  const totalMs = jobs.reduce((sum, job) => sum + job.ms, 0) || 1;
+  let doneMs = 0;
   const finished = (job: Job, results: Float64Array[]) => {
     job.sets.forEach((j, i) => (forecasts[job.s][j] = results[i]));
     left[job.s] -= job.sets.length;
+    doneMs += job.ms;
+    onShare?.(doneMs / totalMs);
     if (left[job.s] === 0) onSeriesDone?.(job.s);
   };
   series.forEach((walk, s) => walk.sets.length === 0 && onSeriesDone?.(s));
   if (count <= 1) {
     for (const job of jobs) {
       const walk = series[job.s];
-      finished(job, walkForwardSets(jobSets(walk, job), walk.price, walk.nextPrice, walk.plan));
+      const share = onShare && ((rows: number) => onShare((doneMs + rows * job.ms) / totalMs));
+      finished(job, walkForwardSets(jobSets(walk, job), walk.price, walk.nextPrice, walk.plan, undefined, share));
     }
     return forecasts;
   }
@@ -193,20 +200,8 @@ export async function forecastSeries(
 
 /** A job as a worker's request: the sets' distinct columns once each. */
 function workerRequest(walk: SeriesWalk, job: Job): WorkerRequest {
-  const columns: Float64Array[] = [];
-  const indexOf = new Map<Float64Array, number>();
-  const sets = jobSets(walk, job).map(({ features, featureNames, regularisation }) => ({
-    columns: features.map((column) => {
-      let c = indexOf.get(column);
-      if (c === undefined) {
-        c = columns.length;
-        indexOf.set(column, c);
-        columns.push(column);
-      }
-      return c;
-    }),
-    featureNames,
-    regularisation,
-  }));
+  const chosen = jobSets(walk, job);
+  const { columns, layouts } = distinctColumns(chosen.map((set) => set.features));
+  const sets = chosen.map(({ featureNames, regularisation }, i) => ({ columns: layouts[i], featureNames, regularisation }));
   return { plan: walk.plan, price: walk.price, nextPrice: walk.nextPrice, columns, sets };
 }

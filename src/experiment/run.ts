@@ -79,6 +79,8 @@ export interface ExperimentOptions {
   onSkip?: (skipped: SkippedAsset) => void;
   /** On a panel: called as assets finish (skipped ones included). */
   onProgress?: (done: number, total: number) => void;
+  /** A single series' walk-forward: the share of its work done, from 0 to 1 (progress only). */
+  onWalkForward?: (share: number) => void;
   /** Feature values a batch of assets holds before its walk-forwards run (default BATCH_VALUES); never changes a result. */
   batchValues?: number;
 }
@@ -207,7 +209,8 @@ export async function runAnyExperiment(options: ExperimentOptions, kind: InputKi
   const flush = async () => {
     const walks = batch.map(({ work }) => walkOf(work));
     lap('features');
-    const forecasts = await forecastSeries(walks, options.threads ?? 'auto', progress, pool);
+    // A single series tells its walk-forward's share done (a panel tells assets done instead).
+    const forecasts = await forecastSeries(walks, options.threads ?? 'auto', progress, pool, panel ? undefined : options.onWalkForward);
     lap('walkForward');
     batch.forEach(({ asset, work }, i) => {
       try {

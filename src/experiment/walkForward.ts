@@ -72,26 +72,17 @@ export function walkForwardSets(
   nextPrice: Float64Array,
   plan: WalkForwardPlan,
   onRefit?: WalkForwardOptions['onRefit'],
+  onShare?: (share: number) => void,
 ): Float64Array[] {
   const { n, trainCount, refitEvery, target } = plan;
   const label = targetLabel(target, price, nextPrice);
-  // The distinct columns (a column object shared by sets is the same feature: ./rows.ts).
-  const columns: Float64Array[] = [];
-  const indexOf = new Map<Float64Array, number>();
-  const layouts = sets.map(({ features }) =>
-    features.map((column) => {
-      let c = indexOf.get(column);
-      if (c === undefined) {
-        c = columns.length;
-        indexOf.set(column, c);
-        columns.push(column);
-      }
-      return c;
-    }),
-  );
+  const { columns, layouts } = distinctColumns(sets.map((set) => set.features));
   const sums = new ExpandingSums(columns, label, layouts);
   const fits = sets.map((set, i) => new SetRefit(sums, i, set.features.length, set.featureNames, set.regularisation));
   const forecasts = sets.map(() => new Float64Array(n - trainCount));
+  // The share of the test rows done, told about a hundred times over the walk (progress only).
+  const shareStep = Math.max(refitEvery, Math.ceil((n - trainCount) / 100));
+  let nextShare = trainCount + shareStep;
   for (let s = trainCount; s < n; s += refitEvery) {
     sums.extendTo(s);
     const end = Math.min(s + refitEvery, n);
@@ -102,6 +93,31 @@ export function walkForwardSets(
       const out = forecasts[i];
       for (let t = s; t < end; t++) out[t - trainCount] = forecastPrice(target, predictRow(model.coefficients, model.intercept, features, t), price[t]);
     }
+    if (onShare !== undefined && end >= nextShare) {
+      onShare((end - trainCount) / (n - trainCount));
+      nextShare = end + shareStep;
+    }
   }
   return forecasts;
+}
+
+/**
+ * The distinct columns of some sets' feature lists, and each set's columns as indices into them (a column
+ * object shared by sets is the same feature: ./rows.ts), so that each is summed or sent once.
+ */
+export function distinctColumns(featureLists: readonly (readonly Float64Array[])[]): { columns: Float64Array[]; layouts: number[][] } {
+  const columns: Float64Array[] = [];
+  const indexOf = new Map<Float64Array, number>();
+  const layouts = featureLists.map((features) =>
+    features.map((column) => {
+      let c = indexOf.get(column);
+      if (c === undefined) {
+        c = columns.length;
+        indexOf.set(column, c);
+        columns.push(column);
+      }
+      return c;
+    }),
+  );
+  return { columns, layouts };
 }

@@ -5,7 +5,7 @@
  * by a test), and the clock is the test's; the CLI's own --progress output is checked beside it.
  */
 import { describe, expect, it } from 'vitest';
-import { progressReporter, readProgress, SHOW_AFTER_MS, type ProgressOutput } from '../../src/engine/progress.js';
+import { progressReporter, readProgress, shareProgress, SHOW_AFTER_MS, type ProgressOutput } from '../../src/engine/progress.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 import { join } from 'node:path';
 import { useScratchFolder } from '../helpers/scratch.js';
@@ -85,6 +85,18 @@ describe('readProgress', () => {
   });
 });
 
+describe('shareProgress', () => {
+  it('tells the share done in percent; forced on a pipe, a line per tenth', () => {
+    const out = output(false);
+    const walking = shareProgress('walk-forward', true, out);
+    for (let i = 1; i <= 100; i++) walking.share(i / 100);
+    walking.done();
+    expect(out.written).toHaveLength(10);
+    expect(out.written[0]).toBe('walk-forward 10%\n');
+    expect(out.written.at(-1)).toBe('walk-forward 100%\n');
+  });
+});
+
 describe('--progress on the CLI', () => {
   const scratch = useScratchFolder('progress');
   it('predict --progress tells the rows read on stderr, the summary stays on stdout; without it, stderr is empty', async () => {
@@ -95,5 +107,14 @@ describe('--progress on the CLI', () => {
     expect(run.stdout).not.toMatch(/reading/);
     const quiet = await runCli(['predict', '--input', input, '--output', join(scratch.dir, 'without')]);
     expect(quiet.stderr).toBe('');
+  });
+
+  it('experiment --progress on one series: rows read, then the walk-forward share a tenth at a time (one thread: as rows go)', async () => {
+    const input = join(ROOT, 'fixtures', 'algorand.csv');
+    const run = await runCli(['experiment', '--input', input, '--set', 'base=price,volume,marketCap,rsi', '--threads', '1', '--output', join(scratch.dir, 'experiment'), '--progress']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe('reading 960 rows (100%)');
+    expect(lines.slice(1)).toEqual(Array.from({ length: 10 }, (_, i) => `walk-forward ${(i + 1) * 10}%`));
   });
 });
