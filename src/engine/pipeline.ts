@@ -9,7 +9,7 @@
  * `runPipeline` is the library API: the CLI, the parity suite and the benchmarks call it directly.
  * `features` is a feature spec (docs/features.md#feature-specs, featureSpec.ts), default `price,volume,marketCap,rsi`.
  */
-import { readProgress } from './progress.js';
+import { readProgress } from './output/progress.js';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { dropNulls } from './clean.js';

@@ -1,7 +1,7 @@
 /**
  * The report's charts, described as data (./svg/*.ts draws them as standalone SVG to inline in
- * report.html). Hand-written rather than Vega-Lite: loading vega and rendering headless cost ~250 ms of
- * a small experiment's 0.64 CPU-seconds (issue #24); these charts need only lines, bars and cells.
+ * report.html). Hand-written rather than Vega-Lite: loading and running vega headless was most of a small
+ * experiment's start-up (bench/RESULTS.md, the first section); these charts need only lines, bars and cells.
  *
  *   actualVsForecasts  next_price over the test rows, persistence, and the best-ranked sets
  *   cumulativeAdvantage  per set, Σ (e_persistence² − e²) up to each test row: a line that climbs

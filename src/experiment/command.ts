@@ -8,7 +8,7 @@ import { formatHorizonTable } from './horizonTable.js';
 import { formatRankedTable } from './rankedTable.js';
 import { formatPanelTable } from './panelTable.js';
 import { skippedAssetLine } from '../engine/panel/assets.js';
-import { progressReporter, readProgress, shareProgress, type ProgressReporter } from '../engine/progress.js';
+import { progressReporter, readProgress, shareProgress, type ProgressReporter } from '../engine/output/progress.js';
 import { resultsJson, runAnyExperiment } from './run.js';
 import { parseSetFlag, readSetsFile } from './sets.js';
 import { selectionRequest } from './selectionCommand.js';
@@ -49,7 +49,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const sets = [...(values.sets === undefined ? [] : readSetsFile(values.sets)), ...values.set.map(parseSetFlag)];
-  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/progress.ts).
+  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/output/progress.ts).
   const reading = readProgress(values.progress);
   const walking = shareProgress('walk-forward', values.progress);
   let progress: ProgressReporter | undefined;

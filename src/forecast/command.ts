@@ -9,7 +9,7 @@ import { FORECAST_COMMAND_SETTINGS as FORECAST_SETTINGS, formatOptionsHelp, mani
 import { FEATURES_SET } from './defaults.js';
 import { setFromResults } from './fromResults.js';
 import { skippedAssetLine } from '../engine/panel/assets.js';
-import { progressReporter, readProgress, type ProgressReporter } from '../engine/progress.js';
+import { progressReporter, readProgress, type ProgressReporter } from '../engine/output/progress.js';
 import { forecastJson, isPanelRun, runAnyForecast } from './run.js';
 import { formatForecastSummary, formatPanelSummary } from './summary.js';
 
@@ -53,7 +53,7 @@ export async function forecastCommand(argv: string[]): Promise<number> {
   } else if (values.set !== undefined) {
     throw new UsageError('--set: only with --from RESULTS');
   }
-  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/progress.ts).
+  // Rows read, then a panel's assets done / total (known once the input is read), on stderr (src/engine/output/progress.ts).
   const reading = readProgress(values.progress);
   let progress: ProgressReporter | undefined;
   const onProgress = (done: number, total: number) => {

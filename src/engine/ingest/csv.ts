@@ -25,7 +25,7 @@ import { pipeline } from 'node:stream/promises';
 import { CsvError, parse } from 'csv-parse';
 import { DailyColumnsBuilder } from '../columns.js';
 import { MAX_LINE_BYTES, scanPlainCsv } from './csvScan.js';
-import type { ReadProgress } from '../progress.js';
+import type { ReadProgress } from '../output/progress.js';
 import { dateExpected, dayOfSeconds, FIRST_GREGORIAN_DAY, parseDateTime, parseUnixTime, unixExpected } from './dates.js';
 import { InputError } from '../errors.js';
 import {

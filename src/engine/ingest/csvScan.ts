@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { DailyColumnsBuilder } from '../columns.js';
 import { startWorker } from '../workerThread.js';
 import { fileIdentity, hashInBackground, type FileIdentity } from './fileHash.js';
-import type { ReadProgress } from '../progress.js';
+import type { ReadProgress } from '../output/progress.js';
 import { FIRST_GREGORIAN_DAY, parseDayBytes } from './dates.js';
 import { decimalValue, scanDecimal } from './decimal.js';
 import type { IngestResult } from '../types.js';
@@ -108,7 +108,7 @@ export interface ScanOptions {
   minParallelBytes?: number;
   /** Bytes read at a time, each read's whole lines being one worker's task. */
   chunkBytes?: number;
-  /** Told the rows parsed so far after each chunk (src/engine/progress.ts). */
+  /** Told the rows parsed so far after each chunk (src/engine/output/progress.ts). */
   progress?: ReadProgress;
 }
 

@@ -10,7 +10,7 @@
  * InputError naming the path: one line, exit 2. Then `prepareDaily` sorts,
  * de-duplicates and applies `--missing` (dedupe.ts, missing.ts).
  */
-import type { ReadProgress } from '../progress.js';
+import type { ReadProgress } from '../output/progress.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -27,7 +27,7 @@ import { PARQUET_MAGIC, readDailyParquet } from './parquetInput.js';
 /** Every ingest setting: the layout (format, columns, thousands, required) and `--missing`. */
 export interface IngestOptions extends LayoutOptions {
   missing?: MissingPolicy;
-  /** Rows read so far, for a long read (src/engine/progress.ts); not a setting, so ingestOptionsOf leaves it out. */
+  /** Rows read so far, for a long read (src/engine/output/progress.ts); not a setting, so ingestOptionsOf leaves it out. */
   readProgress?: ReadProgress;
 }
 

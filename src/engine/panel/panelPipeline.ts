@@ -26,7 +26,7 @@ import type { SplitMode } from '../types.js';
 import { isPanel, splitAssets, tooFewRowsReason, type SkippedAsset } from './assets.js';
 import { fitAsset, type AssetOutcome, type PanelAssetReport } from './fitAsset.js';
 import { fitAssetsInWorkers, PANEL_WORKERS_MIN_ROWS } from './panelWorkers.js';
-import { progressReporter } from '../progress.js';
+import { progressReporter } from '../output/progress.js';
 
 
 /** A panel's _model.json (docs/output.md#panels). */

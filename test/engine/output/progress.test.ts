@@ -1,14 +1,14 @@
 /**
- * Progress on stderr (src/engine/progress.ts): nothing on a terminal before two seconds of the process,
+ * Progress on stderr (src/engine/output/progress.ts): nothing on a terminal before two seconds of the process,
  * then throttled redraws in place, cleared at the end; nothing on a pipe unless forced, then a line per
  * tenth. The stream here is a stand-in object with `isTTY` and `write` (a real terminal cannot be opened
  * by a test), and the clock is the test's; the CLI's own --progress output is checked beside it.
  */
 import { describe, expect, it } from 'vitest';
-import { progressReporter, readProgress, shareProgress, SHOW_AFTER_MS, type ProgressOutput } from '../../src/engine/progress.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { progressReporter, readProgress, shareProgress, SHOW_AFTER_MS, type ProgressOutput } from '../../../src/engine/output/progress.js';
+import { ROOT, runCli } from '../../helpers/cli.js';
 import { join } from 'node:path';
-import { useScratchFolder } from '../helpers/scratch.js';
+import { useScratchFolder } from '../../helpers/scratch.js';
 
 function output(isTTY: boolean): ProgressOutput & { written: string[]; at: (ms: number) => void } {
   let now = 0;
