@@ -34,7 +34,7 @@ import type { PanelForecastDocument } from '../src/forecast/run.js';
 import { runForecast } from '../src/forecast/run.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { runPython } from '../test/helpers/python.js';
-import { BENCH_DIR, DATA_DIR, PROJECT_ROOT } from './generate.js';
+import { BENCH_DIR, DATA_DIR, ensurePanelData, PROJECT_ROOT } from './generate.js';
 import { measureCommand, type Measurement } from './procTree.js';
 import { median } from './stats.js';
 
@@ -140,29 +140,9 @@ async function seriesScenario(options: Options): Promise<void> {
 
 // ---- panel-1000: whole processes on a generated panel ------------------------------------------------------
 
-/** The panel CSV: bench/data/panel-<A>x<D>-s7.csv with bench/panel.ts's stamp, regenerated when the generator or its options change. */
+/** The panel CSV with bench/panel.ts's seed (bench/generate.ts ensurePanelData). */
 function ensurePanel(assets: number, days: number): { file: string; facts: PanelFacts } {
-  const options: PanelOptions = { assets, days, seed: PANEL_SEED };
-  const file = join(DATA_DIR, `panel-${assets}x${days}-s${PANEL_SEED}.csv`);
-  const stampFile = `${file}.json`;
-  const generator = createHash('sha256').update(readFileSync(join(PROJECT_ROOT, 'fixtures', 'panelBench.ts'))).digest('hex');
-  if (existsSync(file) && existsSync(stampFile)) {
-    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { options: PanelOptions; generator: string; facts: PanelFacts };
-    if (stamp.generator === generator && JSON.stringify(stamp.options) === JSON.stringify(options)) return { file, facts: stamp.facts };
-  }
-  mkdirSync(DATA_DIR, { recursive: true });
-  log(`generating ${file}`);
-  const partial = `${file}.partial-${process.pid}`;
-  const fd = openSync(partial, 'w');
-  let facts: PanelFacts;
-  try {
-    facts = generatePanelCsv(options, (chunk) => writeSync(fd, chunk));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(partial, file);
-  writeFileSync(stampFile, JSON.stringify({ options, generator, facts }));
-  return { file, facts };
+  return ensurePanelData(assets, days, PANEL_SEED, log);
 }
 
 /** HEAD's committed tree built with build.mjs in a folder of its own (or the given bundle as it is). */

@@ -17,6 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATASET, generateDailyCsv, type GenerateOptions } from '../fixtures/generate.js';
+import { generatePanelCsv, type PanelFacts, type PanelOptions } from '../fixtures/panelBench.js';
+import { createHash } from 'node:crypto';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const PROJECT_ROOT = join(BENCH_DIR, '..');
@@ -99,6 +101,31 @@ export function ensureBenchData(size: BenchSize, log: (line: string) => void = (
   renameSync(partial, file);
   writeFileSync(stampFile, stamp);
   return file;
+}
+
+/** A panel CSV (fixtures/panelBench.ts): bench/data/panel-<A>x<D>-s<seed>.csv, regenerated when the generator or its options change. */
+export function ensurePanelData(assets: number, days: number, seed: number, log: (line: string) => void = () => {}): { file: string; facts: PanelFacts } {
+  const options: PanelOptions = { assets, days, seed };
+  const file = join(DATA_DIR, `panel-${assets}x${days}-s${seed}.csv`);
+  const stampFile = `${file}.json`;
+  const generator = createHash('sha256').update(readFileSync(join(PROJECT_ROOT, 'fixtures', 'panelBench.ts'))).digest('hex');
+  if (existsSync(file) && existsSync(stampFile)) {
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { options: PanelOptions; generator: string; facts: PanelFacts };
+    if (stamp.generator === generator && JSON.stringify(stamp.options) === JSON.stringify(options)) return { file, facts: stamp.facts };
+  }
+  mkdirSync(DATA_DIR, { recursive: true });
+  log(`generating ${file}`);
+  const partial = `${file}.partial-${process.pid}`;
+  const fd = openSync(partial, 'w');
+  let facts: PanelFacts;
+  try {
+    facts = generatePanelCsv(options, (chunk) => writeSync(fd, chunk));
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(partial, file);
+  writeFileSync(stampFile, JSON.stringify({ options, generator, facts }));
+  return { file, facts };
 }
 
 export function sizeByName(name: string): BenchSize {

@@ -42,7 +42,7 @@ import { decodePredictionsParquet } from '../src/engine/output/predictionsParque
 import type { PredictionColumns } from '../src/engine/types.js';
 import { ensurePythonEnv, type PythonEnv } from '../src/parity/pyenv.js';
 import { sparkSubmitArgs } from '../src/parity/spark.js';
-import { BENCH_DIR, DATA_DIR, PROJECT_ROOT } from './generate.js';
+import { BENCH_DIR, DATA_DIR, ensurePanelData, PROJECT_ROOT } from './generate.js';
 import { comparePeerOutput, PEER_VALUE_COLUMNS } from './peerCheck.js';
 import { measureCommand, waitForLoad, type Measurement } from './procTree.js';
 import { median, medianFigures, relativeToEngine, type RunFigures } from './stats.js';
@@ -201,29 +201,9 @@ function buildEngine(cli: string | null): EngineBuild {
   return { cli: join(SRC_DIR, 'dist', 'cli.js'), commit, subject };
 }
 
-/** The panel CSV for a size: bench/data/panel-<A>x<D>-s<seed>.csv, regenerated when the generator or its options change. */
+/** The panel CSV for a size (bench/generate.ts ensurePanelData). */
 function ensurePanel(assets: number, days: number): { file: string; facts: PanelFacts } {
-  const options: PanelOptions = { assets, days, seed: PANEL_SEED };
-  const file = join(DATA_DIR, `panel-${assets}x${days}-s${PANEL_SEED}.csv`);
-  const stampFile = `${file}.json`;
-  const generator = createHash('sha256').update(readFileSync(join(PROJECT_ROOT, 'fixtures', 'panelBench.ts'))).digest('hex');
-  if (existsSync(file) && existsSync(stampFile)) {
-    const stamp = JSON.parse(readFileSync(stampFile, 'utf8')) as { options: PanelOptions; generator: string; facts: PanelFacts };
-    if (stamp.generator === generator && JSON.stringify(stamp.options) === JSON.stringify(options)) return { file, facts: stamp.facts };
-  }
-  mkdirSync(DATA_DIR, { recursive: true });
-  log(`generating ${file}`);
-  const partial = `${file}.partial`;
-  const fd = openSync(partial, 'w');
-  let facts: PanelFacts;
-  try {
-    facts = generatePanelCsv(options, (chunk) => writeSync(fd, chunk));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(partial, file);
-  writeFileSync(stampFile, JSON.stringify({ options, generator, facts }));
-  return { file, facts };
+  return ensurePanelData(assets, days, PANEL_SEED, log);
 }
 
 // ---- the tools' commands ---------------------------------------------------------------------------------
